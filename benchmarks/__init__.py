@@ -1,0 +1,1 @@
+"""Datasets, evaluation runs, reports and performance benchmarks."""

@@ -1,0 +1,1 @@
+"""Coq 8.16 through a long-lived `coqtop -emacs` process; verification with `coqc`."""

@@ -1,0 +1,324 @@
+"""The Coq backend: one long-lived coqtop serving many theorems, with replay after any fault.
+
+Libraries are loaded once, before a `base` state; each theorem rewinds there with `BackTo` and
+re-runs its header (cheap once the libraries are loaded, E_coq.md §4.4). A proof state is its tactic
+path: to run a tactic on any earlier state the env rewinds to the longest common prefix of the
+current path and replays the rest, since `BackTo` only reaches ancestors (pitfall 3). After a kill,
+a crash, or when the process grows too large, a fresh coqtop is started and the path replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Sequence
+
+from lean_env.base import (
+    Advanced,
+    BadTheorem,
+    EnvCrashed,
+    EnvError,
+    EnvStats,
+    EnvTimeout,
+    FailureKind,
+    ProofState,
+    Proved,
+    SetupError,
+    TacticFailure,
+    TacticResult,
+    Theorem,
+    Verification,
+)
+from lean_env.coq import output
+from lean_env.coq.process import CoqTop, Reply, with_timeout
+from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
+
+log = logging.getLogger(__name__)
+
+_REQUIRE = re.compile(r"^(From\s+\S+\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)$", re.S)
+_DECLARATION = re.compile(
+    r"^\s*(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.S
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CoqConfig:
+    coqtop: str = "coqtop"
+    coqc: str = "coqc"
+    tactic_timeout: float = 5.0  # default wall-clock seconds per tactic text
+    command_timeout: float = 120.0  # header sentences (library loads), statements, replays
+    interrupt_grace: float = 0.5  # after the limit, SIGINT; after this much more, kill
+    memory_limit_mb: int | None = 4096  # RLIMIT_AS per coqtop / coqc
+    recycle_rss_mb: int = 1536  # restart coqtop when it is larger than this (checked every 32 calls)
+    full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
+    verify_timeout: float = 120.0  # coqc wall-clock limit
+
+
+def declared_name(statement: str) -> str | None:
+    m = _DECLARATION.match(statement)
+    return m.group(1) if m else None
+
+
+def _load_form(sentence: str) -> str | None:
+    """`Require Import X.` -> `Require X.`: loads the library without importing its names."""
+    m = _REQUIRE.match(sentence)
+    if not m:
+        return None
+    return f"{m.group(1) or ''}Require {m.group(2)}"
+
+
+class CoqEnv:
+    """`ProofEnv` for Coq 8.16 over `coqtop -emacs`."""
+
+    backend = "coq"
+
+    def __init__(self, config: CoqConfig | None = None) -> None:
+        self.config = config or CoqConfig()
+        if shutil.which(self.config.coqtop) is None:
+            raise SetupError(
+                f"{self.config.coqtop!r} not found: install Coq 8.16 (apt-get install -y coq)"
+            )
+        self._scratch = tempfile.mkdtemp(prefix="prover-coq-")  # lia caches and the like land here
+        self._top: CoqTop | None = None
+        self._base_id = 0
+        self._loaded: list[str] = []  # library load sentences run before the base state
+        self._theorem: Theorem | None = None
+        self._header: list[str] = []
+        self._root: ProofState | None = None
+        self._chain: list[tuple[tuple[str, ...], int]] = []  # (path, state id) along the current path
+        self._restarts = 0
+        self._replayed = 0
+        self._busy_before = 0.0  # busy time of processes already gone
+        self._requests_before = 0
+        self._calls = 0
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._scratch, True)
+
+    # -- process lifecycle -------------------------------------------------------------------
+
+    def _start(self) -> CoqTop:
+        top = CoqTop(self.config.coqtop, self._scratch, self.config.memory_limit_mb)
+        reply = top.send("Set Printing Width 1000.", self.config.command_timeout)
+        for sentence in self._loaded:
+            reply = top.send(sentence, self.config.command_timeout)
+            if output.parse_output(reply.output).error:
+                raise EnvCrashed(f"reloading {sentence!r} failed after a restart")
+        self._base_id = reply.state_id
+        return top
+
+    def _kill(self) -> None:
+        if self._top is not None:
+            self._busy_before += self._top.busy_seconds
+            self._requests_before += self._top.requests
+            self._top.kill()
+            self._top = None
+
+    def _ensure_process(self) -> CoqTop:
+        """A live coqtop positioned somewhere in the current theorem (restarting if needed)."""
+        if self._top is not None and self._top.alive():
+            return self._top
+        restarted = self._top is not None or self._theorem is not None
+        self._kill()
+        self._top = self._start()
+        if restarted:
+            self._restarts += 1
+            log.info("coqtop restarted (%d restarts so far)", self._restarts)
+        if self._theorem is not None:
+            self._enter_theorem(self._top, self._theorem)
+        return self._top
+
+    def _maybe_recycle(self) -> None:
+        self._calls += 1
+        if self._top is not None and self._calls % 32 == 0:
+            if self._top.rss_bytes() > self.config.recycle_rss_mb * 2**20:
+                log.info("coqtop above %d MiB: recycling", self.config.recycle_rss_mb)
+                self._kill()
+
+    # -- theorems ----------------------------------------------------------------------------
+
+    def open(self, theorem: Theorem) -> ProofState:
+        try:
+            header = split_sentences(theorem.header)
+            statement = split_sentences(theorem.statement)
+        except SentenceError as exc:
+            raise BadTheorem(f"{theorem.name}: {exc}") from None
+        if len(statement) != 1:
+            raise BadTheorem(f"{theorem.name}: the statement must be exactly one sentence")
+        if declared_name(statement[0]) != theorem.name:
+            raise BadTheorem(
+                f"{theorem.name}: the statement must declare a Theorem or Lemma named {theorem.name!r}"
+            )
+        self._theorem = None
+        self._root = None
+        if self._top is not None and self._top.rss_bytes() > self.config.recycle_rss_mb * 2**20:
+            self._kill()
+        top = self._ensure_process()
+        self._load_libraries(top, header)
+        self._header = header
+        self._root = self._enter_theorem(top, theorem)
+        self._theorem = theorem
+        return self._root
+
+    def _load_libraries(self, top: CoqTop, header: list[str]) -> None:
+        """Load the header's libraries before the base state, once per process life."""
+        for sentence in header:
+            load = _load_form(sentence)
+            if load is None or load in self._loaded:
+                continue
+            top.back_to(self._base_id)
+            reply = top.send(load, self.config.command_timeout)
+            error = output.parse_output(reply.output).error
+            if error:
+                top.back_to(self._base_id)
+                raise BadTheorem(f"header: {sentence!r}: {error}")
+            self._loaded.append(load)
+            self._base_id = reply.state_id
+
+    def _enter_theorem(self, top: CoqTop, theorem: Theorem) -> ProofState:
+        """Rewind to base, run the header and the statement; return the root state."""
+        top.back_to(self._base_id)
+        for sentence in self._header:
+            reply = top.send(sentence, self.config.command_timeout)
+            error = output.parse_output(reply.output).error
+            if error:
+                top.back_to(self._base_id)
+                raise BadTheorem(f"header: {sentence[:80]!r}: {error}")
+        reply = top.send(theorem.statement.strip(), self.config.command_timeout)
+        parsed = output.parse_output(reply.output)
+        if parsed.error or reply.proof_name == "Coq":
+            top.back_to(self._base_id)
+            raise BadTheorem(f"{theorem.name}: statement does not elaborate: {parsed.error or 'no proof opened'}")
+        self._chain = [((), reply.state_id)]
+        root = self._state(top, theorem.name, (), reply, parsed)
+        return root
+
+    def _state(self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed) -> ProofState:
+        goals = parsed.goals
+        if self.config.full_goals and len(goals) > 1:
+            full = [goals[0]]
+            for i in range(2, len(goals) + 1):
+                shown = output.parse_shown_goal(top.send(f"Show {i}.", self.config.command_timeout).output)
+                full.append(shown if shown is not None else goals[i - 1])
+            goals = tuple(full)
+        note = " ".join(n for n in parsed.notes if "unfocused" in n or "shelf" in n)
+        return ProofState(theorem=name, path=path, goals=goals, pretty=parsed.display, note=note)
+
+    # -- tactics -----------------------------------------------------------------------------
+
+    def screen(self, tactic: str) -> str | None:
+        return split_tactic(tactic)[1]
+
+    def _goto(self, top: CoqTop, path: tuple[str, ...]) -> None:
+        """Make `path` the current state: rewind to the longest common prefix, replay the rest."""
+        k = 0
+        while k + 1 < len(self._chain) and k < len(path) and self._chain[k + 1][0] == path[: k + 1]:
+            k += 1
+        if k + 1 < len(self._chain) or top.state_id != self._chain[k][1]:
+            top.back_to(self._chain[k][1])
+            del self._chain[k + 1 :]
+        for i in range(k, len(path)):
+            sentences, reason = split_tactic(path[i])
+            if reason:
+                raise EnvError(f"cannot replay {path[i]!r}: {reason}")
+            for sentence in sentences:
+                # Replays get twice the budget: a tactic that just fitted may be slower now.
+                reply = top.send(with_timeout(sentence, 2 * self.config.tactic_timeout), 2 * self.config.tactic_timeout + 1)
+                error = output.parse_output(reply.output).error
+                if error or reply.interrupted:
+                    raise EnvError(f"replay of {path[i]!r} failed: {error or 'interrupted'}")
+            self._replayed += 1
+            self._chain.append((path[: i + 1], top.state_id))
+
+    def run_tactic(self, state: ProofState, tactic: str, timeout: float | None = None) -> TacticResult:
+        if self._theorem is None or state.theorem != self._theorem.name:
+            raise EnvError(f"state of {state.theorem!r} does not belong to the open theorem")
+        sentences, reason = split_tactic(tactic)
+        if reason:
+            return TacticFailure(FailureKind.REJECTED, reason)
+        limit = self.config.tactic_timeout if timeout is None else timeout
+        self._maybe_recycle()
+        for attempt in (1, 2):
+            try:
+                return self._run(state, tactic, sentences, limit)
+            except EnvTimeout as exc:
+                self._kill()  # the process was killed: restart lazily on the next call
+                return TacticFailure(FailureKind.TIMEOUT, str(exc))
+            except EnvCrashed as exc:
+                log.warning("coqtop crashed on %r (attempt %d): %s", tactic, attempt, exc)
+                self._kill()
+                if attempt == 2:
+                    return TacticFailure(FailureKind.CRASHED, f"coqtop died twice on this tactic: {exc}")
+            except EnvError as exc:
+                return TacticFailure(FailureKind.ERROR, str(exc))
+        raise AssertionError("unreachable")
+
+    def _run(self, state: ProofState, tactic: str, sentences: list[str], limit: float) -> TacticResult:
+        top = self._ensure_process()
+        self._goto(top, state.path)
+        node_id = top.state_id
+        deadline = time.monotonic() + limit
+        last: output.Parsed | None = None
+        last_reply: Reply | None = None
+        for sentence in sentences:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                top.back_to(node_id)
+                return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
+            reply = top.send(with_timeout(sentence, remaining), remaining + 0.25, self.config.interrupt_grace)
+            parsed = output.parse_output(reply.output)
+            if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
+                top.back_to(node_id)
+                return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
+            if parsed.error:
+                if parsed.error.startswith(("Out of memory", "Stack overflow")):
+                    self._kill()  # the heap stays bloated: start afresh on the next call
+                else:
+                    top.back_to(node_id)
+                return TacticFailure(FailureKind.ERROR, parsed.error)
+            if parsed.status != "empty":
+                last, last_reply = parsed, reply
+        path = state.path + (tactic,)
+        if last is None or last_reply is None:
+            top.back_to(node_id)
+            return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")
+        if last.status == "gave_up":
+            top.back_to(node_id)
+            return TacticFailure(FailureKind.GAVE_UP, "goals were given up")
+        self._chain.append((path, top.state_id))
+        if last.status == "proved":
+            return Proved(path)
+        new = self._state(top, state.theorem, path, last_reply, last)
+        if new.key == state.key:
+            return TacticFailure(FailureKind.NO_PROGRESS, "the state is unchanged")
+        return Advanced(new)
+
+    # -- verification and bookkeeping --------------------------------------------------------
+
+    def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
+        from lean_env.coq.verify import verify_proof
+
+        return verify_proof(theorem, proof, self.config, self._scratch)
+
+    def stats(self) -> EnvStats:
+        busy = self._busy_before + (self._top.busy_seconds if self._top else 0.0)
+        requests = self._requests_before + (self._top.requests if self._top else 0)
+        return EnvStats(busy, requests, self._restarts, self._replayed)
+
+    @property
+    def pid(self) -> int | None:
+        """The current coqtop's pid (fault tests kill it from outside)."""
+        return self._top.child.pid if self._top else None
+
+    def close(self) -> None:
+        self._kill()
+        self._finalizer()
+
+    def __enter__(self) -> "CoqEnv":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""Read a theorem from a `.v` file or from a bare statement given on the command line."""
+
+from __future__ import annotations
+
+import re
+
+from lean_env.base import BadTheorem, Theorem
+from lean_env.coq.sentences import SentenceError, sentence_spans
+
+DEFAULT_HEADER = "Require Import Arith ZArith Lia Psatz.\n"
+_DECL = re.compile(r"(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)")
+
+
+def theorem_from_text(text: str, name: str | None = None) -> Theorem:
+    """The header (everything before the declaration, unchanged) and the declaration sentence.
+
+    Whatever follows the declaration (`Proof.`, `Admitted.`, an old proof) is ignored. With several
+    declarations, `name` picks one; without it the file must hold exactly one.
+    """
+    try:
+        spans = sentence_spans(text)
+    except SentenceError as exc:
+        raise BadTheorem(f"cannot read the file: {exc}") from None
+    decls = []
+    for a, b in spans:
+        m = _DECL.match(text, a)
+        if m:
+            decls.append((m.group(1), a, b))
+    if not decls:
+        raise BadTheorem("no Theorem or Lemma found")
+    if name is not None:
+        chosen = [d for d in decls if d[0] == name]
+        if not chosen:
+            raise BadTheorem(f"no theorem named {name!r} (found: {', '.join(d[0] for d in decls)})")
+    elif len(decls) > 1:
+        raise BadTheorem(
+            f"{len(decls)} theorems found ({', '.join(d[0] for d in decls)}): choose one with --name"
+        )
+    else:
+        chosen = decls
+    found, a, b = chosen[0]
+    return Theorem(name=found, header=text[:a], statement=text[a:b], backend="coq")
+
+
+def theorem_from_statement(statement: str, header: str | None = None) -> Theorem:
+    """A statement such as `forall n : nat, n + 0 = n` (named `user_theorem`) or a full
+    `Theorem foo : ... .` declaration."""
+    text = statement.strip()
+    if not text:
+        raise BadTheorem("empty statement")
+    if not text.endswith("."):
+        text += "."
+    if not _DECL.match(text):
+        text = f"Theorem user_theorem : {text}"
+    return theorem_from_text((DEFAULT_HEADER if header is None else header.rstrip() + "\n") + "\n" + text)

@@ -1,0 +1,143 @@
+"""Read what `coqtop -emacs` prints after a sentence: errors, goal displays, and proof status.
+
+Formats (E_coq.md pitfalls 5 and 6): a display starts with "N goals (ID k)"; only the first goal
+shows hypotheses, the others show "goal i (ID j) is:" and a conclusion; `Show i.` prints goal i in
+full. After a `BackTo`, the restored goals are printed together with the next command's output, so
+the *last* display is the one that counts. Info and warning blocks are removed first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lean_env.base import Goal, Hypothesis
+
+_INFO = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
+_WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<warning>.*?</warning>", re.S)
+_ERROR = re.compile(r"^Error:(.*)", re.S | re.M)
+_HEADER = re.compile(r"^(\d+) (?:focused )?goals?(?: \(shelved: \d+\))?(?: \(ID \d+\))?$", re.M)
+_OTHER_GOAL = re.compile(r"^goal (\d+) \(ID \d+\) is:$", re.M)
+_RULE = re.compile(r"^\s*=+$")
+_HYP = re.compile(r"^([^\s:,=]+(?:, [^\s:,=]+)*) (:=|:) (.*)$", re.S)
+
+NO_MORE_GOALS = "No more goals."
+GAVE_UP = "No more goals, but there are some goals you gave up"
+UNFOCUSED = "This subproof is complete, but there are some unfocused goals."
+SHELF = "All the remaining goals are on the shelf."
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    error: str | None  # Coq's error message, None when the sentence succeeded
+    goals: tuple[Goal, ...]  # the last goal display, focused goal first
+    display: str  # that display as printed, IDs removed
+    notes: tuple[str, ...]  # info messages such as "This subproof is complete, ..."
+    status: str  # "goals", "proved", "gave_up", "empty" (nothing printed)
+
+
+def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove warning and info blocks; return the rest and the info messages."""
+    text = _WARNING.sub("", text)
+    notes = tuple(" ".join(m.split()) for m in _INFO.findall(text))
+    return _INFO.sub("", text), notes
+
+
+def _split_type_value(rest: str) -> tuple[str | None, str]:
+    """For "x + 1 : nat" (the part after ":=") find the top-level " : " separating value and type."""
+    depth = 0
+    for i, c in enumerate(rest):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and rest.startswith(" : ", i):
+            return rest[:i], rest[i + 3 :]
+    return None, rest
+
+
+def _join_wrapped(lines: list[str], indent: int) -> list[str]:
+    """Lines indented deeper than `indent` continue the previous line (Coq wraps long terms)."""
+    out: list[str] = []
+    for line in lines:
+        depth = len(line) - len(line.lstrip(" "))
+        if out and depth > indent:
+            out[-1] += " " + line.strip()
+        elif line.strip():
+            out.append(line.strip())
+    return out
+
+
+def parse_hypotheses(lines: list[str]) -> tuple[Hypothesis, ...]:
+    hyps = []
+    for line in _join_wrapped(lines, 2):
+        m = _HYP.match(line)
+        if not m:
+            hyps.append(Hypothesis((), line))
+            continue
+        names = tuple(m.group(1).split(", "))
+        if m.group(2) == ":=":
+            value, typ = _split_type_value(m.group(3))
+            hyps.append(Hypothesis(names, typ.strip(), value.strip() if value else None))
+        else:
+            hyps.append(Hypothesis(names, m.group(3).strip()))
+    return tuple(hyps)
+
+
+def parse_full_goal(block: str) -> Goal:
+    """A goal printed with its hypotheses: hyp lines, a rule of '=', then the conclusion."""
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        if _RULE.match(line):
+            hyps = parse_hypotheses(lines[:i])
+            conclusion = " ".join(_join_wrapped(lines[i + 1 :], 2))
+            return Goal(hyps, conclusion)
+    return Goal((), " ".join(_join_wrapped(lines, 0)))
+
+
+def _parse_display(display: str) -> tuple[Goal, ...]:
+    """Parse one display that starts at its "N goals" header."""
+    body = display.split("\n", 1)[1] if "\n" in display else ""
+    others = list(_OTHER_GOAL.finditer(body))
+    first_end = others[0].start() if others else len(body)
+    goals = []
+    first = body[:first_end]
+    if first.strip():
+        goals.append(parse_full_goal(first.strip("\n")))
+    for j, m in enumerate(others):
+        end = others[j + 1].start() if j + 1 < len(others) else len(body)
+        conclusion = " ".join(_join_wrapped(body[m.end() : end].strip("\n").split("\n"), 1))
+        goals.append(Goal((), conclusion))
+    return tuple(goals)
+
+
+def _clean(display: str) -> str:
+    return re.sub(r" \(ID \d+\)", "", display).strip()
+
+
+def parse_output(raw: str) -> Parsed:
+    text, notes = strip_noise(raw)
+    err = _ERROR.search(text)
+    if err:
+        message = " ".join(err.group(1).split())
+        return Parsed(message or "error", (), "", notes, "goals")
+    if GAVE_UP in text:
+        return Parsed(None, (), "", notes, "gave_up")
+    headers = list(_HEADER.finditer(text))
+    if headers:
+        display = text[headers[-1].start() :].rstrip()
+        return Parsed(None, _parse_display(display), _clean(display), notes, "goals")
+    if re.search(r"^No more goals\.$", text, re.M):
+        return Parsed(None, (), NO_MORE_GOALS, notes, "proved")
+    if not text.strip() and not notes:
+        return Parsed(None, (), "", notes, "empty")
+    return Parsed(None, (), text.strip(), notes, "goals")
+
+
+def parse_shown_goal(raw: str) -> Goal | None:
+    """Parse the output of `Show i.`: "goal i (ID k) is:" followed by the goal in full."""
+    text, _ = strip_noise(raw)
+    matches = list(_OTHER_GOAL.finditer(text))
+    if not matches:
+        return None
+    return parse_full_goal(text[matches[-1].end() :].strip("\n"))

@@ -1,0 +1,80 @@
+"""Lazy name -> "module:attr" registries, so naming a backend never imports it until it is used.
+
+Used for proof environments, tactic screens, generators, prompt formats and datasets. An unknown
+name raises `UnknownName` (a `ValueError`) whose message is one line with suggestions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownName(ValueError):
+    pass
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str, targets: dict[str, str] | None = None) -> None:
+        self.kind = kind  # "backend", "generator", ... (used in error messages)
+        self._targets: dict[str, str] = dict(targets or {})
+        self._loaded: dict[str, Any] = {}
+
+    def register(self, name: str, target: str | Any) -> None:
+        """Register `name` as a "module:attr" string (loaded lazily) or as an object."""
+        if name in self._targets or name in self._loaded:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        if isinstance(target, str):
+            self._targets[name] = target
+        else:
+            self._loaded[name] = target
+
+    def names(self) -> list[str]:
+        return sorted(set(self._targets) | set(self._loaded))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._targets or name in self._loaded
+
+    def get(self, name: str) -> T:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self._targets:
+            close = difflib.get_close_matches(name, self.names(), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownName(
+                f"unknown {self.kind} {name!r} (known: {', '.join(self.names())}){hint}"
+            )
+        module_name, _, attr = self._targets[name].partition(":")
+        obj = getattr(importlib.import_module(module_name), attr)
+        self._loaded[name] = obj
+        return obj
+
+
+# Proof environments: a class taking one config argument (or none).
+ENVIRONMENTS: Registry[type] = Registry(
+    "backend",
+    {
+        "coq": "lean_env.coq.env:CoqEnv",
+        "lean": "lean_env.lean_repl.env:LeanEnv",
+        "isabelle": "lean_env.isabelle.env:IsabelleEnv",
+    },
+)
+
+# Tactic screens: `screen(tactic: str) -> str | None`, the reason a text may not be sent. Usable
+# without starting a process, so generators can drop forbidden candidates early.
+SCREENS: Registry = Registry(
+    "backend",
+    {
+        "coq": "lean_env.coq.sentences:screen_tactic",
+        "lean": "lean_env.lean_repl.screen:screen_tactic",
+        "isabelle": "lean_env.isabelle.screen:screen_tactic",
+    },
+)
+
+
+def screen(backend: str, tactic: str) -> str | None:
+    """Why `tactic` may not be sent to `backend`, or None when it may."""
+    return SCREENS.get(backend)(tactic)

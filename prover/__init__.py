@@ -1,0 +1,1 @@
+"""Tactic generators: automation portfolios, user tactic lists and language models."""

@@ -1,0 +1,87 @@
+"""Automation portfolios: a fixed list of tactics per backend, each with a prior score.
+
+The baseline every model is compared with, and the first thing tried when combined with a model.
+Priors are rough success rates on competition problems (E_coq.md §4.6: `auto`, `field`,
+`intuition`, `lra` close most of what a fixed list can close); scores are their logarithms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from lean_env.base import ProofState, Theorem
+from prover.base import Candidate, dedupe
+
+# (tactic, prior): decisive closers first, then goal-shaping steps that let them apply.
+PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
+    "coq": (
+        ("lia.", 0.30),
+        ("auto.", 0.25),
+        ("reflexivity.", 0.20),
+        ("easy.", 0.20),
+        ("lra.", 0.15),
+        ("nia.", 0.15),
+        ("field.", 0.12),
+        ("ring.", 0.12),
+        ("intuition.", 0.10),
+        ("nra.", 0.10),
+        ("psatz R 2.", 0.05),
+        ("intros.", 0.40),
+        ("split.", 0.08),
+        ("simpl.", 0.06),
+        ("subst.", 0.05),
+        ("f_equal.", 0.04),
+        ("compute.", 0.03),
+        ("vm_compute; reflexivity.", 0.03),
+        ("intros n; induction n; simpl; auto.", 0.03),
+        ("constructor.", 0.03),
+    ),
+    "lean": (
+        ("norm_num", 0.30),
+        ("linarith", 0.25),
+        ("nlinarith", 0.15),
+        ("omega", 0.25),
+        ("simp", 0.20),
+        ("decide", 0.10),
+        ("ring", 0.15),
+        ("field_simp", 0.10),
+        ("positivity", 0.10),
+        ("intro h", 0.20),
+        ("constructor", 0.08),
+        ("aesop", 0.10),
+        ("norm_num [*] at *", 0.05),
+        ("simp_all", 0.08),
+        ("exact?", 0.02),
+    ),
+    "isabelle": (
+        ("by simp", 0.3),
+        ("by auto", 0.3),
+        ("by arith", 0.2),
+        ("by linarith", 0.2),
+        ("by (simp add: field_simps)", 0.1),
+        ("by nlinarith", 0.1),
+        ("by blast", 0.1),
+        ("by fastforce", 0.05),
+        ("by presburger", 0.05),
+        ("by eval", 0.05),
+        ("by sos", 0.03),
+    ),
+}
+
+
+class PortfolioGenerator:
+    """Proposes the backend's fixed automation list, best prior first, whatever the state."""
+
+    name = "portfolio"
+
+    def __init__(self, backend: str, tactics: Sequence[tuple[str, float]] | None = None) -> None:
+        if tactics is None:
+            if backend not in PORTFOLIOS:
+                raise ValueError(f"no automation portfolio for backend {backend!r}")
+            tactics = PORTFOLIOS[backend]
+        self.backend = backend
+        self._candidates = dedupe([Candidate(t, math.log(p), self.name) for t, p in tactics], len(tactics))
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
+        return self._candidates[:k]

@@ -1,0 +1,51 @@
+"""Turn command-line input into a Theorem and an environment for the chosen backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lean_env.base import BadTheorem, ProofEnv, Theorem
+from lean_env.registry import ENVIRONMENTS, UnknownName
+
+
+def read_theorem(backend: str, file: Path | None, statement: str | None, header: str | None, name: str | None) -> Theorem:
+    """Raises BadTheorem with a one-line message for missing or unusable input."""
+    if backend not in ENVIRONMENTS:
+        ENVIRONMENTS.get(backend)  # raises UnknownName with suggestions
+    if backend == "coq":
+        from lean_env.coq.files import theorem_from_statement, theorem_from_text
+    elif backend == "lean":
+        from lean_env.lean_repl.files import theorem_from_statement, theorem_from_text
+    else:
+        raise BadTheorem(f"reading theorems for backend {backend!r} is not supported yet")
+    if statement is not None:
+        return theorem_from_statement(statement, header)
+    assert file is not None
+    if not file.exists():
+        raise BadTheorem(f"{file}: no such file")
+    if file.is_dir():
+        raise BadTheorem(f"{file}: is a directory, not a theorem file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadTheorem(f"{file}: cannot read: {exc}") from None
+    try:
+        return theorem_from_text(text, name)
+    except BadTheorem as exc:
+        raise BadTheorem(f"{file}: {exc}") from None
+
+
+def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
+    """A fresh environment for `backend` (raises SetupError when the assistant is missing)."""
+    if backend == "coq":
+        from lean_env.coq.env import CoqConfig, CoqEnv
+
+        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout))
+    if backend == "lean":
+        from lean_env.lean_repl.env import LeanConfig, LeanEnv
+
+        return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
+    try:
+        return ENVIRONMENTS.get(backend)()
+    except UnknownName:
+        raise

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the prover and Coq (the backend that runs everywhere). Idempotent; run as root on Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v coqc >/dev/null 2>&1 || need_apt+=(coq libcoq-coquelicot)
+command -v csdp >/dev/null 2>&1 || need_apt+=(coinor-csdp)   # psatz's external solver
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+pip_install() {
+  # Debian's system Python refuses pip without this flag (PEP 668); pyenv/venv Pythons do not need it.
+  python3 -m pip install -q --disable-pip-version-check "$@" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
+}
+pip_install -e "${1:-.}"

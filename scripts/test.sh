@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Coq, the CPU build of torch, test extras) and run them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh ".[test]"
+python3 -m pytest -q "$@"

@@ -1,0 +1,1 @@
+"""Best-first proof search, proof trees, and Ray orchestration."""

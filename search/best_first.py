@@ -1,0 +1,182 @@
+"""Best-first proof search: a pure loop over a ProofEnv and a TacticGenerator.
+
+The open node with the highest priority is expanded: the generator proposes up to k tactics, each
+is run in order, new states are queued, identical states are merged. A tactic-mode proof is handed
+to the environment's independent verifier and counts only if it passes; a rejected one is recorded
+and the search goes on. Budgets are checked between steps, so a proof found on the step that
+exhausts a budget still counts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+from lean_env.base import (
+    Advanced,
+    EnvStats,
+    FailureKind,
+    ProofEnv,
+    Proved,
+    TacticFailure,
+    Theorem,
+    Verification,
+)
+from prover.base import TacticGenerator
+from search.policy import CumulativeScore, SearchPolicy
+from search.tree import ROOT, ProofTree
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    max_expansions: int = 100  # T: nodes expanded (a generator call each)
+    num_samples: int = 32  # S: candidates asked of the generator per expansion
+    wall_time: float = 600.0  # seconds per theorem, all included
+    tactic_timeout: float = 5.0  # seconds per tactic text
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStats:
+    expansions: int = 0
+    tactic_calls: int = 0
+    errors: int = 0  # tactic failures of any kind
+    timeouts: int = 0
+    generator_errors: int = 0
+    rejected_proofs: int = 0  # tactic-mode proofs the verifier refused
+    nodes: int = 1
+    env_seconds: float = 0.0  # in ProofEnv.run_tactic (proof assistant and its bridge)
+    generator_seconds: float = 0.0
+    verify_seconds: float = 0.0
+    search_seconds: float = 0.0  # everything else: the search's own bookkeeping
+    wall_seconds: float = 0.0
+    assistant_seconds: float = 0.0  # of env time, spent waiting on the proof assistant itself
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    theorem: Theorem
+    proved: bool
+    proof: tuple[str, ...]  # verified tactic script, () when not proved
+    verification: Verification | None  # of the proof, or of the last rejected attempt
+    stop_reason: str  # "proved", "expansions", "wall_time", "exhausted"
+    stats: SearchStats
+    tree: ProofTree = field(repr=False)
+
+    @property
+    def script(self) -> str:
+        return "\n".join(self.proof)
+
+
+class _Clock:
+    """Accumulates time per category; the rest of the wall time is the search's own."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.spent = {"env": 0.0, "gen": 0.0, "verify": 0.0}
+
+    def timed(self, category: str, fn, *args, **kwargs):
+        t0 = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.spent[category] += time.monotonic() - t0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def best_first_search(
+    env: ProofEnv,
+    generator: TacticGenerator,
+    theorem: Theorem,
+    config: SearchConfig = SearchConfig(),
+    policy: SearchPolicy | None = None,
+) -> SearchResult:
+    """Search for a proof of `theorem`. Raises BadTheorem if it does not elaborate, EnvError if
+    the environment breaks beyond repair; every other outcome is a SearchResult."""
+    policy = policy or CumulativeScore()
+    clock = _Clock()
+    stats_before: EnvStats = env.stats()
+    root = clock.timed("env", env.open, theorem)
+    tree = ProofTree(root)
+    counter = itertools.count()
+    frontier: list[tuple[float, int, str]] = [(0.0, next(counter), ROOT)]
+    c = dict(expansions=0, tactic_calls=0, errors=0, timeouts=0, generator_errors=0, rejected_proofs=0)
+    proof: tuple[str, ...] = ()
+    verification: Verification | None = None
+    stop = "exhausted"
+
+    while frontier:
+        if c["expansions"] >= config.max_expansions:
+            stop = "expansions"
+            break
+        if clock.elapsed() >= config.wall_time:
+            stop = "wall_time"
+            break
+        _, _, node = heapq.heappop(frontier)
+        data = tree.graph.nodes[node]
+        if data["expanded"]:
+            continue
+        data["expanded"] = True
+        state = data["state"]
+        c["expansions"] += 1
+        try:
+            candidates = clock.timed("gen", generator.generate, theorem, state, config.num_samples)
+        except Exception as exc:  # a model failure costs this expansion, not the search
+            log.warning("generator failed on %s: %s", theorem.name, exc)
+            c["generator_errors"] += 1
+            continue
+        for cand in list(candidates)[: config.num_samples]:
+            remaining = config.wall_time - clock.elapsed()
+            if remaining <= 0:
+                stop = "wall_time"
+                break
+            c["tactic_calls"] += 1
+            timeout = min(config.tactic_timeout, max(remaining, 0.5))
+            result = clock.timed("env", env.run_tactic, state, cand.tactic, timeout)
+            if isinstance(result, Proved):
+                check = clock.timed("verify", env.verify, theorem, result.proof)
+                verification = check
+                if check.ok:
+                    leaf = tree.add_leaf(node, cand.tactic, cand.score, "proved", "")
+                    tree.mark_proof(leaf, result.proof)
+                    proof, stop = result.proof, "proved"
+                    break
+                c["rejected_proofs"] += 1
+                tree.add_leaf(node, cand.tactic, cand.score, "rejected_by_verifier", check.message)
+            elif isinstance(result, Advanced):
+                cumulative = data["cumulative"] + cand.score
+                depth = data["depth"] + 1
+                priority = policy.priority(data["cumulative"], cand.score, depth)
+                child, new = tree.add_state(node, result.state, cand.tactic, cand.score, cumulative, priority)
+                if new:
+                    heapq.heappush(frontier, (-priority, next(counter), child))
+            else:
+                assert isinstance(result, TacticFailure)
+                c["errors"] += 1
+                if result.kind is FailureKind.TIMEOUT:
+                    c["timeouts"] += 1
+                tree.add_leaf(node, cand.tactic, cand.score, result.kind.value, result.message)
+        if stop in ("proved", "wall_time"):
+            break
+
+    wall = clock.elapsed()
+    after = env.stats()
+    stats = SearchStats(
+        **c,
+        nodes=sum(1 for _, d in tree.graph.nodes(data=True) if d["kind"] == "state"),
+        env_seconds=clock.spent["env"],
+        generator_seconds=clock.spent["gen"],
+        verify_seconds=clock.spent["verify"],
+        search_seconds=max(0.0, wall - sum(clock.spent.values())),
+        wall_seconds=wall,
+        assistant_seconds=after.assistant_seconds - stats_before.assistant_seconds,
+        restarts=after.restarts - stats_before.restarts,
+    )
+    return SearchResult(theorem, stop == "proved", proof, verification, stop, stats, tree)

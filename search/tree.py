@@ -1,0 +1,100 @@
+"""The search tree: a networkx DiGraph of proof states, with identical states merged.
+
+State nodes are keyed by `ProofState.key`, so two tactic paths reaching the same goals share one
+node (the graph is a DAG). Every tactic tried is an edge; failures and proofs end in leaf nodes of
+their own ("fail:N", "proved:N") so the whole search can be drawn and audited afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from lean_env.base import ProofState
+
+ROOT = "root"
+
+
+class ProofTree:
+    def __init__(self, root: ProofState) -> None:
+        self.graph = nx.DiGraph()
+        self._leaves = 0
+        self._key_to_node: dict[str, str] = {root.key: ROOT}
+        self.graph.add_node(
+            ROOT, kind="state", state=root, depth=0, cumulative=0.0, priority=0.0, expanded=False, status="open"
+        )
+
+    def node_for(self, state: ProofState) -> str | None:
+        """The node already holding an identical state, if any."""
+        return self._key_to_node.get(state.key)
+
+    def state(self, node: str) -> ProofState:
+        return self.graph.nodes[node]["state"]
+
+    def add_state(self, parent: str, state: ProofState, tactic: str, score: float, cumulative: float, priority: float) -> tuple[str, bool]:
+        """Add the edge parent -tactic-> state; returns (node, is_new). Identical states merge."""
+        existing = self.node_for(state)
+        if existing is not None:
+            if not self.graph.has_edge(parent, existing) and existing != parent:
+                self.graph.add_edge(parent, existing, tactic=tactic, score=score, outcome="merged", message="")
+            return existing, False
+        node = f"s{self.graph.number_of_nodes()}"
+        self._key_to_node[state.key] = node
+        self.graph.add_node(
+            node,
+            kind="state",
+            state=state,
+            depth=self.graph.nodes[parent]["depth"] + 1,
+            cumulative=cumulative,
+            priority=priority,
+            expanded=False,
+            status="open",
+        )
+        self.graph.add_edge(parent, node, tactic=tactic, score=score, outcome="advanced", message="")
+        return node, True
+
+    def add_leaf(self, parent: str, tactic: str, score: float, outcome: str, message: str) -> str:
+        """A tactic that failed or closed the proof: a leaf of its own."""
+        self._leaves += 1
+        prefix = "proved" if outcome == "proved" else "fail"
+        node = f"{prefix}:{self._leaves}"
+        self.graph.add_node(node, kind=prefix, depth=self.graph.nodes[parent]["depth"] + 1, status=prefix)
+        self.graph.add_edge(parent, node, tactic=tactic, score=score, outcome=outcome, message=message[:500])
+        return node
+
+    def mark_proof(self, leaf: str, path: tuple[str, ...]) -> None:
+        """Mark the nodes and edges along the found proof (for highlighting and audits)."""
+        node = ROOT
+        for tactic in path[:-1]:
+            nxt = next(v for _, v, d in self.graph.out_edges(node, data=True) if d["tactic"] == tactic and d["outcome"] in ("advanced", "merged"))
+            self.graph.edges[node, nxt]["on_proof"] = True
+            self.graph.nodes[node]["status"] = "proved"
+            node = nxt
+        self.graph.nodes[node]["status"] = "proved"
+        self.graph.edges[node, leaf]["on_proof"] = True
+
+    def to_serializable(self) -> nx.DiGraph:
+        """A copy whose attributes are plain strings and numbers (for GraphML and JSON)."""
+        out = nx.DiGraph()
+        for node, data in self.graph.nodes(data=True):
+            attrs: dict[str, Any] = {k: v for k, v in data.items() if k != "state"}
+            if "state" in data:
+                state: ProofState = data["state"]
+                attrs["goals"] = state.pretty
+                attrs["path"] = json.dumps(list(state.path))
+            out.add_node(node, **attrs)
+        for u, v, data in self.graph.edges(data=True):
+            out.add_edge(u, v, **{**data, "on_proof": bool(data.get("on_proof", False))})
+        return out
+
+    def write(self, path: str | Path) -> None:
+        """Save as GraphML (`.graphml`) or node-link JSON (any other suffix)."""
+        path = Path(path)
+        graph = self.to_serializable()
+        if path.suffix == ".graphml":
+            nx.write_graphml(graph, path)
+        else:
+            path.write_text(json.dumps(nx.node_link_data(graph, edges="edges"), indent=1))

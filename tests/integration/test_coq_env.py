@@ -1,0 +1,163 @@
+"""The Coq backend against a real coqtop: states, backtracking, faults, verification."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from lean_env.base import Advanced, BadTheorem, FailureKind, Proved, TacticFailure, Theorem
+from lean_env.coq.env import CoqConfig, CoqEnv
+from lean_env.coq.verify import _header_axioms
+
+pytestmark = pytest.mark.coq
+
+ARITH = "Require Import Arith Lia.\n"
+ADD0 = Theorem("add0", ARITH, "Theorem add0 : forall n m : nat, n + 0 = n /\\ m = m.")
+LOOP = "let rec f x := f x in f 1."
+
+
+def advance(env, state, tactic):
+    result = env.run_tactic(state, tactic)
+    assert isinstance(result, Advanced), result
+    return result.state
+
+
+def test_states_carry_goals_and_backtracking_reaches_any_earlier_state(coq_env):
+    root = coq_env.open(ADD0)
+    assert root.path == () and root.goals[0].conclusion == "forall n m : nat, n + 0 = n /\\ m = m"
+    s1 = advance(coq_env, root, "intros.")
+    assert s1.goals[0].hypotheses[0].names == ("n", "m") and s1.goals[0].hypotheses[0].type == "nat"
+    s2 = advance(coq_env, s1, "split.")
+    assert [g.conclusion for g in s2.goals] == ["n + 0 = n", "m = m"]
+    assert s2.goals[1].hypotheses, "every goal carries its hypotheses"
+    # Back to the root from a deeper state, then to s2's sibling branch: same key as before.
+    again = advance(coq_env, root, "intros n m.")
+    assert again.key == s1.key and again.path != s1.path
+    assert isinstance(coq_env.run_tactic(s2, "lia."), Advanced)
+    assert isinstance(coq_env.run_tactic(root, "intros; split; lia."), Proved)
+    assert coq_env.run_tactic(s1, "foo.") == TacticFailure(
+        FailureKind.ERROR, "The reference foo was not found in the current environment."
+    )
+    assert coq_env.run_tactic(s1, "idtac.").kind is FailureKind.NO_PROGRESS
+
+
+def test_bullets_and_unfocused_goals(coq_env):
+    root = coq_env.open(ADD0)
+    s = advance(coq_env, root, "intros. split.")
+    after_bullet = advance(coq_env, s, "- lia.")
+    assert "unfocused" in after_bullet.note
+    assert isinstance(coq_env.run_tactic(after_bullet, "- reflexivity."), Proved)
+
+
+def test_many_theorems_share_one_process(coq_env):
+    pid = None
+    for i in range(20):
+        t = Theorem(f"t{i}", ARITH, f"Lemma t{i} : forall n : nat, n + {i} >= {i}.")
+        root = coq_env.open(t)
+        assert isinstance(coq_env.run_tactic(root, "lia."), Proved)
+        pid = pid or coq_env.pid
+        assert coq_env.pid == pid
+    assert coq_env.stats().restarts == 0
+
+
+def test_bad_statements_raise_bad_theorem(coq_env):
+    with pytest.raises(BadTheorem, match="does not elaborate"):
+        coq_env.open(Theorem("bad", ARITH, "Theorem bad : forall n : nat, n + true = n."))
+    with pytest.raises(BadTheorem, match="header"):
+        coq_env.open(Theorem("t", "Require Import NoSuchLibrary.\n", "Theorem t : True."))
+    with pytest.raises(BadTheorem, match="named"):
+        coq_env.open(Theorem("other", ARITH, "Theorem t : True."))
+    # The process is still usable afterwards.
+    assert isinstance(coq_env.run_tactic(coq_env.open(ADD0), "intros; split; lia."), Proved)
+
+
+@pytest.mark.parametrize("text", ["Axiom cheat : False.", "admit.", "Qed.", "Require Import Classical.", "Set Printing All."])
+def test_forbidden_text_never_reaches_coq(coq_env, text):
+    root = coq_env.open(ADD0)
+    before = coq_env.stats().requests
+    result = coq_env.run_tactic(root, text)
+    assert result.kind is FailureKind.REJECTED and result.message
+    assert coq_env.stats().requests == before
+
+
+def test_loop_is_stopped_by_coq_timeout_within_a_second_of_the_limit(coq_env):
+    root = coq_env.open(ADD0)
+    t0 = time.monotonic()
+    result = coq_env.run_tactic(root, LOOP, timeout=1.0)
+    assert result.kind is FailureKind.TIMEOUT
+    assert time.monotonic() - t0 < 2.0
+    assert isinstance(coq_env.run_tactic(root, "intros; split; lia."), Proved)
+
+
+def test_hung_process_is_killed_restarted_and_replayed():
+    env = CoqEnv(CoqConfig(tactic_timeout=1.0, interrupt_grace=0.3))
+    try:
+        root = env.open(ADD0)
+        s1 = advance(env, root, "intros.")
+        s2 = advance(env, s1, "split.")
+        pid = env.pid
+        # Freeze coqtop: neither Coq's Timeout nor SIGINT can answer; only a kill can.
+        timer = threading.Timer(0.2, os.kill, (pid, signal.SIGSTOP))
+        timer.start()
+        t0 = time.monotonic()
+        result = env.run_tactic(s2, LOOP, timeout=1.0)
+        elapsed = time.monotonic() - t0
+        assert result.kind is FailureKind.TIMEOUT and elapsed < 2.0, (result, elapsed)
+        # The next tactic on a deep state gets a fresh process and a replayed path.
+        assert isinstance(env.run_tactic(s2, "lia."), Advanced)
+        assert env.pid != pid and env.stats().restarts == 1 and env.stats().replayed_tactics >= 2
+    finally:
+        env.close()
+
+
+def test_killed_process_between_tactics_is_restarted(coq_env):
+    root = coq_env.open(ADD0)
+    s2 = advance(coq_env, advance(coq_env, root, "intros."), "split.")
+    os.kill(coq_env.pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert isinstance(coq_env.run_tactic(s2, "- lia."), Advanced)
+    assert coq_env.stats().restarts == 1
+
+
+def test_memory_cap_fails_the_tactic_not_the_process():
+    env = CoqEnv(CoqConfig(memory_limit_mb=1200))
+    try:
+        root = env.open(Theorem("big", ARITH, "Theorem big : Nat.pow 2 100000 = 0."))
+        result = env.run_tactic(root, "vm_compute.", timeout=20)
+        assert isinstance(result, TacticFailure)
+        assert isinstance(env.run_tactic(env.open(ADD0), "intros; split; lia."), Proved)
+    finally:
+        env.close()
+
+
+def test_verification_accepts_a_real_proof_and_rejects_one_that_fails_qed(coq_env):
+    ok = coq_env.verify(ADD0, ["intros.", "split.", "- lia.", "- reflexivity."])
+    assert ok.ok and ok.axioms == () and "Theorem add0 : forall n m : nat" in ok.script
+    false = Theorem("one_two", ARITH, "Theorem one_two : 1 = 2.")
+    root = coq_env.open(false)
+    # exact_no_check closes the goal in tactic mode; the kernel refuses it at Qed.
+    passed = coq_env.run_tactic(root, "exact_no_check (eq_refl 1).")
+    assert isinstance(passed, Proved)
+    check = coq_env.verify(false, passed.proof)
+    assert not check.ok and "coqc rejected" in check.message
+
+
+def test_verification_rescreens_the_script(coq_env):
+    check = coq_env.verify(ADD0, ["intros.", "Axiom cheat : False.", "destruct cheat."])
+    assert not check.ok and "Axiom" in check.message
+
+
+def test_axioms_allowed_only_when_the_header_brings_them(coq_env):
+    reals = Theorem("sq", "Require Import Reals Psatz.\nOpen Scope R_scope.\n", "Theorem sq : forall x : R, x * x >= 0.")
+    check = coq_env.verify(reals, ["intros.", "nra."])
+    assert check.ok, check.message
+    assert any("sig_forall_dec" in a for a in check.axioms)
+    # The audit itself: a name the header does not define is foreign.
+    known = _header_axioms(reals, ["ClassicalDedekindReals.sig_forall_dec", "cheat"], coq_env.config, coq_env._scratch)
+    assert "ClassicalDedekindReals.sig_forall_dec" in known and "cheat" not in known
+    arith_only = Theorem("t", ARITH, "Theorem t : True.")
+    assert _header_axioms(arith_only, ["ClassicalDedekindReals.sig_forall_dec"], coq_env.config, coq_env._scratch) == {}

@@ -1,0 +1,61 @@
+import pytest
+
+from lean_env.coq.sentences import SentenceError, sentence_spans, split_sentences, split_tactic, screen_tactic
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("intros n. induction n.", ["intros n.", "induction n."]),
+        ("rewrite Nat.add_comm. lia.", ["rewrite Nat.add_comm.", "lia."]),
+        ("- simpl. + auto. ** lia.", ["-", "simpl.", "+", "auto.", "**", "lia."]),
+        ("2: { lia. } exact I.", ["2: {", "lia.", "}", "exact I."]),
+        ('idtac "a. b". (* x. (* y. *) *) auto.', ['idtac "a. b".', "auto."]),
+        ("exact {| f := 1 |}.", ["exact {| f := 1 |}."]),
+        ("apply (H 1.5).", ["apply (H 1.5)."]),
+        ("intros\n  x y.", ["intros x y."]),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_spans_point_into_the_original_text():
+    text = "Require Import Arith.\n(* c *)\nTheorem t : 1 = 1.\nProof. auto. Qed."
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["Require Import Arith.", "Theorem t : 1 = 1.", "Proof.", "auto.", "Qed."]
+
+
+def test_unclosed_comment_and_string_are_errors():
+    with pytest.raises(SentenceError):
+        split_sentences("intros. (* oops")
+    assert split_tactic('idtac "oops')[1] == "unclosed string"
+
+
+FORBIDDEN = [
+    "Qed.", "Defined.", "Admitted.", "Abort.", "Abort All.", "Axiom cheat : False.", "Parameter p : nat.",
+    "admit.", "give_up.", "all: admit.", "Require Import Classical.", "Load foo.", "Redirect \"f\" Print t.",
+    "Extraction t.", "Set Printing All.", "Unset Printing Notations.", "Reset t.", "BackTo 1.", "Drop.",
+    "Declare ML Module \"x\".", "Undo.", "Quit.", "Hypothesis h : False.", "Variable v : nat.",
+    "Definition d := 1.", "Ltac loop := loop.", "Lemma l : False.", "Proof.", "Time lia.", "Fail lia.",
+    "Timeout 1 lia.", "Local Axiom a : False.", "#[local] Axiom a : False.", "Print Assumptions t.",
+    "Check 1.", "Inductive f := .", "Hint Resolve x.", "Export Set Printing All.", "Instance i : C.",
+    "lia. Axiom c : False.", "intros; admit.", "(* just a comment *)", "", "   ", "-", "{ }",
+]
+
+
+@pytest.mark.parametrize("text", FORBIDDEN)
+def test_forbidden_texts_are_rejected_with_a_reason(text):
+    sentences, reason = split_tactic(text)
+    assert sentences == [] and reason, text
+    assert screen_tactic(text) == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["intros.", "lia", "all: lia.", "2: lia.", "set (y := 1).", "(intros; lia).", "[> lia | lia ].", "Unshelve.",
+     "intros. - lia. - auto.", "psatz R 2.", "induction n as [|n IHn]; simpl; auto."],
+)
+def test_tactics_pass(text):
+    sentences, reason = split_tactic(text)
+    assert reason is None and sentences
