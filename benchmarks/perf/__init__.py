@@ -1,0 +1,1 @@
+"""Performance benchmarks of the bridges and the search loop."""

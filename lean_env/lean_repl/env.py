@@ -1,0 +1,187 @@
+"""`LeanEnv`: the ProofEnv protocol over leanprover-community/repl, with restart and replay.
+
+Processes are pooled per header (imports run once per process; B §6.4). A tactic that times
+out gets the process group killed and the node rebuilt on a fresh process; a crash or garbage
+output is retried once on a fresh process, and a second death blames the tactic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from lean_env.base import (
+    Advanced,
+    BadTheorem,
+    EnvCrashed,
+    EnvError,
+    EnvStats,
+    EnvTimeout,
+    FailureKind,
+    ProofState,
+    Proved,
+    TacticFailure,
+    TacticResult,
+    Theorem,
+    Verification,
+)
+from lean_env.lean_repl.config import LeanConfig
+from lean_env.lean_repl.goals import parse_goals, pretty
+from lean_env.lean_repl.protocol import Outcome, ProofStepRequest, StepOutcome, encode
+from lean_env.lean_repl.screen import screen_tactic
+from lean_env.lean_repl.verify import verify_proof
+from lean_env.lean_repl.worker import Counters, ReplayDiverged, Worker
+
+log = logging.getLogger(__name__)
+
+_FAILURE = {Outcome.ERROR: FailureKind.ERROR, Outcome.GAVE_UP: FailureKind.GAVE_UP}
+
+
+class LeanEnv:
+    """Lean 4 through the REPL. Single-threaded, like every ProofEnv."""
+
+    backend = "lean"
+
+    def __init__(self, config: LeanConfig | None = None) -> None:
+        self.config = config or LeanConfig()
+        self._counters = Counters()
+        self._pool: OrderedDict[str, Worker] = OrderedDict()  # header -> worker, LRU first
+        self._verifier: Worker | None = None  # never used for search: a clean header env
+        self._theorems: dict[str, Theorem] = {}
+        self._closed = False
+
+    # -- ProofEnv
+
+    def open(self, theorem: Theorem) -> ProofState:
+        if self._closed:
+            raise EnvCrashed("LeanEnv is closed")
+        if theorem.backend != "lean":
+            raise BadTheorem(f"{theorem.name} is written for {theorem.backend!r}, not Lean")
+        previous = self._theorems.get(theorem.name)
+        if previous is not None and previous != theorem:
+            for worker in self._pool.values():
+                worker.forget(theorem.name)
+        worker = self._worker(theorem.header)
+        _, goal = worker.open(theorem)
+        self._theorems[theorem.name] = theorem
+        goals = (goal,)
+        return ProofState(theorem.name, (), parse_goals(goals), pretty(goals))
+
+    def run_tactic(self, state: ProofState, tactic: str, timeout: float | None = None) -> TacticResult:
+        why = self.screen(tactic)
+        if why is None:
+            why = _unsendable(tactic)
+        if why is not None:
+            return TacticFailure(FailureKind.REJECTED, why)
+        theorem = self._theorems.get(state.theorem)
+        if theorem is None:
+            raise ValueError(f"theorem {state.theorem!r} was not opened in this env")
+        limit = self.config.tactic_timeout if timeout is None else timeout
+        last: EnvError | None = None
+        on_tactic = False  # whether the last fault hit the tactic itself (or the rebuild)
+        for _attempt in range(2):
+            worker = self._worker(theorem.header)
+            try:
+                repl_state = worker.rebuild(theorem, state.path, self.config.tactic_timeout)
+            except ReplayDiverged as e:
+                return TacticFailure(FailureKind.ERROR, f"cannot rebuild this state: {e}")
+            except EnvError as e:  # the process broke while rebuilding: once more, fresh
+                log.warning("rebuilding %s failed: %s", state.theorem, e)
+                last, on_tactic = e, False
+                continue
+            try:
+                outcome = worker.step(theorem.name, state.path, repl_state, tactic, limit)
+            except EnvTimeout:
+                self._counters.timeouts += 1
+                self._recover(worker, theorem, state)
+                return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
+            except EnvError as e:
+                self._counters.crashes += 1
+                log.warning("REPL broke on %r: %s", tactic, e)
+                last, on_tactic = e, True
+                continue
+            return self._result(state, tactic, outcome)
+        if not on_tactic:
+            raise EnvCrashed(f"cannot rebuild {state.theorem} after a restart: {last}") from last
+        return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
+
+    def screen(self, tactic: str) -> str | None:
+        return screen_tactic(tactic, self.config.max_heartbeats)
+
+    def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
+        original = self._theorems.get(theorem.name)
+        if original is not None and original.statement != theorem.statement:
+            return Verification(False, "the statement differs from the one that was searched", "")
+        if self._verifier is None or self._verifier.header != theorem.header:
+            if self._verifier is not None:
+                self._verifier.kill()
+            self._verifier = Worker(self.config, theorem.header, self._counters)
+        cfg = self.config
+        return verify_proof(self._verifier, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout)
+
+    def stats(self) -> EnvStats:
+        c = self._counters
+        extra = {k: v for k, v in asdict(c).items() if k not in {
+            "assistant_seconds", "requests", "restarts", "replayed_tactics"}}
+        extra["live_processes"] = sum(1 for w in self._pool.values() if w.pid is not None)
+        return EnvStats(c.assistant_seconds, c.requests, c.restarts, c.replayed_tactics, extra)
+
+    def close(self) -> None:
+        for worker in self._pool.values():
+            worker.kill()
+        self._pool.clear()
+        if self._verifier is not None:
+            self._verifier.kill()
+            self._verifier = None
+        self._closed = True
+
+    def __enter__(self) -> LeanEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals
+
+    def _worker(self, header: str) -> Worker:
+        worker = self._pool.get(header)
+        if worker is not None:
+            self._pool.move_to_end(header)
+            return worker
+        while len(self._pool) >= max(1, self.config.pool_size):
+            _, evicted = self._pool.popitem(last=False)
+            evicted.kill()  # its theorems replay on demand if they come back
+            self._counters.evictions += 1
+        worker = Worker(self.config, header, self._counters)
+        self._pool[header] = worker
+        return worker
+
+    def _recover(self, worker: Worker, theorem: Theorem, state: ProofState) -> None:
+        """After a kill, rebuild the node at once so its siblings find a warm process."""
+        try:
+            worker.rebuild(theorem, state.path, self.config.tactic_timeout)
+        except (EnvError, ReplayDiverged, BadTheorem) as e:
+            log.warning("recovery of %s after a timeout failed: %s", state.theorem, e)
+            worker.kill()
+
+    def _result(self, state: ProofState, tactic: str, outcome: StepOutcome) -> TacticResult:
+        if outcome.outcome is Outcome.PROVED:
+            return Proved(state.path + (tactic,))
+        if outcome.outcome is not Outcome.OPEN:
+            return TacticFailure(_FAILURE[outcome.outcome], outcome.message)
+        text = pretty(outcome.goals)
+        if text == state.pretty:
+            return TacticFailure(FailureKind.NO_PROGRESS, "the goals are unchanged")
+        return Advanced(ProofState(state.theorem, state.path + (tactic,), parse_goals(outcome.goals), text))
+
+
+
+def _unsendable(tactic: str) -> str | None:
+    """Why the REPL could not parse a request carrying `tactic` (it would exit), or None."""
+    try:
+        encode(ProofStepRequest(proof_state=0, tactic=tactic))
+    except ValueError as e:  # pydantic's ValidationError and InvalidRequest
+        return f"cannot be sent to the REPL: {str(e).splitlines()[0]}"
+    return None

@@ -1,0 +1,214 @@
+"""One REPL process bound to one header: the header's env, theorem roots, and replay by path.
+
+REPL ids live only as long as their process (B §1.4), so every proof state is known to the
+search by its tactic path; the worker keeps `path -> proofState` for the live process and
+rebuilds any path on a fresh one by re-running the header, the theorem and the tactics.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from lean_env.base import BadTheorem, EnvError, Theorem
+from lean_env.lean_repl.config import LeanConfig
+from lean_env.lean_repl.process import ReplProcess
+from lean_env.lean_repl.protocol import (
+    AnyRequest,
+    CommandRequest,
+    CommandResponse,
+    Outcome,
+    ProofStepRequest,
+    ProtocolError,
+    ReplError,
+    Response,
+    StepOutcome,
+    classify,
+    decode,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+
+Path_ = tuple[str, ...]
+
+
+@dataclass
+class Counters:
+    """Mutable counters shared by every worker of one env (read out as `EnvStats`)."""
+
+    assistant_seconds: float = 0.0
+    requests: int = 0
+    restarts: int = 0
+    replayed_tactics: int = 0
+    starts: int = 0
+    recycles: int = 0
+    timeouts: int = 0
+    crashes: int = 0
+    evictions: int = 0
+
+
+class ReplayDiverged(Exception):
+    """A tactic that once succeeded on this path does not any more (nondeterminism)."""
+
+
+def sorry_command(statement: str) -> str:
+    """`theorem … := by` becomes `theorem … := by sorry`: its sorry's proof state is the root."""
+    text = statement.rstrip()
+    if re.search(r":=\s*by$", text):
+        return text + " sorry"
+    if text.endswith(":="):
+        return text + " by sorry"
+    raise BadTheorem(f"a Lean statement must end with ':= by' (got ...{text[-30:]!r})")
+
+
+class Worker:
+    """The REPL process for one header, started lazily and restarted on demand."""
+
+    def __init__(self, config: LeanConfig, header: str, counters: Counters) -> None:
+        self.config = config
+        self.header = header
+        self.counters = counters
+        self._proc: ReplProcess | None = None
+        self._header_env = 0
+        self._states: dict[tuple[str, Path_], int] = {}  # (theorem name, path) -> proofState
+        self._proof_states = 0  # created in this process; the REPL never frees them (#77)
+        self._generation = 0  # processes started so far
+
+    # -- process life
+
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.alive():
+            if self._proof_states < self.config.recycle_after:
+                return
+            self.counters.recycles += 1
+            log.info("recycling REPL after %d proof states", self._proof_states)
+        elif self._generation > 0:  # the last process died or was killed on a fault
+            self.counters.restarts += 1
+        self.kill()
+        self._generation += 1
+        cfg = self.config
+        self._proc = ReplProcess(
+            cfg.command(), cfg.project_dir, cfg.memory_limit_bytes, cfg.max_response_bytes,
+            cfg.log_dir,
+        )
+        self.counters.starts += 1
+        response = self._send(CommandRequest(cmd=self.header), cfg.header_timeout)
+        if isinstance(response, ReplError):
+            self.kill()
+            raise BadTheorem(f"header rejected by the REPL: {response.message}")
+        if not isinstance(response, CommandResponse):
+            raise ProtocolError("the header was answered with a proof-step response")
+        errors = response.errors()
+        if errors:
+            self.kill()
+            self._generation = 0  # a bad header is bad input, not a fault to count
+            raise BadTheorem(f"header does not elaborate: {errors[0].data}")
+        self._header_env = response.env
+
+    def kill(self) -> None:
+        """Drop the process and every id it handed out (idempotent)."""
+        if self._proc is not None:
+            self._proc.close()
+        self._proc = None
+        self._states.clear()
+        self._proof_states = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _send(self, request: AnyRequest, timeout: float) -> Response:
+        assert self._proc is not None
+        line = encode(request)
+        start = time.monotonic()
+        try:
+            text = self._proc.request(line, timeout)
+        except EnvError:
+            self.kill()
+            raise
+        finally:  # only the wait counts as the assistant's time; parsing is ours
+            self.counters.assistant_seconds += time.monotonic() - start
+            self.counters.requests += 1
+        try:
+            response = decode(text)
+        except ProtocolError:
+            self.kill()
+            raise
+        if isinstance(response, CommandResponse):
+            self._proof_states += len(response.sorries) + len(response.tactics)
+        elif not isinstance(response, ReplError):
+            self._proof_states += 1 + len(response.sorries)
+        return response
+
+    # -- theorems and states
+
+    def open(self, theorem: Theorem) -> tuple[int, str]:
+        """Elaborate `theorem … := by sorry` on the header env; its sorry is the root state.
+
+        Returns (proofState id, goal text). Raises BadTheorem when it does not elaborate.
+        """
+        self._ensure_started()
+        command = CommandRequest(cmd=sorry_command(theorem.statement), env=self._header_env)
+        response = self._send(command, self.config.theorem_timeout)
+        if isinstance(response, ReplError):
+            raise BadTheorem(f"{theorem.name}: {response.message}")
+        if not isinstance(response, CommandResponse):
+            raise ProtocolError("a theorem was answered with a proof-step response")
+        errors = response.errors()
+        if errors:
+            raise BadTheorem(f"{theorem.name} does not elaborate: {errors[0].data}")
+        roots = [s for s in response.sorries if s.proof_state is not None]
+        if len(response.sorries) != 1 or not roots:
+            raise BadTheorem(
+                f"{theorem.name}: expected exactly one sorry with a proof state, "
+                f"got {len(response.sorries)}"
+            )
+        self._states[(theorem.name, ())] = roots[0].proof_state  # type: ignore[assignment]
+        return roots[0].proof_state, roots[0].goal  # type: ignore[return-value]
+
+    def forget(self, name: str) -> None:
+        for key in [k for k in self._states if k[0] == name]:
+            del self._states[key]
+
+    def rebuild(self, theorem: Theorem, path: Path_, timeout: float) -> int:
+        """The REPL id of the state at `path`, replaying from the longest known prefix.
+
+        Raises EnvError on a process fault, ReplayDiverged when a replayed tactic now fails.
+        """
+        self._ensure_started()
+        known = len(path)
+        while known > 0 and (theorem.name, path[:known]) not in self._states:
+            known -= 1
+        if known == 0 and (theorem.name, ()) not in self._states:
+            self.open(theorem)
+        state = self._states[(theorem.name, path[:known])]
+        for i in range(known, len(path)):
+            outcome = self.step(theorem.name, path[:i], state, path[i], timeout)
+            self.counters.replayed_tactics += 1
+            if outcome.outcome is not Outcome.OPEN or outcome.proof_state is None:
+                raise ReplayDiverged(
+                    f"replaying tactic {i + 1} of {len(path)} ({path[i]!r}) now gives "
+                    f"{outcome.outcome.value}: {outcome.message}"
+                )
+            state = outcome.proof_state
+        return state
+
+    def step(self, name: str, path: Path_, state: int, tactic: str, timeout: float) -> StepOutcome:
+        """Run one tactic on REPL state `state` (the state at `path`) and remember the result."""
+        response = self._send(ProofStepRequest(proof_state=state, tactic=tactic), timeout)
+        if isinstance(response, CommandResponse):
+            self.kill()
+            raise ProtocolError("a tactic was answered with a command response")
+        outcome = classify(response)
+        if outcome.outcome is Outcome.OPEN and outcome.proof_state is not None:
+            self._states[(name, path + (tactic,))] = outcome.proof_state
+        return outcome
+
+    def command(self, cmd: str, env: int | None, timeout: float) -> Response:
+        """Run a command on `env` (None: on the header env) without touching proof states."""
+        self._ensure_started()
+        return self._send(CommandRequest(cmd=cmd, env=self._header_env if env is None else env), timeout)
+

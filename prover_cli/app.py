@@ -1,0 +1,39 @@
+"""The `prover` Typer app, shared by every command module, and the exit-status conventions.
+
+Exit status: 0 proved (or command succeeded), 1 not proved, 2 bad input (one line on stderr
+naming the problem), 3 the proof assistant is missing or broken. Heavy packages (torch, ray) are
+imported inside the commands that need them, so `prover --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="LLM-guided best-first proof search for Coq, Lean 4 and Isabelle.",
+    pretty_exceptions_enable=False,
+)
+setup_app = typer.Typer(help="Install and check proof assistants.", no_args_is_help=True)
+app.add_typer(setup_app, name="setup")
+
+EXIT_PROVED, EXIT_NOT_PROVED, EXIT_BAD_INPUT, EXIT_ENV = 0, 1, 2, 3
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def setup_logging(verbose: bool) -> None:
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(show_path=False, console=Console(stderr=True))],
+    )

@@ -1,0 +1,118 @@
+"""`prover prove`: search for a proof of one theorem and print the verified proof."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
+
+
+@app.command()
+def prove(
+    file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem (.v for Coq)."),
+    statement: Optional[str] = typer.Option(None, "--statement", "-s", help="Prove this statement instead of a file."),
+    header: Optional[str] = typer.Option(None, help="Header for --statement (default: the backend's usual imports)."),
+    name: Optional[str] = typer.Option(None, help="Which theorem of FILE to prove, when it has several."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
+    tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
+    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
+    prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: chosen from the model id)."),
+    temperature: float = typer.Option(0.0, help="Sampling temperature; 0 with --beam-search for beams."),
+    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
+    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
+    device: Optional[str] = typer.Option(None, help="Model device (cpu, cuda, cuda:1, auto)."),
+    dtype: str = typer.Option("auto", help="Model dtype (auto, bfloat16, float16, float32)."),
+    endpoint: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible completions server."),
+    max_expansions: int = typer.Option(100, help="Budget T: node expansions."),
+    num_samples: int = typer.Option(32, help="Budget S: candidate tactics per expansion."),
+    wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
+    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
+    policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
+    tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Search for a proof of one theorem and print the verified proof."""
+    setup_logging(verbose)
+    from lean_env.base import BadTheorem, EnvError
+    from lean_env.registry import UnknownName
+    from prover.factory import GeneratorOptions, make_generator
+    from prover_cli.theorems import make_env, read_theorem
+    from search.best_first import SearchConfig, best_first_search
+    from search.policy import POLICIES
+
+    if (file is None) == (statement is None):
+        raise fail("give either a FILE or --statement TEXT")
+    try:
+        theorem = read_theorem(backend, file, statement, header, name)
+        search_policy = POLICIES.get(policy)()
+        options = GeneratorOptions(
+            backend=backend,
+            portfolio=portfolio,
+            tactics_file=tactics,
+            model=model,
+            engine=engine,
+            prompt_format=prompt_format,
+            temperature=temperature,
+            beam_search=beam_search,
+            max_new_tokens=max_new_tokens,
+            device=device,
+            dtype=dtype,
+            endpoint=endpoint,
+        )
+        generator = make_generator(options)
+    except (BadTheorem, UnknownName, ValueError) as exc:
+        raise fail(str(exc)) from None
+    config = SearchConfig(
+        max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout
+    )
+    try:
+        with make_env(backend, tactic_timeout) as env:
+            result = best_first_search(env, generator, theorem, config, search_policy)
+    except BadTheorem as exc:
+        raise fail(str(exc)) from None
+    except EnvError as exc:
+        raise fail(f"{backend}: {exc}", EXIT_ENV) from None
+    if tree is not None:
+        result.tree.write(tree)
+    _report(result, as_json)
+    raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
+
+
+def _report(result, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    s = result.stats
+    if as_json:
+        payload = {
+            "name": result.theorem.name,
+            "backend": result.theorem.backend,
+            "proved": result.proved,
+            "proof": list(result.proof),
+            "script": result.verification.script if result.proved and result.verification else None,
+            "stop_reason": result.stop_reason,
+            "stats": asdict(s),
+        }
+        if result.verification and not result.proved:
+            payload["last_rejected_proof"] = result.verification.message
+        typer.echo(json.dumps(payload, indent=1))
+        return
+    summary = (
+        f"{s.expansions} expansions, {s.tactic_calls} tactics, {s.errors} failed, "
+        f"{s.wall_seconds:.2f} s (assistant {s.env_seconds:.2f}, generator {s.generator_seconds:.2f}, "
+        f"verify {s.verify_seconds:.2f}, search {s.search_seconds:.3f})"
+    )
+    if result.proved:
+        typer.echo(f"Proved {result.theorem.name}: {summary}")
+        typer.echo("Proof.")
+        for tactic in result.proof:
+            typer.echo(f"  {tactic}")
+        typer.echo("Qed." if result.theorem.backend == "coq" else "")
+    else:
+        typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")

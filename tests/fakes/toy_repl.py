@@ -1,0 +1,200 @@
+"""A toy REPL: the upstream framing and JSON shapes, with tactics that behave or misbehave.
+
+Tactics (first word): `intro N` adds hypothesis `N : Nat`; `split` makes two cases; `close`,
+`rfl`, `simp`, `norm_num` close the main goal; `skip` changes nothing; `bad` is a Lean
+exception; `err` is an elaboration error; `mvar`/`kernel`/`gaveup` are rejected proof statuses;
+`leave_sorry` leaves a sorry; `crash`, `hang`, `garbage`, `half`, `flood`, `uncaught`,
+`alloc MB` misbehave; `once_X` misbehaves as X the first time only (needs FAKE_REPL_STATE),
+then acts as `intro once`; `slow S` sleeps S seconds then acts as `intro slow`; `(a\\nb)` runs
+each line in turn. Environment: FAKE_REPL_LOG (append each request as a JSON line with the
+pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from framing import parse_or_die, queries, respond
+
+OPEN = "Incomplete: open goals remain"
+
+
+class Toy:
+    def __init__(self) -> None:
+        self.envs: list[str] = []
+        self.states: list[list[str]] = []
+
+    def record(self, goals: list[str]) -> int:
+        self.states.append(goals)
+        return len(self.states) - 1
+
+    def command(self, req: dict) -> dict:
+        cmd, env = req["cmd"], req.get("env")
+        if env is None:
+            delay = float(os.environ.get("FAKE_REPL_HEADER_DELAY", "0"))
+            if delay:
+                time.sleep(delay)
+        elif env >= len(self.envs):
+            return {"message": "Unknown environment."}
+        self.envs.append(cmd if env is None else self.envs[env] + "\n" + cmd)
+        out: dict = {"env": len(self.envs) - 1}
+        if "BAD_HEADER" in cmd or "BAD_THEOREM" in cmd:
+            out["messages"] = [_msg("error", "unknown identifier 'BAD'")]
+        elif cmd.startswith("#print axioms"):
+            name = cmd.split()[-1]
+            axioms = ["propext", "Classical.choice", "Quot.sound"]
+            if "EXTRA_AXIOM" in self.envs[env]:
+                axioms.append("Lean.ofReduceBool")
+            text = f"'{name}' depends on axioms: [{', '.join(axioms)}]"
+            if "NO_AXIOMS" in self.envs[env]:
+                text = f"'{name}' does not depend on any axioms"
+            out["messages"] = [_msg("info", text)]
+        elif "VERIFY_FAIL" in cmd:
+            out["messages"] = [_msg("error", "unsolved goals")]
+        elif "SORRY_WARNING" in cmd:
+            out["messages"] = [_msg("warning", "declaration uses `sorry`")]
+        elif cmd.rstrip().endswith("by sorry"):
+            goal = _root_goal(cmd)
+            out["sorries"] = [{"proofState": self.record([goal]), "goal": goal,
+                               "pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 5}}]
+            out["messages"] = [_msg("warning", "declaration uses `sorry`")]
+        return out
+
+    def tactic(self, req: dict) -> dict | None:
+        n = req["proofState"]
+        if n >= len(self.states):
+            return {"message": "Unknown proof state."}
+        goals = list(self.states[n])
+        text = req["tactic"]
+        steps = text[1:-1].split("\n") if text.startswith("(") and text.endswith(")") else [text]
+        extra: dict = {}
+        for step in steps:
+            result = self.apply(goals, step.strip())
+            if isinstance(result, dict):
+                return result
+            goals, extra = result
+        out = {"proofState": self.record(goals), "goals": goals, **extra}
+        out.setdefault("proofStatus", OPEN if goals else "Completed")
+        return out
+
+    def apply(self, goals: list[str], tactic: str):
+        word, _, arg = tactic.partition(" ")
+        if word.startswith("once_"):
+            marker = Path(os.environ["FAKE_REPL_STATE"]) / word
+            if not marker.exists():
+                marker.touch()
+                misbehave(re.match(r"[a-z]+", word[5:]).group(0), arg)  # once_crash7: crash
+            word, arg = "intro", "once"
+        if word == "slow":
+            time.sleep(float(arg))
+            word, arg = "intro", "slow"
+        if word in MISBEHAVIOURS:
+            misbehave(word, arg)
+        if not goals and word != "skip":
+            return {"message": "Lean error:\nno goals to be proved"}
+        if word == "intro":
+            head, _, concl = goals[0].rpartition("⊢ ")
+            return [f"{head}{arg} : Nat\n⊢ {concl}"] + goals[1:], {}
+        if word == "split":
+            return [f"case left\n{goals[0]}", f"case right\n{goals[0]}"] + goals[1:], {}
+        if word in ("close", "rfl", "simp", "norm_num"):
+            return goals[1:], {}
+        if word == "skip":
+            return goals, {}
+        if word == "err":
+            return {"proofState": self.record([]), "goals": [], "proofStatus": "Incomplete: contains sorry",
+                    "messages": [_msg("error", "Unknown identifier `my_fake_premise`", line=0)]}
+        if word == "mvar":
+            return [], {"proofStatus": "Incomplete: contains metavariable(s)"}
+        if word == "kernel":
+            return [], {"proofStatus": "Error: kernel type check failed: (kernel) declaration has free variables"}
+        if word == "gaveup":
+            return [], {"proofStatus": "Incomplete: contains sorry"}
+        if word == "leave_sorry":
+            return goals, {"sorries": [{"proofState": self.record([goals[0]]), "goal": goals[0]}]}
+        return {"message": "Lean error:\n<input>:1:1: unknown tactic"}
+
+
+MISBEHAVIOURS = {"crash", "hang", "garbage", "half", "flood", "uncaught", "alloc"}
+
+
+def misbehave(word: str, arg: str) -> None:
+    out = sys.stdout
+    if word == "crash":  # dies in the middle of writing a response
+        out.write('{"proofStatus": "Incomplete: open goals remain",\n "proofState": 7,\n')
+        out.flush()
+        os._exit(139)
+    if word == "hang":
+        time.sleep(3600)
+    if word == "garbage":
+        out.write("PANIC at Lean.Expr.bindingBody! not a binder\n\n")
+        out.flush()
+        return_to_loop()
+    if word == "half":
+        out.write('{"proofStatus": "Incomplete: open goals remain",\n "goals"')
+        out.flush()
+        os._exit(0)
+    if word == "flood":  # megabytes without a blank line, until the reader gives up
+        line = ("x" * 1023 + "\n").encode()
+        try:
+            while True:
+                os.write(1, line * 1024)
+        except OSError:
+            os._exit(1)
+    if word == "uncaught":
+        sys.stderr.write("uncaught exception: Stack overflow detected. Aborting.\n")
+        sys.stderr.flush()
+        os._exit(134)
+    if word == "alloc":  # under RLIMIT_AS this raises MemoryError and the process dies
+        blob = bytearray(int(arg) << 20)
+        blob[-1] = 1
+
+
+class _BackToLoop(Exception):
+    pass
+
+
+def return_to_loop() -> None:
+    raise _BackToLoop
+
+
+def _msg(severity: str, data: str, line: int = 1) -> dict:
+    return {"severity": severity, "pos": {"line": line, "column": 0},
+            "endPos": {"line": line, "column": 0}, "data": data}
+
+
+def _root_goal(cmd: str) -> str:
+    stmt = cmd.strip().splitlines()[-1] if "set_option" in cmd else cmd.strip()
+    hyps = [f"{names.strip()} : {typ.strip()}" for names, typ in re.findall(r"\(([^():]+):([^()]+)\)", stmt)]
+    concl = re.sub(r"\s*:=\s*by sorry\s*$", "", stmt)
+    concl = re.split(r"\)\s*:\s*|^\S+\s+\S+\s*:\s*", concl)[-1]
+    return "\n".join(hyps + [f"⊢ {concl.strip()}"])
+
+
+def main() -> None:
+    toy = Toy()
+    log = os.environ.get("FAKE_REPL_LOG")
+    for query in queries():
+        req = parse_or_die(query)
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"pid": os.getpid(), **req}, ensure_ascii=False) + "\n")
+        try:
+            if "tactic" in req:
+                respond(toy.tactic(req))
+            elif "cmd" in req:
+                respond(toy.command(req))
+            else:
+                respond({"message": "unsupported by the toy REPL"})
+        except _BackToLoop:
+            continue
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Against a real Lean + Mathlib + REPL (built by `prover setup lean`); skipped without `lake`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import Advanced, FailureKind, Proved, TacticFailure, Theorem
+from lean_env.lean_repl.config import REPL_BINARY, LeanConfig
+from lean_env.lean_repl.env import LeanEnv
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.lean,
+    pytest.mark.skipif(shutil.which("lake") is None, reason="lake is not on PATH"),
+    pytest.mark.skipif(not (REPO / REPL_BINARY).is_file(), reason="REPL not built: run `prover setup lean`"),
+]
+HEADER = "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
+THM = Theorem(
+    "mathd_algebra_478",
+    HEADER,
+    "theorem mathd_algebra_478 (b h v : ℝ) (h₀ : 0 < b ∧ 0 < h ∧ 0 < v) (h₁ : v = 1 / 3 * (b * h))\n"
+    "    (h₂ : b = 30) (h₃ : h = 13 / 2) : v = 65 := by\n",
+    "lean",
+)
+
+
+@pytest.fixture(scope="module")
+def env():
+    with LeanEnv(LeanConfig(project_dir=REPO, tactic_timeout=60)) as e:
+        yield e
+
+
+def test_search_step_and_verify(env: LeanEnv) -> None:
+    root = env.open(THM)
+    assert root.goals[0].conclusion == "v = 65"
+    step = env.run_tactic(root, "rw [h₂, h₃] at h₁")
+    assert isinstance(step, Advanced)
+    done = env.run_tactic(step.state, "rw [h₁]\nnorm_num")
+    done = done if isinstance(done, Proved) else env.run_tactic(step.state, "(rw [h₁]\n norm_num)")
+    assert isinstance(done, Proved), done
+    verdict = env.verify(THM, done.proof)
+    assert verdict.ok, verdict.message
+    assert set(verdict.axioms) <= {"propext", "Classical.choice", "Quot.sound"}
+
+
+def test_errors_are_values(env: LeanEnv) -> None:
+    root = env.open(THM)
+    bad = env.run_tactic(root, "exact my_fake_premise")
+    assert isinstance(bad, TacticFailure) and bad.kind is FailureKind.ERROR
+    assert env.run_tactic(root, "native_decide").kind is FailureKind.REJECTED  # type: ignore[union-attr]

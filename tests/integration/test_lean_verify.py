@@ -1,0 +1,72 @@
+"""LeanEnv.verify over the toy REPL: a separate process, errors, sorries and axioms rejected."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import Theorem
+from lean_env.lean_repl.config import LeanConfig
+from lean_env.lean_repl.env import LeanEnv
+
+TOY = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
+HEADER = "import Mathlib\nopen Real\n"
+THM = Theorem("toy_thm", HEADER, "theorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by", "lean")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FAKE_REPL_LOG", str(tmp_path / "log.jsonl"))
+    with LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), max_heartbeats=300000)) as e:
+        yield e
+
+
+def sent(env_fixture_tmp: Path) -> list[dict]:
+    return [json.loads(x) for x in (env_fixture_tmp / "log.jsonl").read_text().splitlines()]
+
+
+def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) -> None:
+    env.run_tactic(env.open(THM), "intro x")
+    verdict = env.verify(THM, ["intro x", "rfl"])
+    assert verdict.ok, verdict.message
+    assert verdict.axioms == ("propext", "Classical.choice", "Quot.sound")
+    assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  intro x\n  rfl" in verdict.script
+    log = sent(tmp_path)
+    search_pid, verify_pid = log[0]["pid"], log[-1]["pid"]
+    assert search_pid != verify_pid
+    verify_requests = [r for r in log if r["pid"] == verify_pid]
+    assert [r.get("env") for r in verify_requests] == [None, 0, 1]  # header, proof, axioms
+    assert verify_requests[2]["cmd"] == "#print axioms toy_thm"
+
+
+@pytest.mark.parametrize(
+    "proof, why",
+    [
+        (["VERIFY_FAIL"], "error at line"),
+        (["SORRY_WARNING"], "declaration uses sorry"),
+        (["exact EXTRA_AXIOM"], "beyond the allowed ones: Lean.ofReduceBool"),
+        (["sorry"], "rejected before sending"),
+        (["native_decide"], "rejected before sending"),
+        (["simp\n#exit"], "rejected before sending"),
+        ([], "empty proof"),
+    ],
+)
+def test_rejections(env: LeanEnv, proof: list[str], why: str) -> None:
+    verdict = env.verify(THM, proof)
+    assert not verdict.ok and why in verdict.message, verdict.message
+
+
+def test_changed_statement_and_wrong_name_are_rejected(env: LeanEnv) -> None:
+    env.open(THM)
+    weaker = Theorem(THM.name, HEADER, "theorem toy_thm (a : ℕ) : a = a := by", "lean")
+    assert "differs" in env.verify(weaker, ["rfl"]).message
+    renamed = Theorem("other", HEADER, THM.statement, "lean")
+    assert "declares 'toy_thm'" in env.verify(renamed, ["rfl"]).message
+
+
+def test_no_axioms_is_fine(env: LeanEnv) -> None:
+    verdict = env.verify(THM, ["exact NO_AXIOMS"])
+    assert verdict.ok and verdict.axioms == ()
