@@ -54,12 +54,13 @@ class ProofState:
     goals: tuple[Goal, ...]  # the goals, focused goal first
     pretty: str  # the goals as the proof assistant printed them (what a model is prompted with)
     note: str = ""  # focus information such as "unfocused goals remain: use a bullet"
+    key: str = ""  # stable key for merging identical states; computed from goals and note
 
-    @property
-    def key(self) -> str:
-        """Stable key for merging identical states: same goals and focus, whatever the path."""
-        text = self.note + "\x00" + "\x00".join(str(g) for g in self.goals)
-        return hashlib.sha1(text.encode()).hexdigest()
+    def __post_init__(self) -> None:
+        # Same goals and focus give the same key, whatever the path (computed once: it is hot).
+        if not self.key:
+            text = self.note + "\x00" + "\x00".join(str(g) for g in self.goals)
+            object.__setattr__(self, "key", hashlib.sha1(text.encode()).hexdigest())
 
     @property
     def depth(self) -> int:

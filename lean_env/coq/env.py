@@ -119,8 +119,8 @@ class CoqEnv:
 
     def _ensure_process(self) -> CoqTop:
         """A live coqtop positioned somewhere in the current theorem (restarting if needed)."""
-        if self._top is not None and self._top.alive():
-            return self._top
+        if self._top is not None:
+            return self._top  # a dead one is noticed on use (EnvCrashed) and replaced then
         restarted = self._top is not None or self._theorem is not None
         self._kill()
         self._top = self._start()
@@ -256,7 +256,7 @@ class CoqEnv:
                 return TacticFailure(FailureKind.ERROR, str(exc))
         raise AssertionError("unreachable")
 
-    def _run(self, state: ProofState, tactic: str, sentences: list[str], limit: float) -> TacticResult:
+    def _run(self, state: ProofState, tactic: str, sentences: Sequence[str], limit: float) -> TacticResult:
         top = self._ensure_process()
         self._goto(top, state.path)
         node_id = top.state_id
@@ -268,7 +268,7 @@ class CoqEnv:
             if remaining <= 0:
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
-            reply = top.send(with_timeout(sentence, remaining), remaining + 0.25, self.config.interrupt_grace)
+            reply = top.send(with_timeout(sentence, remaining), remaining + 0.1, self.config.interrupt_grace)
             parsed = output.parse_output(reply.output)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)

@@ -18,7 +18,6 @@ _WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<war
 _ERROR = re.compile(r"^Error:(.*)", re.S | re.M)
 _HEADER = re.compile(r"^(\d+) (?:focused )?goals?(?: \(shelved: \d+\))?(?: \(ID \d+\))?$", re.M)
 _OTHER_GOAL = re.compile(r"^goal (\d+) \(ID \d+\) is:$", re.M)
-_RULE = re.compile(r"^\s*=+$")
 _HYP = re.compile(r"^([^\s:,=]+(?:, [^\s:,=]+)*) (:=|:) (.*)$", re.S)
 
 NO_MORE_GOALS = "No more goals."
@@ -38,7 +37,10 @@ class Parsed:
 
 def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove warning and info blocks; return the rest and the info messages."""
-    text = _WARNING.sub("", text)
+    if "<warning>" in text:
+        text = _WARNING.sub("", text)
+    if "<infomsg>" not in text:
+        return text, ()
     notes = tuple(" ".join(m.split()) for m in _INFO.findall(text))
     return _INFO.sub("", text), notes
 
@@ -86,13 +88,14 @@ def parse_hypotheses(lines: list[str]) -> tuple[Hypothesis, ...]:
 
 def parse_full_goal(block: str) -> Goal:
     """A goal printed with its hypotheses: hyp lines, a rule of '=', then the conclusion."""
-    lines = block.split("\n")
-    for i, line in enumerate(lines):
-        if _RULE.match(line):
-            hyps = parse_hypotheses(lines[:i])
-            conclusion = " ".join(_join_wrapped(lines[i + 1 :], 2))
-            return Goal(hyps, conclusion)
-    return Goal((), " ".join(_join_wrapped(lines, 0)))
+    rule = block.find("====")
+    if rule < 0:
+        return Goal((), " ".join(_join_wrapped(block.split("\n"), 0)))
+    start = block.rfind("\n", 0, rule) + 1
+    end = block.find("\n", rule)
+    hyps = parse_hypotheses(block[:start].split("\n"))
+    conclusion = " ".join(_join_wrapped(block[end + 1 :].split("\n"), 2)) if end >= 0 else ""
+    return Goal(hyps, conclusion)
 
 
 def _parse_display(display: str) -> tuple[Goal, ...]:
@@ -111,8 +114,11 @@ def _parse_display(display: str) -> tuple[Goal, ...]:
     return tuple(goals)
 
 
+_ID = re.compile(r" \(ID \d+\)")
+
+
 def _clean(display: str) -> str:
-    return re.sub(r" \(ID \d+\)", "", display).strip()
+    return _ID.sub("", display).strip()
 
 
 def parse_output(raw: str) -> Parsed:
@@ -121,7 +127,7 @@ def parse_output(raw: str) -> Parsed:
     if err:
         message = " ".join(err.group(1).split())
         return Parsed(message or "error", (), "", notes, "goals")
-    if GAVE_UP in text:
+    if "No more goals" in text and GAVE_UP in text:
         return Parsed(None, (), "", notes, "gave_up")
     headers = list(_HEADER.finditer(text))
     if headers:

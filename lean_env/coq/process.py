@@ -12,6 +12,7 @@ import re
 import signal
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lean_env.base import EnvTimeout
 from lean_env.process import ChildProcess, ProcessConfig
@@ -93,6 +94,11 @@ class CoqTop:
 
 
 def with_timeout(sentence: str, seconds: float) -> str:
+    return _with_timeout(sentence, max(1, math.ceil(seconds)))
+
+
+@lru_cache(maxsize=8192)
+def _with_timeout(sentence: str, seconds: int) -> str:
     """Prefix a tactic sentence with Coq's own `Timeout N` (whole seconds, at least 1).
 
     `Timeout` goes before the whole sentence, goal selectors included, and cannot wrap bullets or
@@ -102,4 +108,4 @@ def with_timeout(sentence: str, seconds: float) -> str:
         return sentence
     if sentence.startswith("Unshelve"):
         return sentence
-    return f"Timeout {max(1, math.ceil(seconds))} {sentence}"
+    return f"Timeout {seconds} {sentence}"

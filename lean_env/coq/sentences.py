@@ -9,6 +9,7 @@ not a tactic, with a reason, before it is sent.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _BULLET = re.compile(r"(-+|\++|\*+)(?=\s|$)")
 _SELECTOR = re.compile(r"(?:\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|all|par|!|\[\s*\w+\s*\])\s*:")
@@ -156,28 +157,30 @@ def screen_sentence(sentence: str) -> str | None:
     return None
 
 
-def split_tactic(text: str) -> tuple[list[str], str | None]:
+@lru_cache(maxsize=8192)
+def split_tactic(text: str) -> tuple[tuple[str, ...], str | None]:
     """Split a model's tactic text into sentences and screen them all.
 
-    Returns (sentences, None) when every sentence may be sent, or ([], reason) otherwise. A text
-    without a final period gets one, since models often omit it.
+    Returns (sentences, None) when every sentence may be sent, or ((), reason) otherwise. A text
+    without a final period gets one, since models often omit it. Cached: searches replay and
+    retry the same texts many times.
     """
     stripped = text.strip()
     if not stripped:
-        return [], "empty tactic"
+        return (), "empty tactic"
     try:
         sentences = split_sentences(stripped)
     except SentenceError as exc:
-        return [], str(exc)
+        return (), str(exc)
     if sentences and not sentences[-1].endswith((".", "{", "}")) and not _BULLET.fullmatch(sentences[-1]):
         sentences[-1] += "."
     if not sentences or all(s in ("{", "}") or _BULLET.fullmatch(s) for s in sentences):
-        return [], "no tactic in text"
+        return (), "no tactic in text"
     for sentence in sentences:
         reason = screen_sentence(sentence)
         if reason:
-            return [], reason
-    return sentences, None
+            return (), reason
+    return tuple(sentences), None
 
 
 def screen_tactic(tactic: str) -> str | None:

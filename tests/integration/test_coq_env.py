@@ -88,8 +88,8 @@ def test_loop_is_stopped_by_coq_timeout_within_a_second_of_the_limit(coq_env):
     root = coq_env.open(ADD0)
     t0 = time.monotonic()
     result = coq_env.run_tactic(root, LOOP, timeout=1.0)
-    assert result.kind is FailureKind.TIMEOUT
-    assert time.monotonic() - t0 < 2.0
+    elapsed = time.monotonic() - t0
+    assert result.kind is FailureKind.TIMEOUT and elapsed < 2.0, (result, elapsed)
     assert isinstance(coq_env.run_tactic(root, "intros; split; lia."), Proved)
 
 

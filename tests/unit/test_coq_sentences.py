@@ -47,7 +47,7 @@ FORBIDDEN = [
 @pytest.mark.parametrize("text", FORBIDDEN)
 def test_forbidden_texts_are_rejected_with_a_reason(text):
     sentences, reason = split_tactic(text)
-    assert sentences == [] and reason, text
+    assert sentences == () and reason, text
     assert screen_tactic(text) == reason
 
 

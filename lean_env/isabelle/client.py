@@ -1,0 +1,196 @@
+"""A synchronous client of `isabelle server`, and the server process it may start.
+
+Own client of the documented protocol (lean_env/isabelle/protocol.py) rather than PyPI
+isabelle-client: that one is asyncio-based, and this project keeps clients synchronous with a deadline
+on every read (F_style.md). Every wait is bounded: a task past its deadline is cancelled (`cancel`)
+and reported as EnvTimeout; a dropped connection is EnvCrashed; garbage is ProtocolError.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import time
+import uuid
+from typing import Any, Callable, Sequence
+
+from lean_env.base import EnvCrashed, EnvError, EnvTimeout, ProtocolError, SetupError
+from lean_env.isabelle.protocol import Reply, Session, TheoryResult, decode, encode
+
+INSTALL_HINT = (
+    "isabelle not found: install Isabelle (https://isabelle.in.tum.de, e.g. Isabelle2024) and put "
+    "its bin/isabelle on PATH, or pass the path with IsabelleConfig(isabelle=...)"
+)
+_SERVER_LINE = re.compile(rb'server "([^"]*)" = ([\d.]+):(\d+) \(password "([^"]+)"\)')
+
+
+class IsabelleError(EnvError):
+    """The server answered ERROR or FAILED: the request itself was refused."""
+
+
+class IsabelleClient:
+    """One TCP connection to a running server."""
+
+    def __init__(self, host: str, port: int, password: str, timeout: float = 30.0) -> None:
+        try:
+            self._sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            raise EnvCrashed(f"cannot connect to isabelle server at {host}:{port}: {exc}") from None
+        self._buffer = b""
+        self._sock.sendall(password.encode() + b"\n")
+        reply = self._read(time.monotonic() + timeout)
+        if reply.kind != "OK":
+            self.close()
+            raise EnvCrashed(f"isabelle server refused the connection: {reply.body}")
+        self.server_info = reply.body  # {"isabelle_id": ..., "isabelle_name": ...}
+
+    # -- framing ------------------------------------------------------------------------------
+
+    def _fill(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise EnvTimeout("isabelle server did not answer in time")
+        self._sock.settimeout(remaining)
+        try:
+            chunk = self._sock.recv(65536)
+        except socket.timeout:
+            raise EnvTimeout("isabelle server did not answer in time") from None
+        except OSError as exc:
+            raise EnvCrashed(f"isabelle server connection failed: {exc}") from None
+        if not chunk:
+            raise EnvCrashed("isabelle server closed the connection")
+        self._buffer += chunk
+
+    def _read(self, deadline: float) -> Reply:
+        while b"\n" not in self._buffer:
+            self._fill(deadline)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        if line.strip().isdigit():  # a long message: its byte length, then the bytes
+            n = int(line)
+            while len(self._buffer) < n:
+                self._fill(deadline)
+            message, self._buffer = self._buffer[:n], self._buffer[n:]
+            return decode(message)
+        return decode(line)
+
+    def _send(self, name: str, argument: Any = None) -> None:
+        try:
+            self._sock.sendall(encode(name, argument))
+        except OSError as exc:
+            raise EnvCrashed(f"isabelle server connection failed: {exc}") from None
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def command(self, name: str, argument: Any = None, timeout: float = 30.0) -> Any:
+        """A synchronous command: the OK body, or IsabelleError on ERROR."""
+        self._send(name, argument)
+        reply = self._read(time.monotonic() + timeout)
+        if reply.kind == "ERROR":
+            raise IsabelleError(f"{name}: {_text(reply.body)}")
+        if reply.kind != "OK":
+            raise ProtocolError(f"{name}: expected OK or ERROR, got {reply.kind}")
+        return reply.body
+
+    def task(
+        self, name: str, argument: Any, timeout: float, on_note: Callable[[Any], None] | None = None
+    ) -> Any:
+        """An asynchronous command: the FINISHED body. FAILED raises IsabelleError; past `timeout`
+        the task is cancelled and EnvTimeout raised."""
+        started = self.command(name, argument, timeout=min(timeout, 30.0))
+        task_id = started.get("task") if isinstance(started, dict) else None
+        if not task_id:
+            raise ProtocolError(f"{name}: no task id in {started!r}")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self._read(deadline)
+            except EnvTimeout:
+                self._cancel(task_id)
+                raise EnvTimeout(f"{name} did not finish within {timeout:.0f} s (cancelled)") from None
+            body = reply.body if isinstance(reply.body, dict) else {}
+            if body.get("task") not in (None, task_id):
+                continue  # another task's message on this connection
+            if reply.kind == "NOTE":
+                if on_note is not None:
+                    on_note(reply.body)
+            elif reply.kind == "FINISHED":
+                return reply.body
+            elif reply.kind == "FAILED":
+                raise IsabelleError(f"{name} failed: {_text(reply.body)}")
+            elif reply.kind == "ERROR":
+                raise IsabelleError(f"{name}: {_text(reply.body)}")
+
+    def _cancel(self, task_id: str) -> None:
+        try:
+            self._send("cancel", {"task": task_id})
+        except EnvError:
+            pass
+
+    def session_start(self, session: str = "HOL", dirs: Sequence[str] = (), timeout: float = 600.0) -> Session:
+        argument: dict[str, Any] = {"session": session}
+        if dirs:
+            argument["dirs"] = list(dirs)
+        body = self.task("session_start", argument, timeout)
+        return Session(str(body["session_id"]), str(body.get("tmp_dir", "")))
+
+    def use_theories(
+        self, session_id: str, theories: Sequence[str], master_dir: str, timeout: float = 300.0
+    ) -> TheoryResult:
+        argument = {
+            "session_id": session_id,
+            "theories": list(theories),
+            "master_dir": master_dir,
+            "watchdog_timeout": timeout,  # the server gives up on a theory that stops progressing
+        }
+        return TheoryResult.parse(self.task("use_theories", argument, timeout + 5.0))
+
+    def purge_theories(self, session_id: str, theories: Sequence[str], master_dir: str) -> Any:
+        return self.command(
+            "purge_theories", {"session_id": session_id, "theories": list(theories), "master_dir": master_dir}
+        )
+
+    def session_stop(self, session_id: str, timeout: float = 60.0) -> Any:
+        return self.task("session_stop", {"session_id": session_id}, timeout)
+
+    def shutdown(self) -> None:
+        try:
+            self.command("shutdown", timeout=10.0)
+        except EnvError:
+            pass
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, dict):
+        return str(body.get("message", body))
+    return str(body)
+
+
+class IsabelleServer:
+    """An `isabelle server` process started by us (and only ever stopped by us)."""
+
+    def __init__(self, isabelle: str = "isabelle", start_timeout: float = 120.0) -> None:
+        if shutil.which(isabelle) is None:
+            raise SetupError(INSTALL_HINT)
+        from lean_env.process import ChildProcess, ProcessConfig
+
+        self.name = f"prover-{uuid.uuid4().hex[:8]}"
+        self._child = ChildProcess(ProcessConfig(argv=(isabelle, "server", "-n", self.name), memory_limit_mb=None))
+        try:
+            _, m = self._child.read_until(_SERVER_LINE, start_timeout)
+        except EnvError:
+            self._child.kill()
+            raise
+        self.host, self.port, self.password = m.group(2).decode(), int(m.group(3)), m.group(4).decode()
+
+    def connect(self, timeout: float = 30.0) -> IsabelleClient:
+        return IsabelleClient(self.host, self.port, self.password, timeout)
+
+    def close(self) -> None:
+        self._child.kill()

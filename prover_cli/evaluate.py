@@ -1,0 +1,139 @@
+"""`prover eval`, `prover tree`, `prover report`: benchmark runs, their search trees and summaries."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from prover_cli.app import EXIT_ENV, app, fail, setup_logging
+
+
+@app.command("eval")
+def eval_command(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run directory (same options)."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
+    dataset: Optional[str] = typer.Option(None, help="minif2f-coq, minif2f-lean4, minif2f-isabelle (default: the backend's)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Local dataset folder (staged JSONL or upstream checkout)."),
+    download: bool = typer.Option(False, help="Download the upstream files at the pinned commit when --data is not given."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Download cache (default ~/.cache/prover/datasets)."),
+    split: str = typer.Option("valid", help="valid, test or all."),
+    name: List[str] = typer.Option([], "--name", "-n", help="Only these problems (repeat, or comma-separated)."),
+    filter_: Optional[str] = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N selected problems."),
+    errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
+    tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
+    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
+    prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: from the model id)."),
+    temperature: float = typer.Option(0.0, help="Sampling temperature (attempts > 1 needs > 0)."),
+    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
+    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
+    device: Optional[str] = typer.Option(None, help="Model device."),
+    endpoint: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL."),
+    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem."),
+    num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
+    max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt."),
+    wall_time: float = typer.Option(600.0, help="Seconds per theorem, all attempts together."),
+    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
+    policy: str = typer.Option("cumulative", help="cumulative, depth_normalized, breadth_first."),
+    workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers (Ray actors); 0 runs in-process without Ray."),
+    address: Optional[str] = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
+    num_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
+    generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
+    max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
+    progress: bool = typer.Option(True, help="Live progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Evaluate on a benchmark: one JSONL line per theorem, then summary.md/json and plots."""
+    setup_logging(verbose)
+    import shutil
+
+    from benchmarks.datasets import DEFAULT_CACHE, DEFAULT_FOR_BACKEND, ERRATA_MODES, load_dataset
+    from benchmarks.evaluate import ExecOptions, run_evaluation
+    from benchmarks.report import collect_versions
+    from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir
+
+    if (out is None) == (resume is None):
+        raise fail("give either --out NEW_RUN_DIR or --resume RUN_DIR")
+    if split not in ("valid", "test", "all"):
+        raise fail(f"--split must be valid, test or all, not {split!r}")
+    if errata not in ERRATA_MODES:
+        raise fail(f"--errata must be one of {', '.join(ERRATA_MODES)}")
+    if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
+        raise fail("budgets must be positive and --workers at least 0")
+    if backend == "coq" and (shutil.which("coqtop") is None or shutil.which("coqc") is None):
+        raise fail("coqtop/coqc not found: install Coq 8.16 (apt-get install -y coq)", EXIT_ENV)
+    dataset = dataset or DEFAULT_FOR_BACKEND.get(backend)
+    if dataset is None:
+        raise fail(f"no default dataset for backend {backend!r}: give --dataset")
+    options = {"errata": errata} if dataset == "minif2f-lean4" else {}
+    try:
+        ds = load_dataset(dataset, data, download_to=(cache_dir or DEFAULT_CACHE) if download else None, **options)
+        if ds.backend != backend:
+            raise ValueError(f"{dataset} is a {ds.backend} dataset, not {backend}")
+        names = [n.strip() for item in name for n in item.split(",") if n.strip()]
+        problems = ds.select(split, names, filter_)[:limit]
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc)) from None
+    if not problems:
+        raise fail("no problem selected")
+    generator = {
+        "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
+        "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
+        "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
+    }
+    config = RunConfig(
+        dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
+        names=tuple(p.name for p in problems), generator=generator,
+        budget=Budget(attempts, num_samples, max_expansions, wall_time, tactic_timeout), policy=policy,
+    )
+    execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
+    run_dir = RunDir(resume or out)  # type: ignore[arg-type]
+    try:
+        results = run_evaluation(run_dir, config, problems, execution, resume=resume is not None,
+                                 versions=collect_versions(backend))
+    except ConfigMismatch as exc:
+        raise fail(str(exc)) from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    proved = sum(r.proved for r in results)
+    typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%); summary in {run_dir.path / 'summary.md'}")
+
+
+@app.command()
+def tree(
+    run: Path = typer.Argument(..., help="Run directory."),
+    name: str = typer.Argument(..., help="Theorem name."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="SVG file (default RUN/trees/NAME.svg)."),
+) -> None:
+    """Draw a theorem's search tree as SVG, with the proof path highlighted."""
+    from benchmarks.plots import draw_tree
+    from benchmarks.results import RunDir
+
+    run_dir = RunDir(run)
+    path = run_dir.tree_path(name)
+    if not path.exists():
+        raise fail(f"no search tree for {name!r} in {run} (not run yet, or its statement does not elaborate)")
+    svg = draw_tree(path, out or path.with_suffix(".svg"))
+    typer.echo(str(svg))
+
+
+@app.command()
+def report(run: Path = typer.Argument(..., help="Run directory.")) -> None:
+    """Rewrite a run's summary (Markdown, JSON, plots) from its results and print it."""
+    from benchmarks.report import write_report
+    from benchmarks.results import RunDir, read_results
+
+    run_dir = RunDir(run)
+    try:
+        config_ok = run_dir.load_config()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    del config_ok
+    write_report(run_dir, read_results(run_dir.results_path), {})
+    typer.echo((run_dir.path / "summary.md").read_text())

@@ -1,0 +1,163 @@
+"""Ray orchestration of an evaluation: the only module that imports ray (inside its functions).
+
+Proof workers are actors, one theorem's search at a time on one actor, so a proof assistant
+process never serves two searches at once. The driver keeps every actor busy, hands each result
+to a callback as it arrives, and replaces an actor that dies: its theorem is resubmitted, up to
+`max_retries` times, after which an error result is recorded so the run still completes.
+A model generator can live in its own actor (on a GPU when there is one) shared by all workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from dataclasses import replace
+from typing import Any, Callable, Sequence
+
+log = logging.getLogger(__name__)
+
+
+class GeneratorServer:
+    """A tactic generator behind an actor: proof workers on any node call it remotely."""
+
+    def __init__(self, options: Any) -> None:
+        from prover.factory import make_generator
+
+        self.generator = make_generator(options)
+        self.name = self.generator.name
+        self._lock = threading.Lock()  # generators are one-caller-at-a-time
+
+    def get_name(self) -> str:
+        return self.name
+
+    def generate(self, theorem, state, k: int):
+        with self._lock:
+            return list(self.generator.generate(theorem, state, k))
+
+
+class RemoteGenerator:
+    """The `TacticGenerator` a proof worker uses when the generator lives in an actor."""
+
+    def __init__(self, actor: Any) -> None:
+        import ray
+
+        self._actor = actor
+        self.name = ray.get(actor.get_name.remote())
+
+    def generate(self, theorem, state, k: int):
+        import ray
+
+        return ray.get(self._actor.generate.remote(theorem, state, k))
+
+
+def init_ray(address: str | None, num_cpus: int | None) -> bool:
+    """Connect to `address`, or start a local instance; returns whether this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    return True
+
+
+def _gpus_available() -> bool:
+    import ray
+
+    return ray.cluster_resources().get("GPU", 0) >= 1
+
+
+def run_pool(spec: Any, problems: Sequence[Any], budget: Any, options: Any, on_result: Callable[[Any], None]) -> None:
+    """Prove `problems` on `options.workers` actors, calling `on_result` in the driver per theorem.
+
+    `spec` is a benchmarks.evaluate.WorkerSpec; an actor that dies mid-theorem is replaced and
+    the theorem retried; after `options.max_retries` deaths an error result is reported instead.
+    """
+    import ray
+    from ray.exceptions import RayActorError, RayTaskError
+
+    from benchmarks.evaluate import ProofWorker
+    from benchmarks.results import TheoremResult
+
+    started = init_ray(options.address, options.num_cpus)
+    actors: list[Any] = []
+    generators: list[Any] = []
+    try:
+        if options.generator_workers > 0:
+            gpu = _gpus_available()
+            server = ray.remote(num_gpus=1 if gpu else 0, num_cpus=0 if not gpu else 1, max_restarts=-1)(GeneratorServer)
+            generators = [server.remote(spec.generator) for _ in range(options.generator_workers)]
+        actor_class = ray.remote(num_cpus=1, max_restarts=0)(ProofWorker)
+
+        def new_actor(i: int) -> Any:
+            worker_spec = replace(spec, generator_actor=generators[i % len(generators)]) if generators else spec
+            actor = actor_class.remote(worker_spec)
+            actors.append(actor)
+            return actor
+
+        queue = collections.deque(problems)
+        deaths: dict[str, int] = collections.Counter()
+        idle = [new_actor(i) for i in range(max(1, min(options.workers, len(problems))))]
+        inflight: dict[Any, tuple[Any, Any]] = {}
+        spawned = len(idle)
+        while queue or inflight:
+            while idle and queue:
+                actor, problem = idle.pop(), queue.popleft()
+                inflight[actor.prove.remote(problem, budget)] = (actor, problem)
+            ready, _ = ray.wait(list(inflight), num_returns=1)
+            for ref in ready:
+                actor, problem = inflight.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except RayActorError as exc:
+                    deaths[problem.name] += 1
+                    log.warning("worker died on %s (%d time(s)): replacing it", problem.name, deaths[problem.name])
+                    _kill(actor)
+                    idle.append(new_actor(spawned))
+                    spawned += 1
+                    if deaths[problem.name] > options.max_retries:
+                        on_result(TheoremResult(problem.name, problem.split, problem.category, False, stop_reason="error",
+                                                error=f"worker died {deaths[problem.name]} times: {str(exc).splitlines()[0][:200]}",
+                                                retries=deaths[problem.name]))
+                    else:
+                        queue.appendleft(problem)
+                    continue
+                except RayTaskError as exc:  # the worker raised: record it, the actor is still usable
+                    result = TheoremResult(problem.name, problem.split, problem.category, False, stop_reason="error",
+                                           error=f"worker error: {str(exc).splitlines()[-1][:200]}")
+                idle.append(actor)
+                on_result(replace(result, retries=deaths[problem.name]))
+    finally:
+        _close(actors)
+        for actor in actors + generators:
+            _kill(actor)
+        if started:
+            ray.shutdown()
+
+
+def _close(actors: list[Any]) -> None:
+    """Let live workers stop their proof assistants before the actors go."""
+    import ray
+
+    refs = []
+    for actor in actors:
+        try:
+            refs.append(actor.close.remote())
+        except Exception:
+            continue
+    try:
+        ray.wait(refs, num_returns=len(refs), timeout=10)
+    except Exception:
+        pass
+
+
+def _kill(actor: Any) -> None:
+    import ray
+
+    try:
+        ray.kill(actor, no_restart=True)
+    except Exception:  # already dead
+        pass
