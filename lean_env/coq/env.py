@@ -27,6 +27,7 @@ from lean_env.base import (
     EnvTimeout,
     FailureKind,
     ProofState,
+    ProtocolError,
     Proved,
     SetupError,
     TacticFailure,
@@ -57,6 +58,7 @@ class CoqConfig:
     recycle_rss_mb: int = 1536  # restart coqtop when it is larger than this (checked every 32 calls)
     full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
     verify_timeout: float = 120.0  # coqc wall-clock limit
+    max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
 
 
 def declared_name(statement: str) -> str | None:
@@ -101,7 +103,7 @@ class CoqEnv:
     # -- process lifecycle -------------------------------------------------------------------
 
     def _start(self) -> CoqTop:
-        top = CoqTop(self.config.coqtop, self._scratch, self.config.memory_limit_mb)
+        top = CoqTop(self.config.coqtop, self._scratch, self.config.memory_limit_mb, self.config.max_output_mb)
         reply = top.send("Set Printing Width 1000.", self.config.command_timeout)
         for sentence in self._loaded:
             reply = top.send(sentence, self.config.command_timeout)
@@ -252,6 +254,9 @@ class CoqEnv:
                 self._kill()
                 if attempt == 2:
                     return TacticFailure(FailureKind.CRASHED, f"coqtop died twice on this tactic: {exc}")
+            except ProtocolError as exc:  # e.g. a flood of output: the stream is unusable
+                self._kill()
+                return TacticFailure(FailureKind.ERROR, str(exc))
             except EnvError as exc:
                 return TacticFailure(FailureKind.ERROR, str(exc))
         raise AssertionError("unreachable")

@@ -32,12 +32,15 @@ class Reply:
 class CoqTop:
     """A coqtop child process speaking the emacs prompt protocol."""
 
-    def __init__(self, coqtop: str, cwd: str, memory_limit_mb: int | None, start_timeout: float = 30.0):
+    def __init__(
+        self, coqtop: str, cwd: str, memory_limit_mb: int | None, max_output_mb: int = 64, start_timeout: float = 30.0
+    ):
         self.child = ChildProcess(
             ProcessConfig(
                 argv=(coqtop, "-emacs", "-q", "-quiet"),
                 cwd=cwd,
                 memory_limit_mb=memory_limit_mb,
+                max_output_mb=max_output_mb,
             )
         )
         _, match = self.child.read_until(PROMPT, start_timeout)

@@ -161,3 +161,16 @@ def test_axioms_allowed_only_when_the_header_brings_them(coq_env):
     assert "ClassicalDedekindReals.sig_forall_dec" in known and "cheat" not in known
     arith_only = Theorem("t", ARITH, "Theorem t : True.")
     assert _header_axioms(arith_only, ["ClassicalDedekindReals.sig_forall_dec"], coq_env.config, coq_env._scratch) == {}
+
+
+def test_output_flood_is_cut_and_the_process_replaced():
+    env = CoqEnv(CoqConfig(tactic_timeout=20, max_output_mb=1))
+    try:
+        root = env.open(ADD0)
+        pid = env.pid
+        result = env.run_tactic(root, 'do 100000 idtac "flooding the pipe with output".', timeout=20)
+        assert result.kind is FailureKind.ERROR and "MiB of output" in result.message
+        assert isinstance(env.run_tactic(root, "intros; split; lia."), Proved)
+        assert env.pid != pid
+    finally:
+        env.close()
