@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from lean_env.base import Goal, Theorem
 
@@ -122,7 +123,7 @@ class HoleFiller(Protocol):
         ...
 
 
-_FENCE = re.compile(r"```[A-Za-z0-9_+-]*\n(.*?)(?:```|$)", re.S)
+_FENCE = re.compile(r"```[A-Za-z0-9_+-]*\n(.*?)(?:```|$)", re.DOTALL)
 
 
 def strip_fences(text: str) -> str:

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Install the prover and Coq (the backend that runs everywhere). Idempotent; run as root on Debian.
+# Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh test,hf,eval
+# With the `hf` extra, the CPU build of torch is installed first (pinned: an unpinned torch pulls
+# several GB of CUDA packages); install a CUDA build yourself on a GPU machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +20,8 @@ pip_install() {
   python3 -m pip install -q --disable-pip-version-check "$@" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
 }
-pip_install -e "${1:-.}"
+extras="${1:-}"
+case ",$extras," in
+  *,hf,*) pip_install "torch==2.13.0" ;;
+esac
+pip_install -e ".${extras:+[$extras]}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Coq, the CPU build of torch, test extras) and run them.
+# Install everything the tests need (Coq, the CPU build of torch, transformers, ray) and run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh ".[test]"
+bash scripts/setup.sh test,hf,openai,eval
 python3 -m pytest -q "$@"

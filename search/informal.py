@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from lean_env.base import BadTheorem, ProofEnv, Theorem, Verification
 from lean_env.sketch import (
@@ -38,7 +38,9 @@ Verifier = Callable[[Theorem, Sequence[str]], Verification]
 class InformalConfig:
     num_sketches: int = 4  # sketches asked of the model; each is elaborated, filled, verified
     wall_time: float = 600.0  # seconds for the whole problem; checked between steps
-    hole_search: SearchConfig = SearchConfig(max_expansions=16, num_samples=16, wall_time=30.0, tactic_timeout=5.0)
+    hole_search: SearchConfig = field(  # budget of the search on each hole
+        default_factory=lambda: SearchConfig(max_expansions=16, num_samples=16, wall_time=30.0, tactic_timeout=5.0)
+    )
 
 
 class SearchFiller:

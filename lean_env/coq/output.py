@@ -127,7 +127,7 @@ def parse_output(raw: str) -> Parsed:
     if err:
         message = " ".join(err.group(1).split())
         return Parsed(message or "error", (), "", notes, "goals")
-    if "No more goals" in text and GAVE_UP in text:
+    if GAVE_UP in raw:  # Coq 8.16 prints it inside an <infomsg> block
         return Parsed(None, (), "", notes, "gave_up")
     headers = list(_HEADER.finditer(text))
     if headers:

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import textwrap
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 from lean_env.base import BadTheorem, Goal, SetupError, Theorem
 from lean_env.coq import output
@@ -36,7 +36,7 @@ from lean_env.sketch import (
     strip_fences,
 )
 
-_BY_ADMIT = re.compile(r"^(.*\S)\s+by\s+admit\s*\.$", re.S)
+_BY_ADMIT = re.compile(r"^(.*\S)\s+by\s+admit\s*\.$", re.DOTALL)
 _BARE_HOLE = re.compile(r"^admit\s*\.$")
 _PROOF_START = {"Proof."}
 _PROOF_END = {"Qed.", "Defined."}

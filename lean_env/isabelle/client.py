@@ -13,7 +13,8 @@ import shutil
 import socket
 import time
 import uuid
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from lean_env.base import EnvCrashed, EnvError, EnvTimeout, ProtocolError, SetupError
 from lean_env.isabelle.protocol import Reply, Session, TheoryResult, decode, encode
@@ -54,7 +55,7 @@ class IsabelleClient:
         self._sock.settimeout(remaining)
         try:
             chunk = self._sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             raise EnvTimeout("isabelle server did not answer in time") from None
         except OSError as exc:
             raise EnvCrashed(f"isabelle server connection failed: {exc}") from None
@@ -143,7 +144,7 @@ class IsabelleClient:
             "master_dir": master_dir,
             "watchdog_timeout": timeout,  # the server gives up on a theory that stops progressing
         }
-        return TheoryResult.parse(self.task("use_theories", argument, timeout + 5.0))
+        return TheoryResult.parse(self.task("use_theories", argument, timeout))
 
     def purge_theories(self, session_id: str, theories: Sequence[str], master_dir: str) -> Any:
         return self.command(

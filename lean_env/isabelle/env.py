@@ -17,11 +17,12 @@ import tempfile
 import time
 import uuid
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from lean_env.base import (
+    Advanced,
     BadTheorem,
     EnvError,
     EnvStats,
@@ -30,7 +31,6 @@ from lean_env.base import (
     Goal,
     ProofState,
     Proved,
-    Advanced,
     TacticFailure,
     TacticResult,
     Theorem,
@@ -41,7 +41,7 @@ from lean_env.isabelle.protocol import Message, Session, TheoryResult
 from lean_env.isabelle.screen import screen_proof, screen_tactic
 
 log = logging.getLogger(__name__)
-_SHOWS = re.compile(r'shows\s+(?:\w+\s*:\s*)?"(.*)"\s*$', re.S)
+_SHOWS = re.compile(r'shows\s+(?:\w+\s*:\s*)?"(.*)"\s*$', re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ class IsabelleEnv:
             self.client.close()
             self._finalizer()
 
-    def __enter__(self) -> "IsabelleEnv":
+    def __enter__(self) -> IsabelleEnv:
         return self
 
     def __exit__(self, *exc: object) -> None:

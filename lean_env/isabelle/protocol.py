@@ -18,7 +18,7 @@ from typing import Any
 from lean_env.base import ProtocolError
 
 KINDS = ("OK", "ERROR", "NOTE", "FINISHED", "FAILED")
-_MESSAGE = re.compile(r"^([A-Z]+)(?: (.*))?$", re.S)
+_MESSAGE = re.compile(r"^([A-Z]+)(?: (.*))?$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class Message:
     file: str = ""
 
     @classmethod
-    def parse(cls, payload: dict) -> "Message":
+    def parse(cls, payload: dict) -> Message:
         pos = payload.get("pos") or {}
         return cls(
             kind=str(payload.get("kind", "")),
@@ -89,7 +89,7 @@ class TheoryResult:
     nodes: tuple[Node, ...]
 
     @classmethod
-    def parse(cls, payload: dict) -> "TheoryResult":
+    def parse(cls, payload: dict) -> TheoryResult:
         nodes = tuple(
             Node(
                 str(n.get("node_name", "")),
@@ -117,8 +117,8 @@ class Session:
     tmp_dir: str  # a server-side scratch folder theories may be written to
 
 
-_TRY_THIS = re.compile(r"Try this:\s*(.*?)\s*\(\s*[\d.]+\s*(?:ms|s)\s*\)\s*$", re.S)
-_TRY_THIS_BARE = re.compile(r"Try this:\s*(.*\S)\s*$", re.S)
+_TRY_THIS = re.compile(r"Try this:\s*(.*?)\s*\(\s*[\d.]+\s*(?:ms|s)\s*\)\s*$", re.DOTALL)
+_TRY_THIS_BARE = re.compile(r"Try this:\s*(.*\S)\s*$", re.DOTALL)
 
 
 def try_this(text: str) -> str | None:

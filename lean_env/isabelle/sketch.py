@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from lean_env.base import EnvTimeout, Theorem
 from lean_env.isabelle.env import IsabelleEnv, first_error, proof_start_line
@@ -44,7 +44,7 @@ DEFAULT_METHODS: tuple[str, ...] = (
 )
 _HOLE = re.compile(r"\b(sledgehammer|sorry)\b")
 _STATEMENT = re.compile(r"^\s*(theorem|lemma)\b")
-_PROOF_OPENERS = re.compile(r"^\s*(proof|by|apply|using|unfolding|have|show|from|then|hence|thus)\b", re.M)
+_PROOF_OPENERS = re.compile(r"^\s*(proof|by|apply|using|unfolding|have|show|from|then|hence|thus)\b", re.MULTILINE)
 
 
 def split_holes(proof: str) -> list[str] | SketchFailure:
@@ -181,7 +181,7 @@ class HammerFiller:
             result = self._round(elaboration, texts)
             if result is None:
                 continue
-            body, lines, error_lines = result
+            lines, error_lines = result
             for i in list(open_):
                 if proof_start_line(theorem) + lines[i] not in error_lines:
                     found[i] = Fill(i, (method,), method.removeprefix("by ").strip("()"), time.monotonic() - t0)
@@ -193,13 +193,13 @@ class HammerFiller:
             for h in elaboration.holes
         )
 
-    def _round(self, elaboration: Elaboration, texts: dict[int, str]) -> tuple[str, dict[int, int], set[int]] | None:
+    def _round(self, elaboration: Elaboration, texts: dict[int, str]) -> tuple[dict[int, int], set[int]] | None:
         body, lines = render(elaboration, texts)
         try:
             _, result = self.env.check(elaboration.theorem, body, self.config.round_timeout)
         except EnvTimeout:
             return None  # the whole round counts as failed
-        return body, lines, {m.line for m in result.error_messages() if m.line is not None}
+        return lines, {m.line for m in result.error_messages() if m.line is not None}
 
     def _sledgehammer(self, elaboration: Elaboration, open_: list[int], found: dict[int, Fill]) -> None:
         params = [f"timeout = {self.config.sledgehammer_timeout}"]

@@ -1,0 +1,1 @@
+"""Isabelle/HOL backend: a client of `isabelle server`, the proof env, the tactic screen and sketches."""

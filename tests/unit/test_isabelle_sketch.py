@@ -1,0 +1,152 @@
+"""Isabelle sketches end to end over a scripted fake server: elaborate, hammer portfolio, verify."""
+
+from __future__ import annotations
+
+import pytest
+
+from lean_env.base import Theorem
+from lean_env.isabelle.client import IsabelleClient
+from lean_env.isabelle.env import IsabelleEnv, imports_of, proof_start_line, theory_text
+from lean_env.isabelle.sketch import HammerConfig, HammerFiller, IsabelleSketcher, split_holes
+from lean_env.sketch import (
+    Elaboration,
+    Fill,
+    FillFailure,
+    SketchFailure,
+    SketchFailureKind,
+    UnfilledHole,
+)
+from prover.sketch_prompts import InformalProblem
+from prover.sketcher import FixedCompleter, Sketcher
+from search.informal import prove_informal
+from tests.fakes.isabelle_server import FakeIsabelleServer, ScriptedIsabelle
+
+K = SketchFailureKind
+STATEMENT = 'theorem sq_shift:\n  fixes x :: real\n  shows "x^2 - 2 * x + 1 \\<ge> 0"'
+THEOREM = Theorem("sq_shift", "Complex_Main HOL-Library.Sum_of_Squares", STATEMENT, "isabelle")
+C0, C1 = "x^2 - 2 * x + 1 = (x - 1)^2", "(x - 1)^2 \\<ge> 0"
+SKETCH = f"""proof -
+  (* We have x^2 - 2x + 1 = (x - 1)^2. *)
+  have c0: "{C0}"
+    sledgehammer
+  (* A square is nonnegative. *)
+  have c1: "{C1}" sledgehammer
+  (* Hence the result. *)
+  then show ?thesis
+    using c0 sorry
+qed"""
+
+
+@pytest.fixture
+def isabelle():
+    """(env, scripted prover): `by simp` proves c0, Sledgehammer finds c1, linarith the thesis."""
+    scripted = ScriptedIsabelle(
+        solves={"simp": {C0}, "linarith": {"?thesis"}, "metis power2_eq_square zero_le_square": {C1}},
+        hammer={C1: "by (metis power2_eq_square zero_le_square)"},
+    )
+    with FakeIsabelleServer(handler=scripted) as fake:
+        env = IsabelleEnv(client=IsabelleClient(*fake.address, timeout=5))
+        yield env, scripted, fake
+        env.close()
+
+
+def test_theory_text_and_imports():
+    assert imports_of("Complex_Main HOL-Library.Sum_of_Squares") == 'Complex_Main "HOL-Library.Sum_of_Squares"'
+    assert imports_of('imports Main "HOL-Number_Theory.Number_Theory"') == 'Main "HOL-Number_Theory.Number_Theory"'
+    # the header as benchmarks.datasets reads it from a miniF2F .thy: everything before the theorem
+    file_header = "theory aime_1983_p1 imports Complex_Main\n  HOL-Library.Sum_of_Squares\nbegin\n\n"
+    assert imports_of(file_header) == 'Complex_Main "HOL-Library.Sum_of_Squares"'
+    text = theory_text("P_1", THEOREM, "by simp")
+    assert text.startswith("theory P_1\n  imports Complex_Main")
+    assert text.split("\n")[proof_start_line(THEOREM) - 1] == "by simp"
+
+
+def test_hole_words_in_comments_and_strings_are_not_holes():
+    segments = split_holes('have "sorry_lemma x" (* sledgehammer *) sledgehammer\nshow ?thesis sorry')
+    assert segments[1::2] == ["sledgehammer", "sorry"]
+
+
+def test_elaborate_finds_holes_and_checks_the_skeleton_with_sorry(isabelle):
+    env, scripted, _ = isabelle
+    elaboration = IsabelleSketcher(env).elaborate(THEOREM, SKETCH)
+    assert isinstance(elaboration, Elaboration), elaboration
+    assert [h.text for h in elaboration.holes] == ["sledgehammer", "sledgehammer", "sorry"]
+    assert elaboration.holes[1].pretty == f'have c1: "{C1}" sledgehammer'
+    checked = scripted.theories[-1]
+    assert "sledgehammer" not in checked and checked.count("  sorry\n") == 3
+    assert STATEMENT in checked and 'imports Complex_Main "HOL-Library.Sum_of_Squares"' in checked
+
+
+def test_elaboration_failures_are_values(isabelle):
+    env, _, _ = isabelle
+    sketcher = IsabelleSketcher(env)
+    wrong = sketcher.elaborate(THEOREM, SKETCH.replace("using c0", "using bogus"))
+    assert wrong.kind is K.STEP_FAILED and wrong.step == "using bogus" and "bogus" in wrong.message
+    changed = sketcher.elaborate(THEOREM, STATEMENT.replace("0\"", "1\"") + "\n" + SKETCH)
+    assert changed.kind is K.STATEMENT_CHANGED
+    restated = sketcher.elaborate(THEOREM, "```isabelle\n" + STATEMENT + "\n" + SKETCH + "\n```")
+    assert isinstance(restated, Elaboration)
+    for cheat in ("axiomatization where c: False", "ML \\<open>()\\<close>", "oops"):
+        failure = sketcher.elaborate(THEOREM, SKETCH.replace("qed", f"qed\n{cheat}"))
+        assert isinstance(failure, SketchFailure) and failure.kind in (K.FORBIDDEN, K.STEP_FAILED), cheat
+        assert failure.kind is K.FORBIDDEN
+
+
+def test_hammer_portfolio_cheap_methods_first_then_sledgehammer(isabelle):
+    env, scripted, _ = isabelle
+    elaboration = IsabelleSketcher(env).elaborate(THEOREM, SKETCH)
+    before = len(scripted.theories)
+    fills = HammerFiller(env, HammerConfig(methods=("by auto", "by simp", "by linarith"))).fill(elaboration)
+    assert [f.proof for f in fills] == [("by simp",), ("by (metis power2_eq_square zero_le_square)",), ("by linarith",)]
+    assert [f.method for f in fills] == ["simp", "sledgehammer", "linarith"]
+    rounds = scripted.theories[before:]
+    assert len(rounds) == 4  # three cheap rounds, one Sledgehammer round for the hole left
+    assert rounds[-1].count("sledgehammer [timeout = 30] sorry") == 1 and "by simp" in rounds[-1]
+
+
+def test_unfillable_hole_is_a_fill_failure_and_blocks_assembly(isabelle):
+    env, _, _ = isabelle
+    sketch = SKETCH.replace(C1, "x = 3")
+    sketcher = IsabelleSketcher(env)
+    elaboration = sketcher.elaborate(THEOREM, sketch)
+    fills = HammerFiller(env, HammerConfig(methods=("by simp", "by linarith"))).fill(elaboration)
+    assert isinstance(fills[1], FillFailure) and isinstance(fills[0], Fill)
+    with pytest.raises(UnfilledHole):
+        sketcher.assemble(elaboration, {f.hole: f for f in fills if isinstance(f, Fill)})
+
+
+def test_pipeline_proves_and_verifies_from_scratch(isabelle):
+    env, scripted, _ = isabelle
+    problem = InformalProblem("sq_shift", "Show x^2 - 2x + 1 >= 0.", "It is (x - 1)^2.", THEOREM)
+    sketches = [SKETCH.replace("using c0", "using bogus"), SKETCH]
+    result = prove_informal(
+        problem, Sketcher(FixedCompleter(sketches), "isabelle"), IsabelleSketcher(env),
+        HammerFiller(env, HammerConfig(methods=("by simp", "by linarith"))), env.verify,
+    )
+    assert result.proved, result.attempts
+    assert [a.outcome for a in result.attempts] == ["sketch_failed", "proved"]
+    script = result.verification.script
+    assert script == scripted.theories[-1] and STATEMENT in script
+    assert "sorry" not in script and "sledgehammer" not in script
+    assert "by (metis power2_eq_square zero_le_square)" in script
+
+
+def test_verify_refuses_cheats_without_asking_the_server(isabelle):
+    env, scripted, _ = isabelle
+    n = len(scripted.theories)
+    for proof in (["sorry"], ["by simp", "oops"], ["using [[quick_and_dirty]] by simp"]):
+        check = env.verify(THEOREM, proof)
+        assert not check.ok and "rejected" in check.message
+    assert len(scripted.theories) == n
+    failed = env.verify(THEOREM, ["by auto"])  # the scripted prover refuses auto here
+    assert not failed.ok and failed.message.startswith(f"line {proof_start_line(THEOREM)}")
+    assert env.verify(THEOREM, ["proof -", "  show ?thesis", "    by linarith", "qed"]).ok
+
+
+def test_open_and_run_tactic(isabelle):
+    env, _, _ = isabelle
+    root = env.open(THEOREM)
+    assert root.goals[0].conclusion == "x^2 - 2 * x + 1 \\<ge> 0"
+    assert env.run_tactic(root, "sorry").kind.value == "rejected"
+    assert env.run_tactic(root, "show ?thesis by linarith").proof == ("show ?thesis by linarith",)
+    assert env.run_tactic(root, "show ?thesis by auto").kind.value == "error"
