@@ -35,6 +35,10 @@ def prove(
     tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
     policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
     tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
+    informal: Optional[Path] = typer.Option(
+        None, "--informal", help="Informal statement+proof JSON: draft, sketch, fill holes, verify (needs --model or --sketch)."
+    ),
+    sketch: list[Path] = typer.Option([], "--sketch", help="With --informal: a sketch file instead of a model (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
@@ -49,6 +53,15 @@ def prove(
 
     if (file is None) == (statement is None):
         raise fail("give either a FILE or --statement TEXT")
+    if informal is not None:
+        from prover_cli.informal import prove_informal_command
+
+        prove_informal_command(
+            file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
+            sketch=sketch, model=model, engine=engine, endpoint=endpoint or "http://127.0.0.1:8000/v1",
+            num_sketches=max(1, num_samples if model else len(sketch)), temperature=temperature or 0.8,
+            wall_time=wall_time, as_json=as_json, verbose=verbose,
+        )
     try:
         theorem = read_theorem(backend, file, statement, header, name)
         search_policy = POLICIES.get(policy)()

@@ -166,3 +166,17 @@ def test_evaluate_informal_writes_one_line_per_problem(coq_env, tmp_path):
     assert [r["name"] for r in records] == ["double_gt", "other", "broken"]
     assert [r["proved"] for r in records] == [True, False, False]
     assert records[1]["attempts"] == {"sketch_failed": 1} and "error" in records[2]
+
+
+def test_cli_prove_with_informal_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from prover_cli.main import app
+
+    (tmp_path / "p.json").write_text(json.dumps({"informal_statement": "Show n > m.", "informal_proof": "n = m + m."}))
+    (tmp_path / "s.v").write_text(TWO_HOLES)
+    args = ["prove", "--statement", STATEMENT, "--header", HEADER, "--informal", str(tmp_path / "p.json"),
+            "--sketch", str(tmp_path / "s.v"), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["proved"]
