@@ -1,13 +1,12 @@
-"""Build the tactic generator the user asked for: portfolio, tactic file, model, or a chain."""
+"""Build the tactic generator the user asked for: portfolio or tactic file, a model, or both chained
+(automation first, model candidates after)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-from lean_env.base import ProofState, Theorem
-from prover.base import Candidate, TacticGenerator, dedupe
+from prover.base import TacticGenerator
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,32 +23,12 @@ class GeneratorOptions:
     device: str | None = None
     dtype: str = "auto"
     endpoint: str | None = None
-
-
-class ChainGenerator:
-    """Asks each generator in turn: earlier ones' candidates come first, whatever the scores.
-
-    Scores are shifted so that the order survives a cumulative-score policy: every candidate of a
-    later generator scores below every candidate of an earlier one.
-    """
-
-    def __init__(self, generators: Sequence[TacticGenerator]) -> None:
-        self.generators = list(generators)
-        self.name = "+".join(g.name for g in self.generators)
-
-    def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
-        out: list[Candidate] = []
-        floor = 0.0
-        for generator in self.generators:
-            if len(out) >= k:
-                break
-            batch = dedupe(generator.generate(theorem, state, k - len(out)), k - len(out))
-            batch = [c for c in batch if c.tactic not in {o.tactic for o in out}]
-            if batch:
-                shift = min(0.0, floor - max(c.score for c in batch))
-                out.extend(Candidate(c.tactic, c.score + shift, c.source or generator.name) for c in batch)
-                floor = min(c.score for c in out) - 1e-3
-        return out[:k]
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None  # None: the prompt format's stop texts
+    score: str | None = None  # "sum" or "mean" token log-prob
+    api_key: str | None = None
+    max_batch_size: int | None = None
+    batching: bool | None = None
 
 
 def make_generator(options: GeneratorOptions) -> TacticGenerator:
@@ -69,4 +48,8 @@ def make_generator(options: GeneratorOptions) -> TacticGenerator:
         generators.append(make_model_generator(options))
     if not generators:
         raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
-    return generators[0] if len(generators) == 1 else ChainGenerator(generators)
+    if len(generators) == 1:
+        return generators[0]
+    from prover.combined import ChainedGenerator
+
+    return ChainedGenerator(generators[0], generators[1])

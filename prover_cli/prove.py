@@ -21,7 +21,7 @@ def prove(
     tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
     portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
+    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
     prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: chosen from the model id)."),
     temperature: float = typer.Option(0.0, help="Sampling temperature; 0 with --beam-search for beams."),
     beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
@@ -29,6 +29,12 @@ def prove(
     device: Optional[str] = typer.Option(None, help="Model device (cpu, cuda, cuda:1, auto)."),
     dtype: str = typer.Option("auto", help="Model dtype (auto, bfloat16, float16, float32)."),
     endpoint: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible completions server."),
+    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for --endpoint."),
+    top_p: Optional[float] = typer.Option(None, help="Nucleus sampling threshold."),
+    stop: list[str] = typer.Option([], "--stop", help="Stop text (repeatable; default: the prompt format's)."),
+    score: str = typer.Option("sum", help="Candidate score: sum or mean token log-prob."),
+    max_batch_size: int = typer.Option(64, help="Most requests the model worker batches together."),
+    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches."),
     max_expansions: int = typer.Option(100, help="Budget T: node expansions."),
     num_samples: int = typer.Option(32, help="Budget S: candidate tactics per expansion."),
     wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
@@ -78,9 +84,15 @@ def prove(
             device=device,
             dtype=dtype,
             endpoint=endpoint,
+            api_key=api_key,
+            top_p=top_p,
+            stop=tuple(stop) or None,
+            score=score,
+            max_batch_size=max_batch_size,
+            batching=batching,
         )
         generator = make_generator(options)
-    except (BadTheorem, UnknownName, ValueError) as exc:
+    except (BadTheorem, UnknownName, ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     config = SearchConfig(
         max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout

@@ -104,3 +104,16 @@ def test_empty_tactics_file_is_bad_input(tmp_path):
     tactics.write_text("Qed.\nAxiom a : False.\n")
     out = run("prove", "-s", "True", "--tactics", str(tactics))
     assert out.returncode == 2 and "no usable tactic" in out.stderr
+
+
+@pytest.mark.coq
+def test_model_generator_from_the_cli_portfolio_first_then_model():
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    base = ["prove", "-s", "forall n : nat, n + 0 = n", "--model", "tiny", "--engine", "tiny", "--num-samples", "8", "--json"]
+    with_portfolio = run(*base)
+    assert with_portfolio.returncode == 0, with_portfolio.stderr
+    # A random model alone proposes nothing that survives the screen and Coq: not proved, exit 1.
+    model_only = run(*base, "--no-portfolio", "--max-expansions", "2", "--temperature", "1.0")
+    assert model_only.returncode == 1, model_only.stderr
+    assert json.loads(model_only.stdout)["stats"]["expansions"] >= 1

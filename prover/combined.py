@@ -1,0 +1,83 @@
+"""Portfolio first, model after: one `TacticGenerator` that chains two others.
+
+Cheap automation (the portfolio) often closes a goal outright, so its tactics are tried before the
+model's. The returned list is the try order: all of `first`'s candidates, then `second`'s that are
+new, at most k in total. `second`'s scores are shifted down (keeping their differences) so that
+the order also survives a search that sorts by cumulative score.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from lean_env.base import ProofState, Theorem
+from prover.base import Candidate, TacticGenerator
+
+log = logging.getLogger(__name__)
+
+
+class ChainedGenerator:
+    """`first`'s candidates, then `second`'s (duplicates of earlier texts dropped), k in total.
+
+    `second_k` is how many candidates to ask `second` for (default k): asking a sampler for more
+    than the free slots keeps its best ones after duplicates are removed. A failure of one part is
+    logged and the other part's candidates are returned; only when both fail does it raise.
+    """
+
+    def __init__(
+        self,
+        first: TacticGenerator,
+        second: TacticGenerator,
+        *,
+        second_k: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.first = first
+        self.second = second
+        self.second_k = second_k
+        self.name = name or f"{first.name}+{second.name}"
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
+        if k < 1:
+            return []
+        errors: list[Exception] = []
+        head = self._try(self.first, theorem, state, k, errors)
+        out = _merge([], head, k)
+        if len(out) < k:
+            tail = self._try(self.second, theorem, state, self.second_k or k, errors)
+            if out and tail:
+                shift = min(0.0, min(c.score for c in out) - 1e-3 - max(c.score for c in tail))
+                tail = [Candidate(c.tactic, c.score + shift, c.source) for c in tail]
+            out = _merge(out, tail, k)
+        if len(errors) == 2:
+            raise errors[0]
+        return out
+
+    @staticmethod
+    def _try(
+        gen: TacticGenerator, theorem: Theorem, state: ProofState, k: int, errors: list[Exception]
+    ) -> Sequence[Candidate]:
+        try:
+            return gen.generate(theorem, state, k)
+        except Exception as error:  # noqa: BLE001 - the other generator may still propose something
+            log.warning("generator %s failed on %s: %s", gen.name, theorem.name, error)
+            errors.append(error)
+            return []
+
+    def close(self) -> None:
+        for gen in (self.first, self.second):
+            close = getattr(gen, "close", None)
+            if callable(close):
+                close()
+
+
+def _merge(out: list[Candidate], more: Sequence[Candidate], k: int) -> list[Candidate]:
+    seen = {c.tactic.strip() for c in out}
+    out = list(out)
+    for cand in more:
+        text = cand.tactic.strip()
+        if text and text not in seen and len(out) < k:
+            seen.add(text)
+            out.append(cand)
+    return out
