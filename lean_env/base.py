@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +45,56 @@ class Goal:
         return f"{hyps}\n⊢ {self.conclusion}" if hyps else f"⊢ {self.conclusion}"
 
 
+class LazyGoals(Sequence[Goal]):
+    """Goals parsed from the assistant's printed text only when first read.
+
+    The search itself needs only a state's key; parsing every display eagerly would cost more
+    than the proof assistant spends on a simple tactic. `parse` must be a module-level function
+    (so states pickle for Ray); the key of a lazy state is taken from the text, which determines
+    the goals.
+    """
+
+    __slots__ = ("text", "_parse", "_goals")
+
+    def __init__(self, text: str, parse: Callable[[str], Sequence[Goal]]) -> None:
+        self.text = text
+        self._parse = parse
+        self._goals: tuple[Goal, ...] | None = None
+
+    def _get(self) -> tuple[Goal, ...]:
+        if self._goals is None:
+            self._goals = tuple(self._parse(self.text))
+        return self._goals
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[Goal]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+    def __reduce__(self):
+        return (LazyGoals, (self.text, self._parse))
+
+
 @dataclass(frozen=True, slots=True)
 class ProofState:
     """An open proof state: immutable, and rebuildable from `path` by replay."""
 
     theorem: str  # name of the theorem this state belongs to
     path: tuple[str, ...]  # tactics applied from the root, one entry per accepted candidate
-    goals: tuple[Goal, ...]  # the goals, focused goal first
+    goals: Sequence[Goal]  # the goals, focused goal first (a tuple, or LazyGoals parsed on use)
     pretty: str  # the goals as the proof assistant printed them (what a model is prompted with)
     note: str = ""  # focus information such as "unfocused goals remain: use a bullet"
     key: str = ""  # stable key for merging identical states; computed from goals and note
@@ -59,7 +102,10 @@ class ProofState:
     def __post_init__(self) -> None:
         # Same goals and focus give the same key, whatever the path (computed once: it is hot).
         if not self.key:
-            text = self.note + "\x00" + "\x00".join(str(g) for g in self.goals)
+            if isinstance(self.goals, LazyGoals):
+                text = self.note + "\x01" + self.goals.text
+            else:
+                text = self.note + "\x00" + "\x00".join(str(g) for g in self.goals)
             object.__setattr__(self, "key", hashlib.sha1(text.encode()).hexdigest())
 
     @property

@@ -85,9 +85,11 @@ def round_trips(repeats: int) -> dict[str, float]:
             env_times.append(t1 - t0)
             bare_times.append(t2 - t1)
         bare.close()
+    busy = env.stats().assistant_seconds
     env.close()
     backend, pipe = statistics.median(env_times), statistics.median(bare_times)
-    return {"backend_ms": backend * 1e3, "bare_pipe_ms": pipe * 1e3, "ratio": backend / pipe}
+    return {"backend_ms": backend * 1e3, "bare_pipe_ms": pipe * 1e3, "ratio": backend / pipe,
+            "overhead_us": (backend - pipe) * 1e6, "outside_send_share": 1 - busy / (sum(env_times) + 50 * backend)}
 
 
 def search_share(count: int, split: str) -> dict[str, float]:
@@ -132,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     rt = round_trips(args.repeats)
     print(f"trivial tactic round trip: backend {rt['backend_ms']:.3f} ms, bare pipe {rt['bare_pipe_ms']:.3f} ms, "
-          f"ratio {rt['ratio']:.3f} (goal <= 1.05)")
+          f"ratio {rt['ratio']:.3f} (goal <= 1.05); bridge overhead {rt['overhead_us']:.0f} us per tactic")
     if not DATA.exists():
         print(f"miniF2F-rocq data not found at {DATA}: skipping the search share")
         return

@@ -199,10 +199,11 @@ class CoqEnv:
         return root
 
     def _state(self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed) -> ProofState:
-        goals = parsed.goals
-        if self.config.full_goals and len(goals) > 1:
+        goals = parsed.goals  # lazy: a single goal's display is its whole content
+        if self.config.full_goals and parsed.count > 1:
+            # Coq prints hypotheses only for the first goal: ask for the others (E_coq.md pitfall 6).
             full = [goals[0]]
-            for i in range(2, len(goals) + 1):
+            for i in range(2, parsed.count + 1):
                 shown = output.parse_shown_goal(top.send(f"Show {i}.", self.config.command_timeout).output)
                 full.append(shown if shown is not None else goals[i - 1])
             goals = tuple(full)

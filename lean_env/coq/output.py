@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
-from lean_env.base import Goal, Hypothesis
+from lean_env.base import Goal, Hypothesis, LazyGoals
 
 _INFO = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
 _WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<warning>.*?</warning>", re.S)
 _ERROR = re.compile(r"^Error:(.*)", re.S | re.M)
 _HEADER = re.compile(r"^(\d+) (?:focused )?goals?(?: \(shelved: \d+\))?(?: \(ID \d+\))?$", re.M)
-_OTHER_GOAL = re.compile(r"^goal (\d+) \(ID \d+\) is:$", re.M)
+_OTHER_GOAL = re.compile(r"^goal (\d+)(?: \(ID \d+\))? is:$", re.M)
 _HYP = re.compile(r"^([^\s:,=]+(?:, [^\s:,=]+)*) (:=|:) (.*)$", re.S)
 
 NO_MORE_GOALS = "No more goals."
@@ -29,7 +30,8 @@ SHELF = "All the remaining goals are on the shelf."
 @dataclass(frozen=True, slots=True)
 class Parsed:
     error: str | None  # Coq's error message, None when the sentence succeeded
-    goals: tuple[Goal, ...]  # the last goal display, focused goal first
+    goals: Sequence[Goal]  # the last goal display, focused goal first (parsed when first read)
+    count: int  # how many goals the display announces
     display: str  # that display as printed, IDs removed
     notes: tuple[str, ...]  # info messages such as "This subproof is complete, ..."
     status: str  # "goals", "proved", "gave_up", "empty" (nothing printed)
@@ -98,7 +100,7 @@ def parse_full_goal(block: str) -> Goal:
     return Goal(hyps, conclusion)
 
 
-def _parse_display(display: str) -> tuple[Goal, ...]:
+def parse_display(display: str) -> tuple[Goal, ...]:
     """Parse one display that starts at its "N goals" header."""
     body = display.split("\n", 1)[1] if "\n" in display else ""
     others = list(_OTHER_GOAL.finditer(body))
@@ -126,18 +128,18 @@ def parse_output(raw: str) -> Parsed:
     err = _ERROR.search(text)
     if err:
         message = " ".join(err.group(1).split())
-        return Parsed(message or "error", (), "", notes, "goals")
+        return Parsed(message or "error", (), 0, "", notes, "goals")
     if GAVE_UP in raw:  # Coq 8.16 prints it inside an <infomsg> block
-        return Parsed(None, (), "", notes, "gave_up")
+        return Parsed(None, (), 0, "", notes, "gave_up")
     headers = list(_HEADER.finditer(text))
     if headers:
-        display = text[headers[-1].start() :].rstrip()
-        return Parsed(None, _parse_display(display), _clean(display), notes, "goals")
+        display = _clean(text[headers[-1].start() :])
+        return Parsed(None, LazyGoals(display, parse_display), int(headers[-1].group(1)), display, notes, "goals")
     if re.search(r"^No more goals\.$", text, re.M):
-        return Parsed(None, (), NO_MORE_GOALS, notes, "proved")
+        return Parsed(None, (), 0, NO_MORE_GOALS, notes, "proved")
     if not text.strip() and not notes:
-        return Parsed(None, (), "", notes, "empty")
-    return Parsed(None, (), text.strip(), notes, "goals")
+        return Parsed(None, (), 0, "", notes, "empty")
+    return Parsed(None, (), 0, text.strip(), notes, "goals")
 
 
 def parse_shown_goal(raw: str) -> Goal | None:

@@ -59,3 +59,18 @@ def test_forbidden_texts_are_rejected_with_a_reason(text):
 def test_tactics_pass(text):
     sentences, reason = split_tactic(text)
     assert reason is None and sentences
+
+
+def test_lazy_goals_parse_on_first_use_and_pickle():
+    import pickle
+
+    from lean_env.base import LazyGoals, ProofState
+    from lean_env.coq.output import parse_output
+
+    parsed = parse_output("2 goals (ID 7)\n  \n  n, m : nat\n  ============================\n  n + 0 = n\n\ngoal 2 (ID 8) is:\n m = m\n")
+    assert isinstance(parsed.goals, LazyGoals) and parsed.count == 2
+    assert [g.conclusion for g in parsed.goals] == ["n + 0 = n", "m = m"]
+    assert parsed.goals[0].hypotheses[0].names == ("n", "m")
+    state = ProofState("t", (), parsed.goals, parsed.display)
+    clone = pickle.loads(pickle.dumps(state))
+    assert clone == state and clone.key == state.key and "(ID" not in state.pretty
