@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -13,28 +12,28 @@ from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 @app.command("eval")
 def eval_command(
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run directory (same options)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory (same options)."),
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
-    dataset: Optional[str] = typer.Option(None, help="minif2f-coq, minif2f-lean4, minif2f-isabelle (default: the backend's)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Local dataset folder (staged JSONL or upstream checkout)."),
+    dataset: str | None = typer.Option(None, help="minif2f-coq, minif2f-lean4, minif2f-isabelle (default: the backend's)."),
+    data: Path | None = typer.Option(None, "--data", help="Local dataset folder (staged JSONL or upstream checkout)."),
     download: bool = typer.Option(False, help="Download the upstream files at the pinned commit when --data is not given."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Download cache (default ~/.cache/prover/datasets)."),
+    cache_dir: Path | None = typer.Option(None, help="Download cache (default ~/.cache/prover/datasets)."),
     split: str = typer.Option("valid", help="valid, test or all."),
-    name: List[str] = typer.Option([], "--name", "-n", help="Only these problems (repeat, or comma-separated)."),
-    filter_: Optional[str] = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
-    limit: Optional[int] = typer.Option(None, help="Only the first N selected problems."),
+    name: list[str] = typer.Option([], "--name", "-n", help="Only these problems (repeat, or comma-separated)."),
+    filter_: str | None = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
+    limit: int | None = typer.Option(None, help="Only the first N selected problems."),
     errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
-    tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
-    prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: from the model id)."),
+    prompt_format: str | None = typer.Option(None, help="Prompt format (default: from the model id)."),
     temperature: float = typer.Option(0.0, help="Sampling temperature (attempts > 1 needs > 0)."),
     beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
     max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
-    device: Optional[str] = typer.Option(None, help="Model device."),
-    endpoint: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL."),
+    device: str | None = typer.Option(None, help="Model device."),
+    endpoint: str | None = typer.Option(None, help="OpenAI-compatible server URL."),
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem."),
     num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
     max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt."),
@@ -42,8 +41,8 @@ def eval_command(
     tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
     policy: str = typer.Option("cumulative", help="cumulative, depth_normalized, breadth_first."),
     workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers (Ray actors); 0 runs in-process without Ray."),
-    address: Optional[str] = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
-    num_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
+    address: str | None = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
+    num_cpus: int | None = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
     generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
     progress: bool = typer.Option(True, help="Live progress bar."),
@@ -66,6 +65,15 @@ def eval_command(
         raise fail(f"--errata must be one of {', '.join(ERRATA_MODES)}")
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
+    from search.policy import POLICIES
+
+    if policy not in POLICIES:
+        raise fail(f"unknown search policy {policy!r} (known: {', '.join(POLICIES.names())})")
+    if workers > 0:
+        from importlib.util import find_spec
+
+        if find_spec("ray") is None:
+            raise fail("ray is not installed: pip install 'ray>=2.30', or run in-process with --workers 0")
     if backend == "coq" and (shutil.which("coqtop") is None or shutil.which("coqc") is None):
         raise fail("coqtop/coqc not found: install Coq 8.16 (apt-get install -y coq)", EXIT_ENV)
     dataset = dataset or DEFAULT_FOR_BACKEND.get(backend)
@@ -109,7 +117,7 @@ def eval_command(
 def tree(
     run: Path = typer.Argument(..., help="Run directory."),
     name: str = typer.Argument(..., help="Theorem name."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="SVG file (default RUN/trees/NAME.svg)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default RUN/trees/NAME.svg)."),
 ) -> None:
     """Draw a theorem's search tree as SVG, with the proof path highlighted."""
     from benchmarks.plots import draw_tree

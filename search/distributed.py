@@ -12,8 +12,9 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 

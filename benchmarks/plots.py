@@ -1,0 +1,127 @@
+"""PNG plots of a run and SVG drawings of proof-search trees (matplotlib, Agg; no graphviz).
+
+Trees are drawn with a layered layout: depth is the row, nodes spread evenly along it, the
+proof path in red, failed tactics as small grey leaves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.results import TheoremResult
+
+PLOTS = ("solved_vs_time.png", "solved_vs_expansions.png", "proof_lengths.png")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _cumulative(plt, values: Sequence[float], total: int, xlabel: str, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = sorted(values)
+    ax.step([0, *xs], list(range(len(xs) + 1)), where="post")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"problems solved (of {total})")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_plots(results: Sequence[TheoremResult], out_dir: Path) -> list[Path]:
+    """Solved vs per-theorem wall time, solved vs expansions, proof-length histogram."""
+    plt = _pyplot()
+    out_dir = Path(out_dir)
+    proved = [r for r in results if r.proved]
+    paths = [out_dir / name for name in PLOTS]
+    _cumulative(plt, [r.wall_seconds for r in proved], len(results), "wall time per theorem (s)",
+                "Problems solved within a time budget", paths[0])
+    _cumulative(plt, [r.expansions for r in proved], len(results), "expansions", "Problems solved vs. expansions", paths[1])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    lengths = [len(r.proof) for r in proved]
+    if lengths:
+        ax.hist(lengths, bins=range(1, max(lengths) + 2), align="left", rwidth=0.8)
+    ax.set_xlabel("proof length (tactics)")
+    ax.set_ylabel("proofs")
+    ax.set_title(f"Proof lengths ({len(lengths)} proofs)")
+    fig.tight_layout()
+    fig.savefig(paths[2], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def load_tree(path: Path):
+    import networkx as nx
+
+    path = Path(path)
+    if path.suffix == ".graphml":
+        return nx.read_graphml(path)
+    return nx.node_link_graph(json.loads(path.read_text()), edges="edges")
+
+
+def layered_positions(graph) -> dict[str, tuple[float, float]]:
+    """Row = shortest distance from the root (merged states would otherwise jump rows)."""
+    import networkx as nx
+
+    roots = [n for n in graph if graph.in_degree(n) == 0] or list(graph)[:1]
+    depth = nx.multi_source_dijkstra_path_length(graph, roots, weight=lambda *_: 1) if roots else {}
+    rows: dict[int, list[str]] = defaultdict(list)
+    for node in graph:  # graph order follows creation order, which keeps siblings together
+        rows[depth.get(node, 0)].append(node)
+    pos = {}
+    for d, nodes in rows.items():
+        for i, node in enumerate(nodes):
+            pos[node] = ((i + 0.5) / len(nodes), -float(d))
+    return pos
+
+
+def draw_tree(tree_path: Path, svg_path: Path, title: str = "", max_label: int = 28) -> Path:
+    """Draw a saved search tree as SVG (or .png/.pdf by suffix), the proof path highlighted."""
+    plt = _pyplot()
+    graph = load_tree(tree_path)
+    pos = layered_positions(graph)
+    depth = max((-y for _, y in pos.values()), default=0)
+    width = max((sum(1 for p in pos.values() if p[1] == y) for y in {p[1] for p in pos.values()}), default=1)
+    fig, ax = plt.subplots(figsize=(min(40, 2 + 1.4 * width), 1.5 + 1.3 * (depth + 1)))
+    on_proof = [(u, v) for u, v, d in graph.edges(data=True) if _true(d.get("on_proof"))]
+    for u, v, d in graph.edges(data=True):
+        highlighted = (u, v) in on_proof
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        ax.plot([x0, x1], [y0, y1], color="crimson" if highlighted else "0.75",
+                linewidth=2.5 if highlighted else 0.8, zorder=2 if highlighted else 1)
+        label = str(d.get("tactic", ""))
+        if highlighted or graph.nodes[v].get("kind") == "state":
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, _short(label, max_label), fontsize=7, ha="center",
+                    color="crimson" if highlighted else "0.3", zorder=3)
+    colors = {"state": "steelblue", "proved": "crimson", "fail": "0.8"}
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind", "state")
+        on_path = data.get("status") == "proved"
+        ax.scatter(*pos[node], s=120 if kind != "fail" else 25, zorder=4,
+                   color="crimson" if on_path else colors.get(kind, "0.5"), edgecolors="black" if on_path else "none")
+    ax.set_title(title or Path(tree_path).stem + (" (proof in red)" if on_proof else " (no proof)"))
+    ax.axis("off")
+    fig.tight_layout()
+    svg_path = Path(svg_path)
+    fig.savefig(svg_path, format=svg_path.suffix[1:] if svg_path.suffix in (".png", ".pdf") else "svg")
+    plt.close(fig)
+    return svg_path
+
+
+def _true(value) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,199 @@
+"""The run summary: pass rates per split and category, budget, versions, time split; JSON + Markdown.
+
+Every selected problem counts in the denominator, including statements that do not elaborate
+and theorems whose worker failed: a pass rate is proved / selected, never proved / attempted.
+The outside-the-assistant share is sum(wall - assistant - verify) / sum(wall) over theorems:
+the part of each theorem's wall time not spent waiting on coqtop or coqc. It splits into the
+bridge (env time not waiting on the assistant), the generator, the search's own bookkeeping and
+the harness (worker setup, tree serialization: wall minus everything the search accounts for).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import subprocess
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets import CATEGORIES
+from benchmarks.results import SUMMARY_JSON, SUMMARY_MD, RunConfig, RunDir, TheoremResult
+
+log = logging.getLogger(__name__)
+SCALING_FILE = "scaling.json"
+
+
+def collect_versions(backend: str) -> dict[str, str]:
+    """Versions to state in a summary (the proof assistant's from its own `--version`)."""
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for package in ("prover", "ray"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    if backend == "coq":
+        try:
+            text = subprocess.run(["coqtop", "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
+            out["coq"] = text.strip().splitlines()[0] if text.strip() else "unknown"
+        except (OSError, subprocess.SubprocessError):
+            out["coq"] = "not found"
+    return out
+
+
+def _rate(results: Sequence[TheoremResult], expected: int) -> dict[str, Any]:
+    proved = sum(r.proved for r in results)
+    return {"proved": proved, "total": expected, "done": len(results),
+            "pass_rate": round(proved / expected, 4) if expected else 0.0}
+
+
+def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dict[str, str], sessions: Sequence[dict]) -> dict[str, Any]:
+    """The summary as a JSON-able dict (Markdown is rendered from it)."""
+    by_name = {r.name: r for r in results}
+    split_of = {r.name: r.split for r in results}
+    splits: dict[str, list[TheoremResult]] = defaultdict(list)
+    cats: dict[str, list[TheoremResult]] = defaultdict(list)
+    for r in results:
+        splits[r.split].append(r)
+        cats[r.category].append(r)
+    wall = sum(r.wall_seconds for r in results)
+    outside = sum(r.outside_assistant_seconds for r in results)
+    run_wall = sum(s.get("wall_seconds", 0.0) for s in sessions)
+    last = sessions[-1] if sessions else {}
+    workers = max(1, int(last.get("workers") or 1))
+    summary = {
+        "dataset": {"name": config.dataset, "commit": config.dataset_commit, "split": config.split, "backend": config.backend},
+        "budget": {**_budget(config), "text": config.budget.describe()},
+        "generator": config.generator,
+        "policy": config.policy,
+        "versions": versions,
+        "complete": len(by_name) == len(config.names) and all(n in by_name for n in config.names),
+        "overall": _rate(results, len(config.names)),
+        "splits": {s: _rate(splits[s], sum(1 for n in config.names if split_of.get(n, s) == s)) for s in sorted(splits)},
+        "categories": {c: _rate(cats[c], len(cats[c])) for c in [*CATEGORIES, "other"] if c in cats},
+        "not_elaborated": sorted(r.name for r in results if not r.elaborated),
+        "errors": {r.name: r.error for r in results if r.error and r.elaborated},
+        "retried": {r.name: r.retries for r in results if r.retries},
+        "time": {
+            "run_wall_seconds": round(run_wall, 2),
+            "last_session_wall_seconds": round(float(last.get("wall_seconds", 0.0)), 2),
+            "last_session_workers": workers,
+            "sessions": len(sessions),
+            "theorem_wall_seconds": round(wall, 2),
+            "assistant_seconds": round(sum(r.assistant_seconds for r in results), 2),
+            "verify_seconds": round(sum(r.verify_seconds for r in results), 2),
+            "bridge_seconds": round(sum(max(0.0, r.env_seconds - r.assistant_seconds) for r in results), 2),
+            "generator_seconds": round(sum(r.generator_seconds for r in results), 2),
+            "search_seconds": round(sum(r.search_seconds for r in results), 2),
+            "harness_seconds": round(sum(max(0.0, r.wall_seconds - r.env_seconds - r.generator_seconds - r.verify_seconds
+                                             - r.search_seconds) for r in results), 2),
+            "outside_assistant_seconds": round(outside, 2),
+            "outside_assistant_share": round(outside / wall, 4) if wall else 0.0,
+            "outside_assistant_definition": "sum over theorems of (wall - assistant - verify) / sum of wall",
+        },
+        "budget_used": {
+            "attempts": sum(r.attempts for r in results),
+            "expansions": sum(r.expansions for r in results),
+            "tactic_calls": sum(r.tactic_calls for r in results),
+        },
+    }
+    return summary
+
+
+def _budget(config: RunConfig) -> dict[str, Any]:
+    b = config.budget
+    return {"attempts": b.attempts, "samples": b.samples, "expansions": b.expansions,
+            "wall_time": b.wall_time, "tactic_timeout": b.tactic_timeout}
+
+
+def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = None) -> str:
+    d, t, o = summary["dataset"], summary["time"], summary["overall"]
+    lines = [
+        f"# Evaluation: {d['name']} ({d['split']}, {d['backend']})",
+        "",
+        f"**Pass rate: {o['proved']}/{o['total']} = {100 * o['pass_rate']:.1f}%**"
+        + ("" if summary["complete"] else f" (run incomplete: {o['done']} done)"),
+        "",
+        f"- Dataset commit: `{d['commit']}`",
+        f"- Budget: {summary['budget']['text']}",
+        f"- Generator: {_generator_text(summary['generator'])}; policy {summary['policy']}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()),
+        (f"- Wall time: {t['run_wall_seconds']:.1f} s over {t['sessions']} session(s); "
+         f"last session {t['last_session_wall_seconds']:.1f} s on {t['last_session_workers']} worker(s)"),
+        (f"- Outside the proof assistant: {100 * t['outside_assistant_share']:.2f}% of theorem wall time "
+         f"({t['outside_assistant_definition']})"),
+        "",
+        "| split | proved | total | pass rate |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {s} | {r['proved']} | {r['total']} | {100 * r['pass_rate']:.1f}% |" for s, r in summary["splits"].items()]
+    lines += ["", "| category | proved | total | pass rate |", "|---|---:|---:|---:|"]
+    lines += [f"| {c} | {r['proved']} | {r['total']} | {100 * r['pass_rate']:.1f}% |" for c, r in summary["categories"].items()]
+    lines += [
+        "",
+        "| time (s, summed over theorems) | |",
+        "|---|---:|",
+        *(f"| {k.replace('_seconds', '')} | {t[k]:.2f} |" for k in (
+            "theorem_wall_seconds", "assistant_seconds", "verify_seconds", "bridge_seconds",
+            "generator_seconds", "search_seconds", "harness_seconds", "outside_assistant_seconds")),
+        "",
+        (f"Budget used: {summary['budget_used']['attempts']} attempts, {summary['budget_used']['expansions']} expansions, "
+         f"{summary['budget_used']['tactic_calls']} tactic calls."),
+    ]
+    if summary["not_elaborated"]:
+        lines += ["", f"Statements that do not elaborate ({len(summary['not_elaborated'])}, counted as not proved): "
+                  + ", ".join(summary["not_elaborated"])]
+    if summary["errors"]:
+        lines += ["", "Errors:"] + [f"- {n}: {e}" for n, e in summary["errors"].items()]
+    if summary["retried"]:
+        lines += ["", "Retried after a worker died: " + ", ".join(f"{n} ({k})" for n, k in summary["retried"].items())]
+    if scaling:
+        lines += ["", "## Scaling", "", "| workers | wall (s) | summed theorem time (s) | pool utilization |",
+                  "|---:|---:|---:|---:|"]
+        work, util = scaling.get("theorem_wall_seconds", {}), scaling.get("utilization", {})
+        for w, wall in sorted(scaling["wall_seconds"].items(), key=lambda x: int(x[0])):
+            lines.append(f"| {w} | {wall:.1f} | {work.get(w, float('nan')):.1f} | {100 * util.get(w, float('nan')):.1f}% |")
+        lines += ["", f"Efficiency T1 / (2 T2) = {100 * scaling['efficiency']:.1f}% ({scaling.get('note', '')})"]
+    lines += ["", "Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`.", ""]
+    return "\n".join(lines)
+
+
+def _generator_text(options: dict[str, Any]) -> str:
+    parts = []
+    if options.get("tactics_file"):
+        parts.append(f"tactics {options['tactics_file']}")
+    elif options.get("portfolio"):
+        parts.append("portfolio")
+    if options.get("model"):
+        parts.append(f"model {options['model']} ({options.get('engine')})")
+    return " + ".join(parts) or "none"
+
+
+def write_report(run_dir: RunDir, results: Sequence[TheoremResult], versions: dict[str, str]) -> dict[str, Any]:
+    """Write summary.json, summary.md and the plots; returns the summary."""
+    config = run_dir.load_config()
+    stored = run_dir.path / SUMMARY_JSON
+    if not versions and stored.exists():  # `prover report` keeps the versions the run stated
+        versions = json.loads(stored.read_text()).get("versions", {})
+    summary = summarize(config, results, versions, run_dir.sessions())
+    scaling_path = run_dir.path / SCALING_FILE
+    scaling = json.loads(scaling_path.read_text()) if scaling_path.exists() else None
+    if scaling:
+        summary["scaling"] = scaling
+    (run_dir.path / SUMMARY_JSON).write_text(json.dumps(summary, indent=1) + "\n")
+    (run_dir.path / SUMMARY_MD).write_text(render_markdown(summary, scaling))
+    try:
+        from benchmarks.plots import write_plots
+
+        write_plots(results, run_dir.path)
+    except ImportError as exc:  # matplotlib is an optional extra
+        log.warning("no plots: %s", exc)
+    return summary
+
+
+def load_summary(path: Path) -> dict[str, Any]:
+    return json.loads((Path(path) / SUMMARY_JSON).read_text())
