@@ -117,6 +117,23 @@ class ChildProcess:
                 )
             self._buffer += chunk
 
+    def pending(self) -> bool:
+        """Whether output is waiting to be read (unread buffer, or bytes in the pipe).
+
+        Raises EnvCrashed when the pipe is at end of file: the process is gone.
+        """
+        if self._buffer:
+            return True
+        ready, _, _ = select.select([self._fd], [], [], 0)
+        if not ready:
+            return False
+        chunk = os.read(self._fd, 1 << 16)
+        if not chunk:
+            self.popen.poll()
+            raise EnvCrashed(f"process {self.pid} ended (exit {self.popen.returncode})")
+        self._buffer += chunk
+        return True
+
     def signal_group(self, signum: int) -> None:
         try:
             os.killpg(self.popen.pid, signum)

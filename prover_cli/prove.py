@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -59,6 +60,19 @@ def prove(
 
     if (file is None) == (statement is None):
         raise fail("give either a FILE or --statement TEXT")
+    if statement is not None and name is not None:
+        raise fail("--name picks a theorem of FILE; it cannot be used with --statement")
+    # Budgets: a negative, zero or NaN value is bad input, not a search that stops at once (a NaN
+    # tactic timeout used to crash deep in the Coq bridge with a traceback).
+    for option, value in (("--max-expansions", max_expansions), ("--num-samples", num_samples)):
+        if value < 1:
+            raise fail(f"{option} must be at least 1 (got {value})")
+    if math.isnan(wall_time) or wall_time <= 0:  # inf is fine: no wall-clock limit
+        raise fail(f"--wall-time must be a positive number of seconds (got {wall_time})")
+    if not math.isfinite(tactic_timeout) or tactic_timeout <= 0:
+        raise fail(f"--tactic-timeout must be a positive number of seconds (got {tactic_timeout})")
+    if tree is not None and not tree.parent.is_dir():
+        raise fail(f"--tree {tree}: folder {tree.parent} does not exist")
     if informal is not None:
         from prover_cli.informal import prove_informal_command
 
@@ -105,7 +119,11 @@ def prove(
     except EnvError as exc:
         raise fail(f"{backend}: {exc}", EXIT_ENV) from None
     if tree is not None:
-        result.tree.write(tree)
+        try:
+            result.tree.write(tree)
+        except OSError as exc:  # the search is done: report it, then say why the tree is missing
+            _report(result, as_json)
+            raise fail(f"cannot write the tree to {tree}: {exc}") from None
     _report(result, as_json)
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
 

@@ -10,6 +10,7 @@ a crash, or when the process grows too large, a fresh coqtop is started and the 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shutil
 import tempfile
@@ -72,6 +73,17 @@ def _load_form(sentence: str) -> str | None:
     if not m:
         return None
     return f"{m.group(1) or ''}Require {m.group(2)}"
+
+
+def _watchdog(remaining: float) -> float:
+    """When to interrupt coqtop ourselves if Coq's own `Timeout N` (N = ceil) has not answered.
+
+    The two must not fire together: a SIGINT that lands while Coq handles its own timeout kills
+    coqtop ("Fatal error: exception Control.Timeout"). So the watchdog fires just after the limit
+    when Coq's timer is far later (fractional limits), and otherwise 0.3 s after Coq's timer.
+    """
+    coq_timer = max(1, math.ceil(remaining))
+    return remaining + 0.1 if coq_timer - remaining > 0.4 else coq_timer + 0.3
 
 
 class CoqEnv:
@@ -251,6 +263,9 @@ class CoqEnv:
                 self._kill()  # the process was killed: restart lazily on the next call
                 return TacticFailure(FailureKind.TIMEOUT, str(exc))
             except EnvCrashed as exc:
+                if "Control.Timeout" in str(exc):  # Coq's own timer fired as it was interrupted
+                    self._kill()
+                    return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
                 log.warning("coqtop crashed on %r (attempt %d): %s", tactic, attempt, exc)
                 self._kill()
                 if attempt == 2:
@@ -274,7 +289,7 @@ class CoqEnv:
             if remaining <= 0:
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
-            reply = top.send(with_timeout(sentence, remaining), remaining + 0.1, self.config.interrupt_grace)
+            reply = top.send(with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace)
             parsed = output.parse_output(reply.output)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)

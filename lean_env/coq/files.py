@@ -52,4 +52,12 @@ def theorem_from_statement(statement: str, header: str | None = None) -> Theorem
         text += "."
     if not _DECL.match(text):
         text = f"Theorem user_theorem : {text}"
+    # One sentence only: `-s "True. Axiom c : False"` used to prove `True` and drop the rest
+    # silently (theorem_from_text ignores whatever follows a file's declaration).
+    try:
+        count = len(sentence_spans(text))
+    except SentenceError as exc:
+        raise BadTheorem(f"cannot read the statement: {exc}") from None
+    if count != 1:
+        raise BadTheorem(f"the statement must be one sentence, found {count}: {text[:80]!r}")
     return theorem_from_text((DEFAULT_HEADER if header is None else header.rstrip() + "\n") + "\n" + text)

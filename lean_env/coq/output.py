@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from lean_env.base import Goal, Hypothesis, LazyGoals
+from lean_env.base import Goal, Hypothesis, LazyGoals, ProtocolError
 
 _INFO = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
 _WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<warning>.*?</warning>", re.S)
@@ -124,6 +124,11 @@ def _clean(display: str) -> str:
 
 
 def parse_output(raw: str) -> Parsed:
+    if raw and not raw.endswith("\n"):
+        # coqtop ends every answer with a newline before its prompt. An answer cut mid-line means
+        # the "prompt" that ended it was printed by the sentence itself (a forged prompt): the
+        # stream is out of step, and the process must be replaced, not trusted.
+        raise ProtocolError(f"answer cut mid-line by a prompt-like text: {raw[-80:]!r}")
     text, notes = strip_noise(raw)
     err = _ERROR.search(text)
     if err:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lean_env.base import EnvTimeout
+from lean_env.base import EnvTimeout, ProtocolError
 from lean_env.process import ChildProcess, ProcessConfig
 
 PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
@@ -58,6 +58,10 @@ class CoqTop:
         if it still has not answered `interrupt_grace` seconds later the process group is killed
         and EnvTimeout is raised. EnvCrashed if the process dies.
         """
+        if self.child.pending():
+            # coqtop says nothing while it waits for input: output now means the last "prompt" we
+            # read was printed by a sentence (a forged prompt), so answers are out of step.
+            raise ProtocolError("coqtop printed output with no command in flight: answers are out of step")
         line = " ".join(sentence.split("\n")) + "\n"
         start = time.monotonic()
         self.child.write(line.encode())

@@ -19,17 +19,73 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 _ALLOWED_COMMANDS = {"Unshelve"}
 # Lower-case tactics that give up on a goal: the proof could never be checked by Qed.
 _FORBIDDEN_TACTICS = {"admit", "give_up"}
+# Native compilation runs ocamlfind/ocamlopt and writes files under /tmp from inside coqtop, and
+# adds the OCaml compiler to what must be trusted: refused (vm_compute does the same job).
+_NATIVE_TACTICS = {"native_compute", "native_cast_no_check"}
+# The tags coqtop -emacs frames its answers with: model text must never be able to print them.
+_PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)
 
 
 class SentenceError(ValueError):
     """The text cannot be split into sentences (unclosed comment or string)."""
 
 
+def _skip_string(text: str, i: int) -> int:
+    """Offset just past the string that opens at `text[i] == '"'` (Coq doubles a quote to escape it)."""
+    j = i + 1
+    while True:
+        j = text.find('"', j)
+        if j < 0:
+            raise SentenceError("unclosed string")
+        if text.startswith('""', j):
+            j += 2
+            continue
+        return j + 1
+
+
+def _skip_comment(text: str, i: int) -> int:
+    """Offset just past the comment that opens at `text[i:i+2] == "(*"`.
+
+    Like Coq's lexer, a '"' inside a comment opens a string in which `*)` does not close the
+    comment: `(* "*)" *)` is ONE comment. Ending it at the first `*)` instead made the screen read
+    as a harmless string what coqc reads as code (vernacular smuggled past the screen).
+    """
+    depth, j, n = 1, i + 2, len(text)
+    while depth:
+        if j >= n:
+            raise SentenceError("unclosed comment")
+        if text.startswith("(*", j):
+            depth, j = depth + 1, j + 2
+        elif text.startswith("*)", j):
+            depth, j = depth - 1, j + 2
+        elif text[j] == '"':
+            j = _skip_string(text, j)
+        else:
+            j += 1
+    return j
+
+
+def _ends_sentence(text: str, i: int) -> bool:
+    """Whether the "." at `text[i]` ends a sentence, as Coq's lexer decides.
+
+    Coq ends a sentence at the token "." or "..." (the ellipsis `tac...`) followed by a blank or
+    the end of the text; ".." is a token of its own. So a run of dots ends the sentence unless it
+    is exactly two long: `idtac... Abort.` is two sentences for Coq and must be two here too.
+    """
+    if not (i + 1 == len(text) or text[i + 1].isspace()):
+        return False
+    run = 1
+    while i - run >= 0 and text[i - run] == ".":
+        run += 1
+    return run != 2
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Split `text` into Coq sentences: (start, end) offsets of each, comments included.
 
     A sentence ends with "." followed by whitespace or the end of the text (so `Nat.add_comm` and
-    `1.5` stay whole), not after another "." (`..` in notations); strings are skipped whole.
+    `1.5` stay whole), not with ".." (notations) but with "..." (Coq's `tac...`); strings are
+    skipped whole, and comments too, strings inside them included (as Coq lexes them).
     Bullets (`-`, `+`, `*`, repeated) and `{`/`}` at the start of a sentence are sentences of their
     own; `{|` and `|}` are record syntax, not braces; `2: {` focuses a goal and ends there.
     """
@@ -39,33 +95,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     while i < n:
         c = text[i]
         if text.startswith("(*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("(*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*)", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            if depth:
-                raise SentenceError("unclosed comment")
-            i = j
+            i = _skip_comment(text, i)
             continue
         if c.isspace():
             i += 1
             continue
         if c == '"':
-            j = i + 1
-            while True:
-                j = text.find('"', j)
-                if j < 0:
-                    raise SentenceError("unclosed string")
-                if text.startswith('""', j):  # Coq escapes a quote by doubling it
-                    j += 2
-                    continue
-                break
             start = i if start is None else start
-            i = j + 1
+            i = _skip_string(text, i)
             continue
         if start is None:
             # At the start of a sentence: bullets and braces stand alone.
@@ -83,7 +120,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, i + 1))
             start, i = None, i + 1
             continue
-        if c == "." and (i + 1 == n or text[i + 1].isspace()) and text[i - 1] != ".":
+        if c == "." and _ends_sentence(text, i):
             spans.append((start, i + 1))
             start, i = None, i + 1
             continue
@@ -94,25 +131,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _without_comments(sentence: str) -> str:
+    """The sentence with each comment replaced by a space and whitespace collapsed (strings kept)."""
     out, i, n = [], 0, len(sentence)
     while i < n:
         if sentence.startswith("(*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if sentence.startswith("(*", i):
-                    depth, i = depth + 1, i + 2
-                elif sentence.startswith("*)", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
+            i = _skip_comment(sentence, i)
             out.append(" ")
         elif sentence[i] == '"':
-            j = sentence.find('"', i + 1)
-            while j >= 0 and sentence.startswith('""', j):
-                j = sentence.find('"', j + 2)
-            j = n - 1 if j < 0 else j
-            out.append(sentence[i : j + 1])
-            i = j + 1
+            j = _skip_string(sentence, i)
+            out.append(sentence[i:j])
+            i = j
         else:
             out.append(sentence[i])
             i += 1
@@ -144,16 +172,35 @@ def screen_sentence(sentence: str) -> str | None:
     selector = _SELECTOR.match(sentence)
     if selector and sentence[selector.end() :].strip() == "{":
         return None
-    if not sentence.endswith(".") and not sentence.endswith("{"):
+    if not sentence.endswith("."):
+        # A "{" only focuses after a goal selector (above); elsewhere, and after "..", Coq just
+        # waits for more input, and the next text sent would be read as the rest of this sentence.
         return f"sentence does not end with a period: {sentence[:60]!r}"
+    dots = len(sentence) - len(sentence.rstrip("."))
+    if dots not in (1, 3):  # Coq ends sentences with "." or "..." only; "..", "...." wait or fail
+        return f"sentence ends with {'.' * dots!r}, not with a period: {sentence[:60]!r}"
+    marker = _PROTOCOL_MARKER.search(sentence)
+    if marker:
+        # coqtop's answers are framed by these tags (process.py, output.py): a tactic that prints
+        # them (`idtac "<prompt>..."`, `fail`, or Coq echoing a bad input line) forges answers,
+        # e.g. a fake prompt followed by "No more goals.", and desynchronises the process.
+        return f"text {marker.group(0)!r} imitates coqtop's output framing"
+    if split_sentences(sentence) != [sentence]:
+        # Removing a comment left a sentence boundary that was not one before
+        # (`idtac.(**)Abort.` is sent as `idtac. Abort.`): Coq would run two sentences.
+        return f"text holds more than one sentence once comments are removed: {sentence[:60]!r}"
     word = _first_word(sentence)
     if word and word[0].isupper() and word not in _ALLOWED_COMMANDS:
         return f"vernacular command {word!r} is not a tactic"
     if not word and not sentence.lstrip().startswith(("(", "[", "_")):
         return f"not a tactic sentence: {sentence[:60]!r}"
-    bad = _words_outside_strings(sentence) & _FORBIDDEN_TACTICS
+    words = _words_outside_strings(sentence)
+    bad = words & _FORBIDDEN_TACTICS
     if bad:
         return f"forbidden tactic {sorted(bad)[0]!r} (gives up on a goal)"
+    native = words & _NATIVE_TACTICS
+    if native:
+        return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"
     return None
 
 

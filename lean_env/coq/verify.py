@@ -27,8 +27,19 @@ _MARK = "(* prover: proof script below *)"
 
 
 def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
-    """The text coqc checks: header, statement (unchanged), script, Qed, Print Assumptions."""
-    script = "\n".join(t.strip() for t in proof)
+    """The text coqc checks: header, statement (unchanged), script, Qed, Print Assumptions.
+
+    The script is the screened sentences, one per line, exactly as the live coqtop ran them, not
+    the raw tactic texts: a raw text that coqc lexes differently from the screen (comments, odd
+    whitespace) must not get a different meaning here. Raises ValueError for an unscreenable text.
+    """
+    lines = []
+    for tactic in proof:
+        sentences, reason = split_tactic(tactic)
+        if reason:
+            raise ValueError(reason)
+        lines.extend(sentences)
+    script = "\n".join(lines)
     return (
         f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{_MARK}\n{script}\nQed.\n"
         f"Print Assumptions {theorem.name}.\n"
@@ -94,7 +105,9 @@ def verify_proof(theorem: Theorem, proof: Sequence[str], config: "CoqConfig", sc
         path = Path(tmp) / f"{re.sub(r'[^A-Za-z0-9_]', '_', theorem.name)}.v"
         path.write_text(text)
         code, out, err, timed_out = run_once(
-            [config.coqc, "-q", path.name], config.verify_timeout, cwd=tmp, memory_limit_mb=config.memory_limit_mb
+            # No native compiler: a proof must not make the checker spawn ocamlopt (it falls back
+            # to the VM, which the live coqtop used too, since the screen refuses native tactics).
+            [config.coqc, "-q", "-native-compiler", "no", path.name], config.verify_timeout, cwd=tmp, memory_limit_mb=config.memory_limit_mb
         )
     if timed_out:
         return result(False, f"coqc did not finish within {config.verify_timeout:.0f} s")

@@ -29,21 +29,26 @@ _FORBIDDEN = [
      "trusts compiled code (native_decide and the like)"),
     (_word(r"native_decide|bv_decide|native"), "trusts compiled code (native_decide and the like)"),
     (_word(r"axiom|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
-    (_word(r"run_tac|run_cmd|run_elab|run_meta|elab|elab_rules|macro|macro_rules|syntax"
+    (_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
            r"|builtin_initialize"), "runs or defines code (elab/macro/run_tac)"),
-    (re.compile(r"(?<![\w'!?.])#(?:exit|eval|print|reduce|check|synth|help|guard_msgs|guard"
-                r"|where|time|lint|compile|exec|show|widget|html)(?![\w'!?])"),
+    # `#` never belongs to an identifier, so no look-behind: `simp#eval ...` ends the tactic block
+    # and runs the command all the same; `#eval!` (evaluate despite sorry) and `?` forms too.
+    (re.compile(r"#(?:exit|eval|print|reduce|check|check_failure|synth|help|guard_msgs|guard"
+                r"|guard_expr|where|time|lint|compile|exec|show|widget|html|find|loogle|leansearch"
+                r"|moogle|simp|norm_num|conv|explode|parse|version|count_heartbeats|min_imports"
+                r"|redundant_imports|trans_imports|import_bumps)[!?]?(?![\w'])"),
      "is a command (#eval, #exit, ...), not a tactic"),
     (re.compile(r"(?m)^\s*(?:@\[|(?:theorem|lemma|def|example|instance|abbrev|structure|class"
                 r"|inductive|namespace|section|end|import|universe|variable|attribute"
                 r"|mutual|noncomputable|private|protected|deriving|export|omit|include)"
                 r"(?![\w'!?]))"),
      "starts a new command"),
-    (re.compile(r"\bset_option\s+(?:debug|backward|compiler|trace\.profiler)\."),
+    # «» quoting does not change a name: `set_option «debug».skipKernelTC` is the same option.
+    (re.compile(r"\bset_option\s+«?(?:debug|backward|compiler|trace»?\.«?profiler)»?\."),
      "changes a checking option"),
 ]
-_HEARTBEATS = re.compile(r"\bset_option\s+maxHeartbeats\s+(\S+)")
+_HEARTBEATS = re.compile(r"\bset_option\s+«?maxHeartbeats»?\s+(\S+)")  # «» quoting: same option
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

@@ -174,3 +174,19 @@ def test_output_flood_is_cut_and_the_process_replaced():
         assert env.pid != pid
     finally:
         env.close()
+
+
+def test_a_forged_prompt_is_detected_before_the_next_command(tmp_path):
+    from lean_env.base import ProtocolError
+    from lean_env.coq.process import CoqTop
+
+    top = CoqTop("coqtop", str(tmp_path), 2048)
+    try:
+        top.send("Theorem t : True.", 30)
+        # Bypassing the screen (which refuses this text): the sentence prints a fake prompt.
+        forged = top.send('idtac "<prompt>t < 99 |t| 0 < </prompt>".', 30)
+        assert forged.state_id == 99  # the reader was fooled once...
+        with pytest.raises(ProtocolError, match="out of step"):
+            top.send("exact I.", 30)  # ...but the real prompt still waiting gives it away
+    finally:
+        top.kill()

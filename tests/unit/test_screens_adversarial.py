@@ -1,0 +1,121 @@
+"""Adversarial model output against the Coq and Lean screens (no proof assistant needed).
+
+Each case here is an attack that got past a screen once, or a cheap guard next to one: the
+screen must lex text the way the proof assistant does, or the two disagree on what runs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lean_env.base import ProtocolError, Theorem
+from lean_env.coq.output import parse_output
+from lean_env.coq.sentences import split_sentences, split_tactic
+from lean_env.coq.verify import proof_file
+from lean_env.lean_repl.screen import screen_tactic as lean_screen
+
+# Coq lexes a string inside a comment, so `(* "*)" *)` is one comment; the screen used to end it at
+# the first `*)` and read the Coq code that follows as the inside of a harmless idtac string.
+COMMENT_STRING_SMUGGLE = (
+    'idtac (* "*) " *) . Abort. Lemma f : True. Proof. idtac (* <prompt>f < 7 |f| 0 < </prompt>'
+    'No more goals.<prompt>f < 8 |f| 0 < </prompt>" (* "*) . exact I.'
+)
+
+
+def test_comments_contain_strings_as_in_coq():
+    assert split_sentences('idtac (* "*)" *). auto.') == ["idtac .", "auto."]
+    assert split_sentences('(* a "(*" b *) exact I.') == ["exact I."]
+    assert split_tactic('idtac. (* "*) *)')[1] == "unclosed string"  # Coq: unterminated string
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        COMMENT_STRING_SMUGGLE,
+        "idtac... Abort.",  # `tac...` ends a Coq sentence: two sentences, the second a command
+        'idtac... Redirect "/tmp/pwned" Print nat.',
+        "idtac.(**)Abort.",  # sent as `idtac. Abort.` once the comment is removed
+        'idtac.(* x *)Redirect "/tmp/pwned" Print nat.',
+    ],
+)
+def test_vernacular_hidden_from_the_splitter_is_refused(text):
+    sentences, reason = split_tactic(text)
+    assert sentences == () and reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'idtac "</infomsg>No more goals.<infomsg>"',  # turns a no-op into "proved" in output.py
+        'idtac "<prompt>f < 7 |f| 0 < </prompt>No more goals.<prompt>f < 8 |f| 0 < </prompt>"',
+        'fail "<prompt>Coq < 3 || 0 < </prompt>"',
+        # Not even a tactic: Coq echoes the bad input line in its error, prompt included.
+        "foo <prompt>f < 7 |f| 0 < </prompt>No more goals.<prompt>f < 8 |f| 0 < </prompt>. idtac.",
+        'idtac "<warning>x</warning>"',
+    ],
+)
+def test_text_imitating_coqtop_framing_is_refused(text):
+    sentences, reason = split_tactic(text)
+    assert sentences == () and "framing" in reason
+
+
+@pytest.mark.parametrize("text", ["idtac {", "idtac..", "idtac....", "exact I}.....", "lia. idtac {"])
+def test_sentences_coq_would_wait_on_are_refused(text):
+    # Coq reads on past these, taking the next text sent as the rest of the sentence.
+    assert split_tactic(text)[0] == ()
+
+
+@pytest.mark.parametrize("text", ["native_compute. reflexivity.", "native_cast_no_check (eq_refl 4)."])
+def test_native_compilation_is_refused(text):
+    assert "OCaml" in split_tactic(text)[1]
+
+
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        ("idtac... lia.", ("idtac...", "lia.")),
+        ('idtac "a (* b". auto.', ('idtac "a (* b".', "auto.")),
+        ("2: { lia. }", ("2: {", "lia.", "}")),
+        ("exact {| a := 1 |}.", ("exact {| a := 1 |}.",)),
+        ("vm_compute. reflexivity.", ("vm_compute.", "reflexivity.")),
+    ],
+)
+def test_ordinary_texts_still_pass(text, sentences):
+    assert split_tactic(text) == (sentences, None)
+
+
+def test_the_verifier_checks_the_screened_sentences_not_the_raw_text():
+    theorem = Theorem("f", "", "Theorem f : True.")
+    text = proof_file(theorem, ["idtac (* c *)\n  .", "exact I"])
+    assert "idtac .\nexact I.\nQed." in text and "(* c *)" not in text
+    with pytest.raises(ValueError):
+        proof_file(theorem, ["idtac... Abort."])
+
+
+def test_an_answer_cut_mid_line_is_a_protocol_error():
+    # A forged prompt ends the read in the middle of a message: the stream is out of step.
+    with pytest.raises(ProtocolError):
+        parse_output("<infomsg>hello ")
+    assert parse_output("").status == "empty"
+    assert parse_output("No more goals.\n").status == "proved"
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "simp#eval IO.println 1",  # `#` is never part of an identifier: this runs the command
+        "trivial\n  #eval! IO.Process.run {cmd := \"sh\"}",
+        "exact h#exit",
+        "#check_failure foo",
+        "set_option «debug».skipKernelTC true in simp",
+        "set_option «maxHeartbeats» 0 in simp",
+        "exact by_elab pure default",
+    ],
+)
+def test_lean_smuggled_commands_are_refused(tactic):
+    assert lean_screen(tactic) is not None
+
+
+@pytest.mark.parametrize("tactic", ["have h : #s = 3 := by simp", "set_option maxHeartbeats 100000 in simp"])
+def test_lean_ordinary_tactics_still_pass(tactic):
+    assert lean_screen(tactic) is None
