@@ -21,6 +21,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from lean_env.base import Theorem
+from lean_env.coq.files import theorem_from_text
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +106,9 @@ def _jsonl(path: Path) -> list[dict]:
 # -- Coq (LLM4Rocq/miniF2F-rocq) ---------------------------------------------------------------
 
 COQ_SOURCE = Source("LLM4Rocq/miniF2F-rocq", "b60affae5d9b81eb097424e3143c40165ccbe97b")
-_COQ_DECL = re.compile(r"^(?:Theorem|Lemma)\s+([A-Za-z_][\w']*)", re.MULTILINE)
-
-
 def coq_from_file(text: str, name: str) -> Theorem:
-    """Split a miniF2F-rocq `.v` file into header and statement (the text up to `Proof.`)."""
-    m = next((m for m in _COQ_DECL.finditer(text) if m.group(1) == name), None)
-    if m is None:
-        raise ValueError(f"{name}: no Theorem {name} in the file")
-    end = text.find("Proof.", m.end())
-    statement = text[m.start() : end if end >= 0 else len(text)].rstrip()
-    return Theorem(name, text[: m.start()], statement, backend="coq")
+    """Split a miniF2F-rocq `.v` file into header and statement (the declaration sentence)."""
+    return theorem_from_text(text, name)
 
 
 def load_coq(root: Path) -> Dataset:

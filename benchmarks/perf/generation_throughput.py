@@ -82,9 +82,7 @@ def build_engine(args: argparse.Namespace) -> Any:
         return HFEngine(model, tokenizer, max_input_tokens=1 << 16)
     import tempfile
 
-    from transformers import LlamaConfig
-
-    from prover.backends.tiny import SHAPES, char_tokenizer
+    from prover.backends.tiny import SHAPES, char_tokenizer, llama_config
     from prover.backends.vllm import VLLMConfig, VLLMEngine
 
     # vLLM makes random weights itself from a config directory (the "dummy" load format).
@@ -92,17 +90,7 @@ def build_engine(args: argparse.Namespace) -> Any:
     directory = tempfile.mkdtemp(prefix="bench-model-")
     tokenizer = char_tokenizer(vocab_size=s.vocab or None)
     tokenizer.save_pretrained(directory)
-    LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=s.hidden,
-        num_hidden_layers=s.layers,
-        num_attention_heads=s.heads,
-        num_key_value_heads=s.kv_heads,
-        intermediate_size=s.intermediate,
-        max_position_embeddings=s.max_positions,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    ).save_pretrained(directory)
+    llama_config(s, tokenizer).save_pretrained(directory)
     return VLLMEngine(VLLMConfig(directory, dtype=args.dtype, load_format="dummy"))
 
 

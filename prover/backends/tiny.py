@@ -77,21 +77,11 @@ def _regex_escape(text: str) -> str:
     return "".join("\\" + c if not c.isalnum() else c for c in text)
 
 
-def tiny_llama(
-    shape: str | LlamaShape = "tiny",
-    *,
-    seed: int = 0,
-    words: Sequence[str] = (),
-    dtype: str = "float32",
-    device: str = "cpu",
-) -> tuple[Any, Any]:
-    """A random Llama model and a matching character tokenizer (vocab = the model's)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+def llama_config(s: LlamaShape, tokenizer: Any) -> Any:
+    """A `LlamaConfig` of shape `s` whose vocabulary and special tokens are `tokenizer`'s."""
+    from transformers import LlamaConfig
 
-    s = SHAPES[shape] if isinstance(shape, str) else shape
-    tokenizer = char_tokenizer(words, vocab_size=s.vocab or None)  # 0: the tokenizer's own size
-    config = LlamaConfig(
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=s.hidden,
         num_hidden_layers=s.layers,
@@ -104,6 +94,23 @@ def tiny_llama(
         eos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=False,
     )
+
+
+def tiny_llama(
+    shape: str | LlamaShape = "tiny",
+    *,
+    seed: int = 0,
+    words: Sequence[str] = (),
+    dtype: str = "float32",
+    device: str = "cpu",
+) -> tuple[Any, Any]:
+    """A random Llama model and a matching character tokenizer (vocab = the model's)."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    s = SHAPES[shape] if isinstance(shape, str) else shape
+    tokenizer = char_tokenizer(words, vocab_size=s.vocab or None)  # 0: the tokenizer's own size
+    config = llama_config(s, tokenizer)
     torch.manual_seed(seed)
     with torch.device(device):
         model = LlamaForCausalLM(config).to(getattr(torch, dtype))
