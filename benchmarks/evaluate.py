@@ -1,9 +1,12 @@
 """Evaluate a generator on a dataset: one search per theorem, results written as they finish.
 
 `ProofWorker` is a plain class (one proof environment + one generator) so the same code runs
-in-process (`workers=0`) and inside a Ray actor (search/distributed.py). The driver only submits
-problems, writes each result line durably, and writes the summary at the end; `resume` skips
-every theorem already in the results file, so a killed run continues without losing or redoing one.
+in-process (`workers=0`) and inside a Ray actor (search/distributed.py). In informal mode the worker
+runs Draft-Sketch-Prove (search/informal.py) instead: sketches from a model or a folder of human
+sketches, holes filled by search with the same generator, the assembled proof verified from scratch.
+The driver only submits problems, writes each result line durably, and writes the summary at the
+end; `resume` skips every theorem already in the results file, so a killed run continues without
+losing or redoing one.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from benchmarks.datasets import Problem
 from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, TheoremResult
 from lean_env.base import BadTheorem, EnvError, ProofEnv
+from lean_env.registry import make_env
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ class WorkerSpec:
     policy: str = "cumulative"
     status_dir: str | None = None  # a worker notes "<pid>: <theorem>" here while it works (local runs)
     generator_actor: Any = None  # a Ray actor handle serving the generator, else built in the worker
+    mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
+    sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
+    informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +53,6 @@ class ExecOptions:
     progress: bool = True
 
 
-def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
-    """A fresh environment for `backend` (raises SetupError when the assistant is missing)."""
-    if backend == "coq":
-        from lean_env.coq.env import CoqConfig, CoqEnv
-
-        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout))
-    if backend == "lean":
-        from lean_env.lean_repl.env import LeanConfig, LeanEnv
-
-        return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
-    from lean_env.registry import ENVIRONMENTS
-
-    return ENVIRONMENTS.get(backend)()
-
-
 class ProofWorker:
     """Proves one theorem at a time with a long-lived environment; never raises for a theorem."""
 
@@ -69,6 +61,7 @@ class ProofWorker:
         self._env: ProofEnv | None = None
         self._env_timeout: float | None = None
         self._generator = None
+        self._completer = None  # informal mode with a model: built once, on first use
         self._policy = None
         self._noted = False
         import search.best_first  # noqa: F401  (import once at start, not inside the first theorem's time)
@@ -107,7 +100,8 @@ class ProofWorker:
                 pass
 
     def prove(self, problem: Problem, budget: Budget) -> TheoremResult:
-        """Run up to `budget.attempts` searches on `problem`; the first verified proof wins.
+        """Run up to `budget.attempts` searches on `problem` (informal mode: sketches, see
+        `_prove_informal`); the first verified proof wins.
 
         Returns a result for every outcome: a statement that does not elaborate, and a proof
         assistant that breaks beyond repair, are error results with proved=False."""
@@ -116,6 +110,8 @@ class ProofWorker:
         self._note(problem.name)
         start = time.monotonic()
         base = TheoremResult(problem.name, problem.split, problem.category, False, worker=f"pid{os.getpid()}")
+        if self.spec.mode == "informal":
+            return self._prove_informal(problem, budget, base, start)
         totals: dict[str, float] = {k: 0 for k in ("expansions", "tactic_calls", "assistant_seconds", "verify_seconds",
                                                    "env_seconds", "generator_seconds", "search_seconds", "restarts")}
         attempts, stop, proof, tree = 0, "wall_time", (), None
@@ -137,18 +133,81 @@ class ProofWorker:
                 if result.proved:
                     proof = result.proof
                     break
-        except BadTheorem as exc:
-            return self._finish(replace(base, stop_reason="error", error=_not_elaborated(problem.name, str(exc))), start)
-        except EnvError as exc:
-            log.warning("%s: proof assistant failed: %s", problem.name, exc)
-            self.close()  # the next theorem gets a fresh environment
-            return self._finish(replace(base, attempts=attempts, stop_reason="error", error=f"proof assistant failed: {exc}", **totals), start)
         except Exception as exc:  # a bug must cost one theorem, not the run
-            log.exception("%s: unexpected failure", problem.name)
-            return self._finish(replace(base, attempts=attempts, stop_reason="error", error=f"{type(exc).__name__}: {exc}", **totals), start)
+            return self._failed(problem, exc, base, start, attempts=attempts, **totals)
         tree_json = _tree_json(tree) if tree is not None else None
         result = replace(base, proved=bool(proof), proof=proof, stop_reason=stop, attempts=attempts, tree=tree_json, **totals)
         return self._finish(result, start)
+
+    def _prove_informal(self, problem: Problem, budget: Budget, base: TheoremResult, start: float) -> TheoremResult:
+        """Draft-Sketch-Prove on `problem`: up to `budget.attempts` sketches, each hole searched with
+        budget S x T, everything within `budget.wall_time`. A problem without informal text or without
+        a sketch is an error result (counted as not proved), never skipped."""
+        from benchmarks.informal import to_informal
+        from search.best_first import SearchConfig
+        from search.informal import run_informal
+
+        try:
+            informal = to_informal(problem, self.spec.informal_root)
+            completer = self._completer_for(problem)
+        except (BadTheorem, OSError) as exc:  # missing input, not a statement that fails to elaborate
+            return self._finish(replace(base, stop_reason="error", error=str(exc)), start)
+        except Exception as exc:  # the model failed to load: this theorem's error, not the run's
+            return self._failed(problem, exc, base, start)
+        try:
+            self._setup(budget.tactic_timeout)
+            assert self._env is not None
+            before = self._env.stats().assistant_seconds
+            remaining = budget.wall_time - (time.monotonic() - start)  # the env's start-up counts too
+            hole_search = SearchConfig(budget.expansions, budget.samples, remaining, budget.tactic_timeout)
+            result = run_informal(
+                informal, self._env, completer, generator=self._generator, num_sketches=budget.attempts,
+                wall_time=remaining, temperature=self.spec.generator.temperature, hole_search=hole_search,
+            )
+            assistant = self._env.stats().assistant_seconds - before
+        except Exception as exc:
+            return self._failed(problem, exc, base, start)
+        checks = [a.verification.seconds for a in result.attempts if a.verification is not None]
+        return self._finish(replace(
+            base, proved=result.proved, proof=result.proof, stop_reason=result.stop_reason,
+            attempts=len(result.attempts), assistant_seconds=assistant, verify_seconds=sum(checks, 0.0),
+            env_seconds=assistant, generator_seconds=result.sketch_seconds,  # sketch elaboration is not timed apart
+        ), start)
+
+    def _completer_for(self, problem: Problem):
+        """The sketch source: the problem's sketch files, else the model (built once per worker,
+        from picklable options, so a Ray actor builds its own). Raises BadTheorem for no sketch."""
+        from prover.sketcher import EngineCompleter, FixedCompleter
+
+        if self.spec.sketch_dir is not None:
+            from benchmarks.informal import SKETCH_SUFFIX, read_sketches
+
+            texts = read_sketches(self.spec.sketch_dir, problem.name, self.spec.backend)
+            if not texts:
+                suffix = SKETCH_SUFFIX.get(self.spec.backend, ".txt")
+                raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
+            return FixedCompleter(texts)
+        if self._completer is None:
+            from prover.model_factory import spec_from_options
+            from prover.model_registry import engine_spec
+            from prover.worker import build_engine
+
+            self._completer = EngineCompleter(build_engine(engine_spec(spec_from_options(self.spec.generator))))
+        return self._completer
+
+    def _failed(self, problem: Problem, exc: Exception, base: TheoremResult, start: float, **used: Any) -> TheoremResult:
+        """The error result for an exception raised while proving `problem`; `used` is the budget
+        spent before it. A broken assistant is closed so the next theorem gets a fresh one."""
+        if isinstance(exc, BadTheorem):
+            return self._finish(replace(base, stop_reason="error", error=_not_elaborated(problem.name, str(exc))), start)
+        if isinstance(exc, EnvError):
+            log.warning("%s: proof assistant failed: %s", problem.name, exc)
+            self.close()
+            error = f"proof assistant failed: {exc}"
+        else:
+            log.error("%s: unexpected failure", problem.name, exc_info=exc)
+            error = f"{type(exc).__name__}: {exc}"
+        return self._finish(replace(base, stop_reason="error", error=error, **used), start)
 
     def _finish(self, result: TheoremResult, start: float) -> TheoremResult:
         self._note("")
@@ -208,7 +267,8 @@ def run_evaluation(
     done_names = {r.name for r in done}
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
-    spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"))
+    spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
+                      mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data)
     started, t0 = time.time(), time.monotonic()
     bar = _bar(progress, exec_options.progress)
     with ResultsWriter(run_dir.results_path) as writer:

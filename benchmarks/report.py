@@ -67,6 +67,7 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
     workers = max(1, int(last.get("workers") or 1))
     summary = {
         "dataset": {"name": config.dataset, "commit": config.dataset_commit, "split": config.split, "backend": config.backend},
+        "mode": {"name": config.mode, "sketches": config.sketches, "informal_data": config.informal_data},
         "budget": {**_budget(config), "text": config.budget.describe()},
         "generator": config.generator,
         "policy": config.policy,
@@ -119,6 +120,7 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         + ("" if summary["complete"] else f" (run incomplete: {o['done']} done)"),
         "",
         f"- Dataset commit: `{d['commit']}`",
+        _mode_text(summary.get("mode") or {}),
         f"- Budget: {summary['budget']['text']}",
         f"- Generator: {_generator_text(summary['generator'])}; policy {summary['policy']}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()),
@@ -160,6 +162,15 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         lines += ["", f"Efficiency T1 / (2 T2) = {100 * scaling['efficiency']:.1f}% ({scaling.get('note', '')})"]
     lines += ["", "Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`.", ""]
     return "\n".join(lines)
+
+
+def _mode_text(mode: dict[str, Any]) -> str:
+    """One line saying how each theorem was attacked (old summaries have no mode: formal)."""
+    if mode.get("name") != "informal":
+        return "- Mode: formal (best-first search)"
+    source = f"human sketches from `{mode['sketches']}`" if mode.get("sketches") else "sketches written by the model"
+    return (f"- Mode: informal (Draft-Sketch-Prove): {source}; attempts are sketches, "
+            "samples and expansions are per hole; the generator fills the holes")
 
 
 def _generator_text(options: dict[str, Any]) -> str:

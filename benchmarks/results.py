@@ -27,7 +27,7 @@ TREES_DIR, SESSIONS_FILE = "trees", "sessions.jsonl"
 class Budget:
     """N attempts x S samples per expansion x T expansions, plus wall-clock limits."""
 
-    attempts: int = 1  # N: independent searches per theorem (only useful when sampling)
+    attempts: int = 1  # N: independent searches per theorem (only useful when sampling); informal: sketches
     samples: int = 32  # S: candidates asked of the generator per expansion
     expansions: int = 100  # T: expansions per attempt
     wall_time: float = 600.0  # seconds per theorem, all attempts together
@@ -52,6 +52,9 @@ class RunConfig:
     generator: dict[str, Any]  # GeneratorOptions as plain values
     budget: Budget
     policy: str = "cumulative"
+    mode: str = "formal"  # "formal": best-first search; "informal": Draft-Sketch-Prove (sketch, fill holes, verify)
+    sketches: str | None = None  # informal: folder of human sketch files; None: the model writes them
+    informal_data: str | None = None  # informal: folder of <split>/<name>.json when the dataset has no informal text
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "names": list(self.names), "budget": asdict(self.budget)}
@@ -80,7 +83,7 @@ class TheoremResult:
     proof: tuple[str, ...] = ()  # the verified tactic script, () when not proved
     stop_reason: str = ""  # "proved", "expansions", "wall_time", "exhausted", "error"
     error: str | None = None  # "statement does not elaborate: ...", "worker died: ...", ...
-    attempts: int = 0  # budget used: searches run
+    attempts: int = 0  # budget used: searches run (informal mode: sketches tried)
     expansions: int = 0
     tactic_calls: int = 0
     wall_seconds: float = 0.0

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from lean_env.base import ProofEnv
 
 T = TypeVar("T")
 
@@ -78,3 +81,18 @@ SCREENS: Registry = Registry(
 def screen(backend: str, tactic: str) -> str | None:
     """Why `tactic` may not be sent to `backend`, or None when it may."""
     return SCREENS.get(backend)(tactic)
+
+
+def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
+    """A fresh environment for `backend`: the one constructor the CLI and the evaluation harness share,
+    so both apply the tactic timeout the same way. Raises SetupError when the assistant is missing and
+    UnknownName for an unknown backend."""
+    if backend == "coq":
+        from lean_env.coq.env import CoqConfig, CoqEnv
+
+        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout))
+    if backend == "lean":
+        from lean_env.lean_repl.env import LeanConfig, LeanEnv
+
+        return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
+    return ENVIRONMENTS.get(backend)()

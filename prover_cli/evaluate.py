@@ -24,6 +24,9 @@ def eval_command(
     filter_: str | None = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
     limit: int | None = typer.Option(None, help="Only the first N selected problems."),
     errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
+    mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify)."),
+    sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
+    informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
     tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
@@ -34,9 +37,9 @@ def eval_command(
     max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
     device: str | None = typer.Option(None, help="Model device."),
     endpoint: str | None = typer.Option(None, help="OpenAI-compatible server URL."),
-    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem."),
+    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem)."),
     num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
-    max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt."),
+    max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt (informal: per hole)."),
     wall_time: float = typer.Option(600.0, help="Seconds per theorem, all attempts together."),
     tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
     policy: str = typer.Option("cumulative", help="cumulative, depth_normalized, breadth_first."),
@@ -63,6 +66,7 @@ def eval_command(
         raise fail(f"--split must be valid, test or all, not {split!r}")
     if errata not in ERRATA_MODES:
         raise fail(f"--errata must be one of {', '.join(ERRATA_MODES)}")
+    _check_mode(mode, backend, model, sketches, informal_data)
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
     from search.policy import POLICIES
@@ -90,6 +94,12 @@ def eval_command(
         raise fail(str(exc)) from None
     if not problems:
         raise fail("no problem selected")
+    if mode == "informal":
+        from benchmarks.informal import default_informal_root
+
+        informal_data = informal_data or default_informal_root(data)
+        if informal_data is None and not any(p.informal_statement for p in problems):
+            raise fail(f"{dataset} has no informal text: give --informal-data FOLDER (<split>/<name>.json)")
     generator = {
         "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
@@ -99,6 +109,7 @@ def eval_command(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,
         budget=Budget(attempts, num_samples, max_expansions, wall_time, tactic_timeout), policy=policy,
+        mode=mode, sketches=_absolute(sketches), informal_data=_absolute(informal_data) if mode == "informal" else None,
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]
@@ -111,6 +122,30 @@ def eval_command(
         raise fail(str(exc)) from None
     proved = sum(r.proved for r in results)
     typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%); summary in {run_dir.path / 'summary.md'}")
+
+
+def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | None, informal_data: Path | None) -> None:
+    """Refuse, with one line, options that do not fit the mode (before any dataset is read)."""
+    from search.informal import SKETCH_BACKENDS
+
+    if mode not in ("formal", "informal"):
+        raise fail(f"--mode must be formal or informal, not {mode!r}")
+    if mode == "formal":
+        if sketches is not None or informal_data is not None:
+            raise fail("--sketches and --informal-data need --mode informal")
+        return
+    if backend not in SKETCH_BACKENDS:
+        raise fail(f"--mode informal is not available for backend {backend!r} (only {', '.join(SKETCH_BACKENDS)})")
+    if sketches is None and model is None:
+        raise fail("--mode informal needs --sketches FOLDER or --model (who writes the sketches)")
+    for option, folder in (("--sketches", sketches), ("--informal-data", informal_data)):
+        if folder is not None and not folder.is_dir():
+            raise fail(f"{option} {folder}: no such folder")
+
+
+def _absolute(path: Path | None) -> str | None:
+    """Stored absolute, so Ray workers in another working directory find the folder."""
+    return str(path.resolve()) if path is not None else None
 
 
 @app.command()

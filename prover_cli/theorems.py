@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lean_env.base import BadTheorem, ProofEnv, Theorem
-from lean_env.registry import ENVIRONMENTS, UnknownName
+from lean_env.base import BadTheorem, Theorem
+from lean_env.registry import ENVIRONMENTS, make_env  # noqa: F401  (make_env: for the commands)
 
 
 def read_theorem(backend: str, file: Path | None, statement: str | None, header: str | None, name: str | None) -> Theorem:
@@ -34,18 +34,3 @@ def read_theorem(backend: str, file: Path | None, statement: str | None, header:
     except BadTheorem as exc:
         raise BadTheorem(f"{file}: {exc}") from None
 
-
-def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
-    """A fresh environment for `backend` (raises SetupError when the assistant is missing)."""
-    if backend == "coq":
-        from lean_env.coq.env import CoqConfig, CoqEnv
-
-        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout))
-    if backend == "lean":
-        from lean_env.lean_repl.env import LeanConfig, LeanEnv
-
-        return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
-    try:
-        return ENVIRONMENTS.get(backend)()
-    except UnknownName:
-        raise

@@ -5,6 +5,10 @@ writes formal sketches with holes; the backend elaborates each sketch and return
 closes them (tactic search for Coq and Lean, a hammer portfolio for Isabelle); the backend splices
 the fills in, and the result is checked from scratch by `verify` on the ORIGINAL theorem, exactly
 like any other proof. Only a proof that passes that check is reported as proved.
+
+`prove_informal` is the backend-neutral loop; `run_informal` is the same on one `ProofEnv`, with the
+sketch backend and hole filler that backend uses (`sketch_pipeline`). It lives here, not in the CLI,
+so the evaluation harness (benchmarks/) can run it without importing the command line.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lean_env.base import BadTheorem, ProofEnv, Theorem, Verification
 from lean_env.sketch import (
@@ -49,13 +53,15 @@ class SearchFiller:
     A hole's proof is checked when the assembled proof is verified from scratch; checking each hole
     lemma on its own as well (`verify_holes`) costs a coqc run per hole (4-5 s with Reals here) but
     lets the search go on past a tactic-mode proof the kernel would refuse. Fills are cached by
-    lemma statement: sampled sketches share many holes.
+    lemma statement: sampled sketches share many holes. `deadline` (time.monotonic()) ends every hole
+    search by the problem's own wall-time limit, which the pipeline only checks between sketches.
     """
 
     def __init__(
-        self, env: ProofEnv, generator: TacticGenerator, config: SearchConfig, verify_holes: bool = False
+        self, env: ProofEnv, generator: TacticGenerator, config: SearchConfig, verify_holes: bool = False,
+        deadline: float | None = None,
     ) -> None:
-        self.env, self.generator, self.config = env, generator, config
+        self.env, self.generator, self.config, self.deadline = env, generator, config, deadline
         self._search_env = env if verify_holes else _DeferredVerification(env)
         self._cache: dict[tuple[str, str], tuple[str, ...] | None] = {}
 
@@ -80,8 +86,14 @@ class SearchFiller:
         return tuple(out)
 
     def _search(self, lemma: Theorem) -> tuple[str, ...] | None:
+        config = self.config
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            config = replace(config, wall_time=min(config.wall_time, remaining))
         try:
-            result = best_first_search(self._search_env, self.generator, lemma, self.config)
+            result = best_first_search(self._search_env, self.generator, lemma, config)
         except BadTheorem as exc:
             log.info("hole lemma %s does not elaborate: %s", lemma.name, exc)
             return None
@@ -200,8 +212,58 @@ def prove_informal(
     )
 
 
+SKETCH_BACKENDS = ("coq", "isabelle")  # backends with a sketch elaborator (`sketch_pipeline`)
+
+
+def sketch_pipeline(
+    backend: str, env: ProofEnv, generator: TacticGenerator | None = None, hole_search: SearchConfig | None = None,
+    deadline: float | None = None,
+) -> tuple[SketchBackend, HoleFiller]:
+    """(SketchBackend, HoleFiller) for `backend` sharing `env`. Coq fills holes by search with
+    `generator` (default: the portfolio), stopping at `deadline`; Isabelle by the hammer portfolio."""
+    if backend == "coq":
+        from lean_env.coq.sketch import CoqSketcher
+        from prover.portfolio import PortfolioGenerator
+
+        config = hole_search or InformalConfig().hole_search
+        filler = SearchFiller(env, generator or PortfolioGenerator("coq"), config, deadline=deadline)
+        return CoqSketcher(env.config), filler
+    if backend == "isabelle":
+        from lean_env.isabelle.sketch import HammerFiller, IsabelleSketcher
+
+        return IsabelleSketcher(env), HammerFiller(env)
+    raise ValueError(
+        f"sketch elaboration for backend {backend!r} is not implemented yet ({' and '.join(SKETCH_BACKENDS)} are)"
+    )
+
+
+def run_informal(
+    problem: InformalProblem,
+    env: ProofEnv,
+    completer,  # prover.sketcher.Completer: EngineCompleter over a model, or FixedCompleter over given sketches
+    *,
+    generator: TacticGenerator | None = None,
+    num_sketches: int = 4,
+    wall_time: float = 600.0,
+    temperature: float = 0.8,
+    hole_search: SearchConfig | None = None,
+) -> InformalResult:
+    """`prove_informal` on one problem with `env`'s backend: holes are searched with `generator`
+    (default: the portfolio) under `hole_search`; no sketch starts and no hole search runs past
+    `wall_time` seconds (the model's own sketching is not interrupted)."""
+    from prover.sketcher import Sketcher, SketcherConfig
+
+    backend = problem.theorem.backend
+    hole_search = hole_search or InformalConfig().hole_search
+    deadline = time.monotonic() + wall_time
+    sketch_backend, filler = sketch_pipeline(backend, env, generator, hole_search, deadline)
+    config = InformalConfig(num_sketches, wall_time, hole_search)
+    sketcher = Sketcher(completer, backend, SketcherConfig(temperature=temperature))
+    return prove_informal(problem, sketcher, sketch_backend, filler, env.verify, config)
+
+
 def summary(result: InformalResult) -> dict:
-    """A JSON-ready record of one problem (the shape `prover eval --mode informal` writes per line)."""
+    """A JSON-ready record of one problem (what `prover prove-informal --json` prints)."""
     counts: dict[str, int] = {}
     for a in result.attempts:
         counts[a.outcome] = counts.get(a.outcome, 0) + 1
