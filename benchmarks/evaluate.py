@@ -219,6 +219,12 @@ class ProofWorker:
             self._env = None
 
 
+def _error_result(problem: Problem, message: str, retries: int) -> TheoremResult:
+    """The line for a theorem no worker could finish (it died, or raised)."""
+    return TheoremResult(problem.name, problem.split, problem.category, False, stop_reason="error",
+                         error=message, retries=retries)
+
+
 def _not_elaborated(name: str, message: str) -> str:
     """One prefix, whatever the backend already said: "statement does not elaborate: <why>"."""
     for prefix in (f"{name}: ", "statement does not elaborate: "):
@@ -290,7 +296,7 @@ def run_evaluation(
             elif todo:
                 from search.distributed import run_pool
 
-                run_pool(spec, todo, config.budget, exec_options, on_result)
+                run_pool(ProofWorker, spec, todo, config.budget, exec_options, on_result, _error_result)
         finally:
             if bar is not None:
                 bar.close()

@@ -71,17 +71,25 @@ def _gpus_available() -> bool:
     return ray.cluster_resources().get("GPU", 0) >= 1
 
 
-def run_pool(spec: Any, problems: Sequence[Any], budget: Any, options: Any, on_result: Callable[[Any], None]) -> None:
+def run_pool(
+    worker_class: type,
+    spec: Any,
+    problems: Sequence[Any],
+    budget: Any,
+    options: Any,
+    on_result: Callable[[Any], None],
+    error_result: Callable[[Any, str, int], Any],
+) -> None:
     """Prove `problems` on `options.workers` actors, calling `on_result` in the driver per theorem.
 
-    `spec` is a benchmarks.evaluate.WorkerSpec; an actor that dies mid-theorem is replaced and
-    the theorem retried; after `options.max_retries` deaths an error result is reported instead.
+    `worker_class(spec)` is built in each actor and must offer `prove(problem, budget)` and
+    `close()` (benchmarks.evaluate.ProofWorker); results are dataclasses with a `retries` field.
+    An actor that dies mid-theorem is replaced and the theorem retried; after
+    `options.max_retries` deaths, or when the worker raises, `error_result(problem, message,
+    retries)` is reported instead. The caller supplies both so this module stays below benchmarks.
     """
     import ray
     from ray.exceptions import RayActorError, RayTaskError
-
-    from benchmarks.evaluate import ProofWorker
-    from benchmarks.results import TheoremResult
 
     started = init_ray(options.address, options.num_cpus)
     actors: list[Any] = []
@@ -91,7 +99,7 @@ def run_pool(spec: Any, problems: Sequence[Any], budget: Any, options: Any, on_r
             gpu = _gpus_available()
             server = ray.remote(num_gpus=1 if gpu else 0, num_cpus=0 if not gpu else 1, max_restarts=-1)(GeneratorServer)
             generators = [server.remote(spec.generator) for _ in range(options.generator_workers)]
-        actor_class = ray.remote(num_cpus=1, max_restarts=0)(ProofWorker)
+        actor_class = ray.remote(num_cpus=1, max_restarts=0)(worker_class)
 
         def new_actor(i: int) -> Any:
             worker_spec = replace(spec, generator_actor=generators[i % len(generators)]) if generators else spec
@@ -120,15 +128,13 @@ def run_pool(spec: Any, problems: Sequence[Any], budget: Any, options: Any, on_r
                     idle.append(new_actor(spawned))
                     spawned += 1
                     if deaths[problem.name] > options.max_retries:
-                        on_result(TheoremResult(problem.name, problem.split, problem.category, False, stop_reason="error",
-                                                error=f"worker died {deaths[problem.name]} times: {str(exc).splitlines()[0][:200]}",
-                                                retries=deaths[problem.name]))
+                        message = f"worker died {deaths[problem.name]} times: {str(exc).splitlines()[0][:200]}"
+                        on_result(error_result(problem, message, deaths[problem.name]))
                     else:
                         queue.appendleft(problem)
                     continue
                 except RayTaskError as exc:  # the worker raised: record it, the actor is still usable
-                    result = TheoremResult(problem.name, problem.split, problem.category, False, stop_reason="error",
-                                           error=f"worker error: {str(exc).splitlines()[-1][:200]}")
+                    result = error_result(problem, f"worker error: {str(exc).splitlines()[-1][:200]}", 0)
                 idle.append(actor)
                 on_result(replace(result, retries=deaths[problem.name]))
     finally:
