@@ -153,9 +153,9 @@ def _report(result, as_json: bool) -> None:
     )
     if result.proved:
         typer.echo(f"Proved {result.theorem.name}: {summary}")
-        typer.echo("Proof.")
-        for tactic in result.proof:
-            typer.echo(f"  {tactic}")
-        typer.echo("Qed." if result.theorem.backend == "coq" else "")
+        if result.theorem.backend == "coq":
+            typer.echo("Proof.\n" + "".join(f"  {t}\n" for t in result.proof) + "Qed.")
+        else:  # Lean: the statement ends with ":= by"; Isabelle: the methods in order
+            typer.echo(result.theorem.statement.rstrip() + "\n" + "".join(f"  {t}\n" for t in result.proof), nl=False)
     else:
         typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")
