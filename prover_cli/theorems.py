@@ -16,6 +16,16 @@ def read_theorem(backend: str, file: Path | None, statement: str | None, header:
         from lean_env.coq.files import theorem_from_statement, theorem_from_text
     elif backend == "lean":
         from lean_env.lean_repl.files import theorem_from_statement, theorem_from_text
+    elif backend == "isabelle":
+        if statement is not None:
+            raise BadTheorem("--statement is not supported for Isabelle: give a .thy file")
+        from benchmarks.datasets import isabelle_from_file
+
+        def theorem_from_text(text: str, name: str | None) -> Theorem:
+            try:
+                return isabelle_from_file(text, name or file.stem)
+            except ValueError as exc:
+                raise BadTheorem(str(exc)) from None
     else:
         raise BadTheorem(f"reading theorems for backend {backend!r} is not supported yet")
     if statement is not None:

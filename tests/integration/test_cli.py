@@ -117,3 +117,14 @@ def test_model_generator_from_the_cli_portfolio_first_then_model():
     model_only = run(*base, "--no-portfolio", "--max-expansions", "2", "--temperature", "1.0")
     assert model_only.returncode == 1, model_only.stderr
     assert json.loads(model_only.stdout)["stats"]["expansions"] >= 1
+
+
+def test_isabelle_theory_without_isabelle_is_one_line_exit_3(shared_data):
+    import shutil
+
+    if shutil.which("isabelle"):
+        pytest.skip("Isabelle is installed")
+    thy = shared_data / "minif2f" / "isabelle" / "valid" / "mathd_algebra_10.thy"
+    out = run("prove", str(thy), "--backend", "isabelle")
+    assert out.returncode == 3 and "isabelle not found" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
