@@ -35,7 +35,8 @@ class WorkerSpec:
     generator: Any  # prover.factory.GeneratorOptions
     policy: str = "cumulative"
     status_dir: str | None = None  # a worker notes "<pid>: <theorem>" here while it works (local runs)
-    generator_actor: Any = None  # a Ray actor handle serving the generator, else built in the worker
+    generator_actor: Any = None  # a Ray actor serving a whole generator without a model (GeneratorServer)
+    engine_actor: Any = None  # a Ray actor serving the model's generation, batched (prover.worker.TacticWorker)
     mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
     sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
@@ -49,7 +50,7 @@ class ExecOptions:
     address: str | None = None  # an existing Ray cluster ("auto", "ray://host:10001"); None: local
     num_cpus: int | None = None  # CPUs of a local Ray instance (None: the machine's)
     max_retries: int = 2  # resubmissions of a theorem whose worker died
-    generator_workers: int = 0  # shared generator actors (GPU when present); 0: one per worker
+    generator_workers: int = 0  # shared (batched model) generator actors, GPU when present; 0: one per worker
     progress: bool = True
 
 
@@ -83,7 +84,9 @@ class ProofWorker:
             else:
                 from prover.factory import make_generator
 
-                self._generator = make_generator(self.spec.generator)
+                # With a shared model actor only raw generation leaves the worker: prompts,
+                # screening and the portfolio stay here.
+                self._generator = make_generator(self.spec.generator, engine=self._remote_engine())
         if self._policy is None:
             from search.policy import POLICIES
 
@@ -188,12 +191,23 @@ class ProofWorker:
                 raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
             return FixedCompleter(texts)
         if self._completer is None:
-            from prover.model_factory import spec_from_options
-            from prover.model_registry import engine_spec
-            from prover.worker import build_engine
+            engine = self._remote_engine()
+            if engine is None:
+                from prover.model_factory import spec_from_options
+                from prover.model_registry import engine_spec
+                from prover.worker import build_engine
 
-            self._completer = EngineCompleter(build_engine(engine_spec(spec_from_options(self.spec.generator))))
+                engine = build_engine(engine_spec(spec_from_options(self.spec.generator)))
+            self._completer = EngineCompleter(engine)
         return self._completer
+
+    def _remote_engine(self):
+        """The shared batched model actor as an `Engine`, or None to load the model here."""
+        if self.spec.engine_actor is None:
+            return None
+        from prover.worker import RayEngine
+
+        return RayEngine(self.spec.engine_actor)
 
     def _failed(self, problem: Problem, exc: Exception, base: TheoremResult, start: float, **used: Any) -> TheoremResult:
         """The error result for an exception raised while proving `problem`; `used` is the budget
@@ -276,6 +290,7 @@ def run_evaluation(
     spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data)
     started, t0 = time.time(), time.monotonic()
+    model_stats: list[dict[str, float]] = []
     bar = _bar(progress, exec_options.progress)
     with ResultsWriter(run_dir.results_path) as writer:
 
@@ -296,13 +311,14 @@ def run_evaluation(
             elif todo:
                 from search.distributed import run_pool
 
-                run_pool(ProofWorker, spec, todo, config.budget, exec_options, on_result, _error_result)
+                model_stats = run_pool(ProofWorker, spec, todo, config.budget, exec_options, on_result, _error_result)
         finally:
             if bar is not None:
                 bar.close()
             run_dir.add_session(
                 {"started": started, "wall_seconds": time.monotonic() - t0, "workers": exec_options.workers,
-                 "address": exec_options.address, "theorems": len(progress.new), "complete": progress.done == progress.total}
+                 "address": exec_options.address, "theorems": len(progress.new), "complete": progress.done == progress.total,
+                 **({"model_workers": model_stats} if model_stats else {})}
             )
     from benchmarks.results import read_results
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prover.base import TacticGenerator
 
@@ -28,11 +29,17 @@ class GeneratorOptions:
     score: str | None = None  # "sum" or "mean" token log-prob
     api_key: str | None = None
     max_batch_size: int | None = None
+    max_wait_s: float | None = None  # how long the batcher waits to fill a batch
     batching: bool | None = None
 
 
-def make_generator(options: GeneratorOptions) -> TacticGenerator:
-    """Raises ValueError (one line) for unusable options."""
+def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
+    """Raises ValueError (one line) for unusable options.
+
+    `engine`: an `Engine` for the model to use instead of loading one (e.g. a
+    `prover.worker.RayEngine` on a shared, batched model actor); it needs `options.model`."""
+    if engine is not None and options.model is None:
+        raise ValueError("an engine was given but no model")
     generators: list[TacticGenerator] = []
     if options.tactics_file is not None:
         from prover.tactic_file import TacticFileGenerator
@@ -45,7 +52,7 @@ def make_generator(options: GeneratorOptions) -> TacticGenerator:
     if options.model is not None:
         from prover.model_factory import make_model_generator
 
-        generators.append(make_model_generator(options))
+        generators.append(make_model_generator(options, engine=engine))
     if not generators:
         raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
     if len(generators) == 1:

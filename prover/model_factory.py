@@ -33,6 +33,7 @@ def spec_from_options(options: Any) -> ModelSpec:
     return ModelSpec(**values)
 
 
-def make_model_generator(options: Any) -> Any:
-    """Build the model generator named by the CLI options (loads the model now)."""
-    return build_generator(spec_from_options(options))
+def make_model_generator(options: Any, engine: Any = None) -> Any:
+    """Build the model generator named by the CLI options (loads the model now, unless `engine`
+    is given: then it is used as is, e.g. a `prover.worker.RayEngine` on a shared batched actor)."""
+    return build_generator(spec_from_options(options), engine=engine)

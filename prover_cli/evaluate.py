@@ -37,6 +37,8 @@ def eval_command(
     max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
     device: str | None = typer.Option(None, help="Model device."),
     endpoint: str | None = typer.Option(None, help="OpenAI-compatible server URL."),
+    max_batch_size: int = typer.Option(64, help="Most generation requests a model worker batches together."),
+    max_wait_s: float = typer.Option(0.01, help="Seconds a model worker waits to fill a batch."),
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem)."),
     num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
     max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt (informal: per hole)."),
@@ -104,6 +106,7 @@ def eval_command(
         "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
         "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
+        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s,
     }
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,

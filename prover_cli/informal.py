@@ -29,7 +29,7 @@ def prove_informal_command(
     statement: str | None = typer.Option(None, "--statement", "-s", help="The formal statement instead of FILE."),
     header: str | None = typer.Option(None, help="Header for --statement."),
     name: str | None = typer.Option(None, help="Which theorem of FILE to prove."),
-    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, isabelle."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
     sketch: list[Path] = typer.Option([], "--sketch", help="A sketch file to use instead of a model (repeatable)."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model that drafts and sketches."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny."),

@@ -35,6 +35,7 @@ def prove(
     stop: list[str] = typer.Option([], "--stop", help="Stop text (repeatable; default: the prompt format's)."),
     score: str = typer.Option("sum", help="Candidate score: sum or mean token log-prob."),
     max_batch_size: int = typer.Option(64, help="Most requests the model worker batches together."),
+    max_wait_s: float = typer.Option(0.01, help="Seconds the model worker waits to fill a batch."),
     batching: bool = typer.Option(True, help="Batch model requests across concurrent searches."),
     max_expansions: int = typer.Option(100, help="Budget T: node expansions."),
     num_samples: int = typer.Option(32, help="Budget S: candidate tactics per expansion."),
@@ -103,6 +104,7 @@ def prove(
             stop=tuple(stop) or None,
             score=score,
             max_batch_size=max_batch_size,
+            max_wait_s=max_wait_s,
             batching=batching,
         )
         generator = make_generator(options)

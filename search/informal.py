@@ -212,14 +212,14 @@ def prove_informal(
     )
 
 
-SKETCH_BACKENDS = ("coq", "isabelle")  # backends with a sketch elaborator (`sketch_pipeline`)
+SKETCH_BACKENDS = ("coq", "isabelle", "lean")  # backends with a sketch elaborator (`sketch_pipeline`)
 
 
 def sketch_pipeline(
     backend: str, env: ProofEnv, generator: TacticGenerator | None = None, hole_search: SearchConfig | None = None,
     deadline: float | None = None,
 ) -> tuple[SketchBackend, HoleFiller]:
-    """(SketchBackend, HoleFiller) for `backend` sharing `env`. Coq fills holes by search with
+    """(SketchBackend, HoleFiller) for `backend` sharing `env`. Coq and Lean fill holes by search with
     `generator` (default: the portfolio), stopping at `deadline`; Isabelle by the hammer portfolio."""
     if backend == "coq":
         from lean_env.coq.sketch import CoqSketcher
@@ -228,12 +228,19 @@ def sketch_pipeline(
         config = hole_search or InformalConfig().hole_search
         filler = SearchFiller(env, generator or PortfolioGenerator("coq"), config, deadline=deadline)
         return CoqSketcher(env.config), filler
+    if backend == "lean":
+        from lean_env.lean_repl.sketch import LeanSketcher
+        from prover.portfolio import PortfolioGenerator
+
+        config = hole_search or InformalConfig().hole_search
+        filler = SearchFiller(env, generator or PortfolioGenerator("lean"), config, deadline=deadline)
+        return LeanSketcher(env), filler
     if backend == "isabelle":
         from lean_env.isabelle.sketch import HammerFiller, IsabelleSketcher
 
         return IsabelleSketcher(env), HammerFiller(env)
     raise ValueError(
-        f"sketch elaboration for backend {backend!r} is not implemented yet ({' and '.join(SKETCH_BACKENDS)} are)"
+        f"sketch elaboration for backend {backend!r} is not implemented yet ({', '.join(SKETCH_BACKENDS)} are)"
     )
 
 

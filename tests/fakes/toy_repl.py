@@ -6,7 +6,8 @@ exception; `err` is an elaboration error; `mvar`/`kernel`/`gaveup` are rejected 
 `leave_sorry` leaves a sorry; `crash`, `hang`, `garbage`, `half`, `flood`, `uncaught`,
 `alloc MB` misbehave; `once_X` misbehaves as X the first time only (needs FAKE_REPL_STATE),
 then acts as `intro once`; `slow S` sleeps S seconds then acts as `intro slow`; `(a\\nb)` runs
-each line in turn. Environment: FAKE_REPL_LOG (append each request as a JSON line with the
+each line in turn. A command whose proof body holds `sorry` is a sketch (SKETCH_CLOSERS below).
+Environment: FAKE_REPL_LOG (append each request as a JSON line with the
 pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header).
 """
 
@@ -59,12 +60,68 @@ class Toy:
             out["messages"] = [_msg("error", "unsolved goals")]
         elif "SORRY_WARNING" in cmd:
             out["messages"] = [_msg("warning", "declaration uses `sorry`")]
+        elif _is_sketch(cmd):
+            out.update(self.sketch(cmd))
         elif cmd.rstrip().endswith("by sorry"):
             goal = _root_goal(cmd)
             out["sorries"] = [{"proofState": self.record([goal]), "goal": goal,
                                "pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 5}}]
             out["messages"] = [_msg("warning", "declaration uses `sorry`")]
         return out
+
+    def sketch(self, cmd: str) -> dict:
+        """A whole proof with `sorry` holes, one tactic per line (see SKETCH_CLOSERS)."""
+        lines = cmd.split("\n")
+        start = next(i for i, line in enumerate(lines) if re.search(r":=\s*by\s*$", line))
+        root = _root_goal(lines[start].rstrip() + " sorry")
+        hyps, concl = root.split("\n")[:-1], root.split("\n")[-1][2:]
+        sorries: list[dict] = []
+        messages: list[dict] = []
+        closed = False
+        pending: tuple[str, str] | None = None
+
+        def hole(goal: str, line: int, column: int) -> None:
+            sorries.append({"proofState": self.record([goal]), "goal": goal, "pos": {"line": line, "column": column},
+                            "endPos": {"line": line, "column": column + 5}})
+
+        for number, text in enumerate(lines[start + 1 :], start=start + 2):
+            tactic, column = text.strip(), len(text) - len(text.lstrip())
+            if not tactic:
+                continue
+            if closed:
+                messages.append(_msg("error", "no goals to be proved", line=number, column=column))
+                break
+            if pending:  # the line after `have h : P := by` is that have's proof
+                tactic = f"have {pending[0]} : {pending[1]} := {tactic}"
+                pending = None
+            if re.match(r"have\s+\S+\s*:.*:=\s*by$", tactic):
+                pending = re.match(r"have\s+(\S+)\s*:\s*(.+?)\s*:=\s*by$", tactic).groups()
+                continue
+            have = re.match(r"(?:have|obtain)\s+(\S+)\s*:\s*(.+?)\s*:=\s*(?:by\s+)?(\S.*)$", tactic)
+            if have:
+                name, prop, proof = have.groups()
+                if proof == "sorry":
+                    hole("\n".join(hyps + [f"⊢ {prop}"]), number, text.rindex("sorry"))
+                elif proof.split()[0] not in SKETCH_CLOSERS:
+                    messages.append(_msg("error", f"unknown tactic '{proof}'", line=number, column=column))
+                    break
+                hyps.append(f"{name} : {prop}")
+            elif tactic == "sorry":
+                hole("\n".join(hyps + [f"⊢ {concl}"]), number, column)
+                closed = True
+            elif tactic.split()[0] == "intro":
+                hyps.append(f"{tactic.split()[1] if len(tactic.split()) > 1 else 'a✝'} : ℕ")
+            elif tactic.split()[0] in SKETCH_CLOSERS:
+                closed = True
+            else:
+                messages.append(_msg("error", f"unknown tactic '{tactic}'", line=number, column=column))
+                break
+        if not closed and not messages:
+            goal = "\n".join(hyps + [f"⊢ {concl}"])
+            messages.append(_msg("error", f"unsolved goals\n{goal}", line=start + 1, column=lines[start].rindex("by")))
+        if sorries:
+            messages.append(_msg("warning", "declaration uses `sorry`", line=start + 1, column=8))
+        return {"sorries": sorries, "messages": messages}
 
     def tactic(self, req: dict) -> dict | None:
         n = req["proofState"]
@@ -121,6 +178,13 @@ class Toy:
         return {"message": "Lean error:\n<input>:1:1: unknown tactic"}
 
 
+# Sketch mode (a command whose proof body has a line containing `sorry`): one tactic per line;
+# `have h : P := by sorry` (or `:= sorry`) is a hole with the goal P in the context so far, then adds
+# `h : P`; `have h : P := by <closer>` (also with the proof on the next line) adds `h : P`; `intro [x]` adds `x : ℕ` (`a✝ : ℕ` without a
+# name); a bare `sorry` is a hole on the main goal and closes it, as do the closers; any other line is
+# an error at its position, and a main goal left open is `unsolved goals` at the statement's `by`.
+SKETCH_CLOSERS = {"linarith", "nlinarith", "simp", "norm_num", "omega", "rfl", "exact", "close", "positivity"}
+
 MISBEHAVIOURS = {"crash", "hang", "garbage", "half", "flood", "uncaught", "alloc"}
 
 
@@ -164,9 +228,17 @@ def return_to_loop() -> None:
     raise _BackToLoop
 
 
-def _msg(severity: str, data: str, line: int = 1) -> dict:
-    return {"severity": severity, "pos": {"line": line, "column": 0},
-            "endPos": {"line": line, "column": 0}, "data": data}
+def _msg(severity: str, data: str, line: int = 1, column: int = 0) -> dict:
+    return {"severity": severity, "pos": {"line": line, "column": column},
+            "endPos": {"line": line, "column": column}, "data": data}
+
+
+def _is_sketch(cmd: str) -> bool:
+    """A theorem followed by a proof body some line of which holds `sorry` (never a search's root
+    command, `theorem … := by sorry` on one line, nor a proof sent to the verifier, which is screened)."""
+    lines = cmd.split("\n")
+    starts = [i for i, line in enumerate(lines) if re.search(r":=\s*by\s*$", line)]
+    return bool(starts) and any(re.search(r"\bsorry\b", line) for line in lines[starts[0] + 1 :])
 
 
 def _root_goal(cmd: str) -> str:

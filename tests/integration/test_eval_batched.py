@@ -1,0 +1,57 @@
+"""`prover eval --generator-workers 1 --model tiny --engine tiny` under Ray (2 CPUs): both proof
+workers send their model requests to one shared, batched model actor (prover.worker.TacticWorker),
+keeping prompts, screening and the portfolio in the proof worker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.results import read_results
+
+pytest.importorskip("ray")
+pytest.importorskip("torch")
+
+pytestmark = [pytest.mark.coq, pytest.mark.slow, pytest.mark.ray]
+
+NAMES = ("mathd_algebra_109", "mathd_algebra_132", "imo_1959_p1")  # not proved by the portfolio at this budget
+
+
+def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "prover_cli.main", "eval", "--data", str(shared_data / "minif2f/coq"), "--split", "all",
+           "--name", ",".join(NAMES), "--max-expansions", "2", "--num-samples", "24", "--max-new-tokens", "8",
+           "--tactic-timeout", "2", "--wall-time", "60", "--no-progress", "--out", str(out),
+           "--workers", "2", "--num-cpus", "2", "--generator-workers", "1", "--model", "tiny", "--engine", "tiny"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = read_results(out / "results.jsonl")
+    assert sorted(r.name for r in results) == sorted(NAMES)
+    assert all(r.error is None and r.expansions >= 1 for r in results), results
+    assert len({r.worker for r in results}) == 2  # both proof workers searched
+    session = json.loads((out / "sessions.jsonl").read_text().splitlines()[-1])
+    (stats,) = session["model_workers"]  # one shared actor
+    # The portfolio (20 tactics) leaves room for the model at every expansion (24 samples), so each
+    # expansion of either worker is one request to the shared actor's batcher.
+    assert stats["requests"] == sum(r.expansions for r in results)
+    assert stats["requests"] > max(sum(r.expansions for r in results if r.worker == w) for w in {r.worker for r in results})
+    assert 1 <= stats["batches"] <= stats["requests"] and stats["engine_seconds"] > 0
+
+
+def test_make_generator_uses_an_injected_engine_after_the_portfolio():
+    from prover.combined import ChainedGenerator
+    from prover.factory import GeneratorOptions, make_generator
+
+    class Engine:
+        def generate_batch(self, requests):
+            raise AssertionError("not called here")
+
+    engine = Engine()
+    gen = make_generator(GeneratorOptions("coq", model="tiny", engine="tiny"), engine=engine)
+    assert isinstance(gen, ChainedGenerator) and gen.second.engine is engine  # no model loaded, no second batcher
+    with pytest.raises(ValueError, match="no model"):
+        make_generator(GeneratorOptions("coq"), engine=engine)

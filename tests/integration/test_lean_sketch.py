@@ -1,0 +1,189 @@
+"""Lean sketches over the toy REPL: elaborate `have … := by sorry` holes, fill them by search, verify.
+
+The toy's sketch mode (tests/fakes/toy_repl.py, SKETCH_CLOSERS) plays Lean's part: one tactic per
+line, each `sorry` reported with its goal and position, errors at the offending line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import Theorem
+from lean_env.lean_repl.config import LeanConfig
+from lean_env.lean_repl.env import LeanEnv
+from lean_env.lean_repl.sketch import LeanSketcher, extract_steps, strip_comments
+from lean_env.sketch import (
+    Elaboration,
+    Fill,
+    SketchBackend,
+    SketchFailure,
+    SketchFailureKind,
+    UnfilledHole,
+)
+from prover.portfolio import PortfolioGenerator
+from prover.sketch_prompts import InformalProblem
+from prover.sketcher import FixedCompleter
+from search.best_first import SearchConfig
+from search.informal import SKETCH_BACKENDS, run_informal, sketch_pipeline
+
+TOY = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
+HEADER = "import Mathlib\nset_option maxHeartbeats 400000\nopen BigOperators Real Nat Topology Rat\n"
+THM = Theorem("toy_thm", HEADER, "theorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n", "lean")
+TWO_HOLES = """  -- a equals itself
+  have h₁ : a = a := by sorry
+  /- and b equals a, by the notation of the problem -/
+  have h₂ : b = a := by sorry
+  linarith"""
+K = SketchFailureKind
+
+
+@pytest.fixture
+def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("FAKE_REPL_LOG", str(log))
+    return log
+
+
+def requests(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def env():
+    with LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0)) as lean:
+        yield lean
+
+
+def test_two_have_holes_become_two_holes_with_their_goals(env: LeanEnv, log_file: Path) -> None:
+    sketcher = LeanSketcher(env)
+    assert isinstance(sketcher, SketchBackend)
+    elaboration = sketcher.elaborate(THM, TWO_HOLES)
+    assert isinstance(elaboration, Elaboration), elaboration
+    assert elaboration.steps == ("have h₁ : a = a := by sorry", "have h₂ : b = a := by sorry", "linarith")
+    assert [h.step for h in elaboration.holes] == [0, 1]
+    first, second = elaboration.holes
+    assert first.pretty == "a b : ℕ\nh₀ : a = b\n⊢ a = a"
+    assert second.goal.conclusion == "b = a"
+    assert [n for h in second.goal.hypotheses for n in h.names] == ["a", "b", "h₀", "h₁"]
+    assert first.lemma.statement == "theorem toy_thm_hole1 (a b : ℕ) (h₀ : a = b) : a = a := by\n"
+    assert second.lemma.statement == "theorem toy_thm_hole2 (a b : ℕ) (h₀ : a = b) (h₁ : a = a) : b = a := by\n"
+    assert second.lemma.header == HEADER and second.lemma.backend == "lean"
+    sketch_cmd = [r for r in requests(log_file) if "cmd" in r and "have h₁" in r["cmd"]]
+    assert len(sketch_cmd) == 1 and sketch_cmd[0]["env"] == 0  # one command on the header env
+    assert sketch_cmd[0]["cmd"].startswith("set_option maxHeartbeats 400000 in\ntheorem toy_thm")
+
+
+def test_a_restated_original_statement_is_accepted(env: LeanEnv) -> None:
+    text = "```lean\ntheorem toy_thm (a b : ℕ)  (h₀ : a = b) :\n    b = a := by\n" + TWO_HOLES + "\n```"
+    elaboration = LeanSketcher(env).elaborate(THM, text)
+    assert isinstance(elaboration, Elaboration), elaboration
+    assert len(elaboration.holes) == 2
+
+
+def test_a_different_statement_is_rejected(env: LeanEnv, log_file: Path) -> None:
+    text = "theorem toy_thm (a b : ℕ) (h₀ : a = b) : a = b := by\n" + TWO_HOLES
+    failure = LeanSketcher(env).elaborate(THM, text)
+    assert isinstance(failure, SketchFailure) and failure.kind is K.STATEMENT_CHANGED
+    assert requests(log_file) == []  # refused before anything is sent
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["#eval 1 + 1", "native_decide", "have h : a = a := by simp; sorry", "exact sorry", "set_option maxHeartbeats 0 in",
+     "axiom cheat : False"],
+)
+def test_forbidden_lines_are_rejected_before_sending(env: LeanEnv, log_file: Path, line: str) -> None:
+    failure = LeanSketcher(env).elaborate(THM, f"  have h₁ : a = a := by sorry\n  {line}\n  linarith")
+    assert isinstance(failure, SketchFailure) and failure.kind is K.FORBIDDEN, failure
+    assert failure.step_index == 1 and failure.step == line
+    assert requests(log_file) == []
+
+
+def test_an_error_fails_naming_its_line(env: LeanEnv) -> None:
+    sketch = "  have h₁ : a = a := by sorry\n  -- a comment line does not count\n  frobnicate h₁\n  linarith"
+    failure = LeanSketcher(env).elaborate(THM, sketch)
+    assert isinstance(failure, SketchFailure) and failure.kind is K.STEP_FAILED, failure
+    assert failure.step_index == 1 and failure.step == "frobnicate h₁"
+    assert "unknown tactic" in failure.message
+
+
+def test_a_sketch_that_leaves_the_goal_open_is_incomplete(env: LeanEnv) -> None:
+    failure = LeanSketcher(env).elaborate(THM, "  have h₁ : a = a := by sorry")
+    assert isinstance(failure, SketchFailure) and failure.kind is K.INCOMPLETE, failure
+    assert "unsolved goals" in failure.message
+
+
+def test_assembly_replaces_exactly_the_holes(env: LeanEnv) -> None:
+    sketcher = LeanSketcher(env)
+    sketch = "  intro x\n  have h₁ : a = a := sorry\n  have h₂ : b = a := by\n    sorry\n  linarith"
+    elaboration = sketcher.elaborate(THM, sketch)
+    assert isinstance(elaboration, Elaboration), elaboration
+    assert elaboration.steps == ("intro x", "have h₁ : a = a := sorry", "have h₂ : b = a := by", "  sorry", "linarith")
+    assert [h.step for h in elaboration.holes] == [1, 3]
+    fills = {0: Fill(0, ("rfl",), "search"), 1: Fill(1, ("subst h₀", "nlinarith [h₁,\n  h₀]"), "search")}
+    assert sketcher.assemble(elaboration, fills) == (
+        "intro x",
+        "have h₁ : a = a := by",
+        "  rfl",
+        "have h₂ : b = a := by",
+        "  subst h₀",
+        "  nlinarith [h₁,\n    h₀]",
+        "linarith",
+    )
+
+
+def test_an_unfilled_hole_raises(env: LeanEnv) -> None:
+    sketcher = LeanSketcher(env)
+    elaboration = sketcher.elaborate(THM, TWO_HOLES)
+    assert isinstance(elaboration, Elaboration), elaboration
+    with pytest.raises(UnfilledHole):
+        sketcher.assemble(elaboration, {0: Fill(0, ("rfl",), "search")})
+
+
+def test_inaccessible_names_are_renamed_in_the_lemma_and_at_the_hole(env: LeanEnv) -> None:
+    sketcher = LeanSketcher(env)
+    elaboration = sketcher.elaborate(THM, "  intro\n  sorry")
+    assert isinstance(elaboration, Elaboration), elaboration
+    (hole,) = elaboration.holes
+    assert hole.pretty == "a b : ℕ\nh₀ : a = b\na✝ : ℕ\n⊢ b = a"
+    assert hole.lemma.statement == "theorem toy_thm_hole1 (a b : ℕ) (h₀ : a = b) (a_1 : ℕ) : b = a := by\n"
+    assert sketcher.assemble(elaboration, {0: Fill(0, ("omega",), "search")}) == ("intro", "rename_i a_1", "omega")
+
+
+def test_a_bare_sorry_line_is_replaced_by_the_tactics(env: LeanEnv) -> None:
+    sketcher = LeanSketcher(env)
+    elaboration = sketcher.elaborate(THM, "  sorry")
+    assert isinstance(elaboration, Elaboration)
+    assert sketcher.assemble(elaboration, {0: Fill(0, ("subst h₀", "rfl"), "search")}) == ("subst h₀", "rfl")
+
+
+def test_the_pipeline_fills_holes_by_search_and_verifies_the_assembled_proof(env: LeanEnv, log_file: Path) -> None:
+    assert "lean" in SKETCH_BACKENDS
+    backend, _ = sketch_pipeline("lean", env)
+    assert isinstance(backend, LeanSketcher)
+    problem = InformalProblem("toy_thm", "Show b = a.", "a = a, and b = a by h0.", THM)
+    search = SearchConfig(max_expansions=4, num_samples=4, wall_time=20.0, tactic_timeout=5.0)
+    result = run_informal(problem, env, FixedCompleter(["  have h₁ : a = a := by sorry\n  frobnicate", TWO_HOLES]),
+                          generator=PortfolioGenerator("lean"), num_sketches=2, hole_search=search)
+    assert [a.outcome for a in result.attempts] == ["sketch_failed", "proved"], result.attempts
+    assert result.proved and result.verification.ok
+    assert result.proof == ("have h₁ : a = a := by", "  norm_num", "have h₂ : b = a := by", "  norm_num", "linarith")
+    checked = [r["cmd"] for r in requests(log_file) if "cmd" in r and r["cmd"].startswith("set_option")]
+    assert checked[-1] == (
+        "set_option maxHeartbeats 400000 in\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n"
+        "  have h₁ : a = a := by\n    norm_num\n  have h₂ : b = a := by\n    norm_num\n  linarith"
+    )
+
+
+def test_extract_steps_without_a_process() -> None:
+    assert strip_comments('a -- x\n/- b /- nested -/ c -/d "-- kept"') == 'a \nd "-- kept"'
+    assert extract_steps(THM, "by\n  simp\n  · sorry") == ["simp", "· sorry"]
+    assert isinstance(extract_steps(THM, "  -- nothing but a comment"), SketchFailure)
+    failure = extract_steps(THM, "import Foo\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n  simp")
+    assert isinstance(failure, SketchFailure) and failure.kind is K.FORBIDDEN
+    ok = extract_steps(THM, HEADER + "\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by simp")
+    assert ok == ["simp"]
