@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -139,3 +139,27 @@ def normalise_space(text: str) -> str:
 def skipped(holes: Sequence[Hole], start: int, reason: str) -> tuple[FillFailure, ...]:
     """FillFailures for the holes not tried after an earlier hole failed."""
     return tuple(FillFailure(h.index, reason) for h in holes[start:])
+
+
+def replace_holes(
+    elaboration: Elaboration,
+    fills: Mapping[int, Fill],
+    render: Callable[[str, Hole, Fill], Sequence[str]],
+) -> tuple[str, ...]:
+    """The sketch's steps with each hole's step replaced by `render(step, hole, fill)`.
+
+    The one assembly loop every step-based backend shares (Coq, Lean); raises UnfilledHole when a
+    hole has no fill, so a sketch with a hole left can never be assembled into a proof.
+    """
+    by_step = {h.step: h for h in elaboration.holes}
+    script: list[str] = []
+    for i, step in enumerate(elaboration.steps):
+        hole = by_step.get(i)
+        if hole is None:
+            script.append(step)
+            continue
+        fill = fills.get(hole.index)
+        if fill is None or hole.goal is None or not fill.proof:
+            raise UnfilledHole(f"hole {hole.index + 1} ({hole.text!r}) has no fill")
+        script.extend(render(step, hole, fill))
+    return tuple(script)

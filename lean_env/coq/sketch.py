@@ -31,8 +31,8 @@ from lean_env.sketch import (
     Hole,
     SketchFailure,
     SketchFailureKind,
-    UnfilledHole,
     normalise_space,
+    replace_holes,
     strip_fences,
 )
 
@@ -181,24 +181,14 @@ class CoqSketcher:
         return tuple(holes)
 
     def assemble(self, elaboration: Elaboration, fills: Mapping[int, Fill]) -> tuple[str, ...]:
-        by_step = {h.step: h for h in elaboration.holes}
-        script: list[str] = []
-        for i, step in enumerate(elaboration.steps):
-            hole = by_step.get(i)
-            if hole is None:
-                script.append(step)
-                continue
-            fill = fills.get(hole.index)
-            if fill is None or hole.goal is None:
-                raise UnfilledHole(f"hole {hole.index + 1} ({hole.text!r}) has no fill")
+        def render(step: str, hole: Hole, fill: Fill) -> list[str]:
             prefix = hole_prefix(step)
-            if prefix:
-                script.append(prefix)
             names = context_names(hole.goal)
             # One text per block: the verifier screens each entry, and a lone brace is no tactic.
             body = ([f"revert {' '.join(names)}."] if names else []) + [t.strip() for t in fill.proof]
-            script.append("{ " + " ".join(body) + " }")
-        return tuple(script)
+            return ([prefix] if prefix else []) + ["{ " + " ".join(body) + " }"]
+
+        return replace_holes(elaboration, fills, render)
 
 
 def _status(parsed: output.Parsed) -> str:

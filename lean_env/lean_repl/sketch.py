@@ -48,8 +48,8 @@ from lean_env.sketch import (
     Hole,
     SketchFailure,
     SketchFailureKind,
-    UnfilledHole,
     normalise_space,
+    replace_holes,
     strip_fences,
 )
 
@@ -299,33 +299,21 @@ class LeanSketcher:
         return tuple(holes)
 
     def assemble(self, elaboration: Elaboration, fills: Mapping[int, Fill]) -> tuple[str, ...]:
-        by_step = {h.step: h for h in elaboration.holes}
-        script: list[str] = []
-        for i, step in enumerate(elaboration.steps):
-            hole = by_step.get(i)
-            if hole is None:
-                script.append(step)
-                continue
-            fill = fills.get(hole.index)
-            if fill is None or hole.goal is None or not fill.proof:
-                raise UnfilledHole(f"hole {hole.index + 1} ({hole.text!r}) has no fill")
+        def render(step: str, hole: Hole, fill: Fill) -> list[str]:
             kind, pre = hole_kind(step) or ("bare", "")
             indent = len(step) - len(step.lstrip())
             renames = list(_fresh_names(hole.goal).values())
             tactics = ([f"rename_i {' '.join(renames)}"] if renames else []) + [t.strip() for t in fill.proof]
             if kind == "by":
-                script.append(pre)
-                script.extend(_indented(tactics, indent + 2))
-            elif kind == "term":
-                script.append(pre + " by")
-                script.extend(_indented(tactics, indent + 2))
-            elif pre.strip():  # `· sorry`: the first tactic after the bullet, the rest under it
+                return [pre, *_indented(tactics, indent + 2)]
+            if kind == "term":
+                return [pre + " by", *_indented(tactics, indent + 2)]
+            if pre.strip():  # `· sorry`: the first tactic after the bullet, the rest under it
                 first, *more = _indented(tactics, indent + 2)
-                script.append(" " * indent + pre.strip() + " " + first.lstrip())
-                script.extend(more)
-            else:
-                script.extend(_indented(tactics, indent))
-        return tuple(script)
+                return [" " * indent + pre.strip() + " " + first.lstrip(), *more]
+            return _indented(tactics, indent)
+
+        return replace_holes(elaboration, fills, render)
 
 
 def _indented(tactics: Sequence[str], width: int) -> list[str]:
