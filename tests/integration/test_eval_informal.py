@@ -17,15 +17,7 @@ PROVES = "mathd_algebra_388"  # the sketch of tests/integration/test_informal_co
 WRONG_STEP = "mathd_algebra_296"
 NO_SKETCH = "mathd_numbertheory_239"
 NAMES = (PROVES, WRONG_STEP, NO_SKETCH)
-SKETCH_388 = """Proof.
-  intros x y z h0 h1.
-  (* Let w = y - 3z; the equations become 3x + 4w = 10 and -2x - 3w = -4. *)
-  set (w := y - 3 * z).
-  assert (h2 : 3 * x + 4 * w = 10) by admit.
-  assert (h3 : -2 * x - 3 * w = -4) by admit.
-  (* Four times the second plus three times the first gives x = 14. *)
-  lra.
-Qed."""
+SKETCH_388 = (Path(__file__).resolve().parents[1] / "fakes" / "sketches" / "mathd_algebra_388.v").read_text()
 SKETCH_WRONG = """Proof.
   rewrite no_such_lemma.
   assert (h : 3600 = 3600) by admit.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,15 +124,7 @@ def test_minif2f_problem_from_its_informal_proof(coq_env, sketcher, shared_data)
 
     (problem,) = informal_problems(shared_data, "coq", "test", ["mathd_algebra_388"])
     assert problem.informal_proof and "w=y-3z" in problem.informal_proof.replace(" ", "")
-    sketch = """Proof.
-  intros x y z h0 h1.
-  (* Let w = y - 3z; the equations become 3x + 4w = 10 and -2x - 3w = -4. *)
-  set (w := y - 3 * z).
-  assert (h2 : 3 * x + 4 * w = 10) by admit.
-  assert (h3 : -2 * x - 3 * w = -4) by admit.
-  (* Four times the second plus three times the first gives x = 14. *)
-  lra.
-Qed."""
+    sketch = (Path(__file__).resolve().parents[1] / "fakes" / "sketches" / "mathd_algebra_388.v").read_text()
     result = _run(coq_env, sketcher, [sketch], problem.theorem)
     assert result.proved, result.attempts
     assert result.verification.ok and problem.theorem.statement.strip() in result.verification.script
