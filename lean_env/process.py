@@ -1,16 +1,16 @@
-"""The one subprocess helper: a child in its own process group, with a memory cap and deadline reads.
+"""The one subprocess helper: a child in its own process group, sandboxed, with deadline reads.
 
 Every backend talks to a long-lived interactive process. What they share is here: start it in a new
-session (so a kill takes its children too), cap its address space (RLIMIT_AS) so a runaway tactic
-fails inside the child instead of taking the machine, read its output with a deadline so the caller
-never hangs, and cap how much output one answer may produce.
+session (so a kill takes its children too), inside the bubblewrap sandbox (`lean_env.sandbox`: the
+file system read-only except the child's scratch directories, no network), with its address space
+and file sizes capped so a runaway tactic fails inside the child instead of taking the machine; read
+its output with a deadline so the caller never hangs, and cap how much output one answer may produce.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import resource
 import select
 import signal
 import subprocess
@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import psutil
+
 from lean_env.base import EnvCrashed, EnvTimeout, ProtocolError, SetupError
+from lean_env.sandbox import Limits, limits_preexec, sandboxed
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +33,15 @@ class ProcessConfig:
     memory_limit_mb: int | None = 4096  # RLIMIT_AS of the child; None: no cap
     max_output_mb: int = 64  # one answer longer than this is garbage (a flood)
     stderr_path: str | None = None  # None: stderr merged into stdout
+    writable: tuple[str, ...] = ()  # directories the sandboxed child may write (besides cwd)
+    sandbox: bool = True  # run under bubblewrap when it is available (lean_env.sandbox)
+    network: bool = False  # keep the host's network inside the sandbox (a loopback server)
 
 
-def _limit_memory(limit_bytes: int | None):
-    def apply() -> None:
-        if limit_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-
-    return apply
+def _start_argv(config: ProcessConfig) -> list[str]:
+    if not config.sandbox:
+        return list(config.argv)
+    return sandboxed(config.argv, writable=config.writable, cwd=config.cwd, network=config.network)
 
 
 class ChildProcess:
@@ -45,7 +49,6 @@ class ChildProcess:
 
     def __init__(self, config: ProcessConfig) -> None:
         self.config = config
-        limit = config.memory_limit_mb * 2**20 if config.memory_limit_mb else None
         env = dict(os.environ)
         env.update(dict(config.env or ()))
         stderr = subprocess.STDOUT
@@ -55,7 +58,7 @@ class ChildProcess:
             stderr = self._stderr_file
         try:
             self.popen = subprocess.Popen(
-                list(config.argv),
+                _start_argv(config),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -63,7 +66,7 @@ class ChildProcess:
                 env=env,
                 bufsize=0,
                 start_new_session=True,
-                preexec_fn=_limit_memory(limit),
+                preexec_fn=limits_preexec(Limits(memory_mb=config.memory_limit_mb)),
             )
         except FileNotFoundError as exc:
             raise SetupError(f"cannot start {config.argv[0]!r}: not found on PATH") from exc
@@ -141,15 +144,9 @@ class ChildProcess:
             pass
 
     def rss_bytes(self) -> int:
-        """Resident size of the child (0 when it is gone)."""
-        try:
-            with open(f"/proc/{self.pid}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
+        """Resident size of the child and everything it started (the sandbox's inner process
+        included); 0 when it is gone."""
+        return tree_rss_bytes(self.pid)
 
     def kill(self) -> None:
         """Kill the whole process group and reap it. Idempotent."""
@@ -168,23 +165,53 @@ class ChildProcess:
             self._stderr_file = None
 
 
+def tree_rss_bytes(pid: int) -> int:
+    """Resident size of a process and all its descendants (0 when it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
 def run_once(
-    argv: Sequence[str], timeout: float, cwd: str | Path | None = None, memory_limit_mb: int | None = None
+    argv: Sequence[str],
+    timeout: float,
+    cwd: str | Path | None = None,
+    memory_limit_mb: int | None = None,
+    writable: Sequence[str] = (),
+    sandbox: bool = True,
+    readable: Sequence[str] = (),
 ) -> tuple[int, str, str, bool]:
     """Run a command to completion in its own process group: (exit code, stdout, stderr, timed out).
 
-    On timeout the whole group is killed, so nothing it started survives.
+    Sandboxed like `ChildProcess` (writable: `cwd` and `writable` only; `readable` directories
+    are visible read-only). On timeout the whole group is killed, so nothing it started survives.
     """
-    limit = memory_limit_mb * 2**20 if memory_limit_mb else None
+    command = list(argv)
+    if sandbox:
+        command = sandboxed(
+            argv,
+            writable=[str(w) for w in writable],
+            cwd=str(cwd) if cwd else None,
+            readable=[str(r) for r in readable],
+        )
     try:
         proc = subprocess.Popen(
-            list(argv),
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_limit_memory(limit),
+            preexec_fn=limits_preexec(Limits(memory_mb=memory_limit_mb)),
         )
     except FileNotFoundError as exc:
         raise SetupError(f"cannot start {argv[0]!r}: not found on PATH") from exc

@@ -37,7 +37,7 @@ from lean_env.base import (
     Verification,
 )
 from lean_env.coq import output
-from lean_env.coq.process import CoqTop, Reply, with_timeout
+from lean_env.coq.process import CoqTop, OutOfStep, Reply, with_timeout
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ class CoqEnv:
         self._busy_before = 0.0  # busy time of processes already gone
         self._requests_before = 0
         self._calls = 0
+        self._verifier = None  # created on first use: it caches compiled statements
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._scratch, True)
 
     # -- process lifecycle -------------------------------------------------------------------
@@ -201,7 +202,11 @@ class CoqEnv:
             if error:
                 top.back_to(self._base_id)
                 raise BadTheorem(f"header: {sentence[:80]!r}: {error}")
-        reply = top.send(theorem.statement.strip(), self.config.command_timeout)
+        try:
+            reply = top.send(theorem.statement.strip(), self.config.command_timeout, fenced=True)
+        except OutOfStep as exc:
+            self._kill()
+            raise BadTheorem(f"{theorem.name}: Coq does not read the statement as one sentence: {exc}") from None
         parsed = output.parse_output(reply.output)
         if parsed.error or reply.proof_name == "Coq":
             top.back_to(self._base_id)
@@ -241,7 +246,11 @@ class CoqEnv:
                 raise EnvError(f"cannot replay {path[i]!r}: {reason}")
             for sentence in sentences:
                 # Replays get twice the budget: a tactic that just fitted may be slower now.
-                reply = top.send(with_timeout(sentence, 2 * self.config.tactic_timeout), 2 * self.config.tactic_timeout + 1)
+                reply = top.send(
+                    with_timeout(sentence, 2 * self.config.tactic_timeout),
+                    2 * self.config.tactic_timeout + 1,
+                    fenced=True,
+                )
                 error = output.parse_output(reply.output).error
                 if error or reply.interrupted:
                     raise EnvError(f"replay of {path[i]!r} failed: {error or 'interrupted'}")
@@ -270,6 +279,12 @@ class CoqEnv:
                 self._kill()
                 if attempt == 2:
                     return TacticFailure(FailureKind.CRASHED, f"coqtop died twice on this tactic: {exc}")
+            except OutOfStep as exc:
+                # Coq read the text as other sentences than the screen did: it ran something the
+                # screen did not pass. Refuse it; a fresh process replays the path on the next call.
+                log.warning("coqtop out of step on %r: %s", tactic, exc)
+                self._kill()
+                return TacticFailure(FailureKind.REJECTED, f"out of step: {exc}")
             except ProtocolError as exc:  # e.g. a flood of output: the stream is unusable
                 self._kill()
                 return TacticFailure(FailureKind.ERROR, str(exc))
@@ -289,7 +304,9 @@ class CoqEnv:
             if remaining <= 0:
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
-            reply = top.send(with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace)
+            reply = top.send(
+                with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace, fenced=True
+            )
             parsed = output.parse_output(reply.output)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)
@@ -320,9 +337,11 @@ class CoqEnv:
     # -- verification and bookkeeping --------------------------------------------------------
 
     def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
-        from lean_env.coq.verify import verify_proof
+        from lean_env.coq.verify import CoqVerifier
 
-        return verify_proof(theorem, proof, self.config, self._scratch)
+        if self._verifier is None:
+            self._verifier = CoqVerifier(self.config, self._scratch)
+        return self._verifier.verify(theorem, proof)
 
     def stats(self) -> EnvStats:
         busy = self._busy_before + (self._top.busy_seconds if self._top else 0.0)

@@ -9,11 +9,22 @@ not a tactic, with a reason, before it is sent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-_BULLET = re.compile(r"(-+|\++|\*+)(?=\s|$)")
-_SELECTOR = re.compile(r"(?:\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|all|par|!|\[\s*\w+\s*\])\s*:")
+_BULLET = re.compile(r"-+|\++|\*+")
+_SELECTOR = re.compile(r"(?:\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|all|!|\[\s*[^\W\d][\w']*\s*\])\s*:", re.U)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+
+# Coq's blanks: only these four separate tokens and may follow a sentence-ending period. Other
+# Unicode spaces (no-break space, form feed, em space) are characters Coq does not know.
+BLANKS = " \t\n\r"
+# Keywords of the core grammar that cannot be the identifier of a `[name]:` goal selector.
+_KEYWORDS = {
+    "_", "as", "at", "cofix", "else", "end", "exists", "exists2", "fix", "for", "forall", "fun", "if",
+    "IF", "in", "let", "match", "mod", "return", "then", "using", "where", "with", "Prop", "Set",
+    "SProp", "Type", "by", "eval", "context", "ltac", "constr", "uconstr", "type", "of",
+}
 
 # Capitalised commands allowed inside a proof: they only rearrange goals.
 _ALLOWED_COMMANDS = {"Unshelve"}
@@ -65,73 +76,164 @@ def _skip_comment(text: str, i: int) -> int:
     return j
 
 
-def _ends_sentence(text: str, i: int) -> bool:
-    """Whether the "." at `text[i]` ends a sentence, as Coq's lexer decides.
+def _ident_start(c: str) -> bool:
+    return c == "_" or c.isalpha()
 
-    Coq ends a sentence at the token "." or "..." (the ellipsis `tac...`) followed by a blank or
-    the end of the text; ".." is a token of its own. So a run of dots ends the sentence unless it
-    is exactly two long: `idtac... Abort.` is two sentences for Coq and must be two here too.
+
+def _ident_part(c: str) -> bool:
+    return c in "_'" or c.isalnum() or unicodedata.category(c) in ("Mn", "Mc", "No", "Nl", "Pc")
+
+
+def _dot_token(text: str, i: int) -> tuple[int, bool]:
+    """The token that starts with the '.' at `text[i]`: (its end, whether it ends a sentence).
+
+    As Coq lexes it: a '.' before an identifier starts a field (`Nat.add`); otherwise the
+    longest of the keywords ".", "..", "...", ".(" is taken, so a run of dots is read three at a
+    time (`....` is "..." then "."), and `.(*` is the keyword ".(" followed by `*`, not a
+    comment. Only "." or "..." followed by a blank or the end of the text ends a sentence;
+    followed by anything else Coq reports a lexer error and keeps reading to the next end.
     """
-    if not (i + 1 == len(text) or text[i + 1].isspace()):
+    n = len(text)
+    if i + 1 < n and _ident_start(text[i + 1]):
+        j = i + 2
+        while j < n and _ident_part(text[j]):
+            j += 1
+        return j, False
+    if text.startswith("...", i):
+        j = i + 3
+    elif text.startswith("..", i):
+        return i + 2, False
+    elif text.startswith(".(", i):
+        return i + 2, False
+    else:
+        j = i + 1
+    return j, j == n or text[j] in BLANKS
+
+
+def _number_end(text: str, i: int) -> int:
+    """End of the numeral starting at digit `text[i]` (digits and `_`, hex, a fraction, an
+    exponent); a '.' belongs to it only when a digit follows, so `1.` still ends a sentence."""
+    n, j = len(text), i + 1
+    if text.startswith(("0x", "0X"), i):
+        j = i + 2
+        while j < n and (text[j] in "0123456789abcdefABCDEF_"):
+            j += 1
+        return j
+    while j < n and (text[j].isdigit() and text[j].isascii() or text[j] == "_"):
+        j += 1
+    if j + 1 < n and text[j] == "." and text[j + 1].isdigit() and text[j + 1].isascii():
+        j += 2
+        while j < n and (text[j].isdigit() and text[j].isascii() or text[j] == "_"):
+            j += 1
+    return j
+
+
+def _is_goal_selector(tokens: list[str]) -> bool:
+    """Whether the tokens read so far are a goal selector and its colon (`2:`, `1-3,5:`,
+    `all:`, `!:`, `[name]:`), after which `{` ends the sentence as Coq's grammar does."""
+    if len(tokens) < 2 or tokens[-1] != ":":
         return False
-    run = 1
-    while i - run >= 0 and text[i - run] == ".":
-        run += 1
-    return run != 2
+    body = tokens[:-1]
+    if body in (["all"], ["!"]):
+        return True
+    if len(body) == 3 and body[0] == "[" and body[2] == "]":
+        name = body[1]
+        return _ident_start(name[0]) and all(_ident_part(c) for c in name) and name not in _KEYWORDS
+    expect_number = True
+    for k, token in enumerate(body):
+        if expect_number:
+            if not token[0].isdigit():
+                return False
+            expect_number = False
+        elif token in ("-", ","):
+            if k + 1 < len(body) and body[k + 1] in ("-", ","):
+                return False
+            expect_number = True
+        else:
+            return False
+    return not expect_number
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Split `text` into Coq sentences: (start, end) offsets of each, comments included.
 
-    A sentence ends with "." followed by whitespace or the end of the text (so `Nat.add_comm` and
-    `1.5` stay whole), not with ".." (notations) but with "..." (Coq's `tac...`); strings are
-    skipped whole, and comments too, strings inside them included (as Coq lexes them).
-    Bullets (`-`, `+`, `*`, repeated) and `{`/`}` at the start of a sentence are sentences of their
-    own; `{|` and `|}` are record syntax, not braces; `2: {` focuses a goal and ends there.
+    A faithful copy of how coqtop cuts its input, token by token:
+    - a sentence ends at a "." or "..." token followed by a blank or the end (see `_dot_token`;
+      `Nat.add_comm`, `1.5`, `x.(f)` and `..` do not end one), strings and comments (with the
+      strings inside them) are skipped whole;
+    - at a sentence start, `-`, `+`, `*` are bullets (a run of one character, no blank needed:
+      `-idtac.` is `-` then `idtac.`), and `{` or `}` is a sentence of its own. Coq's lexer knows
+      it is at a sentence start only after a period, a bullet or a brace there, not after `2: {`,
+      after which `-` is no bullet;
+    - a goal selector followed by `{` (`2: {`, `[a']: {`) is a sentence.
+    A text that is not finished (no end after the last tactic) yields a last span without one.
     """
     spans: list[tuple[int, int]] = []
     start: int | None = None  # offset of the first character of the sentence being read
+    tokens: list[str] = []  # the current sentence's tokens while it could still be a selector
+    at_start = True  # Coq's lexer state "between commands": bullets and braces are read as such
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if text.startswith("(*", i):
-            i = _skip_comment(text, i)
-            continue
-        if c.isspace():
+        if c in BLANKS:
             i += 1
             continue
-        if c == '"':
-            start = i if start is None else start
-            i = _skip_string(text, i)
+        if text.startswith("(*", i):
+            i = _skip_comment(text, i)  # comments keep the lexer's state
             continue
         if start is None:
-            # At the start of a sentence: bullets and braces stand alone.
-            m = _BULLET.match(text, i)
-            if m:
-                spans.append((i, m.end()))
-                i = m.end()
+            if at_start and c in "-+*":
+                j = i + 1
+                while j < n and text[j] == c:
+                    j += 1
+                spans.append((i, j))
+                i = j
                 continue
-            if (c == "{" and not text.startswith("{|", i)) or c == "}":
+            if c in "{}" and (at_start or not text.startswith("{|", i)):
                 spans.append((i, i + 1))
                 i += 1
                 continue
-            start = i
-        if c == "{" and not text.startswith("{|", i) and _SELECTOR.fullmatch(text[start:i].strip()):
-            spans.append((start, i + 1))
-            start, i = None, i + 1
+            start, tokens, at_start = i, [], False
+        if c == '"':
+            i = _skip_string(text, i)
+            tokens.append('"')
             continue
-        if c == "." and _ends_sentence(text, i):
-            spans.append((start, i + 1))
-            start, i = None, i + 1
+        if c == ".":
+            j, ends = _dot_token(text, i)
+            if ends:
+                spans.append((start, j))
+                start, at_start = None, True
+            else:
+                tokens.append(text[i:j])
+            i = j
             continue
-        i += 1
+        if _ident_start(c):
+            j = i + 1
+            while j < n and _ident_part(text[j]):
+                j += 1
+        elif c.isdigit() and c.isascii():
+            j = _number_end(text, i)
+        elif text.startswith("{|", i):
+            j = i + 2
+        else:
+            j = i + 1
+        if c == "{" and j == i + 1 and _is_goal_selector(tokens):
+            spans.append((start, j))
+            start = None  # at_start stays False: Coq read this `{` mid-sentence
+            i = j
+            continue
+        if len(tokens) < 8:
+            tokens.append(text[i:j])
+        i = j
     if start is not None:
         spans.append((start, n))
     return spans
 
 
 def _without_comments(sentence: str) -> str:
-    """The sentence with each comment replaced by a space and whitespace collapsed (strings kept)."""
+    """The sentence with each comment replaced by a blank and runs of blanks collapsed (strings
+    kept verbatim). Only Coq's own blanks are collapsed: other spaces stay, so a sentence never
+    gains a boundary it did not have."""
     out, i, n = [], 0, len(sentence)
     while i < n:
         if sentence.startswith("(*", i):
@@ -141,15 +243,28 @@ def _without_comments(sentence: str) -> str:
             j = _skip_string(sentence, i)
             out.append(sentence[i:j])
             i = j
+        elif sentence[i] in BLANKS:
+            out.append(" ")
+            i += 1
         else:
             out.append(sentence[i])
             i += 1
-    return " ".join("".join(out).split())
+    return re.sub(r" {2,}", " ", "".join(out)).strip(" ")
 
 
 def split_sentences(text: str) -> list[str]:
-    """The sentences of `text`, comments removed and whitespace collapsed, ready to send."""
+    """The sentences of `text`, comments removed and blanks collapsed, ready to send."""
     return [s for s in (_without_comments(text[a:b]) for a, b in sentence_spans(text)) if s]
+
+
+def _is_complete_sentence(sentence: str) -> bool:
+    """Whether Coq, reading `sentence` at a sentence start, reads exactly it as one finished
+    sentence: then a sentence appended after it is read as a second one."""
+    try:
+        spans = sentence_spans(sentence + "\nidtac.")
+    except SentenceError:
+        return False
+    return len(spans) == 2 and sentence[spans[0][0] : spans[0][1]] == sentence
 
 
 def _first_word(sentence: str) -> str:
@@ -161,39 +276,55 @@ def _first_word(sentence: str) -> str:
     return w.group(0) if w else ""
 
 
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+# What may stand right before a string: a message tactic (and its level), or another string.
+_STRING_CONTEXT = re.compile(r'(?:\b(?:idtac|fail|gfail)(?: [0-9]+)?|"(?:[^"]|"")*") ?$')
+
+
+def _misplaced_string(sentence: str) -> str | None:
+    """A string literal outside `idtac`/`fail` messages, or None.
+
+    Coq's parser, recovering from an error after `foo "x"`, keeps reading past the period and
+    takes the next sentence as part of this one: strings are allowed only where tactics print.
+    """
+    for m in _STRING.finditer(sentence):
+        if not _STRING_CONTEXT.search(sentence[: m.start()]):
+            return m.group(0)
+    return None
+
+
 def _words_outside_strings(sentence: str) -> set[str]:
     return set(_WORD.findall(re.sub(r'"(?:[^"]|"")*"', " ", sentence)))
 
 
 def screen_sentence(sentence: str) -> str | None:
-    """Why one sentence may not be sent inside a proof, or None if it is a tactic sentence."""
-    if sentence in ("{", "}") or _BULLET.fullmatch(sentence):
-        return None
-    selector = _SELECTOR.match(sentence)
-    if selector and sentence[selector.end() :].strip() == "{":
-        return None
-    if not sentence.endswith("."):
-        # A "{" only focuses after a goal selector (above); elsewhere, and after "..", Coq just
-        # waits for more input, and the next text sent would be read as the rest of this sentence.
-        return f"sentence does not end with a period: {sentence[:60]!r}"
-    dots = len(sentence) - len(sentence.rstrip("."))
-    if dots not in (1, 3):  # Coq ends sentences with "." or "..." only; "..", "...." wait or fail
-        return f"sentence ends with {'.' * dots!r}, not with a period: {sentence[:60]!r}"
+    """Why one sentence may not be sent inside a proof, or None if it is a tactic sentence.
+
+    The sentence is sent on its own, at a sentence start (after the previous answer's fence), so
+    it must be one finished sentence when read alone: that is checked with the same lexer first.
+    """
     marker = _PROTOCOL_MARKER.search(sentence)
     if marker:
         # coqtop's answers are framed by these tags (process.py, output.py): a tactic that prints
         # them (`idtac "<prompt>..."`, `fail`, or Coq echoing a bad input line) forges answers,
         # e.g. a fake prompt followed by "No more goals.", and desynchronises the process.
         return f"text {marker.group(0)!r} imitates coqtop's output framing"
-    if split_sentences(sentence) != [sentence]:
-        # Removing a comment left a sentence boundary that was not one before
-        # (`idtac.(**)Abort.` is sent as `idtac. Abort.`): Coq would run two sentences.
-        return f"text holds more than one sentence once comments are removed: {sentence[:60]!r}"
+    if not _is_complete_sentence(sentence):
+        # Read alone, Coq would cut it elsewhere (`-idtac.` is a bullet and a tactic), or keep
+        # reading past its end (no period, `..`), taking the next text sent as its rest.
+        return f"not exactly one finished sentence when sent alone: {sentence[:60]!r}"
+    if sentence in ("{", "}") or _BULLET.fullmatch(sentence):
+        return None
+    if sentence.endswith("{"):
+        return None  # a goal selector and `{`: the lexer ends a sentence there only then
     word = _first_word(sentence)
     if word and word[0].isupper() and word not in _ALLOWED_COMMANDS:
         return f"vernacular command {word!r} is not a tactic"
-    if not word and not sentence.lstrip().startswith(("(", "[", "_")):
+    if not word and not sentence.startswith(("(", "[")):
         return f"not a tactic sentence: {sentence[:60]!r}"
+    string = _misplaced_string(sentence)
+    if string:
+        return f"string {string[:30]!r} outside an idtac or fail message"
     words = _words_outside_strings(sentence)
     bad = words & _FORBIDDEN_TACTICS
     if bad:
@@ -209,8 +340,8 @@ def split_tactic(text: str) -> tuple[tuple[str, ...], str | None]:
     """Split a model's tactic text into sentences and screen them all.
 
     Returns (sentences, None) when every sentence may be sent, or ((), reason) otherwise. A text
-    without a final period gets one, since models often omit it. Cached: searches replay and
-    retry the same texts many times.
+    without a final period gets one, since models often omit it. Bullets and braces are
+    legitimate steps of their own. Cached: searches replay and retry the same texts many times.
     """
     stripped = text.strip()
     if not stripped:
@@ -219,9 +350,9 @@ def split_tactic(text: str) -> tuple[tuple[str, ...], str | None]:
         sentences = split_sentences(stripped)
     except SentenceError as exc:
         return (), str(exc)
-    if sentences and not sentences[-1].endswith((".", "{", "}")) and not _BULLET.fullmatch(sentences[-1]):
+    if sentences and not _is_complete_sentence(sentences[-1]) and not sentences[-1].endswith("."):
         sentences[-1] += "."
-    if not sentences or all(s in ("{", "}") or _BULLET.fullmatch(s) for s in sentences):
+    if not sentences:
         return (), "no tactic in text"
     for sentence in sentences:
         reason = screen_sentence(sentence)

@@ -1,14 +1,30 @@
-"""Independent check of a found Coq proof: `coqc` in a fresh process, then an axiom audit.
+"""Independent check of a found Coq proof, in fresh sandboxed processes the proof cannot talk to.
 
-The checked file is the original header and statement, byte for byte, then the script and `Qed.`,
-then `Print Assumptions`. Every axiom the proof uses must already exist, with the same type, in a
-fresh coqtop that has run only the header: that admits what the header's libraries bring (Coq.Reals'
-classical axioms when the header loads Reals) and nothing a proof could have smuggled in.
+Four steps, each a separate process, each reading only what earlier steps wrote:
+
+1. **The statement, alone.** `Stmt.v` is the original header and statement, byte for byte, closed
+   with `Admitted.` and compiled by `coqc` before anything of the proof exists. Its constant is
+   the reference type. (Cached per theorem: it never depends on a proof.)
+2. **The proof, as its own module.** `Proof.v` is the header, the statement, the *screened*
+   sentences (exactly what the live coqtop ran) and `Qed.`, compiled in its own directory, the
+   only one it may write.
+3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
+   `(Proof.name : type of Stmt.name)`, so the proof's constant must have the statement's type
+   (up to conversion) however the proof's file was read; then it prints the proof's assumptions.
+   That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
+   section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
+   that ran only the header (so Coq.Reals' classical axioms count exactly when the header loads
+   Reals, and nothing the proof declared does).
+4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
+   report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
+   (co)fixpoints or assumed positivity.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -23,11 +39,13 @@ from lean_env.process import run_once
 if TYPE_CHECKING:
     from lean_env.coq.env import CoqConfig
 
-_MARK = "(* prover: proof script below *)"
+STMT_LIB, PROOF_LIB = "ProverStmt", "ProverProof"
+CLOSED = "Closed under the global context"
+_QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
 def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
-    """The text coqc checks: header, statement (unchanged), script, Qed, Print Assumptions.
+    """The proof module's text: header, statement (unchanged), screened script, `Qed.`.
 
     The script is the screened sentences, one per line, exactly as the live coqtop ran them, not
     the raw tactic texts: a raw text that coqc lexes differently from the screen (comments, odd
@@ -40,89 +58,209 @@ def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
             raise ValueError(reason)
         lines.extend(sentences)
     script = "\n".join(lines)
+    return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
+
+
+def statement_file(theorem: Theorem) -> str:
+    return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nAdmitted.\n"
+
+
+def check_file(name: str) -> str:
+    """Written by the verifier alone: the proof's type against the statement's, then its axioms."""
     return (
-        f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{_MARK}\n{script}\nQed.\n"
-        f"Print Assumptions {theorem.name}.\n"
+        f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n"
+        f"Definition prover_type_check :=\n"
+        f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
+        f"Print Assumptions {PROOF_LIB}.Proof.{name}.\n"
     )
 
 
 def parse_assumptions(text: str) -> tuple[str, list[str]]:
-    """From `Print Assumptions` output: (status, entries) where status is "closed", "axioms" or
-    "other" (any section besides Axioms, e.g. type-in-type or guard assumptions: never allowed)."""
-    start = max(text.rfind("Closed under the global context"), text.rfind("Axioms:"))
-    if start < 0:
-        return "other", []
-    tail = text[start:]
-    if tail.startswith("Closed under the global context"):
+    """Strictly parse the whole output of one `Print Assumptions`: (status, entries).
+
+    status is "closed" (the output is exactly the closed phrase), "axioms" (exactly an `Axioms:`
+    section: entries `qualified.name : type`, continuation lines indented), or "other" (anything
+    else: another section such as type-in-type or section variables, or unparsable text).
+    """
+    body = text.strip("\n")
+    if body.strip() == CLOSED:
         return "closed", []
+    lines = body.split("\n")
+    if not lines or lines[0] != "Axioms:":
+        return "other", []
     entries: list[str] = []
-    for line in tail.split("\n")[1:]:
+    for line in lines[1:]:
         if not line.strip():
             continue
-        if line.startswith(" ") and entries:
+        if line.startswith(" "):
+            if not entries:
+                return "other", []
             entries[-1] += " " + line.strip()
-        elif re.match(r"^[A-Z][\w ]*:$", line.strip()):
-            return "other", entries  # another section header, such as "Section Variables:"
-        else:
-            entries.append(line.strip())
-    return "axioms", [" ".join(e.split()) for e in entries]
+            continue
+        name = line.split(" ", 1)[0]
+        if not _QUALID.fullmatch(name) or name.endswith(":"):
+            return "other", entries  # a section header ("... relying on type-in-type:") or junk
+        entries.append(line.strip())
+    normalized = [" ".join(e.split()) for e in entries]
+    if not normalized or any(" : " not in e for e in normalized):
+        return "other", normalized
+    return "axioms", normalized
 
 
-def _header_axioms(theorem: Theorem, names: list[str], config: "CoqConfig", scratch: str) -> dict[str, str]:
-    """For each name, its `Print Assumptions` entry in a fresh coqtop that ran only the header."""
+def parse_coqchk(text: str) -> str | None:
+    """Why the context summary of `coqchk -o` (exit status 0) rejects the proof module, or None."""
+    summary = text.split("CONTEXT SUMMARY", 1)
+    if len(summary) != 2:
+        return "coqchk printed no context summary"
+    sections = re.split(r"^\* ", summary[1], flags=re.M)
+    for section in sections[1:]:
+        title, _, body = section.partition(":")
+        items = [ln.strip() for ln in body.strip().split("\n") if ln.strip()]
+        if title.startswith("Axioms"):
+            own = [item for item in items if item.startswith(f"{PROOF_LIB}.")]
+            if own:
+                return f"coqchk: the proof declares axioms: {', '.join(own)[:300]}"
+        elif title.startswith(("Constants/Inductives relying", "Inductives whose positivity")):
+            if items != ["<none>"]:
+                return f"coqchk: {title.strip()}: {', '.join(items)[:300]}"
+    return None
+
+
+class CoqVerifier:
+    """The verifier of one environment: caches compiled statements and header axioms."""
+
+    def __init__(self, config: "CoqConfig", scratch: str) -> None:
+        self.config = config
+        self.root = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch))
+        self._statements: dict[str, Path | str] = {}  # digest -> compiled dir, or the error
+        self._header_axioms: dict[tuple[str, str], str | None] = {}
+
+    def _coqc(self, file: Path, libs: Sequence[tuple[Path, str]]) -> tuple[int, str, str, bool]:
+        argv = [self.config.coqc, "-q", "-native-compiler", "no"]
+        for directory, lib in libs:
+            argv += ["-Q", str(directory), lib]
+        argv.append(file.name)
+        return run_once(
+            argv,
+            self.config.verify_timeout,
+            cwd=file.parent,
+            memory_limit_mb=self.config.memory_limit_mb,
+            readable=[str(d) for d, _ in libs if d != file.parent],  # earlier steps' outputs
+        )
+
+    def _statement(self, theorem: Theorem) -> Path | str:
+        """The directory holding the compiled statement, or why it does not compile."""
+        text = statement_file(theorem)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+        if digest not in self._statements:
+            directory = self.root / f"stmt-{digest}"
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
+            (directory / "Stmt.v").write_text(text)
+            code, out, err, timed_out = self._coqc(directory / "Stmt.v", [(directory, STMT_LIB)])
+            if timed_out or code != 0:
+                self._statements[digest] = f"the statement alone does not compile: {_errors(out, err)}"
+            else:
+                self._statements[digest] = directory
+        return self._statements[digest]
+
+    def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
+        start = time.monotonic()
+        try:
+            text = proof_file(theorem, proof)
+            split_sentences(text)
+        except (ValueError, SentenceError) as exc:
+            return Verification(False, f"script rejected: {exc}", "", seconds=time.monotonic() - start)
+
+        def result(ok: bool, message: str, axioms: Sequence[str] = ()) -> Verification:
+            return Verification(ok, message, text, tuple(axioms), time.monotonic() - start)
+
+        statement = self._statement(theorem)
+        if isinstance(statement, str):
+            return result(False, statement)
+        work = Path(tempfile.mkdtemp(prefix="proof-", dir=self.root))
+        try:
+            proof_dir, check_dir = work / "proof", work / "check"
+            proof_dir.mkdir()
+            check_dir.mkdir()
+            (proof_dir / "Proof.v").write_text(text)
+            code, out, err, timed_out = self._coqc(proof_dir / "Proof.v", [(proof_dir, PROOF_LIB)])
+            if timed_out:
+                return result(False, f"coqc did not finish within {self.config.verify_timeout:.0f} s")
+            if code != 0:
+                return result(False, f"coqc rejected the proof: {_errors(out, err)}")
+            (check_dir / "Check.v").write_text(check_file(theorem.name))
+            code, out, err, timed_out = self._coqc(
+                check_dir / "Check.v", [(statement, STMT_LIB), (proof_dir, PROOF_LIB)]
+            )
+            if timed_out or code != 0:
+                return result(False, f"the proof does not have the statement's type: {_errors(out, err)}")
+            status, entries = parse_assumptions(out)
+            if status == "other":
+                return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
+            names = [e.split(" : ", 1)[0] for e in entries]
+            foreign = [
+                e for n, e in zip(names, entries) if self._header_axiom(theorem, n) != e.split(" : ", 1)[1]
+            ]
+            if foreign:
+                return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
+            problem = self._coqchk(proof_dir)
+            if problem:
+                return result(False, problem, names)
+            return result(True, "", names)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _coqchk(self, proof_dir: Path) -> str | None:
+        coqchk = str(Path(shutil.which(self.config.coqc) or self.config.coqc).with_name("coqchk"))
+        code, out, err, timed_out = run_once(
+            [coqchk, "-o", "-silent", "-Q", str(proof_dir), PROOF_LIB, "-norec", f"{PROOF_LIB}.Proof"],
+            self.config.verify_timeout,
+            cwd=proof_dir,
+            memory_limit_mb=self.config.memory_limit_mb,
+        )
+        if timed_out:
+            return f"coqchk did not finish within {self.config.verify_timeout:.0f} s"
+        if code != 0:
+            return f"coqchk rejected the proof: {_errors(out, err)}"
+        return parse_coqchk(out + err)  # the summary goes to stderr
+
+    def _header_axiom(self, theorem: Theorem, name: str) -> str | None:
+        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header."""
+        key = (theorem.header, name)
+        if key not in self._header_axioms:
+            self._header_axioms.update(_header_axioms(theorem, [name], self.config, str(self.root)))
+            self._header_axioms.setdefault(key, None)
+        return self._header_axioms[key]
+
+
+def _errors(out: str, err: str) -> str:
+    lines = [ln for ln in (err + "\n" + out).splitlines() if ln.strip() and "deprecated" not in ln]
+    errors = [ln for ln in lines if ln.startswith("Error")]
+    return " ".join(errors or lines[-2:])[:500]
+
+
+def _header_axioms(
+    theorem: Theorem, names: list[str], config: "CoqConfig", scratch: str
+) -> dict[tuple[str, str], str]:
+    """For each name that is an axiom the header's libraries bring (in a fresh coqtop that ran
+    only the header, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
     top = CoqTop(config.coqtop, scratch, config.memory_limit_mb)
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
         for sentence in split_sentences(theorem.header):
             top.send(sentence, config.command_timeout)
-        found: dict[str, str] = {}
+        found: dict[tuple[str, str], str] = {}
         for name in names:
             reply = top.send(f"Print Assumptions {name}.", config.command_timeout)
             status, entries = parse_assumptions(output.strip_noise(reply.output)[0])
             if status == "axioms" and len(entries) == 1:
-                found[name] = entries[0]
+                found[(theorem.header, name)] = entries[0].split(" : ", 1)[1]
         return found
     finally:
         top.kill()
 
 
 def verify_proof(theorem: Theorem, proof: Sequence[str], config: "CoqConfig", scratch: str) -> Verification:
-    start = time.monotonic()
-    for tactic in proof:
-        reason = split_tactic(tactic)[1]
-        if reason:
-            return Verification(False, f"script rejected: {reason}", "", seconds=time.monotonic() - start)
-    text = proof_file(theorem, proof)
-
-    def result(ok: bool, message: str, axioms: Sequence[str] = ()) -> Verification:
-        return Verification(ok, message, text, tuple(axioms), time.monotonic() - start)
-
-    try:
-        split_sentences(text)
-    except SentenceError as exc:
-        return result(False, f"script does not parse: {exc}")
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        path = Path(tmp) / f"{re.sub(r'[^A-Za-z0-9_]', '_', theorem.name)}.v"
-        path.write_text(text)
-        code, out, err, timed_out = run_once(
-            # No native compiler: a proof must not make the checker spawn ocamlopt (it falls back
-            # to the VM, which the live coqtop used too, since the screen refuses native tactics).
-            [config.coqc, "-q", "-native-compiler", "no", path.name], config.verify_timeout, cwd=tmp, memory_limit_mb=config.memory_limit_mb
-        )
-    if timed_out:
-        return result(False, f"coqc did not finish within {config.verify_timeout:.0f} s")
-    if code != 0:
-        lines = [ln for ln in (err + out).splitlines() if ln.strip()]
-        errors = [ln for ln in lines if ln.startswith("Error")]
-        return result(False, f"coqc rejected the proof: {' '.join(errors or lines[-1:])[:500]}")
-    status, entries = parse_assumptions(out)
-    if status == "closed":
-        return result(True, "")
-    if status == "other":
-        return result(False, f"proof relies on assumptions other than axioms: {out[-300:]!r}")
-    names = [e.split(" : ", 1)[0].strip() for e in entries]
-    known = _header_axioms(theorem, names, config, scratch)
-    foreign = [e for n, e in zip(names, entries) if known.get(n) != e]
-    if foreign:
-        return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
-    return result(True, "", names)
+    """One-off verification (a fresh verifier, no caches shared with other calls)."""
+    return CoqVerifier(config, scratch).verify(theorem, proof)

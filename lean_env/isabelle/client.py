@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from lean_env.base import EnvCrashed, EnvError, EnvTimeout, ProtocolError, SetupError
@@ -182,7 +183,18 @@ class IsabelleServer:
         from lean_env.process import ChildProcess, ProcessConfig
 
         self.name = f"prover-{uuid.uuid4().hex[:8]}"
-        self._child = ChildProcess(ProcessConfig(argv=(isabelle, "server", "-n", self.name), memory_limit_mb=None))
+        # Sandboxed with the network kept (its client connects over loopback); it may write only
+        # its own user directory (~/.isabelle: heaps, the server database).
+        user_dir = Path.home() / ".isabelle"
+        user_dir.mkdir(exist_ok=True)
+        self._child = ChildProcess(
+            ProcessConfig(
+                argv=(isabelle, "server", "-n", self.name),
+                memory_limit_mb=None,
+                writable=(str(user_dir),),
+                network=True,
+            )
+        )
         try:
             _, m = self._child.read_until(_SERVER_LINE, start_timeout)
         except EnvError:

@@ -101,7 +101,8 @@ def test_hung_process_is_killed_restarted_and_replayed():
         s2 = advance(env, s1, "split.")
         pid = env.pid
         # Freeze coqtop: neither Coq's Timeout nor SIGINT can answer; only a kill can.
-        timer = threading.Timer(0.2, os.kill, (pid, signal.SIGSTOP))
+        # (The whole group: under the sandbox, the pid is bubblewrap's and coqtop is its child.)
+        timer = threading.Timer(0.2, os.killpg, (pid, signal.SIGSTOP))
         timer.start()
         t0 = time.monotonic()
         result = env.run_tactic(s2, LOOP, timeout=1.0)

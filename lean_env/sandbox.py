@@ -1,0 +1,127 @@
+"""Run a proof-assistant process inside a bubblewrap sandbox: defence in depth against model text.
+
+The screens keep commands out of what a model sends, and the verifiers never trust the live
+process; the sandbox is the layer below both. A sandboxed process sees the whole file system
+read-only except its own scratch directories, has no network (its own empty network namespace),
+its own process and IPC namespaces, a private `/tmp`, and dies with its parent. Resource limits
+(address space, file size, process count) are set before `exec`, so they hold inside too.
+
+bubblewrap (`bwrap`, Debian package `bubblewrap`) is used when it is installed and works on this
+machine (checked once by running `true` inside it); otherwise processes run unsandboxed, and
+`sandbox_status()` says why. `PROVER_NO_SANDBOX=1` (the CLI's `--no-sandbox`) turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+DISABLE_ENV = "PROVER_NO_SANDBOX"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """rlimits applied to the child before it starts (None: leave as inherited)."""
+
+    memory_mb: int | None = 4096  # RLIMIT_AS: a runaway tactic fails inside the child
+    file_size_mb: int | None = 1024  # RLIMIT_FSIZE: no single file larger than this
+    processes: int | None = None  # RLIMIT_NPROC (per user: only meaningful for a non-root user)
+
+
+def limits_preexec(limits: Limits) -> Callable[[], None]:
+    """A `preexec_fn` that applies `limits` in the child, after fork and before exec."""
+
+    def apply() -> None:
+        if limits.memory_mb:
+            cap = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        if limits.file_size_mb:
+            cap = limits.file_size_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+        if limits.processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+    return apply
+
+
+def sandbox_enabled() -> bool:
+    """Whether new processes are sandboxed: bwrap works here and nobody turned it off."""
+    if os.environ.get(DISABLE_ENV, "").strip() not in ("", "0"):
+        return False
+    return _bwrap_works() is None
+
+
+def sandbox_status() -> str:
+    """One line for users and reports: on, or why it is off."""
+    if os.environ.get(DISABLE_ENV, "").strip() not in ("", "0"):
+        return f"off ({DISABLE_ENV} is set)"
+    problem = _bwrap_works()
+    return "on (bubblewrap)" if problem is None else f"off ({problem})"
+
+
+@lru_cache(maxsize=1)
+def _bwrap_works() -> str | None:
+    """None when bubblewrap can run a command here, else the reason it cannot."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bwrap not installed: apt-get install bubblewrap"
+    try:
+        probe = subprocess.run(
+            [*_bwrap_prefix(bwrap, (), None), "true"], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap failed to start: {exc}"
+    if probe.returncode != 0:
+        return f"bwrap cannot create namespaces here: {probe.stderr.decode(errors='replace').strip()[:200]}"
+    return None
+
+
+def _bwrap_prefix(
+    bwrap: str, writable: Sequence[str], cwd: str | None, network: bool = False, readable: Sequence[str] = ()
+) -> list[str]:
+    argv = [
+        bwrap,
+        "--ro-bind", "/", "/",  # everything readable, nothing writable...
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--tmpfs", "/tmp",  # ...a private, empty /tmp...
+    ]
+    for path in readable:  # ...other processes' outputs it must read (under /tmp too)...
+        real = os.path.realpath(path)
+        argv += ["--ro-bind", real, real]
+    for path in writable:  # ...and the process's own scratch directories, writable
+        real = os.path.realpath(path)
+        argv += ["--bind", real, real]
+    argv += ["--unshare-all", "--die-with-parent"]  # no network, own pids/ipc; dies with us
+    if network:  # a server that its client reaches over loopback (Isabelle)
+        argv.append("--share-net")
+    if cwd:
+        argv += ["--chdir", os.path.realpath(cwd)]
+    argv.append("--")
+    return argv
+
+
+def sandboxed(
+    argv: Sequence[str],
+    writable: Sequence[str] = (),
+    cwd: str | None = None,
+    network: bool = False,
+    readable: Sequence[str] = (),
+) -> list[str]:
+    """`argv` wrapped in bubblewrap when the sandbox is enabled, else unchanged.
+
+    `writable` directories (and `cwd`, when given) are the only places the process may write;
+    `readable` ones are visible read-only even under the private `/tmp`.
+    The program is resolved on PATH before wrapping, so a missing one is reported as missing.
+    """
+    if not sandbox_enabled():
+        return list(argv)
+    program = shutil.which(argv[0]) or argv[0]
+    dirs = list(writable) + ([cwd] if cwd and cwd not in writable else [])
+    prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", dirs, cwd, network, readable)
+    return [*prefix, program, *argv[1:]]
