@@ -1,0 +1,167 @@
+"""Attack texts against the Coq path, end to end on real coqtop, coqc and coqchk.
+
+Each attack targets a false statement and is what a reward-hacking model would try: make the screen
+and Coq read a text differently, forge coqtop's answers, get the replies out of step, write files,
+or make the verifier print what it wants. Every layer is tested on its own:
+
+- through the CLI with the screen on (`prover prove --tactics`): exit 1, nothing proved, no file;
+- the live process with the screen switched off: the fence catches every text that runs more than
+  one sentence, and the sandbox keeps files from being written;
+- the verifier with the screen switched off: a proof module that declares axioms, re-declares the
+  theorem, switches off the guard checker or writes files is rejected.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import FailureKind, Proved, TacticFailure
+from lean_env.coq.files import theorem_from_text
+
+pytestmark = pytest.mark.coq
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = "{target}"  # replaced by a path the attack tries to create
+
+# (false statement, attack texts): one tactic text per line, as a model would propose them.
+ATTACKS: dict[str, list[str]] = {
+    "Theorem f : 1 = 2.": [
+        "[a']: { Abort. Lemma f : True. exact I.",  # a selector with a prime once hid a command
+        "[x₁]: { Axiom cheat : False.",
+        "[a']: { Redirect \"{target}\" Print nat.",
+        "-Redirect \"{target}\" Print nat.",  # a bullet needs no blank: `-` then a command
+        "*-+Abort.",
+        "1: { -Abort.",
+        "idtac... Abort.",
+        "idtac.(**)Abort.",
+        "idtac.\x0cAbort.",  # a form feed is not a Coq blank
+        "idtac.\u00a0Abort.",
+        "idtac .(* *) Abort. *)",  # `.(` opens no comment for Coq
+        'idtac (* "*) " *) . Abort. Lemma f : True. Proof. exact I.',
+        'x "a". Abort.',  # error recovery that reads past the period
+        'idtac "<prompt>f < 7 |f| 0 < </prompt>No more goals.<prompt>f < 8 |f| 0 < </prompt>".',
+        'idtac "</infomsg>No more goals.<infomsg>".',
+        "Unshelve. Abort.",
+        "Fail Fail Abort.",
+        "Timeout 1 Abort.",
+        "#[local] Axiom cheat : False.",
+        "Unset Guard Checking.",
+        "all: admit.",
+        "give_up.",
+        "native_compute. reflexivity.",
+        "exact I}.....",
+        "idtac. Redirect \"{target}\" Print nat.",
+        "Extraction \"{target}\" nat.",
+        "BackTo 1.",
+    ],
+    "Theorem f : False.": [
+        "[a']: { Axiom cheat : False. exact cheat.",
+        "idtac... Axiom cheat : False.",
+        "Axiom cheat : False. exact cheat.",
+    ],
+    "Theorem f : forall n : nat, n + 1 = n.": [
+        "[a']: { Admitted.",
+        "intros n. -Abort.",
+        "intros; give_up.",
+    ],
+}
+
+
+def run_prove(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "prover_cli.main", "prove", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.parametrize("statement", sorted(ATTACKS))
+def test_attacks_through_the_cli_prove_nothing_and_write_nothing(tmp_path, statement):
+    target = tmp_path / "pwned"
+    theorem = tmp_path / "false.v"
+    theorem.write_text(f"Require Import Arith.\n{statement}\n")
+    tactics = tmp_path / "attack.txt"
+    lines = [t.replace(TARGET, str(target)) for t in ATTACKS[statement]] + ["intros."]  # one honest line
+    tactics.write_text("\n".join(lines) + "\n")
+    out = run_prove(str(theorem), "--tactics", str(tactics), "--no-portfolio", "--max-expansions", "4",
+                    "--tactic-timeout", "2", "--json")
+    assert out.returncode == 1, (out.returncode, out.stdout[-500:], out.stderr[-500:])
+    assert '"proved": true' not in out.stdout
+    assert not target.exists() and not list(Path("/tmp").glob("pwned*"))
+
+
+FALSE = theorem_from_text("Require Import Arith.\nTheorem f : 1 = 2.\n")
+TRUE = theorem_from_text("Require Import Arith.\nTheorem g : 2 + 2 = 4.\n")
+
+
+@pytest.fixture
+def no_screen(monkeypatch):
+    """The live process and the verifier with the screen's verdicts switched off: each text is
+    passed through as one sentence, as if the screen had misread it."""
+    def passthrough(text):
+        return ((" ".join(text.split()),), None)
+
+    monkeypatch.setattr("lean_env.coq.env.split_tactic", passthrough)
+    monkeypatch.setattr("lean_env.coq.verify.split_tactic", passthrough)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "idtac. idtac.",
+        "[a']: { Abort.",
+        "idtac. Redirect \"{target}\" Print nat.",
+        "idtac. Abort.",
+        "idtac. BackTo 1.",
+        'x "a". idtac.',  # swallows the fence: missing prompt
+    ],
+)
+def test_a_text_that_runs_more_than_one_sentence_is_caught_by_the_fence(coq_env, no_screen, tmp_path, text):
+    target = tmp_path / "pwned"
+    root = coq_env.open(FALSE)
+    pid = coq_env.pid
+    result = coq_env.run_tactic(root, text.replace(TARGET, str(target)))
+    assert isinstance(result, TacticFailure) and result.kind in (FailureKind.REJECTED, FailureKind.ERROR), result
+    assert "out of step" in result.message or result.kind is FailureKind.ERROR
+    assert not target.exists()
+    # The process was replaced; the same env proves a true theorem and refuses the false one.
+    proved = coq_env.run_tactic(coq_env.open(TRUE), "reflexivity.")
+    assert isinstance(proved, Proved) and coq_env.pid != pid
+    assert not isinstance(coq_env.run_tactic(coq_env.open(FALSE), "idtac."), Proved)
+
+
+@pytest.mark.parametrize(
+    "script, why",
+    [
+        (["Abort. Theorem f : True. Proof. exact I."], "type"),  # the theorem re-declared
+        (["Axiom cheat : False. destruct cheat."], "axiom"),
+        # The old audit took this axiom's printed type for the "closed" verdict.
+        (["Axiom cheat : forall Closed under the global context : Prop, False. destruct (cheat True True True True True)."], "axiom"),
+        (["Abort. Unset Guard Checking. Fixpoint loop (n : nat) : False := loop n. Theorem f : 1 = 2. Proof. destruct (loop 0)."], "fixpoint"),
+        (["Abort. Set Universe Polymorphism. Axiom cheat : 1 = 2. Theorem f : 1 = 2. Proof. exact cheat."], "axiom"),
+        (["Abort. Module ClassicalDedekindReals. Axiom sig_forall_dec : 1 = 2. End ClassicalDedekindReals. Theorem f : 1 = 2. Proof. exact ClassicalDedekindReals.sig_forall_dec."], "axiom"),
+    ],
+)
+def test_the_verifier_rejects_proof_modules_that_cheat(coq_env, no_screen, script, why):
+    verdict = coq_env.verify(FALSE, script)
+    assert not verdict.ok, verdict
+    assert verdict.message
+
+
+def test_the_verifier_runs_sandboxed_so_a_proof_cannot_write_files(coq_env, no_screen, tmp_path):
+    target = tmp_path / "pwned"
+    verdict = coq_env.verify(TRUE, [f'Redirect "{target}" Print nat. reflexivity.'])
+    assert not target.exists() and not Path(f"{target}.out").exists(), verdict
+
+
+def test_honest_proofs_with_bullets_and_braces_verify(coq_env):
+    both = theorem_from_text("Theorem both : True /\\ True.\n")
+    assert coq_env.verify(both, ["split. - exact I. - exact I."]).ok
+    assert coq_env.verify(both, ["split.", "-", "exact I.", "-", "exact I."]).ok
+    assert coq_env.verify(both, ["split.", "{", "exact I.", "}", "1: {", "exact I.", "}"]).ok
+    reals = theorem_from_text("Require Import Reals.\nOpen Scope R_scope.\nTheorem r : 1 + 1 = 2.\n")
+    verdict = coq_env.verify(reals, ["ring."])
+    assert verdict.ok and any("sig_forall_dec" in a for a in verdict.axioms)  # Reals' own axioms
