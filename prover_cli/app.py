@@ -17,6 +17,23 @@ app = typer.Typer(
     help="LLM-guided best-first proof search for Coq, Lean 4 and Isabelle.",
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _global_options(
+    no_sandbox: bool = typer.Option(
+        False, "--no-sandbox", help="Run proof assistants without the bubblewrap sandbox (not advised)."
+    ),
+) -> None:
+    """LLM-guided best-first proof search for Coq, Lean 4 and Isabelle."""
+    if no_sandbox:
+        import os
+
+        from lean_env.sandbox import DISABLE_ENV
+
+        os.environ[DISABLE_ENV] = "1"  # inherited by every worker this process starts
+
+
 setup_app = typer.Typer(help="Install and check proof assistants.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
 

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v coqc >/dev/null 2>&1 || need_apt+=(coq libcoq-coquelicot)
 command -v csdp >/dev/null 2>&1 || need_apt+=(coinor-csdp)   # psatz's external solver
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)   # the sandbox around every proof assistant
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq

@@ -1,0 +1,68 @@
+"""The bubblewrap sandbox around proof-assistant processes, tested below every screen.
+
+Called through the process layer directly (what model text could do if it got past the screen and
+the fence): writing outside the scratch directory and opening a socket fail, and the next theorem
+of the same environment is unaffected.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import Proved
+from lean_env.coq.files import theorem_from_text
+from lean_env.coq.process import CoqTop
+from lean_env.process import run_once
+from lean_env.sandbox import sandbox_enabled, sandbox_status
+
+pytestmark = pytest.mark.skipif(not sandbox_enabled(), reason=f"sandbox {sandbox_status()}")
+
+HOME_TARGET = Path.home() / ".prover-sandbox-probe"
+
+
+def python(code: str, cwd: Path, sandbox: bool = True) -> int:
+    return run_once([sys.executable, "-c", code], 30, cwd=cwd, sandbox=sandbox)[0]
+
+
+def test_writes_outside_the_scratch_directory_fail(tmp_path):
+    inside, outside = tmp_path / "scratch", tmp_path / "outside"
+    inside.mkdir()
+    outside.mkdir()
+    assert python(f"open({str(inside / 'ok')!r}, 'w').write('x')", inside) == 0
+    assert (inside / "ok").exists()
+    assert python(f"open({str(outside / 'pwned')!r}, 'w').write('x')", inside) != 0
+    assert python(f"open({str(HOME_TARGET)!r}, 'w').write('x')", inside) != 0
+    assert not (outside / "pwned").exists() and not HOME_TARGET.exists()
+
+
+def test_no_network_inside(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    connect = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+    try:
+        assert python(connect, tmp_path, sandbox=False) == 0  # the control: reachable from outside
+        assert python(connect, tmp_path) != 0
+    finally:
+        server.close()
+
+
+@pytest.mark.coq
+def test_coq_commands_past_every_screen_cannot_write_and_the_next_theorem_is_fine(coq_env, tmp_path):
+    target = tmp_path / "pwned"
+    top = CoqTop("coqtop", tempfile.mkdtemp(), 2048)
+    try:
+        for command in (f'Redirect "{target}" Print nat.', f'Redirect "{HOME_TARGET}" Print nat.'):
+            top.send(command, 10)
+    finally:
+        top.kill()
+    assert not Path(f"{target}.out").exists() and not Path(f"{HOME_TARGET}.out").exists()
+    true = theorem_from_text("Theorem t : 1 + 1 = 2.\n")
+    proved = coq_env.run_tactic(coq_env.open(true), "reflexivity.")
+    assert isinstance(proved, Proved) and coq_env.verify(true, proved.proof).ok
