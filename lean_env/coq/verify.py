@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 STMT_LIB, PROOF_LIB = "ProverStmt", "ProverProof"
 CLOSED = "Closed under the global context"
+# Axiom types are compared as text between two Coq sessions that import different things: print
+# them without notations and fully qualified in both, so that only the terms themselves count.
+RAW_PRINTING = "Set Printing Fully Qualified. Unset Printing Notations."
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
@@ -71,6 +74,7 @@ def check_file(name: str) -> str:
         f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n"
         f"Definition prover_type_check :=\n"
         f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
+        f"{RAW_PRINTING}\n"
         f"Print Assumptions {PROOF_LIB}.Proof.{name}.\n"
     )
 
@@ -249,6 +253,8 @@ def _header_axioms(
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
         for sentence in split_sentences(theorem.header):
+            top.send(sentence, config.command_timeout)
+        for sentence in split_sentences(RAW_PRINTING):
             top.send(sentence, config.command_timeout)
         found: dict[tuple[str, str], str] = {}
         for name in names:

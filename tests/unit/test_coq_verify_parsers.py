@@ -1,0 +1,74 @@
+"""The Coq verifier's parsers read text the proof may influence: they must be strict."""
+
+from __future__ import annotations
+
+import pytest
+
+from lean_env.coq.verify import CLOSED, check_file, parse_assumptions, parse_coqchk
+
+AXIOMS = (
+    "Axioms:\nClassicalDedekindReals.sig_forall_dec\n  : forall P : nat -> Prop,\n"
+    "    (forall n : nat, {P n} + {~ P n}) -> {n : nat | ~ P n} + {forall n : nat, P n}\n"
+)
+
+
+def test_closed_only_when_the_whole_output_is_the_phrase():
+    assert parse_assumptions(CLOSED + "\n") == ("closed", [])
+    assert parse_assumptions(f"noise\n{CLOSED}\n")[0] == "other"
+    # An axiom whose printed type contains the phrase (as binder names) once passed as closed.
+    cheat = f"Axioms:\ncheat : forall {CLOSED} : Prop, False\n"
+    status, entries = parse_assumptions(cheat)
+    assert status == "axioms" and entries == [f"cheat : forall {CLOSED} : Prop, False"]
+
+
+def test_axioms_are_parsed_with_wrapped_types():
+    status, entries = parse_assumptions(AXIOMS)
+    assert status == "axioms" and len(entries) == 1
+    assert entries[0].startswith("ClassicalDedekindReals.sig_forall_dec : forall P : nat -> Prop,")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        AXIOMS + "Constants relying on type-in-type:\nfoo\n",
+        "Section Variables:\nx : nat\n",
+        "Axioms:\n  : dangling continuation\n",
+        "Axioms:\nnot-a-name : T\n",
+        "Axioms:\n",
+        "",
+        "Error: something\n",
+    ],
+)
+def test_anything_else_is_other(text):
+    assert parse_assumptions(text)[0] == "other"
+
+
+SUMMARY = """
+CONTEXT SUMMARY
+===============
+
+* Theory: Set is predicative
+  
+* Axioms:
+    Coq.Logic.FunctionalExtensionality.functional_extensionality_dep
+    {extra}
+  
+* Constants/Inductives relying on type-in-type: {tit}
+  
+* Constants/Inductives relying on unsafe (co)fixpoints: <none>
+  
+* Inductives whose positivity is assumed: <none>
+"""
+
+
+def test_coqchk_summary():
+    assert parse_coqchk(SUMMARY.format(extra="", tit="<none>")) is None
+    assert "declares axioms" in parse_coqchk(SUMMARY.format(extra="ProverProof.Proof.cheat", tit="<none>"))
+    assert "type-in-type" in parse_coqchk(SUMMARY.format(extra="", tit="\n    ProverProof.Proof.f"))
+    assert parse_coqchk("Modules were successfully checked\n") is not None  # no summary: rejected
+
+
+def test_the_check_file_is_the_verifiers_own_text():
+    text = check_file("mathd_algebra_10")
+    assert "type of ProverStmt.Stmt.mathd_algebra_10" in text and "ProverProof.Proof.mathd_algebra_10 : t" in text
+    assert text.rstrip().endswith("Print Assumptions ProverProof.Proof.mathd_algebra_10.")
