@@ -137,6 +137,21 @@ class ChildProcess:
         self._buffer += chunk
         return True
 
+    def interrupt(self) -> None:
+        """SIGINT to the program itself (the processes under the sandbox's wrapper): bubblewrap
+        would die of it and take the program with it, where the program may survive it."""
+        try:
+            inner = [p for p in psutil.Process(self.pid).children(recursive=True) if p.name() != "bwrap"]
+        except psutil.Error:
+            inner = []
+        if not inner:
+            self.signal_group(signal.SIGINT)
+        for proc in inner:
+            try:
+                proc.send_signal(signal.SIGINT)
+            except psutil.Error:
+                pass
+
     def signal_group(self, signum: int) -> None:
         try:
             os.killpg(self.popen.pid, signum)

@@ -120,7 +120,7 @@ class CoqTop:
             before, match = self.child.read_until(PROMPT, timeout)
         except EnvTimeout:
             interrupted = True
-            self.child.signal_group(signal.SIGINT)
+            self.child.interrupt()
             try:
                 before, match = self.child.read_until(PROMPT, interrupt_grace)
             except EnvTimeout:
