@@ -2,8 +2,10 @@
 
 Inputs:
 - a Coq `.v` file with proofs: every `Theorem`/`Lemma` ... `Proof.` ... `Qed.` in it is checked
-  against its own statement, under the file's header (what precedes the first declaration); a
-  proof closed with `Admitted.` or `Abort.` fails;
+  against its own statement, under the file's header (what precedes the first declaration), or
+  with `--data` against the dataset's header and statement of the same name (a file's own header
+  is trusted: it could redefine a notation so that its statement says something else); a proof
+  closed with `Admitted.` or `Abort.` fails;
 - a results JSONL, ours (`prover eval`'s results.jsonl) or a published one. Fields read: the
   theorem's name from `name` (or `problem_id`, `id`); the proof from `proof` (a list of tactic
   texts, or one text), or a whole file in `full_code`, `code` or `formal_proof`, from which the
@@ -150,16 +152,25 @@ def _read(path: Path, data: Path | None, dataset: str) -> list[ProofToCheck]:
     from lean_env.coq.sentences import SentenceError
 
     text = path.read_text(errors="replace")
-    if path.suffix == ".v":
-        try:
-            return proofs_in_coq_text(text)
-        except SentenceError as exc:
-            raise ValueError(f"{path}: {exc}") from None
     theorems = None
     if data is not None:
         from benchmarks.datasets import load_dataset
 
         theorems = {p.name: p.theorem for p in load_dataset(dataset, data).problems}
+    if path.suffix == ".v":
+        try:
+            found = proofs_in_coq_text(text)
+        except SentenceError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if theorems is None:
+            return found
+        # Against the dataset: its header and statement, never the file's (a file's header can
+        # redefine notations so that its statement means something else).
+        return [
+            ProofToCheck(p.name, theorems[p.name].header, theorems[p.name].statement, p.script, p.problem)
+            if p.name in theorems else ProofToCheck(p.name, "", "", (), "not in the dataset")
+            for p in found
+        ]
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

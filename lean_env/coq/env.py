@@ -62,6 +62,11 @@ class CoqConfig:
     max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
 
 
+def _remove_dirs(paths: tuple[str, ...]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def declared_name(statement: str) -> str | None:
     m = _DECLARATION.match(statement)
     return m.group(1) if m else None
@@ -99,7 +104,7 @@ class CoqEnv:
             )
         self._scratch = tempfile.mkdtemp(prefix="prover-coq-")  # lia caches and the like land here
         self._top: CoqTop | None = None
-        self._base_id = 0
+        self._base_id = self._initial_id = 0
         self._loaded: list[str] = []  # library load sentences run before the base state
         self._theorem: Theorem | None = None
         self._header: list[str] = []
@@ -111,13 +116,16 @@ class CoqEnv:
         self._requests_before = 0
         self._calls = 0
         self._verifier = None  # created on first use: it caches compiled statements
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._scratch, True)
+        # The verifier's files live apart: the live coqtop may write its scratch, never them.
+        self._verify_scratch = tempfile.mkdtemp(prefix="prover-verify-")
+        self._finalizer = weakref.finalize(self, _remove_dirs, (self._scratch, self._verify_scratch))
 
     # -- process lifecycle -------------------------------------------------------------------
 
     def _start(self) -> CoqTop:
         top = CoqTop(self.config.coqtop, self._scratch, self.config.memory_limit_mb, self.config.max_output_mb)
         reply = top.send("Set Printing Width 1000.", self.config.command_timeout)
+        self._initial_id = reply.state_id  # before any library
         for sentence in self._loaded:
             reply = top.send(sentence, self.config.command_timeout)
             if output.parse_output(reply.output).error:
@@ -179,17 +187,27 @@ class CoqEnv:
         return self._root
 
     def _load_libraries(self, top: CoqTop, header: list[str]) -> None:
-        """Load the header's libraries before the base state, once per process life."""
-        for sentence in header:
-            load = _load_form(sentence)
-            if load is None or load in self._loaded:
+        """Make the libraries loaded before the base state exactly the header's.
+
+        Loading once per process and keeping it is cheap, but a library a previous theorem loaded
+        (its hints, instances, lemmas) would then serve this one too: live results would depend on
+        the order of theorems and disagree with the verifier, which loads only the header. So
+        missing libraries are loaded on top, and when a loaded one is not in the header the
+        process rewinds to before any library and loads the header's alone.
+        """
+        wanted = list(dict.fromkeys(load for load in map(_load_form, header) if load is not None))
+        if not set(self._loaded) <= set(wanted):
+            top.back_to(self._initial_id)
+            self._loaded, self._base_id = [], self._initial_id
+        for load in wanted:
+            if load in self._loaded:
                 continue
             top.back_to(self._base_id)
             reply = top.send(load, self.config.command_timeout)
             error = output.parse_output(reply.output).error
             if error:
                 top.back_to(self._base_id)
-                raise BadTheorem(f"header: {sentence!r}: {error}")
+                raise BadTheorem(f"header: {load!r}: {error}")
             self._loaded.append(load)
             self._base_id = reply.state_id
 
@@ -340,7 +358,7 @@ class CoqEnv:
         from lean_env.coq.verify import CoqVerifier
 
         if self._verifier is None:
-            self._verifier = CoqVerifier(self.config, self._scratch)
+            self._verifier = CoqVerifier(self.config, self._verify_scratch)
         return self._verifier.verify(theorem, proof)
 
     def stats(self) -> EnvStats:

@@ -25,6 +25,7 @@ NO_MORE_GOALS = "No more goals."
 GAVE_UP = "No more goals, but there are some goals you gave up"
 UNFOCUSED = "This subproof is complete, but there are some unfocused goals."
 SHELF = "All the remaining goals are on the shelf."
+_MEANINGFUL_NOTES = (UNFOCUSED.split(",")[0], SHELF.rstrip("."), "No more goals")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,8 @@ def parse_output(raw: str) -> Parsed:
         return Parsed(None, LazyGoals(display, parse_display), int(headers[-1].group(1)), display, notes, "goals")
     if re.search(r"^No more goals\.$", text, re.M):
         return Parsed(None, (), 0, NO_MORE_GOALS, notes, "proved")
-    if not text.strip() and not notes:
+    if not text.strip() and not any(n.startswith(_MEANINGFUL_NOTES) for n in notes):
+        # Nothing but messages (an `idtac "..."`): the tactic changed nothing.
         return Parsed(None, (), 0, "", notes, "empty")
     return Parsed(None, (), 0, text.strip(), notes, "goals")
 

@@ -17,7 +17,11 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    Reals, and nothing the proof declared does).
 4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
    report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
-   (co)fixpoints or assumed positivity.
+   (co)fixpoints or assumed positivity. It is the only layer that catches some known Coq bugs in
+   the module system (a forged primitive, a functor that switches checking off), so it is never
+   optional and a coqchk timeout is a rejection.
+
+Independent steps run side by side (statement with proof module; check with coqchk).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -42,8 +47,9 @@ if TYPE_CHECKING:
 STMT_LIB, PROOF_LIB = "ProverStmt", "ProverProof"
 CLOSED = "Closed under the global context"
 # Axiom types are compared as text between two Coq sessions that import different things: print
-# them without notations and fully qualified in both, so that only the terms themselves count.
-RAW_PRINTING = "Set Printing Fully Qualified. Unset Printing Notations."
+# them without notations in both, so that scopes and notations cannot make equal terms differ,
+# and without the elision ("...") of deep terms, so that no part of a type goes uncompared.
+RAW_PRINTING = "Unset Printing Notations. Set Printing Depth 100000."
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
@@ -138,6 +144,7 @@ class CoqVerifier:
         self.root = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch))
         self._statements: dict[str, Path | str] = {}  # digest -> compiled dir, or the error
         self._header_axioms: dict[tuple[str, str], str | None] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coq-verify")
 
     def _coqc(self, file: Path, libs: Sequence[tuple[Path, str]]) -> tuple[int, str, str, bool]:
         argv = [self.config.coqc, "-q", "-native-compiler", "no"]
@@ -179,24 +186,29 @@ class CoqVerifier:
         def result(ok: bool, message: str, axioms: Sequence[str] = ()) -> Verification:
             return Verification(ok, message, text, tuple(axioms), time.monotonic() - start)
 
-        statement = self._statement(theorem)
-        if isinstance(statement, str):
-            return result(False, statement)
         work = Path(tempfile.mkdtemp(prefix="proof-", dir=self.root))
         try:
             proof_dir, check_dir = work / "proof", work / "check"
             proof_dir.mkdir()
             check_dir.mkdir()
             (proof_dir / "Proof.v").write_text(text)
+            # Independent processes run side by side: the statement with the proof module, then
+            # the verifier's check with coqchk (both only read the compiled modules).
+            statement_job = self._pool.submit(self._statement, theorem)
             code, out, err, timed_out = self._coqc(proof_dir / "Proof.v", [(proof_dir, PROOF_LIB)])
+            statement = statement_job.result()
+            if isinstance(statement, str):
+                return result(False, statement)
             if timed_out:
                 return result(False, f"coqc did not finish within {self.config.verify_timeout:.0f} s")
             if code != 0:
                 return result(False, f"coqc rejected the proof: {_errors(out, err)}")
             (check_dir / "Check.v").write_text(check_file(theorem.name))
+            coqchk_job = self._pool.submit(self._coqchk, proof_dir)
             code, out, err, timed_out = self._coqc(
                 check_dir / "Check.v", [(statement, STMT_LIB), (proof_dir, PROOF_LIB)]
             )
+            problem = coqchk_job.result()
             if timed_out or code != 0:
                 return result(False, f"the proof does not have the statement's type: {_errors(out, err)}")
             status, entries = parse_assumptions(out)
@@ -208,8 +220,7 @@ class CoqVerifier:
             ]
             if foreign:
                 return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
-            problem = self._coqchk(proof_dir)
-            if problem:
+            if problem:  # coqchk is the last word: never skipped, a timeout is a rejection
                 return result(False, problem, names)
             return result(True, "", names)
         finally:

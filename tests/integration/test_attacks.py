@@ -165,3 +165,18 @@ def test_honest_proofs_with_bullets_and_braces_verify(coq_env):
     reals = theorem_from_text("Require Import Reals.\nOpen Scope R_scope.\nTheorem r : 1 + 1 = 2.\n")
     verdict = coq_env.verify(reals, ["ring."])
     assert verdict.ok and any("sig_forall_dec" in a for a in verdict.axioms)  # Reals' own axioms
+
+
+def test_a_library_an_earlier_theorem_loaded_does_not_serve_a_later_one(coq_env):
+    # Live results must not depend on the order of theorems: only the header's libraries count.
+    classical = theorem_from_text("Require Import Classical.\nTheorem a : forall P : Prop, P \\/ ~ P.\n")
+    assert isinstance(coq_env.run_tactic(coq_env.open(classical), "exact classic."), Proved)
+    arith = theorem_from_text("Require Import Arith.\nTheorem b : forall P : Prop, P \\/ ~ P.\n")
+    result = coq_env.run_tactic(coq_env.open(arith), "exact Coq.Logic.Classical_Prop.classic.")
+    assert isinstance(result, TacticFailure) and "not found" in result.message
+
+
+def test_a_tactic_that_only_prints_makes_no_progress(coq_env):
+    root = coq_env.open(TRUE)
+    result = coq_env.run_tactic(root, 'idtac "a message".')
+    assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS

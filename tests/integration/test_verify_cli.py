@@ -71,3 +71,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
     path.write_text(content + "\n")
     out = run_verify(str(path))
     assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not MINIF2F_COQ.is_dir(), reason="miniF2F-rocq data not staged beside the repo")
+def test_a_v_file_with_data_is_checked_against_the_dataset_not_its_own_header(tmp_path):
+    # The file's header turns `=` into `<>`, so its "1 = 2" is provable; the dataset's is not.
+    path = tmp_path / "forged.v"
+    path.write_text('Require Import Arith.\nNotation "x = y" := (x <> y) : type_scope.\n'
+                    "Theorem mathd_numbertheory_239 : 1 = 2.\nProof. discriminate. Qed.\n")
+    assert run_verify(str(path)).returncode == 0  # on its own terms, the file is fine
+    out = run_verify(str(path), "--data", str(MINIF2F_COQ))
+    assert out.returncode == 1 and out.stdout.startswith("FAIL mathd_numbertheory_239")
