@@ -23,7 +23,12 @@ class LeanConfig:
     header_timeout: float = 900.0  # `import Mathlib` can take minutes on a cold page cache
     theorem_timeout: float = 120.0  # elaborating `theorem … := by sorry`
     verify_timeout: float = 300.0  # the whole-proof check
-    recycle_after: int = 20_000  # proof states per process before a fresh one (repl #77)
+    recycle_after: int = 20_000  # proof steps and states per process before a fresh one (repl #77)
+    replay_timeout_factor: float = 4.0  # a replayed tactic gets this multiple of its first limit
+    verifier_recycle_after: int = 200  # proofs checked per verifier process before a fresh one
+    # An answer without `proofStatus` cannot close a proof. False: required once the process
+    # has shown one (REPLs before repl #63 print none).
+    require_proof_status: bool = False
     pool_size: int = 2  # live processes, one per distinct header, least recently used evicted
     max_heartbeats: int = DEFAULT_MAX_HEARTBEATS  # cap on set_option maxHeartbeats; verifier uses it
     max_response_bytes: int = 64 << 20  # larger answers are treated as garbage (floods)

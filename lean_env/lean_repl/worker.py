@@ -1,6 +1,6 @@
 """One REPL process bound to one header: the header's env, theorem roots, and replay by path.
 
-REPL ids live only as long as their process (B §1.4), so every proof state is known to the
+REPL ids live only as long as their process, so every proof state is known to the
 search by its tactic path; the worker keeps `path -> proofState` for the live process and
 rebuilds any path on a fresh one by re-running the header, the theorem and the tactics.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lean_env.base import BadTheorem, EnvError, Theorem
 from lean_env.lean_repl.config import LeanConfig
@@ -28,7 +28,9 @@ from lean_env.lean_repl.protocol import (
     classify,
     decode,
     encode,
+    is_desync,
 )
+from lean_env.lean_repl.screen import substitute_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,17 @@ class Counters:
     timeouts: int = 0
     crashes: int = 0
     evictions: int = 0
+    desyncs: int = 0
+    heartbeat_retries: int = 0
+    verifier_retries: int = 0
 
 
 class ReplayDiverged(Exception):
     """A tactic that once succeeded on this path does not any more (nondeterminism)."""
+
+
+class Desync(ProtocolError):
+    """The REPL does not know an id we sent: our id map is out of step with the process."""
 
 
 def sorry_command(statement: str) -> str:
@@ -74,8 +83,11 @@ class Worker:
         self._proc: ReplProcess | None = None
         self._header_env = 0
         self._states: dict[tuple[str, Path_], int] = {}  # (theorem name, path) -> proofState
-        self._proof_states = 0  # created in this process; the REPL never frees them (#77)
+        self._proof_states = 0  # steps and states in this process; the REPL frees none (#77)
         self._generation = 0  # processes started so far
+        # The limit each path first ran under (kept across processes): replays get a multiple.
+        self._first_limits: dict[tuple[str, Path_], float] = {}
+        self._reports_status = config.require_proof_status  # seen a proofStatus from this REPL
 
     # -- process life
 
@@ -139,8 +151,12 @@ class Worker:
             raise
         if isinstance(response, CommandResponse):
             self._proof_states += len(response.sorries) + len(response.tactics)
-        elif not isinstance(response, ReplError):
-            self._proof_states += 1 + len(response.sorries)
+        elif isinstance(request, ProofStepRequest):  # every step costs, failed ones too
+            self._proof_states += 1 + (0 if isinstance(response, ReplError) else len(response.sorries))
+        if is_desync(response):
+            self.kill()
+            self.counters.desyncs += 1
+            raise Desync(f"the REPL answered {response.message!r}: restarting to resynchronise")
         return response
 
     # -- theorems and states
@@ -170,10 +186,20 @@ class Worker:
         return roots[0].proof_state, roots[0].goal  # type: ignore[return-value]
 
     def forget(self, name: str) -> None:
-        for key in [k for k in self._states if k[0] == name]:
-            del self._states[key]
+        for table in (self._states, self._first_limits):
+            for key in [k for k in table if k[0] == name]:
+                del table[key]
 
-    def rebuild(self, theorem: Theorem, path: Path_, timeout: float) -> int:
+    def replay_limit(self, name: str, path: Path_) -> float:
+        """A replayed tactic's budget: a multiple of the limit it first ran under.
+
+        A tactic that first ran near its limit must not time out on replay and take the whole
+        node (or search) with it; a replay is known to succeed, so waiting longer is cheap.
+        """
+        first = self._first_limits.get((name, path), self.config.tactic_timeout)
+        return first * self.config.replay_timeout_factor
+
+    def rebuild(self, theorem: Theorem, path: Path_) -> int:
         """The REPL id of the state at `path`, replaying from the longest known prefix.
 
         Raises EnvError on a process fault, ReplayDiverged when a replayed tactic now fails.
@@ -186,7 +212,8 @@ class Worker:
             self.open(theorem)
         state = self._states[(theorem.name, path[:known])]
         for i in range(known, len(path)):
-            outcome = self.step(theorem.name, path[:i], state, path[i], timeout)
+            limit = self.replay_limit(theorem.name, path[: i + 1])
+            outcome = self.step(theorem.name, path[:i], state, path[i], limit)
             self.counters.replayed_tactics += 1
             if outcome.outcome is not Outcome.OPEN or outcome.proof_state is None:
                 raise ReplayDiverged(
@@ -197,14 +224,26 @@ class Worker:
         return state
 
     def step(self, name: str, path: Path_, state: int, tactic: str, timeout: float) -> StepOutcome:
-        """Run one tactic on REPL state `state` (the state at `path`) and remember the result."""
+        """Run one tactic on REPL state `state` (the state at `path`) and remember the result.
+
+        The outcome's `tactic` is the text the path keeps: `tactic` with the answer of each
+        `exact?` substituted when Lean offered one ("Try this:"), so replays and the verified
+        proof never search again.
+        """
+        self._first_limits.setdefault((name, path + (tactic,)), timeout)
         response = self._send(ProofStepRequest(proof_state=state, tactic=tactic), timeout)
         if isinstance(response, CommandResponse):
             self.kill()
             raise ProtocolError("a tactic was answered with a command response")
-        outcome = classify(response)
+        if not isinstance(response, ReplError) and response.proof_status is not None:
+            self._reports_status = True
+        outcome = classify(response, require_status=self._reports_status)
+        kept = substitute_suggestions(tactic, outcome.suggestions) or tactic
+        if kept != tactic:
+            outcome = replace(outcome, tactic=kept)
+            self._first_limits.setdefault((name, path + (kept,)), timeout)
         if outcome.outcome is Outcome.OPEN and outcome.proof_state is not None:
-            self._states[(name, path + (tactic,))] = outcome.proof_state
+            self._states[(name, path + (kept,))] = outcome.proof_state
         return outcome
 
     def command(self, cmd: str, env: int | None, timeout: float) -> Response:
