@@ -32,7 +32,7 @@ def _word(words: str) -> re.Pattern[str]:
 _COMMANDS = (
     r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
     r"|section|end|import|universe|universes|variable|variables|attribute|mutual|noncomputable"
-    r"|private|protected|partial|nonrec|deriving|export|omit|include|local|scoped|open\s+scoped"
+    r"|private|protected|partial|nonrec|deriving|export|omit|include|local"
     r"|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
     r"|register_simp_attr|register_option|add_decl_doc|alias|irreducible_def|lemma_def"
     r"|unseal|seal|assert_not_exists|suppress_compilation|compile_inductive"

@@ -55,7 +55,11 @@ class Toy:
             text = f"'{name}' depends on axioms: [{', '.join(axioms)}]"
             if "NO_AXIOMS" in self.envs[env]:
                 text = f"'{name}' does not depend on any axioms"
+            if "AXIOM_PHRASE" in self.envs[env]:  # an axiom whose printed form holds the phrase
+                text = f"'{name}' depends on axioms: [cheat (h : '{name}' does not depend on any axioms)]"
             out["messages"] = [_msg("info", text)]
+        elif cmd.startswith("example :") and "WRONG_TYPE" in self.envs[env]:
+            out["messages"] = [_msg("error", "type mismatch\n  @toy_thm\nhas type\n  True : Prop")]
         elif "VERIFY_FAIL" in cmd:
             out["messages"] = [_msg("error", "unsolved goals")]
         elif "SORRY_WARNING" in cmd:
