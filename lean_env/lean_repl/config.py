@@ -30,6 +30,7 @@ class LeanConfig:
     # has shown one (REPLs before repl #63 print none).
     require_proof_status: bool = False
     pool_size: int = 2  # live processes, one per distinct header, least recently used evicted
+    warm_spare: bool = True  # one more process per header, imported ahead: a restart is a swap
     max_heartbeats: int = DEFAULT_MAX_HEARTBEATS  # cap on set_option maxHeartbeats; verifier uses it
     max_response_bytes: int = 64 << 20  # larger answers are treated as garbage (floods)
     log_dir: Path | None = None  # keep the REPLs' stderr files here (None: temporary, deleted)

@@ -149,9 +149,9 @@ class LeanEnv:
         stale = self._verified >= cfg.verifier_recycle_after
         if self._verifier is None or self._verifier.header != theorem.header or stale:
             if self._verifier is not None:
-                self._verifier.kill()
+                self._verifier.close()
                 self._counters.recycles += stale
-            self._verifier = Worker(cfg, theorem.header, self._counters)
+            self._verifier = Worker(cfg, theorem.header, self._counters, spare=False)
             self._verified = 0
         self._verified += 1
         return verify_proof(self._verifier, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout)
@@ -165,10 +165,10 @@ class LeanEnv:
 
     def close(self) -> None:
         for worker in self._pool.values():
-            worker.kill()
+            worker.close()
         self._pool.clear()
         if self._verifier is not None:
-            self._verifier.kill()
+            self._verifier.close()
             self._verifier = None
         self._closed = True
 
@@ -187,7 +187,7 @@ class LeanEnv:
             return worker
         while len(self._pool) >= max(1, self.config.pool_size):
             _, evicted = self._pool.popitem(last=False)
-            evicted.kill()  # its theorems replay on demand if they come back
+            evicted.close()  # its theorems replay on demand if they come back
             self._counters.evictions += 1
         worker = Worker(self.config, header, self._counters)
         self._pool[header] = worker

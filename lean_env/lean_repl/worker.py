@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 
-from lean_env.base import BadTheorem, EnvError, Theorem
+from lean_env.base import BadTheorem, EnvCrashed, EnvError, Theorem
 from lean_env.lean_repl.config import LeanConfig
 from lean_env.lean_repl.process import ReplProcess
 from lean_env.lean_repl.protocol import (
@@ -53,10 +54,49 @@ class Counters:
     desyncs: int = 0
     heartbeat_retries: int = 0
     verifier_retries: int = 0
+    swaps: int = 0  # restarts served by a warm spare instead of a fresh import
 
 
 class ReplayDiverged(Exception):
     """A tactic that once succeeded on this path does not any more (nondeterminism)."""
+
+
+class _Spare:
+    """A REPL started ahead of need, importing the header in a background thread.
+
+    Only that thread touches the process until `take` has joined it.
+    """
+
+    def __init__(self, proc: ReplProcess, header: str, timeout: float) -> None:
+        self.proc = proc
+        self._response: Response | None = None
+        self._error: BaseException | None = None
+        line = encode(CommandRequest(cmd=header))
+        self._thread = threading.Thread(target=self._load, args=(line, timeout), daemon=True)
+        self._thread.start()
+
+    def _load(self, line: bytes, timeout: float) -> None:
+        try:
+            self._response = decode(self.proc.request(line, timeout))
+        except BaseException as e:  # noqa: BLE001 - handed over to the thread that takes it
+            self._error = e
+
+    def ready(self) -> bool:
+        return not self._thread.is_alive()
+
+    def take(self) -> Response:
+        """The header's answer once the import is done; EnvError if the spare broke."""
+        self._thread.join()
+        if self._error is not None or self._response is None or not self.proc.alive():
+            self.close()
+            if isinstance(self._error, EnvError):
+                raise self._error
+            raise EnvCrashed(f"spare REPL failed: {self._error!r}")
+        return self._response
+
+    def close(self) -> None:
+        self.proc.close()
+        self._thread.join(timeout=5)
 
 
 class Desync(ProtocolError):
@@ -76,7 +116,7 @@ def sorry_command(statement: str) -> str:
 class Worker:
     """The REPL process for one header, started lazily and restarted on demand."""
 
-    def __init__(self, config: LeanConfig, header: str, counters: Counters) -> None:
+    def __init__(self, config: LeanConfig, header: str, counters: Counters, spare: bool = True) -> None:
         self.config = config
         self.header = header
         self.counters = counters
@@ -88,6 +128,9 @@ class Worker:
         # The limit each path first ran under (kept across processes): replays get a multiple.
         self._first_limits: dict[tuple[str, Path_], float] = {}
         self._reports_status = config.require_proof_status  # seen a proofStatus from this REPL
+        # A second process that has imported the header already: a timeout costs a swap.
+        self._use_spare = spare and config.warm_spare
+        self._spare: _Spare | None = None
 
     # -- process life
 
@@ -102,31 +145,65 @@ class Worker:
         self.kill()
         self._generation += 1
         cfg = self.config
-        self._proc = ReplProcess(
-            cfg.command(), cfg.project_dir, cfg.memory_limit_bytes, cfg.max_response_bytes,
-            cfg.log_dir,
-        )
-        self.counters.starts += 1
-        response = self._send(CommandRequest(cmd=self.header), cfg.header_timeout)
+        response = self._take_spare()
+        if response is None:
+            self._proc = self._new_process()
+            response = self._send(CommandRequest(cmd=self.header), cfg.header_timeout)
         if isinstance(response, ReplError):
-            self.kill()
+            self.close()
             raise BadTheorem(f"header rejected by the REPL: {response.message}")
         if not isinstance(response, CommandResponse):
+            self.close()
             raise ProtocolError("the header was answered with a proof-step response")
         errors = response.errors()
         if errors:
-            self.kill()
+            self.close()
             self._generation = 0  # a bad header is bad input, not a fault to count
             raise BadTheorem(f"header does not elaborate: {errors[0].data}")
         self._header_env = response.env
+        if self._use_spare and self._spare is None:
+            self._spare = _Spare(self._new_process(), self.header, cfg.header_timeout)
+
+    def _new_process(self) -> ReplProcess:
+        cfg = self.config
+        self.counters.starts += 1
+        return ReplProcess(
+            cfg.command(), cfg.project_dir, cfg.memory_limit_bytes, cfg.max_response_bytes,
+            cfg.log_dir,
+        )
+
+    def _take_spare(self) -> Response | None:
+        """Adopt the warm spare as the live process: its header answer, or None without one."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        start = time.monotonic()
+        try:
+            response = spare.take()
+        except EnvError as e:
+            log.warning("the spare REPL failed while importing the header: %s", e)
+            return None
+        finally:  # waiting for an import still under way is the assistant's time
+            self.counters.assistant_seconds += time.monotonic() - start
+            self.counters.requests += 1
+        self._proc = spare.proc
+        self.counters.swaps += 1
+        return response
 
     def kill(self) -> None:
-        """Drop the process and every id it handed out (idempotent)."""
+        """Drop the live process and every id it handed out (idempotent); the spare stays."""
         if self._proc is not None:
             self._proc.close()
         self._proc = None
         self._states.clear()
         self._proof_states = 0
+
+    def close(self) -> None:
+        """Kill the live process and the spare (idempotent)."""
+        self.kill()
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
 
     @property
     def pid(self) -> int | None:

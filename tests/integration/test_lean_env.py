@@ -98,8 +98,12 @@ def test_header_runs_once_per_process_and_pool_is_bounded(log_file: Path) -> Non
         env.open(THM)
         env.open(Theorem("toy2", HEADER, "theorem toy2 (c : ℕ) : c = c := by", "lean"))
         env.open(other)
-        headers = [r["cmd"] for r in requests(log_file) if "env" not in r]
-        assert headers == [HEADER, "import Mathlib\n"]
+        by_pid: dict[int, list[str]] = {}  # the live processes and their warm spares
+        for r in requests(log_file):
+            if "env" not in r:
+                by_pid.setdefault(r["pid"], []).append(r["cmd"])
+        assert all(len(sent) == 1 for sent in by_pid.values())  # one import per process
+        assert {c for sent in by_pid.values() for c in sent} == {HEADER, "import Mathlib\n"}
         state = env.open(third)  # evicts the least recently used process (THM's header)
         assert env.stats().extra["evictions"] == 1 and env.stats().extra["live_processes"] == 2
         assert isinstance(env.run_tactic(state, "intro z"), Advanced)
@@ -123,7 +127,7 @@ def test_faults_restart_replay_and_blame_the_tactic(log_file: Path, fault: str) 
     sent = requests(log_file)
     pids = {r["pid"] for r in sent}
     assert len(pids) >= 3  # the first process, the retry, then a fresh one for the node
-    last_pid = sent[-1]["pid"]
+    last_pid = [r for r in sent if "tactic" in r][-1]["pid"]
     replay = [r.get("tactic") or r["cmd"] for r in sent if r["pid"] == last_pid]
     assert replay[:2] == [HEADER, THM.statement.rstrip() + " sorry"]
     assert replay[2:4] == ["intro x", "split"]
@@ -197,9 +201,32 @@ def test_close_is_idempotent_and_kills_processes(log_file: Path) -> None:
 
     env = make_env()
     env.open(THM)
-    pid = requests(log_file)[0]["pid"]
+    deadline = time.monotonic() + 10
+    while len(pids := {r["pid"] for r in requests(log_file)}) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the warm spare has started and logged its header
+    assert len(pids) == 2
     env.close()
     env.close()
     time.sleep(0.05)
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_a_timeout_costs_a_swap_to_the_warm_spare_not_an_import(
+    log_file: Path, monkeypatch: pytest.MonkeyPatch, spare: bool
+) -> None:
+    monkeypatch.setenv("FAKE_REPL_HEADER_DELAY", "1.0")
+    with make_env(warm_spare=spare) as env:
+        state = advance(env, env.open(THM), "intro x")
+        time.sleep(1.2)  # the spare has imported the header meanwhile
+        start = time.monotonic()
+        result = env.run_tactic(state, "hang", timeout=0.2)  # kill, then rebuild the node
+        lost = time.monotonic() - start - 0.2
+        assert isinstance(result, TacticFailure) and result.kind is FailureKind.TIMEOUT
+        assert isinstance(env.run_tactic(state, "intro y"), Advanced)
+        if spare:
+            assert lost < 0.8 and env.stats().extra["swaps"] == 1
+        else:
+            assert lost >= 1.0 and env.stats().extra["swaps"] == 0

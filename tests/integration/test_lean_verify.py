@@ -35,7 +35,8 @@ def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) ->
     assert verdict.axioms == ("propext", "Classical.choice", "Quot.sound")
     assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  intro x\n  rfl" in verdict.script
     log = sent(tmp_path)
-    search_pid, verify_pid = log[0]["pid"], log[-1]["pid"]
+    search_pid = log[0]["pid"]
+    verify_pid = next(r["pid"] for r in log if r.get("cmd", "").startswith("#print axioms"))
     assert search_pid != verify_pid
     verify_requests = [r for r in log if r["pid"] == verify_pid]
     # header, statement alone, proof, the verifier's own type check, axioms
