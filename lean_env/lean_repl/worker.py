@@ -11,6 +11,8 @@ import logging
 import re
 import threading
 import time
+
+import psutil
 from dataclasses import dataclass, replace
 
 from lean_env.base import BadTheorem, EnvCrashed, EnvError, Theorem
@@ -55,6 +57,7 @@ class Counters:
     heartbeat_retries: int = 0
     verifier_retries: int = 0
     swaps: int = 0  # restarts served by a warm spare instead of a fresh import
+    rss_recycles: int = 0  # processes replaced for their resident size
 
 
 class ReplayDiverged(Exception):
@@ -131,12 +134,13 @@ class Worker:
         # A second process that has imported the header already: a timeout costs a swap.
         self._use_spare = spare and config.warm_spare
         self._spare: _Spare | None = None
+        self._rss_checked_at = float("-inf")
 
     # -- process life
 
     def _ensure_started(self) -> None:
         if self._proc is not None and self._proc.alive():
-            if self._proof_states < self.config.recycle_after:
+            if self._proof_states < self.config.recycle_after and not self._too_big():
                 return
             self.counters.recycles += 1
             log.info("recycling REPL after %d proof states", self._proof_states)
@@ -168,9 +172,30 @@ class Worker:
         cfg = self.config
         self.counters.starts += 1
         return ReplProcess(
-            cfg.command(), cfg.project_dir, cfg.memory_limit_bytes, cfg.max_response_bytes,
-            cfg.log_dir,
+            cfg.command(), cfg.cwd(), cfg.memory_limit_bytes, cfg.max_response_bytes,
+            cfg.log_dir, cfg.environment(),
         )
+
+    def _too_big(self) -> bool:
+        """Whether the process (with its children) is resident above the recycling size.
+
+        Read at most once a second: the check costs about as much as our side of a request.
+        """
+        limit = self.config.recycle_rss_bytes
+        now = time.monotonic()
+        if limit is None or self._proc is None or now - self._rss_checked_at < 1.0:
+            return False
+        self._rss_checked_at = now
+        try:
+            root = psutil.Process(self._proc.pid)
+            rss = sum(p.memory_info().rss for p in (root, *root.children(recursive=True)))
+        except psutil.Error:
+            return False
+        if rss > limit:
+            self.counters.rss_recycles += 1
+            log.info("recycling REPL resident at %d MiB", rss >> 20)
+            return True
+        return False
 
     def _take_spare(self) -> Response | None:
         """Adopt the warm spare as the live process: its header answer, or None without one."""

@@ -8,8 +8,10 @@ exception; `err` is an elaboration error; `mvar`/`kernel`/`gaveup` are rejected 
 answers "Unknown proof state."; `once_X` misbehaves as X the first time only (needs
 FAKE_REPL_STATE), then acts as `intro once`; `slow S` sleeps S seconds then acts as `intro
 slow`; `slow_again A B` sleeps A seconds the first time and B on every replay (then `intro
-slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `nostatus`
-closes every goal with an answer that has no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is a sketch (SKETCH_CLOSERS below).
+slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `grow MB` keeps
+MB resident, then acts as `intro grow`; `nostatus` closes every goal with an answer that has
+no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
+a sketch (SKETCH_CLOSERS below).
 Environment: FAKE_REPL_LOG (append each request as a JSON line with the
 pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header), FAKE_REPL_UNKNOWN_AT (the Nth
 proof step over all processes, counted in FAKE_REPL_STATE, answers "Unknown proof state.").
@@ -172,6 +174,9 @@ class Toy:
             word, arg = "intro", "slow"
         if word in ANSWERS:
             return ANSWERS[word]
+        if word == "grow":  # keeps `arg` MiB resident for the life of the process
+            _HELD.append(b"\x01" * (int(arg) << 20))
+            word, arg = "intro", "grow"
         if word == "exact?" and goals:
             return goals[1:], {"messages": [_msg("info", "Try this:\n  [apply] exact toy_lemma", line=0)]}
         if word == "nostatus":
@@ -210,6 +215,7 @@ class Toy:
 # an error at its position, and a main goal left open is `unsolved goals` at the statement's `by`.
 SKETCH_CLOSERS = {"linarith", "nlinarith", "simp", "norm_num", "omega", "rfl", "exact", "close", "positivity"}
 
+_HELD: list[bytes] = []
 ANSWERS = {
     "heartbeat": {"message": "Lean error:\n(deterministic) timeout at `whnf`, maximum number of heartbeats "
                   "(200000) has been reached\nUse `set_option maxHeartbeats <num>` to set the limit."},

@@ -145,6 +145,17 @@ def test_failed_steps_count_toward_recycling(log_file: Path) -> None:
     assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) >= 2
 
 
+def test_a_process_resident_above_the_limit_is_recycled(log_file: Path) -> None:
+    import time
+
+    with make_env(recycle_rss_bytes=100 << 20, warm_spare=False) as env:
+        state = advance(env, env.open(THM), "grow 160")
+        time.sleep(1.1)  # resident size is read at most once a second
+        assert isinstance(env.run_tactic(state, "intro y"), Advanced)
+        assert env.stats().extra["rss_recycles"] == 1 and env.stats().restarts == 0
+    assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) == 2
+
+
 # -- item: exact? and proofStatus
 
 
