@@ -332,7 +332,6 @@ class Worker:
         `exact?` substituted when Lean offered one ("Try this:"), so replays and the verified
         proof never search again.
         """
-        self._first_limits.setdefault((name, path + (tactic,)), timeout)
         response = self._send(ProofStepRequest(proof_state=state, tactic=tactic), timeout)
         if isinstance(response, CommandResponse):
             self.kill()
@@ -343,9 +342,9 @@ class Worker:
         kept = substitute_suggestions(tactic, outcome.suggestions) or tactic
         if kept != tactic:
             outcome = replace(outcome, tactic=kept)
-            self._first_limits.setdefault((name, path + (kept,)), timeout)
         if outcome.outcome is Outcome.OPEN and outcome.proof_state is not None:
             self._states[(name, path + (kept,))] = outcome.proof_state
+            self._first_limits.setdefault((name, path + (kept,)), timeout)  # only these replay
         return outcome
 
     def command(self, cmd: str, env: int | None, timeout: float) -> Response:
