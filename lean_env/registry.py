@@ -63,6 +63,7 @@ ENVIRONMENTS: Registry[type] = Registry(
         "coq": "lean_env.coq.env:CoqEnv",
         "lean": "lean_env.lean_repl.env:LeanEnv",
         "isabelle": "lean_env.isabelle.env:IsabelleEnv",
+        "leandojo": "lean_env.leandojo.env:LeanDojoEnv",  # optional: needs the lean-dojo package
     },
 )
 
@@ -74,6 +75,7 @@ SCREENS: Registry = Registry(
         "coq": "lean_env.coq.sentences:screen_tactic",
         "lean": "lean_env.lean_repl.screen:screen_tactic",
         "isabelle": "lean_env.isabelle.screen:screen_tactic",
+        "leandojo": "lean_env.lean_repl.screen:screen_tactic",
     },
 )
 
@@ -95,6 +97,10 @@ def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
         from lean_env.lean_repl.env import LeanConfig, LeanEnv
 
         return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
+    if backend == "leandojo":
+        from lean_env.leandojo.env import DojoConfig, LeanDojoEnv
+
+        return LeanDojoEnv(DojoConfig(tactic_timeout=tactic_timeout))
     return ENVIRONMENTS.get(backend)()
 
 
