@@ -64,6 +64,10 @@ def eval_command(
         except (ValueError, OSError) as exc:
             raise fail(str(exc)) from None
         return eval_command(None, **params)  # type: ignore[arg-type]
+    if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
+        from benchmarks.datasets import backend_of
+
+        backend = backend_of(dataset) or backend  # `--dataset leandojo` alone means Lean
     import shutil
 
     from benchmarks.datasets import DEFAULT_CACHE, DEFAULT_FOR_BACKEND, ERRATA_MODES, load_dataset

@@ -57,6 +57,14 @@ def proof_command(theorem: Theorem, proof: Sequence[str], max_heartbeats: int) -
     return f"set_option maxHeartbeats {max_heartbeats} in\n{statement}\n{body}"
 
 
+def names_match(declared: str | None, full_name: str) -> bool:
+    """Whether a statement declaring `declared` (inside some namespace) defines `full_name`."""
+    if declared is None:
+        return False
+    declared = declared.removeprefix("_root_.")
+    return full_name == declared or full_name.endswith("." + declared)
+
+
 def statement_proposition(statement: str) -> str | None:
     """`theorem n (a : ℕ) (h : P a) : Q a := by` as the proposition `∀ (a : ℕ) (h : P a), Q a`.
 
@@ -108,11 +116,12 @@ def verify_proof(
     start = time.monotonic()
     command = proof_command(theorem, proof, max_heartbeats)
     name = declared_name(theorem.statement)
+    full = theorem.name  # the declared name, qualified by its namespace when it has one
     proposition = statement_proposition(theorem.statement)
     stated = f"abbrev {STATEMENT_NAME} : Prop :=\n  {proposition}"
-    check = f"example : {STATEMENT_NAME} := @{name}"
+    check = f"example : {STATEMENT_NAME} := @{full}"
     script = (f"{theorem.header.rstrip()}\n\n{stated}\n\n{command}\n\n{check}\n\n"
-              f"#print axioms {name}\n")
+              f"#print axioms {full}\n")
 
     def verdict(ok: bool, message: str, axioms: tuple[str, ...] = ()) -> Verification:
         return Verification(ok, message, script, axioms, time.monotonic() - start)
@@ -125,13 +134,13 @@ def verify_proof(
             return verdict(False, f"rejected before sending: {why}")
     if name is None:
         return verdict(False, "the statement declares no named theorem: its axioms cannot be audited")
-    if name != theorem.name:
+    if not names_match(name, theorem.name):
         return verdict(False, f"the statement declares {name!r}, not {theorem.name!r}")
     if proposition is None:
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
     for attempt in range(2):
         try:
-            ok, message, axioms = _check(worker, stated, command, check, name, timeout)
+            ok, message, axioms = _check(worker, stated, command, check, full, timeout)
             return verdict(ok, message, axioms)
         except BadTheorem as e:
             return verdict(False, f"header does not elaborate: {e}")
