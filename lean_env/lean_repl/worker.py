@@ -98,8 +98,9 @@ class _Spare:
         return self._response
 
     def close(self) -> None:
-        self.proc.close()
+        self.proc.terminate()  # the loading thread sees EOF and ends
         self._thread.join(timeout=5)
+        self.proc.close()
 
 
 class Desync(ProtocolError):
