@@ -24,14 +24,6 @@ HEADER = "import Mathlib\n"
 THM = Theorem("toy_thm", HEADER, "theorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n", "lean")
 
 
-@pytest.fixture
-def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    log = tmp_path / "requests.jsonl"
-    monkeypatch.setenv("FAKE_REPL_LOG", str(log))
-    monkeypatch.setenv("FAKE_REPL_STATE", str(tmp_path))
-    return log
-
-
 def requests(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
@@ -50,7 +42,7 @@ def advance(env: LeanEnv, state, tactic: str, timeout: float | None = None):
 # -- item: a replay never kills a search
 
 
-def test_a_tactic_slower_on_replay_is_replayed_under_a_larger_budget(log_file: Path) -> None:
+def test_a_tactic_slower_on_replay_is_replayed_under_a_larger_budget(toy_repl_log: Path) -> None:
     with make_env() as env:
         slow = advance(env, env.open(THM), "slow_again 0.05 0.6", timeout=0.4)
         result = env.run_tactic(slow, "once_crash")  # the restart replays the slow tactic
@@ -58,7 +50,7 @@ def test_a_tactic_slower_on_replay_is_replayed_under_a_larger_budget(log_file: P
         assert env.stats().restarts == 1 and env.stats().extra["timeouts"] == 0
 
 
-def test_a_path_that_cannot_be_replayed_fails_the_node_not_the_search(log_file: Path) -> None:
+def test_a_path_that_cannot_be_replayed_fails_the_node_not_the_search(toy_repl_log: Path) -> None:
     with make_env(replay_timeout_factor=1.0) as env:  # the old rule: replay under the same limit
         slow = advance(env, env.open(THM), "slow_again 0.05 0.6", timeout=0.4)
         result = env.run_tactic(slow, "once_crash")
@@ -68,7 +60,7 @@ def test_a_path_that_cannot_be_replayed_fails_the_node_not_the_search(log_file: 
         assert isinstance(env.run_tactic(root, "intro z"), Advanced)  # the env still works
 
 
-def test_search_survives_an_unreplayable_node(log_file: Path) -> None:
+def test_search_survives_an_unreplayable_node(toy_repl_log: Path) -> None:
     class Script:
         def generate(self, theorem, state, k):
             if not state.path:
@@ -85,18 +77,18 @@ def test_search_survives_an_unreplayable_node(log_file: Path) -> None:
 # -- item: "Unknown proof state" is a protocol fault
 
 
-def test_unknown_proof_state_restarts_and_replays(log_file: Path) -> None:
+def test_unknown_proof_state_restarts_and_replays(toy_repl_log: Path) -> None:
     with make_env() as env:
         state = advance(env, env.open(THM), "intro x")
         result = env.run_tactic(state, "once_unknown")
         assert isinstance(result, Advanced) and "x : Nat\nonce : Nat" in result.state.pretty
         stats = env.stats()
         assert stats.extra["desyncs"] == 1 and stats.extra["crashes"] == 0 and stats.restarts == 1
-    assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) == 2
+    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) == 2
 
 
 def test_unknown_proof_state_mid_search_still_finds_the_proof(
-    log_file: Path, monkeypatch: pytest.MonkeyPatch
+    toy_repl_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_REPL_UNKNOWN_AT", "3")
 
@@ -110,7 +102,7 @@ def test_unknown_proof_state_mid_search_still_finds_the_proof(
         assert env.stats().extra["desyncs"] == 1
 
 
-def test_unknown_environment_when_opening_resynchronises(log_file: Path) -> None:
+def test_unknown_environment_when_opening_resynchronises(toy_repl_log: Path) -> None:
     env = make_env()
     with env:
         env.open(THM)
@@ -123,7 +115,7 @@ def test_unknown_environment_when_opening_resynchronises(log_file: Path) -> None
 # -- item: heartbeats and recycling
 
 
-def test_a_heartbeat_error_is_retried_once_on_a_fresh_process(log_file: Path) -> None:
+def test_a_heartbeat_error_is_retried_once_on_a_fresh_process(toy_repl_log: Path) -> None:
     with make_env() as env:
         state = advance(env, env.open(THM), "intro x")
         result = env.run_tactic(state, "once_heartbeat")
@@ -133,19 +125,19 @@ def test_a_heartbeat_error_is_retried_once_on_a_fresh_process(log_file: Path) ->
         assert isinstance(again, TacticFailure) and again.kind is FailureKind.ERROR
         assert "maximum number of heartbeats" in again.message
         assert env.stats().extra["heartbeat_retries"] == 2
-    assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) == 3
+    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) == 3
 
 
-def test_failed_steps_count_toward_recycling(log_file: Path) -> None:
+def test_failed_steps_count_toward_recycling(toy_repl_log: Path) -> None:
     with make_env(recycle_after=4) as env:
         root = env.open(THM)
         for _ in range(6):
             assert isinstance(env.run_tactic(root, "bad"), TacticFailure)
         assert env.stats().extra["recycles"] >= 1
-    assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) >= 2
+    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) >= 2
 
 
-def test_a_process_resident_above_the_limit_is_recycled(log_file: Path) -> None:
+def test_a_process_resident_above_the_limit_is_recycled(toy_repl_log: Path) -> None:
     import time
 
     with make_env(recycle_rss_bytes=100 << 20, warm_spare=False) as env:
@@ -153,13 +145,13 @@ def test_a_process_resident_above_the_limit_is_recycled(log_file: Path) -> None:
         time.sleep(1.1)  # resident size is read at most once a second
         assert isinstance(env.run_tactic(state, "intro y"), Advanced)
         assert env.stats().extra["rss_recycles"] == 1 and env.stats().restarts == 0
-    assert len({r["pid"] for r in requests(log_file) if "tactic" in r}) == 2
+    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) == 2
 
 
 # -- item: exact? and proofStatus
 
 
-def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(log_file: Path) -> None:
+def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(toy_repl_log: Path) -> None:
     with make_env() as env:
         root = env.open(THM)
         split = advance(env, root, "split")
@@ -172,7 +164,7 @@ def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(log_file: Pat
         assert not env.verify(THM, ("split", "exact?", "simp")).ok
 
 
-def test_no_proof_status_is_an_error_once_the_repl_has_reported_one(log_file: Path) -> None:
+def test_no_proof_status_is_an_error_once_the_repl_has_reported_one(toy_repl_log: Path) -> None:
     with make_env() as env:
         root = env.open(THM)
         advance(env, root, "intro x")  # this REPL reports proofStatus
@@ -187,15 +179,15 @@ def test_no_proof_status_is_an_error_once_the_repl_has_reported_one(log_file: Pa
 # -- item: the verifier's process
 
 
-def test_verifier_is_recycled_after_n_proofs(log_file: Path) -> None:
+def test_verifier_is_recycled_after_n_proofs(toy_repl_log: Path) -> None:
     with make_env(verifier_recycle_after=2) as env:
         for _ in range(3):
             assert env.verify(THM, ["intro x", "rfl"]).ok
-    verifier = [r["pid"] for r in requests(log_file) if r.get("cmd", "").startswith("#print axioms")]
+    verifier = [r["pid"] for r in requests(toy_repl_log) if r.get("cmd", "").startswith("#print axioms")]
     assert len(verifier) == 3 and len(set(verifier)) == 2
 
 
-def test_verifier_crash_is_retried_once_and_a_hang_rejected(log_file: Path) -> None:
+def test_verifier_crash_is_retried_once_and_a_hang_rejected(toy_repl_log: Path) -> None:
     with make_env(verify_timeout=0.5) as env:
         verdict = env.verify(THM, ["exact VERIFY_CRASH_ONCE"])
         assert verdict.ok, verdict.message
