@@ -84,9 +84,6 @@ class _Spare:
         except BaseException as e:  # noqa: BLE001 - handed over to the thread that takes it
             self._error = e
 
-    def ready(self) -> bool:
-        return not self._thread.is_alive()
-
     def take(self) -> Response:
         """The header's answer once the import is done; EnvError if the spare broke."""
         self._thread.join()
