@@ -5,10 +5,11 @@ a text that admits the goal, runs code or ends the proof block to start a comman
 here, without a round trip. Usable without any process, so generators can filter early.
 
 A Lean 4 command can start anywhere a tactic block may end, mid-line included (`exact h def x
-:= ...`), and the screen's idea of strings and comments must never disagree with Lean's. So
-every rule reads the raw text, strings and comments included: a command keyword anywhere, as a
-token, refuses the text. That costs a few harmless texts (a keyword in a comment) and closes the
-whole class of lexer disagreements.
+:= ...`), so a command keyword anywhere, as a token, refuses the text. The screen's idea of
+comments must never disagree with Lean's: comments (where a model writes English such as "for
+example") are removed only from texts that have no string, no char literal and no «quoted»
+name, the three places where a lexer could mistake code for a comment or the reverse; any other
+text is read raw, comments and strings included.
 """
 
 from __future__ import annotations
@@ -98,14 +99,47 @@ def screen_tactic(
         return "tactic is not valid Unicode text"
     if _BAD_CHARS.search(tactic):
         return "tactic contains control characters"
+    code = without_comments(tactic)
+    text = tactic if code is None else code
     rules = _FORBIDDEN + [_SEARCH_IN_PROOF] if final else _FORBIDDEN
     for pattern, why in rules:
-        found = pattern.search(tactic)
+        found = pattern.search(text)
         if found:
             return f"{found.group(0).strip()!r} {why}"
-    if len(_OPEN.findall(tactic)) != len(_OPEN_IN.findall(tactic)):
+    if len(_OPEN.findall(text)) != len(_OPEN_IN.findall(text)):
         return "'open' without 'in' is a command, not a tactic"
-    return _option_problem(tactic, max_heartbeats)
+    return _option_problem(text, max_heartbeats)
+
+
+_LEXER_DOUBT = re.compile(r"[\"«»]|(?<![\w'!?.₀-₉])'")  # strings, «names», char literals
+
+
+def without_comments(text: str) -> str | None:
+    """`text` with `--` and nested `/- -/` comments replaced by a space, or None when it holds
+    anything (a string, a char literal, a «quoted» name) that could hide or fake a comment."""
+    if _LEXER_DOUBT.search(text):
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            out.append(" ")
+        elif text.startswith("/-", i):
+            depth, i = 1, i + 2
+            while depth and i < len(text):
+                if text.startswith("/-", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("-/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+            out.append(" ")
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _option_problem(tactic: str, max_heartbeats: int) -> str | None:

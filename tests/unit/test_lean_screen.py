@@ -97,7 +97,7 @@ def test_heartbeat_cap_is_configurable_and_registry_finds_the_screen() -> None:
         "exact h #help tactic",
         "exact h #find_home foo",
         "exact (by_elab pure default)",
-        "-- def in a comment hides nothing\nexact h /- def x := 1 -/",
+        "-- a comment line, then a command\nexact h def x := 1",
     ],
 )
 def test_commands_attributes_and_unbounded_options_are_refused(tactic: str) -> None:
@@ -134,3 +134,33 @@ def test_exact_search_is_refused_in_a_final_proof_but_its_answer_is_substituted(
     assert substitute_suggestions("exact? using h", ("exact foo h",)) == "exact foo h"
     assert substitute_suggestions("exact?; exact?", ("exact a",)) is None  # not one for one
     assert substitute_suggestions("simp", ("simp only [foo]",)) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "nlinarith [sq_nonneg (a - b)] -- for example, at the end of this section",
+        "/- by definition (see the theorem above) -/ simp",
+        "have h : x = 2 := by linarith -- an instance of the lemma /- nested -/",
+        "/- outer /- inner: def -/ still a comment: theorem -/ norm_num",
+        "exact ⟨h', h''⟩ -- primes are names, not char literals: example",
+    ],
+)
+def test_keywords_in_comments_pass(tactic: str) -> None:
+    assert screen_tactic(tactic) is None, screen_tactic(tactic)
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "exact «x--» def y : Nat := 1",  # «--» is part of a name for Lean, not a comment
+        "exact '/-' def y : Nat := 1 -/",  # a char literal for Lean, a comment opener for a naive lexer
+        "exact '\"' def y : Nat := 1 --\"",  # a quote in a char literal does not open a string
+        "exact \"-- not a comment\" def y : Nat := 1",
+        "simp -- a comment ends at the line\ndef y : Nat := 1",
+        "simp /- unclosed comment... -/ -/ def y : Nat := 1",
+        "exact h /- -/def y : Nat := 1",
+    ],
+)
+def test_text_that_could_fool_a_comment_lexer_is_read_raw_and_refused(tactic: str) -> None:
+    assert screen_tactic(tactic) is not None, tactic
