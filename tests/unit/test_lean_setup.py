@@ -108,3 +108,28 @@ def test_default_workspace_follows_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("PROVER_LEAN_WORKSPACE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert LeanConfig().project_dir == tmp_path / "cache" / "prover" / "lean"
+
+
+def test_cli_setup_from_another_directory_builds_in_the_workspace(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    lake = bin_dir / "lake"  # stands in for lake: the three steps setup runs, in the workspace
+    lake.write_text(
+        "#!/bin/sh\n"
+        'case "$1 $2" in\n'
+        '  "exe cache") test -f lakefile.lean && test -f lake-manifest.json ;;\n'
+        '  "build REPL/repl") mkdir -p .lake/packages/REPL/.lake/build/bin && : > .lake/packages/REPL/.lake/build/bin/repl ;;\n'
+        '  "env printenv") echo /ws/lib/lean ;;\n'
+        "  *) exit 9 ;;\n"
+        "esac\n"
+    )
+    lake.chmod(0o755)
+    workspace = tmp_path / "ws"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "PROVER_LEAN_WORKSPACE": str(workspace)}
+    proc = subprocess.run([sys.executable, "-m", "prover_cli.main", "setup", "lean", "--no-smoke"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Lean is ready in {workspace}" in proc.stdout
+    assert (workspace / LEAN_PATH_FILE).read_text().strip() == "/ws/lib/lean"
+    assert (workspace / REPL_BINARY).is_file() and (workspace / "lean-toolchain").is_file()
