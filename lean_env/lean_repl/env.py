@@ -55,6 +55,7 @@ class LeanEnv:
         self._verifier: Worker | None = None  # never used for search: a clean header env
         self._verified = 0  # proofs checked by the current verifier process
         self._theorems: dict[str, Theorem] = {}
+        self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
 
     # -- ProofEnv
@@ -68,6 +69,7 @@ class LeanEnv:
         if previous is not None and previous != theorem:
             for worker in self._pool.values():
                 worker.forget(theorem.name)
+            self._unreplayable = {k for k in self._unreplayable if k[0] != theorem.name}
         for attempt in range(2):
             worker = self._worker(theorem.header)
             try:
@@ -93,6 +95,8 @@ class LeanEnv:
         theorem = self._theorems.get(state.theorem)
         if theorem is None:
             raise ValueError(f"theorem {state.theorem!r} was not opened in this env")
+        if any((state.theorem, state.path[:k]) in self._unreplayable for k in range(len(state.path) + 1)):
+            return TacticFailure(FailureKind.CRASHED, "the path to this state could not be replayed before")
         limit = self.config.tactic_timeout if timeout is None else timeout
         last: EnvError | None = None
         on_tactic = False  # whether the last fault hit the tactic itself (or the rebuild)
@@ -135,7 +139,9 @@ class LeanEnv:
             return self._result(state, tactic, outcome)
         if on_tactic:
             return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
-        # A value, never an exception: the search loses this node, not the theorem.
+        # A value, never an exception: the search loses this node (and what lies below it, at
+        # once from now on), not the theorem.
+        self._unreplayable.add((state.theorem, state.path))
         return TacticFailure(FailureKind.CRASHED, f"cannot replay the path to this state: {last}")
 
     def screen(self, tactic: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_a_path_that_cannot_be_replayed_fails_the_node_not_the_search(toy_repl_l
         result = env.run_tactic(slow, "once_crash")
         assert isinstance(result, TacticFailure) and result.kind is FailureKind.CRASHED, result
         assert "cannot replay the path" in result.message
+        start = time.monotonic()
+        again = env.run_tactic(slow, "intro y")  # the next candidate on that node fails at once
+        assert isinstance(again, TacticFailure) and "could not be replayed before" in again.message
+        assert time.monotonic() - start < 0.1
         root = env.open(THM)
         assert isinstance(env.run_tactic(root, "intro z"), Advanced)  # the env still works
 
@@ -138,8 +143,6 @@ def test_failed_steps_count_toward_recycling(toy_repl_log: Path) -> None:
 
 
 def test_a_process_resident_above_the_limit_is_recycled(toy_repl_log: Path) -> None:
-    import time
-
     with make_env(recycle_rss_bytes=100 << 20, warm_spare=False) as env:
         state = advance(env, env.open(THM), "grow 160")
         time.sleep(1.1)  # resident size is read at most once a second
