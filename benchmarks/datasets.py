@@ -227,6 +227,14 @@ def load_isabelle(root: Path) -> Dataset:
 
 # -- registry, local paths and downloads -------------------------------------------------------
 
+LEANDOJO_SOURCE = Source("leanprover-community/mathlib4", "")  # no pinned download
+
+
+def _leandojo(root: Path, dojo: bool) -> Dataset:
+    from benchmarks.leandojo import load_leandojo
+
+    return load_leandojo(root, dojo=dojo)
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetSpec:
@@ -240,8 +248,18 @@ DATASETS: dict[str, DatasetSpec] = {
     "minif2f-coq": DatasetSpec("coq", COQ_SOURCE, "minif2f/coq", load_coq),
     "minif2f-lean4": DatasetSpec("lean", LEAN_SOURCE, "minif2f/lean4", load_lean4),
     "minif2f-isabelle": DatasetSpec("isabelle", ISABELLE_SOURCE, "minif2f/isabelle", load_isabelle),
+    # LeanDojo Benchmark 4 (benchmarks/leandojo.py): local only, the commit comes from the data.
+    "leandojo": DatasetSpec("lean", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, False)),
+    "leandojo-traced": DatasetSpec("leandojo", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, True)),
 }
-DEFAULT_FOR_BACKEND = {"coq": "minif2f-coq", "lean": "minif2f-lean4", "isabelle": "minif2f-isabelle"}
+DEFAULT_FOR_BACKEND = {"coq": "minif2f-coq", "lean": "minif2f-lean4", "isabelle": "minif2f-isabelle",
+                       "leandojo": "leandojo-traced"}
+
+
+def backend_of(name: str) -> str | None:
+    """The backend dataset `name` is written for (None for an unknown name)."""
+    spec = DATASETS.get(name)
+    return spec.backend if spec else None
 
 
 def _commit_of(root: Path, source: Source) -> str:
@@ -258,6 +276,8 @@ def download(name: str, cache_dir: Path = DEFAULT_CACHE, base_url: str = CODELOA
     network or archive errors; a partial download never remains in the cache.
     """
     spec = _spec(name)
+    if not spec.source.commit:
+        raise ValueError(f"{name} cannot be downloaded: give its local folder with --data")
     target = Path(cache_dir) / f"{spec.source.repo.replace('/', '__')}@{spec.source.commit}"
     if (target / ".commit").exists():
         return target

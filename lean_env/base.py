@@ -39,10 +39,12 @@ class Hypothesis:
 class Goal:
     hypotheses: tuple[Hypothesis, ...]
     conclusion: str
+    tag: str = ""  # Lean's `case` tag: goals that differ only by it are different goals
 
     def __str__(self) -> str:
         hyps = "\n".join(str(h) for h in self.hypotheses)
-        return f"{hyps}\n⊢ {self.conclusion}" if hyps else f"⊢ {self.conclusion}"
+        text = f"{hyps}\n⊢ {self.conclusion}" if hyps else f"⊢ {self.conclusion}"
+        return f"case {self.tag}\n{text}" if self.tag else text
 
 
 class LazyGoals(Sequence[Goal]):

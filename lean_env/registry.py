@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from lean_env.base import ProofEnv
+    from lean_env.base import ProofEnv, Theorem
 
 T = TypeVar("T")
 
@@ -63,6 +63,7 @@ ENVIRONMENTS: Registry[type] = Registry(
         "coq": "lean_env.coq.env:CoqEnv",
         "lean": "lean_env.lean_repl.env:LeanEnv",
         "isabelle": "lean_env.isabelle.env:IsabelleEnv",
+        "leandojo": "lean_env.leandojo.env:LeanDojoEnv",  # optional: needs the lean-dojo package
     },
 )
 
@@ -74,6 +75,7 @@ SCREENS: Registry = Registry(
         "coq": "lean_env.coq.sentences:screen_tactic",
         "lean": "lean_env.lean_repl.screen:screen_tactic",
         "isabelle": "lean_env.isabelle.screen:screen_tactic",
+        "leandojo": "lean_env.lean_repl.screen:screen_tactic",
     },
 )
 
@@ -95,4 +97,29 @@ def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
         from lean_env.lean_repl.env import LeanConfig, LeanEnv
 
         return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
+    if backend == "leandojo":
+        from lean_env.leandojo.env import DojoConfig, LeanDojoEnv
+
+        return LeanDojoEnv(DojoConfig(tactic_timeout=tactic_timeout))
     return ENVIRONMENTS.get(backend)()
+
+
+def preflight(backend: str, theorem: "Theorem", tactic_timeout: float) -> None:
+    """Start `backend` and open `theorem` once, so that a run whose proof assistant cannot start
+    fails before its first theorem instead of recording every theorem as an error.
+
+    Raises SetupError (one line) when the assistant is missing or its process is broken; a
+    theorem that does not elaborate is that theorem's problem and passes.
+    """
+    from lean_env.base import BadTheorem, EnvError, SetupError
+
+    try:
+        with make_env(backend, tactic_timeout) as env:
+            env.open(theorem)
+    except BadTheorem:
+        return
+    except SetupError:
+        raise
+    except EnvError as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SetupError(f"{backend} cannot start: {first}") from e

@@ -68,6 +68,7 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("by sos", 0.03),
     ),
 }
+PORTFOLIOS["leandojo"] = PORTFOLIOS["lean"]  # Lean 4 through LeanDojo: the same tactics
 
 
 class PortfolioGenerator:

@@ -12,8 +12,9 @@ from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
-    resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory (same options)."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory; its options are read from it (given again, they must match)."),
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
     dataset: str | None = typer.Option(None, help="minif2f-coq, minif2f-lean4, minif2f-isabelle (default: the backend's)."),
     data: Path | None = typer.Option(None, "--data", help="Local dataset folder (staged JSONL or upstream checkout)."),
@@ -55,6 +56,18 @@ def eval_command(
 ) -> None:
     """Evaluate on a benchmark: one JSONL line per theorem, then summary.md/json and plots."""
     setup_logging(verbose)
+    if resume is not None and ctx is not None:  # once, then again with the stored options
+        from prover_cli.resume import resumed_params
+
+        try:
+            params = resumed_params(ctx, resume)
+        except (ValueError, OSError) as exc:
+            raise fail(str(exc)) from None
+        return eval_command(None, **params)  # type: ignore[arg-type]
+    if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
+        from benchmarks.datasets import backend_of
+
+        backend = backend_of(dataset) or backend  # `--dataset leandojo` alone means Lean
     import shutil
 
     from benchmarks.datasets import DEFAULT_CACHE, DEFAULT_FOR_BACKEND, ERRATA_MODES, load_dataset
@@ -96,6 +109,13 @@ def eval_command(
         raise fail(str(exc)) from None
     if not problems:
         raise fail("no problem selected")
+    from lean_env.base import SetupError
+    from lean_env.registry import preflight
+
+    try:  # a proof assistant that cannot start fails here, before any theorem is recorded
+        preflight(backend, problems[0].theorem, tactic_timeout)
+    except SetupError as exc:
+        raise fail(str(exc), EXIT_ENV) from None
     if mode == "informal":
         from benchmarks.informal import default_informal_root
 
@@ -116,6 +136,10 @@ def eval_command(
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]
+    if resume is None:
+        from prover_cli.resume import write_source
+
+        write_source(run_dir.path, data, download, cache_dir, errata)
     try:
         results = run_evaluation(run_dir, config, problems, execution, resume=resume is not None,
                                  versions=collect_versions(backend))

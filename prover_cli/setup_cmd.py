@@ -13,20 +13,22 @@ from prover_cli.app import EXIT_ENV, fail, setup_app, setup_logging
 
 @setup_app.command("lean")
 def setup_lean_command(
-    project_dir: Path = typer.Option(Path("."), help="The Lean project holding lakefile.lean (this repository)."),
+    workspace: Path | None = typer.Option(
+        None, "--workspace", help="Where to build the Lean project (default: $PROVER_LEAN_WORKSPACE or ~/.cache/prover/lean)."),
     smoke: bool = typer.Option(True, help="Prove a small theorem through the REPL at the end."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Fetch the Mathlib cache, build the REPL, and run a smoke check (needs elan/lake and network)."""
+    """Build the Lean project (shipped with the package) in a workspace: Mathlib cache, REPL, smoke check (needs elan/lake and network); works from any directory."""
     setup_logging(verbose)
     from lean_env.base import SetupError
     from lean_env.lean_repl.setup import setup_lean
 
     try:
-        setup_lean(project_dir.resolve(), smoke=smoke)
+        built = setup_lean(workspace, smoke=smoke)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
-    typer.echo("Lean is ready: the REPL is built and proved the smoke theorem.")
+    checked = " and proved the smoke theorem" if smoke else ""
+    typer.echo(f"Lean is ready in {built}: the REPL is built{checked}.")
 
 
 @setup_app.command("coq")

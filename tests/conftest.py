@@ -37,3 +37,13 @@ def coq_env():
     env = CoqEnv(CoqConfig(tactic_timeout=5.0))
     yield env
     env.close()
+
+
+@pytest.fixture
+def toy_repl_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The toy Lean REPL (tests/fakes/toy_repl.py) logs each request here, one JSON line with its pid;
+    its once-only faults keep their markers in tmp_path."""
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("FAKE_REPL_LOG", str(log))
+    monkeypatch.setenv("FAKE_REPL_STATE", str(tmp_path))
+    return log

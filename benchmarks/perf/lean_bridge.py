@@ -1,7 +1,11 @@
 """Lean bridge overhead: µs of our own Python per request, and the cost of restart + replay.
 
 Runs against the toy REPL of tests/fakes (a subprocess that answers at once), so what is
-measured is the bridge, not Lean. Usage: python -m benchmarks.perf.lean_bridge [--requests N]
+measured is the bridge, not Lean. The restart figures give the toy a header "import" delay
+(`--import-delay`, seconds: `import Mathlib` takes seconds on a warm page cache) and compare a
+bridge without a warm spare process to one with it, per recovered node and over a simulated
+run in which 5% of the tactics time out.
+Usage: python -m benchmarks.perf.lean_bridge [--requests N] [--import-delay S] [--sim-calls N]
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -31,8 +36,8 @@ RESPONSE = (
 )
 
 
-def make_env() -> LeanEnv:
-    return LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=10))
+def make_env(spare: bool = True) -> LeanEnv:
+    return LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=10, warm_spare=spare))
 
 
 def codec_us(repeat: int = 20000) -> float:
@@ -98,10 +103,54 @@ def recovery_ms(depth: int, rounds: int) -> tuple[float, float]:
     return statistics.median(crash) * 1e3, statistics.median(timeout) * 1e3
 
 
+def timeout_recovery_s(spare: bool, delay: float, depth: int, rounds: int) -> float:
+    """Median seconds a timeout costs beyond its own limit (kill, restart or swap, replay).
+
+    With a spare, each round first lets the spare finish its import (not counted).
+    """
+    limit, lost = 0.05, []
+    with make_env(spare) as env:
+        state = deep_state(env, depth)
+        for _ in range(rounds):
+            if spare:
+                time.sleep(delay + 0.3)
+            t0 = time.perf_counter()
+            env.run_tactic(state, "hang", timeout=limit)
+            lost.append(time.perf_counter() - t0 - limit)
+    return statistics.median(lost)
+
+
+def simulated_run(spare: bool, calls: int, rate: float, tactic_s: float, depth: int) -> tuple[float, float, int]:
+    """(share of wall time lost to restarts, wall seconds, timeouts) over `calls` tactics.
+
+    Each call is a tactic of `tactic_s` seconds on a node `depth` deep, or, with probability
+    `rate` (same seeded draws for both bridges), one that hangs past its limit. The loss is a
+    timed-out call's time beyond its limit: kill, restart or swap, and the node's replay.
+    """
+    limit, lost, timeouts = 0.3, 0.0, 0
+    draws = random.Random(7)
+    with make_env(spare) as env:
+        state = deep_state(env, depth)
+        start = time.perf_counter()
+        for _ in range(calls):
+            if draws.random() < rate:
+                t0 = time.perf_counter()
+                env.run_tactic(state, "hang", timeout=limit)
+                lost += time.perf_counter() - t0 - limit
+                timeouts += 1
+            else:
+                env.run_tactic(state, f"slow {tactic_s}")
+        wall = time.perf_counter() - start
+    return lost / wall, wall, timeouts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--import-delay", type=float, default=3.0, help="toy header import, seconds")
+    parser.add_argument("--sim-calls", type=int, default=200, help="tactics in the simulated run")
+    parser.add_argument("--sim-tactic", type=float, default=0.1, help="seconds per ordinary tactic")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # expected crash warnings would drown the figures
     os.environ["FAKE_REPL_STATE"] = tempfile.mkdtemp(prefix="lean-bench-")
@@ -113,6 +162,18 @@ def main() -> None:
         crash, kill = recovery_ms(depth, args.rounds)
         print(f"depth {depth:>2}: restart+replay after crash {crash:.1f} ms, "
               f"after timeout kill {kill:.1f} ms")
+    os.environ["FAKE_REPL_HEADER_DELAY"] = str(args.import_delay)
+    depth = 20
+    cold = timeout_recovery_s(False, args.import_delay, depth, 3)
+    warm = timeout_recovery_s(True, args.import_delay, depth, 3)
+    print(f"import delay {args.import_delay:g}s, node {depth} deep: restart+replay per recovered node "
+          f"{cold * 1e3:.0f} ms without a spare, {warm * 1e3:.0f} ms with a warm spare "
+          f"({cold / warm:.1f}x)")
+    for spare in (False, True):
+        share, wall, timeouts = simulated_run(spare, args.sim_calls, 0.05, args.sim_tactic, depth)
+        print(f"simulated run, {args.sim_calls} tactics of {args.sim_tactic:g}s, 5% time out "
+              f"({timeouts}): {share:.1%} of {wall:.1f}s lost to restarts "
+              f"({'with' if spare else 'without'} a warm spare)")
 
 
 if __name__ == "__main__":

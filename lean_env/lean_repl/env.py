@@ -1,8 +1,11 @@
 """`LeanEnv`: the ProofEnv protocol over leanprover-community/repl, with restart and replay.
 
-Processes are pooled per header (imports run once per process; B §6.4). A tactic that times
-out gets the process group killed and the node rebuilt on a fresh process; a crash or garbage
-output is retried once on a fresh process, and a second death blames the tactic.
+Processes are pooled per header (imports run once per process). A tactic that times out gets
+the process group killed and the node rebuilt on a fresh process; a crash, garbage output or an
+id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process, and a
+second death blames the tactic. A heartbeat error is retried once on a fresh process (an old
+one may have used its heartbeats up). Replays run under a multiple of each tactic's first
+limit, and a path that cannot be replayed fails that one node as a value.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from lean_env.base import (
     FailureKind,
     ProofState,
     Proved,
+    SetupError,
     TacticFailure,
     TacticResult,
     Theorem,
@@ -32,7 +36,7 @@ from lean_env.lean_repl.goals import parse_goals, pretty
 from lean_env.lean_repl.protocol import Outcome, ProofStepRequest, StepOutcome, encode
 from lean_env.lean_repl.screen import screen_tactic
 from lean_env.lean_repl.verify import verify_proof
-from lean_env.lean_repl.worker import Counters, ReplayDiverged, Worker
+from lean_env.lean_repl.worker import Counters, Desync, ReplayDiverged, Worker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,9 @@ class LeanEnv:
         self._counters = Counters()
         self._pool: OrderedDict[str, Worker] = OrderedDict()  # header -> worker, LRU first
         self._verifier: Worker | None = None  # never used for search: a clean header env
+        self._verified = 0  # proofs checked by the current verifier process
         self._theorems: dict[str, Theorem] = {}
+        self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
 
     # -- ProofEnv
@@ -63,8 +69,19 @@ class LeanEnv:
         if previous is not None and previous != theorem:
             for worker in self._pool.values():
                 worker.forget(theorem.name)
-        worker = self._worker(theorem.header)
-        _, goal = worker.open(theorem)
+            self._unreplayable = {k for k in self._unreplayable if k[0] != theorem.name}
+        for attempt in range(2):
+            worker = self._worker(theorem.header)
+            try:
+                _, goal = worker.open(theorem)
+                break
+            except SetupError:
+                raise
+            except EnvError as e:  # a desync or a death while elaborating: once more, fresh
+                worker.kill()
+                if attempt:
+                    raise
+                log.warning("opening %s failed, retrying on a fresh process: %s", theorem.name, e)
         self._theorems[theorem.name] = theorem
         goals = (goal,)
         return ProofState(theorem.name, (), parse_goals(goals), pretty(goals))
@@ -78,18 +95,26 @@ class LeanEnv:
         theorem = self._theorems.get(state.theorem)
         if theorem is None:
             raise ValueError(f"theorem {state.theorem!r} was not opened in this env")
+        if any((state.theorem, state.path[:k]) in self._unreplayable for k in range(len(state.path) + 1)):
+            return TacticFailure(FailureKind.CRASHED, "the path to this state could not be replayed before")
         limit = self.config.tactic_timeout if timeout is None else timeout
         last: EnvError | None = None
         on_tactic = False  # whether the last fault hit the tactic itself (or the rebuild)
-        for _attempt in range(2):
+        faults = 0
+        fresh_for_heartbeats = False  # one retry on a fresh process after a heartbeat error
+        while faults < 2:
             worker = self._worker(theorem.header)
             try:
-                repl_state = worker.rebuild(theorem, state.path, self.config.tactic_timeout)
+                repl_state = worker.rebuild(theorem, state.path)
             except ReplayDiverged as e:
                 return TacticFailure(FailureKind.ERROR, f"cannot rebuild this state: {e}")
-            except EnvError as e:  # the process broke while rebuilding: once more, fresh
+            except SetupError:
+                raise
+            except (EnvError, BadTheorem) as e:  # the process broke while rebuilding: once more, fresh
                 log.warning("rebuilding %s failed: %s", state.theorem, e)
-                last, on_tactic = e, False
+                last, on_tactic = e, False  # type: ignore[assignment]
+                faults += 1
+                worker.kill()
                 continue
             try:
                 outcome = worker.step(theorem.name, state.path, repl_state, tactic, limit)
@@ -98,14 +123,26 @@ class LeanEnv:
                 self._recover(worker, theorem, state)
                 return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
             except EnvError as e:
-                self._counters.crashes += 1
+                if not isinstance(e, Desync):
+                    self._counters.crashes += 1
                 log.warning("REPL broke on %r: %s", tactic, e)
                 last, on_tactic = e, True
+                faults += 1
+                continue
+            if outcome.out_of_heartbeats and not fresh_for_heartbeats:
+                # Heartbeats are not reset between proof steps in every REPL (repl #69): an old
+                # process can run out on a cheap tactic. Only a fresh process can blame it.
+                fresh_for_heartbeats = True
+                self._counters.heartbeat_retries += 1
+                worker.kill()
                 continue
             return self._result(state, tactic, outcome)
-        if not on_tactic:
-            raise EnvCrashed(f"cannot rebuild {state.theorem} after a restart: {last}") from last
-        return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
+        if on_tactic:
+            return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
+        # A value, never an exception: the search loses this node (and what lies below it, at
+        # once from now on), not the theorem.
+        self._unreplayable.add((state.theorem, state.path))
+        return TacticFailure(FailureKind.CRASHED, f"cannot replay the path to this state: {last}")
 
     def screen(self, tactic: str) -> str | None:
         return screen_tactic(tactic, self.config.max_heartbeats)
@@ -114,11 +151,15 @@ class LeanEnv:
         original = self._theorems.get(theorem.name)
         if original is not None and original.statement != theorem.statement:
             return Verification(False, "the statement differs from the one that was searched", "")
-        if self._verifier is None or self._verifier.header != theorem.header:
-            if self._verifier is not None:
-                self._verifier.kill()
-            self._verifier = Worker(self.config, theorem.header, self._counters)
         cfg = self.config
+        stale = self._verified >= cfg.verifier_recycle_after
+        if self._verifier is None or self._verifier.header != theorem.header or stale:
+            if self._verifier is not None:
+                self._verifier.close()
+                self._counters.recycles += stale
+            self._verifier = Worker(cfg, theorem.header, self._counters, spare=False)
+            self._verified = 0
+        self._verified += 1
         return verify_proof(self._verifier, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout)
 
     def stats(self) -> EnvStats:
@@ -130,10 +171,10 @@ class LeanEnv:
 
     def close(self) -> None:
         for worker in self._pool.values():
-            worker.kill()
+            worker.close()
         self._pool.clear()
         if self._verifier is not None:
-            self._verifier.kill()
+            self._verifier.close()
             self._verifier = None
         self._closed = True
 
@@ -152,7 +193,7 @@ class LeanEnv:
             return worker
         while len(self._pool) >= max(1, self.config.pool_size):
             _, evicted = self._pool.popitem(last=False)
-            evicted.kill()  # its theorems replay on demand if they come back
+            evicted.close()  # its theorems replay on demand if they come back
             self._counters.evictions += 1
         worker = Worker(self.config, header, self._counters)
         self._pool[header] = worker
@@ -161,20 +202,21 @@ class LeanEnv:
     def _recover(self, worker: Worker, theorem: Theorem, state: ProofState) -> None:
         """After a kill, rebuild the node at once so its siblings find a warm process."""
         try:
-            worker.rebuild(theorem, state.path, self.config.tactic_timeout)
+            worker.rebuild(theorem, state.path)
         except (EnvError, ReplayDiverged, BadTheorem) as e:
             log.warning("recovery of %s after a timeout failed: %s", state.theorem, e)
             worker.kill()
 
     def _result(self, state: ProofState, tactic: str, outcome: StepOutcome) -> TacticResult:
+        kept = outcome.tactic or tactic  # `exact?` already replaced by what it found
         if outcome.outcome is Outcome.PROVED:
-            return Proved(state.path + (tactic,))
+            return Proved(state.path + (kept,))
         if outcome.outcome is not Outcome.OPEN:
             return TacticFailure(_FAILURE[outcome.outcome], outcome.message)
         text = pretty(outcome.goals)
         if text == state.pretty:
             return TacticFailure(FailureKind.NO_PROGRESS, "the goals are unchanged")
-        return Advanced(ProofState(state.theorem, state.path + (tactic,), parse_goals(outcome.goals), text))
+        return Advanced(ProofState(state.theorem, state.path + (kept,), parse_goals(outcome.goals), text))
 
 
 

@@ -1,15 +1,25 @@
 """Lean's pretty-printed goals (`Meta.ppGoal`) parsed into `Goal`/`Hypothesis` values.
 
 The REPL only gives goals as text: an optional `case tag` line, one line per hypothesis group
-(`a b : ℕ`, `y : ℕ := x + 1`), then `⊢ conclusion`; long expressions wrap onto lines indented
-by the pretty printer, which belong to the item above them.
+(`a b : ℕ`, `y : ℕ := x + 1`), then `⊢ conclusion`. Long expressions wrap onto lines indented
+by the pretty printer, which belong to the item above them; a long hypothesis is printed as
+`h₀ :` with its whole type on the following indented lines. A type may itself contain ` := `
+(`f (n := 1)`, `let x := 1; x = x`), so the value of a local definition starts only at a
+` := ` outside brackets that no `let`/`have` in the type claims.
 """
 
 from __future__ import annotations
 
+import re
+
 from lean_env.base import Goal, Hypothesis
 
 TURNSTILE = "⊢"
+_CASE = re.compile(r"case\s+(\S.*)$")
+# Names, then ` :` followed by a space or the end of the line (the type wraps below).
+_NAMES = re.compile(r"^(\S+(?: \S+)*?) :(?=[ \n]|$)")
+_OPEN, _CLOSE = "([{⟨⦃", ")]}⟩⦄"
+_BINDS_VALUE = re.compile(r"(?<![\w'.])(?:let|have|letI|haveI|let_fun)(?![\w'!?])")
 
 
 def parse_goal(text: str) -> Goal:
@@ -20,8 +30,12 @@ def parse_goal(text: str) -> Goal:
             items[-1] += "\n" + line
         else:
             items.append(line)
-    if items and items[0].startswith("case "):
-        items = items[1:]
+    tag = ""
+    if items:
+        case = _CASE.match(items[0])
+        if case:
+            tag = case.group(1).strip()
+            items = items[1:]
     hypotheses: list[Hypothesis] = []
     conclusion: str | None = None
     for i, item in enumerate(items):
@@ -31,18 +45,44 @@ def parse_goal(text: str) -> Goal:
         hypotheses.append(_parse_hypothesis(item))
     if conclusion is None:
         return Goal((), text.strip())
-    return Goal(tuple(hypotheses), conclusion)
+    return Goal(tuple(hypotheses), conclusion, tag)
 
 
 def _parse_hypothesis(item: str) -> Hypothesis:
-    names, sep, rest = item.partition(" : ")
-    if not sep:
+    found = _NAMES.match(item)
+    if found is None:
         return Hypothesis((), item.strip())
-    value = None
-    type_, vsep, body = rest.partition(" := ")
-    if vsep:
-        value = body.strip()
-    return Hypothesis(tuple(names.split()), type_.strip(), value)
+    rest = item[found.end() :]
+    split = _value_separator(rest)
+    if split < 0:
+        return Hypothesis(tuple(found.group(1).split()), rest.strip())
+    return Hypothesis(tuple(found.group(1).split()), rest[:split].strip(), rest[split + 4 :].strip())
+
+
+def _value_separator(text: str) -> int:
+    """Index of the ` := ` that starts a local definition's value, or -1."""
+    depth = 0
+    pending = 0  # `let`/`have` binders in the type whose own `:=` is still to come
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            binder = _BINDS_VALUE.match(text, i)
+            if binder and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_'.")):
+                pending += 1
+                i = binder.end()
+                continue
+            if text.startswith(" := ", i) or (text.startswith(" :=", i) and text[i + 3 : i + 4] in ("\n", "")):
+                if pending:
+                    pending -= 1
+                else:
+                    return i
+        i += 1
+    return -1
 
 
 def parse_goals(goals: tuple[str, ...] | list[str]) -> tuple[Goal, ...]:

@@ -198,6 +198,11 @@ class ReplProcess:
         except OSError:
             return ""
 
+    def terminate(self) -> None:
+        """Kill the process group but keep our pipe ends open, so that a thread still reading
+        them sees EOF, never a descriptor number reused by another process."""
+        self._finalizer()
+
     def kill(self) -> None:
         """Kill the process group (idempotent); the REPL keeps nothing worth a clean exit."""
         self._finalizer()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -227,6 +228,15 @@ def _preview(text: str, limit: int = 120) -> str:
 COMPLETED = "Completed"
 OPEN_GOALS = "Incomplete: open goals remain"
 CONTAINS_SORRY = "Incomplete: contains sorry"
+# Answers that say the bridge's id map is out of step with the process (not the tactic's fault).
+_DESYNC = re.compile(r"^Unknown (?:proof state|environment)\.?$", re.I)
+_HEARTBEATS = re.compile(r"maximum number of heartbeats")
+_TRY_THIS = re.compile(r"^Try this:\s*(.*)$", re.S)
+
+
+def is_desync(response: Response) -> bool:
+    """`Unknown proof state.` / `Unknown environment.`: the ids we hold are not the process's."""
+    return isinstance(response, ReplError) and bool(_DESYNC.match(response.message.strip()))
 
 
 class Outcome(str, enum.Enum):
@@ -242,13 +252,34 @@ class StepOutcome:
     goals: tuple[str, ...] = ()
     proof_state: int | None = None  # the REPL id of the new state (OPEN and PROVED)
     message: str = ""
+    suggestions: tuple[str, ...] = ()  # "Try this:" texts of exact? and friends, in order
+    tactic: str | None = None  # the text to keep in the path when not the one sent
+
+    @property
+    def out_of_heartbeats(self) -> bool:
+        return self.outcome is Outcome.ERROR and bool(_HEARTBEATS.search(self.message))
 
 
-def classify(response: Response) -> StepOutcome:
+def suggestions(messages: list[Message]) -> tuple[str, ...]:
+    """The tactic each "Try this:" info message proposes (`[apply] ` marks of new Leans dropped)."""
+    found = []
+    for m in messages:
+        hit = _TRY_THIS.match(m.data.strip())
+        if m.severity is not Severity.ERROR and hit:
+            text = hit.group(1).strip()
+            text = re.sub(r"^\[apply\]\s*", "", text)
+            first = re.split(r"\n\s*(?:\[apply\]|•)\s*", text)[0]  # several offers: the first
+            found.append(first.strip())
+    return tuple(found)
+
+
+def classify(response: Response, require_status: bool = False) -> StepOutcome:
     """Judge a ProofStep answer the way repl's `proofStatus` and our soundness rules require.
 
     `goals == []` alone proves nothing: an elaboration error becomes a sorry in tactic mode
-    (test `invalid_tactic`: goals [] plus an error and "Incomplete: contains sorry").
+    (test `invalid_tactic`: goals [] plus an error and "Incomplete: contains sorry"). With
+    `require_status` (the process has reported a `proofStatus` before), an answer without one
+    cannot close the proof either.
     """
     if isinstance(response, ReplError):
         return StepOutcome(Outcome.ERROR, message=response.message)
@@ -261,10 +292,13 @@ def classify(response: Response) -> StepOutcome:
         return StepOutcome(Outcome.GAVE_UP, message="the tactic left a sorry")
     goals = tuple(response.goals)
     status = response.proof_status
+    offered = suggestions(response.messages)
     if goals:  # any status with goals left is an open state ("Incomplete: open goals remain")
-        return StepOutcome(Outcome.OPEN, goals, response.proof_state)
-    if status is None or status == COMPLETED:
-        return StepOutcome(Outcome.PROVED, (), response.proof_state)
+        return StepOutcome(Outcome.OPEN, goals, response.proof_state, suggestions=offered)
+    if status == COMPLETED or (status is None and not require_status):
+        return StepOutcome(Outcome.PROVED, (), response.proof_state, suggestions=offered)
+    if status is None:
+        return StepOutcome(Outcome.ERROR, message="no goals left but the answer has no proofStatus")
     if status.startswith(CONTAINS_SORRY):
         return StepOutcome(Outcome.GAVE_UP, message=status)
     return StepOutcome(Outcome.ERROR, message=f"no goals left but the proof is rejected: {status}")

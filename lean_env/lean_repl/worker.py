@@ -1,6 +1,6 @@
 """One REPL process bound to one header: the header's env, theorem roots, and replay by path.
 
-REPL ids live only as long as their process (B §1.4), so every proof state is known to the
+REPL ids live only as long as their process, so every proof state is known to the
 search by its tactic path; the worker keeps `path -> proofState` for the live process and
 rebuilds any path on a fresh one by re-running the header, the theorem and the tactics.
 """
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from dataclasses import dataclass
 
-from lean_env.base import BadTheorem, EnvError, Theorem
+import psutil
+from dataclasses import dataclass, replace
+
+from lean_env.base import BadTheorem, EnvCrashed, EnvError, Theorem
 from lean_env.lean_repl.config import LeanConfig
 from lean_env.lean_repl.process import ReplProcess
 from lean_env.lean_repl.protocol import (
@@ -28,7 +31,9 @@ from lean_env.lean_repl.protocol import (
     classify,
     decode,
     encode,
+    is_desync,
 )
+from lean_env.lean_repl.screen import substitute_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +53,55 @@ class Counters:
     timeouts: int = 0
     crashes: int = 0
     evictions: int = 0
+    desyncs: int = 0
+    heartbeat_retries: int = 0
+    verifier_retries: int = 0
+    swaps: int = 0  # restarts served by a warm spare instead of a fresh import
+    rss_recycles: int = 0  # processes replaced for their resident size
 
 
 class ReplayDiverged(Exception):
     """A tactic that once succeeded on this path does not any more (nondeterminism)."""
+
+
+class _Spare:
+    """A REPL started ahead of need, importing the header in a background thread.
+
+    Only that thread touches the process until `take` has joined it.
+    """
+
+    def __init__(self, proc: ReplProcess, header: str, timeout: float) -> None:
+        self.proc = proc
+        self._response: Response | None = None
+        self._error: BaseException | None = None
+        line = encode(CommandRequest(cmd=header))
+        self._thread = threading.Thread(target=self._load, args=(line, timeout), daemon=True)
+        self._thread.start()
+
+    def _load(self, line: bytes, timeout: float) -> None:
+        try:
+            self._response = decode(self.proc.request(line, timeout))
+        except BaseException as e:  # noqa: BLE001 - handed over to the thread that takes it
+            self._error = e
+
+    def take(self) -> Response:
+        """The header's answer once the import is done; EnvError if the spare broke."""
+        self._thread.join()
+        if self._error is not None or self._response is None or not self.proc.alive():
+            self.close()
+            if isinstance(self._error, EnvError):
+                raise self._error
+            raise EnvCrashed(f"spare REPL failed: {self._error!r}")
+        return self._response
+
+    def close(self) -> None:
+        self.proc.terminate()  # the loading thread sees EOF and ends
+        self._thread.join(timeout=5)
+        self.proc.close()
+
+
+class Desync(ProtocolError):
+    """The REPL does not know an id we sent: our id map is out of step with the process."""
 
 
 def sorry_command(statement: str) -> str:
@@ -67,21 +117,28 @@ def sorry_command(statement: str) -> str:
 class Worker:
     """The REPL process for one header, started lazily and restarted on demand."""
 
-    def __init__(self, config: LeanConfig, header: str, counters: Counters) -> None:
+    def __init__(self, config: LeanConfig, header: str, counters: Counters, spare: bool = True) -> None:
         self.config = config
         self.header = header
         self.counters = counters
         self._proc: ReplProcess | None = None
         self._header_env = 0
         self._states: dict[tuple[str, Path_], int] = {}  # (theorem name, path) -> proofState
-        self._proof_states = 0  # created in this process; the REPL never frees them (#77)
+        self._proof_states = 0  # steps and states in this process; the REPL frees none (#77)
         self._generation = 0  # processes started so far
+        # The limit each path first ran under (kept across processes): replays get a multiple.
+        self._first_limits: dict[tuple[str, Path_], float] = {}
+        self._reports_status = config.require_proof_status  # seen a proofStatus from this REPL
+        # A second process that has imported the header already: a timeout costs a swap.
+        self._use_spare = spare and config.warm_spare
+        self._spare: _Spare | None = None
+        self._rss_checked_at = float("-inf")
 
     # -- process life
 
     def _ensure_started(self) -> None:
         if self._proc is not None and self._proc.alive():
-            if self._proof_states < self.config.recycle_after:
+            if self._proof_states < self.config.recycle_after and not self._too_big():
                 return
             self.counters.recycles += 1
             log.info("recycling REPL after %d proof states", self._proof_states)
@@ -90,31 +147,86 @@ class Worker:
         self.kill()
         self._generation += 1
         cfg = self.config
-        self._proc = ReplProcess(
-            cfg.command(), cfg.project_dir, cfg.memory_limit_bytes, cfg.max_response_bytes,
-            cfg.log_dir,
-        )
-        self.counters.starts += 1
-        response = self._send(CommandRequest(cmd=self.header), cfg.header_timeout)
+        response = self._take_spare()
+        if response is None:
+            self._proc = self._new_process()
+            response = self._send(CommandRequest(cmd=self.header), cfg.header_timeout)
         if isinstance(response, ReplError):
-            self.kill()
+            self.close()
             raise BadTheorem(f"header rejected by the REPL: {response.message}")
         if not isinstance(response, CommandResponse):
+            self.close()
             raise ProtocolError("the header was answered with a proof-step response")
         errors = response.errors()
         if errors:
-            self.kill()
+            self.close()
             self._generation = 0  # a bad header is bad input, not a fault to count
             raise BadTheorem(f"header does not elaborate: {errors[0].data}")
         self._header_env = response.env
+        if self._use_spare and self._spare is None:
+            self._spare = _Spare(self._new_process(), self.header, cfg.header_timeout)
+
+    def _new_process(self) -> ReplProcess:
+        cfg = self.config
+        self.counters.starts += 1
+        return ReplProcess(
+            cfg.command(), cfg.cwd(), cfg.memory_limit_bytes, cfg.max_response_bytes,
+            cfg.log_dir, cfg.environment(),
+        )
+
+    def _too_big(self) -> bool:
+        """Whether the process (with its children) is resident above the recycling size.
+
+        Read at most once a second: the check costs about as much as our side of a request.
+        """
+        limit = self.config.recycle_rss_bytes
+        now = time.monotonic()
+        if limit is None or self._proc is None or now - self._rss_checked_at < 1.0:
+            return False
+        self._rss_checked_at = now
+        try:
+            root = psutil.Process(self._proc.pid)
+            rss = sum(p.memory_info().rss for p in (root, *root.children(recursive=True)))
+        except psutil.Error:
+            return False
+        if rss > limit:
+            self.counters.rss_recycles += 1
+            log.info("recycling REPL resident at %d MiB", rss >> 20)
+            return True
+        return False
+
+    def _take_spare(self) -> Response | None:
+        """Adopt the warm spare as the live process: its header answer, or None without one."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        start = time.monotonic()
+        try:
+            response = spare.take()
+        except EnvError as e:
+            log.warning("the spare REPL failed while importing the header: %s", e)
+            return None
+        finally:  # waiting for an import still under way is the assistant's time
+            self.counters.assistant_seconds += time.monotonic() - start
+            self.counters.requests += 1
+        self._proc = spare.proc
+        self.counters.swaps += 1
+        return response
 
     def kill(self) -> None:
-        """Drop the process and every id it handed out (idempotent)."""
+        """Drop the live process and every id it handed out (idempotent); the spare stays."""
         if self._proc is not None:
             self._proc.close()
         self._proc = None
         self._states.clear()
         self._proof_states = 0
+
+    def close(self) -> None:
+        """Kill the live process and the spare (idempotent)."""
+        self.kill()
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
 
     @property
     def pid(self) -> int | None:
@@ -139,8 +251,12 @@ class Worker:
             raise
         if isinstance(response, CommandResponse):
             self._proof_states += len(response.sorries) + len(response.tactics)
-        elif not isinstance(response, ReplError):
-            self._proof_states += 1 + len(response.sorries)
+        elif isinstance(request, ProofStepRequest):  # every step costs, failed ones too
+            self._proof_states += 1 + (0 if isinstance(response, ReplError) else len(response.sorries))
+        if is_desync(response):
+            self.kill()
+            self.counters.desyncs += 1
+            raise Desync(f"the REPL answered {response.message!r}: restarting to resynchronise")
         return response
 
     # -- theorems and states
@@ -170,10 +286,20 @@ class Worker:
         return roots[0].proof_state, roots[0].goal  # type: ignore[return-value]
 
     def forget(self, name: str) -> None:
-        for key in [k for k in self._states if k[0] == name]:
-            del self._states[key]
+        for table in (self._states, self._first_limits):
+            for key in [k for k in table if k[0] == name]:
+                del table[key]
 
-    def rebuild(self, theorem: Theorem, path: Path_, timeout: float) -> int:
+    def replay_limit(self, name: str, path: Path_) -> float:
+        """A replayed tactic's budget: a multiple of the limit it first ran under.
+
+        A tactic that first ran near its limit must not time out on replay and take the whole
+        node (or search) with it; a replay is known to succeed, so waiting longer is cheap.
+        """
+        first = self._first_limits.get((name, path), self.config.tactic_timeout)
+        return first * self.config.replay_timeout_factor
+
+    def rebuild(self, theorem: Theorem, path: Path_) -> int:
         """The REPL id of the state at `path`, replaying from the longest known prefix.
 
         Raises EnvError on a process fault, ReplayDiverged when a replayed tactic now fails.
@@ -186,7 +312,8 @@ class Worker:
             self.open(theorem)
         state = self._states[(theorem.name, path[:known])]
         for i in range(known, len(path)):
-            outcome = self.step(theorem.name, path[:i], state, path[i], timeout)
+            limit = self.replay_limit(theorem.name, path[: i + 1])
+            outcome = self.step(theorem.name, path[:i], state, path[i], limit)
             self.counters.replayed_tactics += 1
             if outcome.outcome is not Outcome.OPEN or outcome.proof_state is None:
                 raise ReplayDiverged(
@@ -197,14 +324,25 @@ class Worker:
         return state
 
     def step(self, name: str, path: Path_, state: int, tactic: str, timeout: float) -> StepOutcome:
-        """Run one tactic on REPL state `state` (the state at `path`) and remember the result."""
+        """Run one tactic on REPL state `state` (the state at `path`) and remember the result.
+
+        The outcome's `tactic` is the text the path keeps: `tactic` with the answer of each
+        `exact?` substituted when Lean offered one ("Try this:"), so replays and the verified
+        proof never search again.
+        """
         response = self._send(ProofStepRequest(proof_state=state, tactic=tactic), timeout)
         if isinstance(response, CommandResponse):
             self.kill()
             raise ProtocolError("a tactic was answered with a command response")
-        outcome = classify(response)
+        if not isinstance(response, ReplError) and response.proof_status is not None:
+            self._reports_status = True
+        outcome = classify(response, require_status=self._reports_status)
+        kept = substitute_suggestions(tactic, outcome.suggestions) or tactic
+        if kept != tactic:
+            outcome = replace(outcome, tactic=kept)
         if outcome.outcome is Outcome.OPEN and outcome.proof_state is not None:
-            self._states[(name, path + (tactic,))] = outcome.proof_state
+            self._states[(name, path + (kept,))] = outcome.proof_state
+            self._first_limits.setdefault((name, path + (kept,)), timeout)  # only these replay
         return outcome
 
     def command(self, cmd: str, env: int | None, timeout: float) -> Response:

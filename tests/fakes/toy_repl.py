@@ -4,11 +4,17 @@ Tactics (first word): `intro N` adds hypothesis `N : Nat`; `split` makes two cas
 `rfl`, `simp`, `norm_num` close the main goal; `skip` changes nothing; `bad` is a Lean
 exception; `err` is an elaboration error; `mvar`/`kernel`/`gaveup` are rejected proof statuses;
 `leave_sorry` leaves a sorry; `crash`, `hang`, `garbage`, `half`, `flood`, `uncaught`,
-`alloc MB` misbehave; `once_X` misbehaves as X the first time only (needs FAKE_REPL_STATE),
-then acts as `intro once`; `slow S` sleeps S seconds then acts as `intro slow`; `(a\\nb)` runs
-each line in turn. A command whose proof body holds `sorry` is a sketch (SKETCH_CLOSERS below).
+`alloc MB` misbehave; `heartbeat` is Lean's "maximum number of heartbeats" error; `unknown`
+answers "Unknown proof state."; `once_X` misbehaves as X the first time only (needs
+FAKE_REPL_STATE), then acts as `intro once`; `slow S` sleeps S seconds then acts as `intro
+slow`; `slow_again A B` sleeps A seconds the first time and B on every replay (then `intro
+slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `grow MB` keeps
+MB resident, then acts as `intro grow`; `nostatus` closes every goal with an answer that has
+no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
+a sketch (SKETCH_CLOSERS below).
 Environment: FAKE_REPL_LOG (append each request as a JSON line with the
-pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header).
+pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header), FAKE_REPL_UNKNOWN_AT (the Nth
+proof step over all processes, counted in FAKE_REPL_STATE, answers "Unknown proof state.").
 """
 
 from __future__ import annotations
@@ -55,7 +61,15 @@ class Toy:
             text = f"'{name}' depends on axioms: [{', '.join(axioms)}]"
             if "NO_AXIOMS" in self.envs[env]:
                 text = f"'{name}' does not depend on any axioms"
+            if "AXIOM_PHRASE" in self.envs[env]:  # an axiom whose printed form holds the phrase
+                text = f"'{name}' depends on axioms: [cheat (h : '{name}' does not depend on any axioms)]"
             out["messages"] = [_msg("info", text)]
+        elif cmd.startswith("example :") and "WRONG_TYPE" in self.envs[env]:
+            out["messages"] = [_msg("error", "type mismatch\n  @toy_thm\nhas type\n  True : Prop")]
+        elif "VERIFY_CRASH_ONCE" in cmd and _first_time("verify_crash"):
+            os._exit(137)
+        elif "VERIFY_HANG" in cmd:
+            time.sleep(3600)
         elif "VERIFY_FAIL" in cmd:
             out["messages"] = [_msg("error", "unsolved goals")]
         elif "SORRY_WARNING" in cmd:
@@ -125,7 +139,7 @@ class Toy:
 
     def tactic(self, req: dict) -> dict | None:
         n = req["proofState"]
-        if n >= len(self.states):
+        if n >= len(self.states) or _nth_step_is_unknown():
             return {"message": "Unknown proof state."}
         goals = list(self.states[n])
         text = req["tactic"]
@@ -138,19 +152,35 @@ class Toy:
             goals, extra = result
         out = {"proofState": self.record(goals), "goals": goals, **extra}
         out.setdefault("proofStatus", OPEN if goals else "Completed")
+        if out["proofStatus"] is None:
+            del out["proofStatus"]
         return out
 
     def apply(self, goals: list[str], tactic: str):
         word, _, arg = tactic.partition(" ")
         if word.startswith("once_"):
-            marker = Path(os.environ["FAKE_REPL_STATE"]) / word
-            if not marker.exists():
-                marker.touch()
-                misbehave(re.match(r"[a-z]+", word[5:]).group(0), arg)  # once_crash7: crash
+            if _first_time(word):
+                kind = re.match(r"[a-z]+", word[5:]).group(0)  # once_crash7: crash
+                if kind in ANSWERS:
+                    return ANSWERS[kind]
+                misbehave(kind, arg)
             word, arg = "intro", "once"
         if word == "slow":
             time.sleep(float(arg))
             word, arg = "intro", "slow"
+        if word == "slow_again":
+            first, again = arg.split()
+            time.sleep(float(first) if _first_time(f"slow_again_{first}_{again}") else float(again))
+            word, arg = "intro", "slow"
+        if word in ANSWERS:
+            return ANSWERS[word]
+        if word == "grow":  # keeps `arg` MiB resident for the life of the process
+            _HELD.append(b"\x01" * (int(arg) << 20))
+            word, arg = "intro", "grow"
+        if word == "exact?" and goals:
+            return goals[1:], {"messages": [_msg("info", "Try this:\n  [apply] exact toy_lemma", line=0)]}
+        if word == "nostatus":
+            return [], {"proofStatus": None}
         if word in MISBEHAVIOURS:
             misbehave(word, arg)
         if not goals and word != "skip":
@@ -184,6 +214,33 @@ class Toy:
 # name); a bare `sorry` is a hole on the main goal and closes it, as do the closers; any other line is
 # an error at its position, and a main goal left open is `unsolved goals` at the statement's `by`.
 SKETCH_CLOSERS = {"linarith", "nlinarith", "simp", "norm_num", "omega", "rfl", "exact", "close", "positivity"}
+
+_HELD: list[bytes] = []
+ANSWERS = {
+    "heartbeat": {"message": "Lean error:\n(deterministic) timeout at `whnf`, maximum number of heartbeats "
+                  "(200000) has been reached\nUse `set_option maxHeartbeats <num>` to set the limit."},
+    "unknown": {"message": "Unknown proof state."},
+}
+
+
+def _first_time(what: str) -> bool:
+    """True once per FAKE_REPL_STATE directory (a marker file survives the process)."""
+    marker = Path(os.environ["FAKE_REPL_STATE"]) / what
+    if marker.exists():
+        return False
+    marker.touch()
+    return True
+
+
+def _nth_step_is_unknown() -> bool:
+    at = os.environ.get("FAKE_REPL_UNKNOWN_AT")
+    if not at:
+        return False
+    counter = Path(os.environ["FAKE_REPL_STATE"]) / "steps"
+    n = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(n))
+    return n == int(at)
+
 
 MISBEHAVIOURS = {"crash", "hang", "garbage", "half", "flood", "uncaught", "alloc"}
 

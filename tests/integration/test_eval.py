@@ -85,7 +85,7 @@ def test_resume_of_a_finished_run_does_nothing_and_another_budget_is_refused(ref
     assert (reference_run / "results.jsonl").read_text() == before
     budget = ["--max-expansions", "4", *BUDGET[2:]]
     proc = _run(_cmd(shared_data, "--resume", str(reference_run), "--workers", "0", budget=budget))
-    assert proc.returncode == 2 and "budget" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.returncode == 2 and "--max-expansions" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = _run(_cmd(shared_data, "--out", str(reference_run), "--workers", "0"))
     assert proc.returncode == 2 and "--resume" in proc.stderr
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from lean_env.base import Advanced, FailureKind, Proved, TacticFailure, Theorem
-from lean_env.lean_repl.config import REPL_BINARY, LeanConfig
+from lean_env.lean_repl.config import REPL_BINARY, LeanConfig, default_workspace
 from lean_env.lean_repl.env import LeanEnv
 
-REPO = Path(__file__).resolve().parents[2]
+WORKSPACE = default_workspace()
 pytestmark = [
     pytest.mark.lean,
     pytest.mark.skipif(shutil.which("lake") is None, reason="lake is not on PATH"),
-    pytest.mark.skipif(not (REPO / REPL_BINARY).is_file(), reason="REPL not built: run `prover setup lean`"),
+    pytest.mark.skipif(not (WORKSPACE / REPL_BINARY).is_file(), reason="REPL not built: run `prover setup lean`"),
 ]
 HEADER = "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
 THM = Theorem(
@@ -29,7 +28,7 @@ THM = Theorem(
 
 @pytest.fixture(scope="module")
 def env():
-    with LeanEnv(LeanConfig(project_dir=REPO, tactic_timeout=60)) as e:
+    with LeanEnv(LeanConfig(project_dir=WORKSPACE, tactic_timeout=60)) as e:
         yield e
 
 

@@ -35,11 +35,16 @@ def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) ->
     assert verdict.axioms == ("propext", "Classical.choice", "Quot.sound")
     assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  intro x\n  rfl" in verdict.script
     log = sent(tmp_path)
-    search_pid, verify_pid = log[0]["pid"], log[-1]["pid"]
+    search_pid = log[0]["pid"]
+    verify_pid = next(r["pid"] for r in log if r.get("cmd", "").startswith("#print axioms"))
     assert search_pid != verify_pid
     verify_requests = [r for r in log if r["pid"] == verify_pid]
-    assert [r.get("env") for r in verify_requests] == [None, 0, 1]  # header, proof, axioms
-    assert verify_requests[2]["cmd"] == "#print axioms toy_thm"
+    # header, statement alone, proof, the verifier's own type check, axioms
+    assert [r.get("env") for r in verify_requests] == [None, 0, 1, 2, 3]
+    assert verify_requests[1]["cmd"] == (
+        "abbrev _prover_original_statement : Prop :=\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a")
+    assert verify_requests[3]["cmd"] == "example : _prover_original_statement := @toy_thm"
+    assert verify_requests[4]["cmd"] == "#print axioms toy_thm"
 
 
 @pytest.mark.parametrize(
@@ -48,6 +53,10 @@ def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) ->
         (["VERIFY_FAIL"], "error at line"),
         (["SORRY_WARNING"], "declaration uses sorry"),
         (["exact EXTRA_AXIOM"], "beyond the allowed ones: Lean.ofReduceBool"),
+        (["exact WRONG_TYPE"], "does not have the original statement's type"),
+        (["exact AXIOM_PHRASE"], "not exactly Lean's phrase"),
+        (["exact?"], "search left in a final proof"),
+        (["exact h def x : Nat := 1"], "new command"),
         (["sorry"], "rejected before sending"),
         (["native_decide"], "rejected before sending"),
         (["simp\n#exit"], "rejected before sending"),

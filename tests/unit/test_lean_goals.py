@@ -33,3 +33,48 @@ def test_pretty_joins_goals_like_lean() -> None:
     assert pretty(goals) == "case left\n⊢ p\n\ncase right\n⊢ q"
     assert [g.conclusion for g in parse_goals(goals)] == ["p", "q"]
     assert pretty(()) == "no goals"
+
+
+def test_long_hypothesis_with_its_type_on_the_next_lines() -> None:
+    goal = parse_goal("x : ℝ\nh₀ :\n  ∀ (a b : ℝ),\n    a * b = b * a\nh₁ : x = 2\n⊢ x = 2")
+    assert [h.names for h in goal.hypotheses] == [("x",), ("h₀",), ("h₁",)]
+    assert goal.hypotheses[1].type == "∀ (a b : ℝ),\n    a * b = b * a"
+    assert goal.hypotheses[1].value is None
+
+
+def test_values_and_types_that_contain_assignments() -> None:
+    goal = parse_goal(
+        "f : ℕ → ℕ\n"
+        "h : f (n := 1) = 2\n"  # a named argument, not a value
+        "y : ℕ := f (n := 1) + 1\n"
+        "hl : let z := 3;\n  z = z\n"  # `let` in the type claims its own `:=`
+        "w : (let z := 3; z) = 3 := rfl\n"
+        "v :\n  ℕ := 7\n"
+        "⊢ y = 3"
+    )
+    hyps = {h.names[0]: h for h in goal.hypotheses}
+    assert hyps["h"] == Hypothesis(("h",), "f (n := 1) = 2")
+    assert hyps["y"] == Hypothesis(("y",), "ℕ", "f (n := 1) + 1")
+    assert hyps["hl"] == Hypothesis(("hl",), "let z := 3;\n  z = z")
+    assert hyps["w"] == Hypothesis(("w",), "(let z := 3; z) = 3", "rfl")
+    assert hyps["v"] == Hypothesis(("v",), "ℕ", "7")
+
+
+def test_case_tags_are_kept_and_separate_states() -> None:
+    from lean_env.base import ProofState
+
+    left, right = parse_goal("case left\np : Prop\n⊢ p"), parse_goal("case right\np : Prop\n⊢ p")
+    assert left.tag == "left" and right.tag == "right" and left.hypotheses == right.hypotheses
+    assert str(left).startswith("case left\n")
+    a = ProofState("t", ("a",), (left,), "case left\np : Prop\n⊢ p")
+    b = ProofState("t", ("b",), (right,), "case right\np : Prop\n⊢ p")
+    assert a.key != b.key
+    assert parse_goal("case h.e'_2.succ\n⊢ True").tag == "h.e'_2.succ"
+
+
+def test_a_sketch_hole_with_a_wrapped_hypothesis_is_stated() -> None:
+    from lean_env.lean_repl.sketch import hole_statement
+
+    text = "x : ℝ\nh₀ :\n  x ^ 2 + 2 * x + 1 =\n    0\n⊢ x = -1"
+    stated = hole_statement(parse_goal(text), text)
+    assert stated == ("(x : ℝ) (h₀ : x ^ 2 + 2 * x + 1 = 0)", "x = -1")

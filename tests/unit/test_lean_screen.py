@@ -57,3 +57,110 @@ def test_cheats_and_unsendable_texts_are_refused(tactic: str, why: str) -> None:
 def test_heartbeat_cap_is_configurable_and_registry_finds_the_screen() -> None:
     assert screen_tactic("set_option maxHeartbeats 500000 in simp", max_heartbeats=10**6) is None
     assert screen("lean", "admit") is not None and screen("lean", "simp") is None
+
+
+# Attacks on the verifier's assembled theorem: each text ends the tactic block and starts a
+# command (mid-line, as Lean 4 allows) or registers code; the comment says what it would prove.
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "exact h def x : Nat := 1",  # a command mid-line: the rest of the text runs as commands
+        "exact h theorem toy_thm' : False := by exact?",  # a second, unrelated theorem
+        "trivial example : 1 = 2 := by decide",
+        "simp instance : Decidable False := .isTrue sorry",
+        "rfl end Foo",
+        "norm_num\t  attribute [simp] Nat.succ_ne_zero",
+        "exact h; @[simp] lemma bad : 1 = 2 := by omega",  # `1 = 2` as a simp lemma
+        "exact h @[implemented_by f] def g := 1",
+        "exact h @[extern \"c_fn\"] opaque g : Nat",
+        "exact h @[tactic my_tac] def t : Lean.Elab.Tactic.Tactic := fun _ => pure ()",
+        "simp simproc reduceFoo (foo _) := fun _ => pure .continue",
+        "simp dsimproc reduceFoo (foo _) := fun _ => pure .continue",
+        "exact h open Nat",  # a bare `open`: a command that changes name resolution after it
+        "exact h local notation \"F\" => False",
+        "exact h mutual def a := 1 end",
+        "exact h namespace toy_thm",
+        "exact h variable (x : Nat)",
+        "exact h noncomputable section",
+        "apply?",
+        "rw?",
+        "stop",
+        "exact h\nstop",
+        "set_option synthInstance.maxHeartbeats 0 in simp",
+        "set_option synthInstance.maxHeartbeats 10000000 in simp",
+        "set_option maxRecDepth 100000000 in simp",
+        "set_option «maxRecDepth» 0 in simp",
+        "set_option synthInstance.maxSize 100000 in simp",
+        "set_option exponentiation.threshold 100000 in norm_num",
+        "set_option allowUnsafeReducibility true in simp",
+        "set_option maxHeartbeats (0) in simp",  # unreadable value
+        "exact h #help tactic",
+        "exact h #find_home foo",
+        "exact (by_elab pure default)",
+        "-- a comment line, then a command\nexact h def x := 1",
+    ],
+)
+def test_commands_attributes_and_unbounded_options_are_refused(tactic: str) -> None:
+    assert screen_tactic(tactic) is not None, tactic
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "set_option maxRecDepth 2000 in simp",
+        "set_option synthInstance.maxHeartbeats 100000 in simp",
+        "set_option linter.unusedVariables false in simp",
+        "set_option pp.all true in simp",
+        "open Finset in simp [sum_range_succ]",
+        "open scoped BigOperators in simp",
+        "simp [Nat.succ_le_iff, h.le_of_lt, Finset.sum_range_succ]",
+        "exact?",  # while searching: its answer replaces it in the path
+        "have h : #s = 3 := by simp",
+        "exact fun h => h.elim",
+    ],
+)
+def test_search_tactics_and_bounded_options_pass(tactic: str) -> None:
+    assert screen_tactic(tactic) is None, screen_tactic(tactic)
+
+
+def test_exact_search_is_refused_in_a_final_proof_but_its_answer_is_substituted() -> None:
+    from lean_env.lean_repl.screen import substitute_suggestions
+
+    assert "final proof" in (screen_tactic("intro x\nexact?", final=True) or "")
+    assert screen_tactic("aesop?", final=True) is not None
+    kept = substitute_suggestions("intro x\nexact?", ("exact Nat.le_succ_of_le\n    (h x)",))
+    assert kept == "intro x\nexact Nat.le_succ_of_le (h x)"
+    assert screen_tactic(kept, final=True) is None
+    assert substitute_suggestions("exact? using h", ("exact foo h",)) == "exact foo h"
+    assert substitute_suggestions("exact?; exact?", ("exact a",)) is None  # not one for one
+    assert substitute_suggestions("simp", ("simp only [foo]",)) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "nlinarith [sq_nonneg (a - b)] -- for example, at the end of this section",
+        "/- by definition (see the theorem above) -/ simp",
+        "have h : x = 2 := by linarith -- an instance of the lemma /- nested -/",
+        "/- outer /- inner: def -/ still a comment: theorem -/ norm_num",
+        "exact ⟨h', h''⟩ -- primes are names, not char literals: example",
+    ],
+)
+def test_keywords_in_comments_pass(tactic: str) -> None:
+    assert screen_tactic(tactic) is None, screen_tactic(tactic)
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "exact «x--» def y : Nat := 1",  # «--» is part of a name for Lean, not a comment
+        "exact '/-' def y : Nat := 1 -/",  # a char literal for Lean, a comment opener for a naive lexer
+        "exact '\"' def y : Nat := 1 --\"",  # a quote in a char literal does not open a string
+        "exact \"-- not a comment\" def y : Nat := 1",
+        "simp -- a comment ends at the line\ndef y : Nat := 1",
+        "simp /- unclosed comment... -/ -/ def y : Nat := 1",
+        "exact h /- -/def y : Nat := 1",
+    ],
+)
+def test_text_that_could_fool_a_comment_lexer_is_read_raw_and_refused(tactic: str) -> None:
+    assert screen_tactic(tactic) is not None, tactic

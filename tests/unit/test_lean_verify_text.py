@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lean_env.base import Theorem
-from lean_env.lean_repl.verify import declared_name, parse_axioms, proof_command
+from lean_env.lean_repl.protocol import Message
+from lean_env.lean_repl.verify import declared_name, parse_axioms, proof_command, statement_proposition
 from lean_env.lean_repl.worker import sorry_command
 
 STATEMENT = "theorem mathd_algebra_10 : abs ((120 : ℝ) / 100 * 30 - 130 / 100 * 20) = 10 := by\n"
@@ -29,8 +32,43 @@ def test_sorry_command_and_declared_name() -> None:
     assert declared_name("example : True := by") is None
 
 
+def info(text: str, severity: str = "info") -> Message:
+    return Message.model_validate({"severity": severity, "pos": {"line": 1, "column": 0}, "data": text})
+
+
 def test_axiom_output_is_parsed_across_line_wraps() -> None:
     wrapped = "'t' depends on axioms: [propext,\n Classical.choice,\n Quot.sound]"
-    assert parse_axioms(["unrelated", wrapped]) == ("propext", "Classical.choice", "Quot.sound")
-    assert parse_axioms(["'t' does not depend on any axioms"]) == ()
-    assert parse_axioms(["unknown constant 't'"]) is None
+    assert parse_axioms([info(wrapped)], "t") == ("propext", "Classical.choice", "Quot.sound")
+    assert parse_axioms([info("'t' does not depend on any axioms")], "t") == ()
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [info("unknown constant 't'")],
+        [info("unknown constant 't'", "error")],
+        [],
+        # Another constant's answer, or one that merely contains the phrase.
+        [info("'u' does not depend on any axioms")],
+        [info("'t' depends on axioms: [cheat (h : 't' does not depend on any axioms)]")],
+        [info("'t' depends on axioms: [propext]\n't' does not depend on any axioms")],
+        [info("'t' depends on axioms: [sorryAx]"), info("'t' does not depend on any axioms")],
+        [info("note: 't' does not depend on any axioms")],
+        [info("'t' does not depend on any axioms", "warning")],
+        [info("'t' depends on axioms: [propext, [Quot.sound]]")],
+        [info("'t' depends on axioms: [propext, ]")],
+        [info("'t' depends on axioms: [«does not depend on any axioms»]")],
+    ],
+)
+def test_axiom_answers_that_are_not_exactly_leans_phrase_are_refused(messages) -> None:
+    assert parse_axioms(messages, "t") is None
+
+
+def test_statement_as_a_proposition_checked_apart_from_the_proof() -> None:
+    assert statement_proposition(STATEMENT) == "abs ((120 : ℝ) / 100 * 30 - 130 / 100 * 20) = 10"
+    stated = "theorem t (a b : ℕ) {f : ℕ → ℕ} [Fact (1 < 2)] (h₀ : f (n := a) = b) : b = f a := by"
+    assert statement_proposition(stated) == (
+        "∀ (a b : ℕ) {f : ℕ → ℕ} [Fact (1 < 2)] (h₀ : f (n := a) = b),\n    b = f a")
+    assert statement_proposition("theorem t : ∀ x : ℕ, x = x :=") == "∀ x : ℕ, x = x"
+    assert statement_proposition("example : True := by") is None
+    assert statement_proposition("theorem t (x : ℕ) := by") is None
