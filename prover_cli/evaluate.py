@@ -193,16 +193,30 @@ def tree(
 
 
 @app.command()
-def report(run: Path = typer.Argument(..., help="Run directory.")) -> None:
-    """Rewrite a run's summary (Markdown, JSON, plots) from its results and print it."""
+def report(runs: list[Path] = typer.Argument(..., help="A run directory, or two to compare.")) -> None:
+    """Rewrite a run's summary (Markdown, JSON, plots, pass@k for whole-proof runs) and print it;
+    with two runs, print which theorems each solved (both, only one, neither)."""
     from benchmarks.report import write_report
     from benchmarks.results import RunDir, read_results
 
-    run_dir = RunDir(run)
-    try:
-        config_ok = run_dir.load_config()
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    del config_ok
-    write_report(run_dir, read_results(run_dir.results_path), {})
-    typer.echo((run_dir.path / "summary.md").read_text())
+    if len(runs) > 2:
+        raise fail("give one run directory, or two to compare")
+    loaded = []
+    for run in runs:
+        run_dir = RunDir(run)
+        try:
+            config = run_dir.load_config()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        loaded.append((str(run), config, read_results(run_dir.results_path), run_dir))
+    if len(loaded) == 1:
+        _, _, results, run_dir = loaded[0]
+        write_report(run_dir, results, {})
+        typer.echo((run_dir.path / "summary.md").read_text())
+        return
+    from benchmarks.compare import compare, render_comparison
+
+    (pa, ca, ra, _), (pb, cb, rb, _) = loaded
+    if ca.backend != cb.backend or ca.dataset != cb.dataset:
+        raise fail(f"runs are on different benchmarks ({ca.dataset}/{ca.backend} vs {cb.dataset}/{cb.backend})")
+    typer.echo(render_comparison(compare((pa, ca, ra), (pb, cb, rb))))
