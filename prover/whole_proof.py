@@ -104,8 +104,8 @@ def extract_coq(output: str, theorem: Theorem, completion: bool) -> str:
 
     Anything else that ends the proof (`Admitted.`, `Abort.`) is kept in the script, where the
     sentence screen refuses it: a proof that gives up must never look complete."""
-    if completion and "```" not in output.split("Qed.", 1)[0]:
-        body = output.split("```", 1)[0]
+    if completion and last_block(output, ("coq", "rocq")) is None:
+        body = output.split("```", 1)[0]  # the continuation of the prompt's open block
     else:
         block = last_block(output, ("coq", "rocq"))
         if block is None:
