@@ -158,6 +158,7 @@ def sample_and_check(
     if solved():
         return finish("proved")
     root: ProofState | None = None
+    reopen = False
     index = 0
     while index < config.num_samples:
         if solved():
@@ -176,9 +177,14 @@ def sample_and_check(
         if not outputs:
             return finish("exhausted")
         for i, output in zip(todo, outputs):
-            if root is None:
+            if root is None or reopen:
+                # Re-entering the theorem after a sample that closed every goal: coqtop prints a goal
+                # display only when it differs from the last one it printed, so after a BackTo a
+                # second proof ending in "No more goals" would print nothing and read as "changed
+                # nothing". Entering the statement again prints the root goals and resets that.
                 root = env.open(theorem)  # BadTheorem propagates: the statement is at fault
             record = _decide(env, theorem, root, fmt, i, output, config.proof_timeout)
+            reopen = record.status in (VERIFIED, UNVERIFIED)
             record = SampleRecord(**{**record.to_json(), "generate_seconds": share})
             totals["check"] += record.check_seconds
             totals["verify"] += record.verify_seconds
