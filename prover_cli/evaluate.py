@@ -85,6 +85,8 @@ def eval_command(
         from prover_cli.whole_proof import check_whole_options, whole_settings
 
         check_whole_options(backend, model, proofs, prompt_format, num_samples, batch, max_proof_tokens, proof_timeout)
+        if proofs is not None and not proofs.is_dir():
+            raise fail(f"--proofs {proofs}: not a folder (eval reads <name>.jsonl files from it)")
         whole_proof = whole_settings(num_samples, batch, all_samples, prompt_format, max_proof_tokens, proofs)
         # Budget: N samples in rounds of --batch; the per-tactic limit is the per-proof check limit.
         attempts, max_expansions, tactic_timeout = num_samples, 1, proof_timeout
