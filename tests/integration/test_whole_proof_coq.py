@@ -208,3 +208,19 @@ def test_repeated_short_proofs_all_verify(coq_env):
     result = sample_and_check(coq_env, RecordedSampler(lambda th: outputs), get_whole_format(None, None, "coq"), theorem,
                               SamplingConfig(num_samples=4, batch=4, all_samples=True))
     assert [r.status for r in result.records] == [VERIFIED, VERIFIED, INCOMPLETE, VERIFIED]
+
+
+@pytest.mark.slow
+def test_eval_whole_proof_samples_from_a_model(shared_data, tmp_path):
+    """The model path: a tiny random model writes the samples (garbage), each is recorded and none counts."""
+    pytest.importorskip("torch")
+    run = tmp_path / "run"
+    proc = subprocess.run(_eval(shared_data, "--model", "tiny", "--engine", "tiny", "--temperature", "1", "--num-samples",
+                                "3", "--batch", "2", "--max-proof-tokens", "12", "--out", str(run),
+                                names=("mathd_algebra_296",)), capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = json.loads((run / "results.jsonl").read_text())
+    assert not line["proved"] and line["stop_reason"] == "samples" and line["attempts"] == 3
+    assert [s["index"] for s in line["samples"]] == [0, 1, 2]
+    assert all(s["status"] in (REJECTED, FAILED, NO_PROOF, INCOMPLETE) and s["output"] for s in line["samples"])
+    assert json.loads((run / "config.json").read_text())["whole_proof"]["max_tokens"] == 12
