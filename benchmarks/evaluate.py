@@ -21,6 +21,7 @@ from typing import Any
 
 from benchmarks.datasets import Problem
 from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, TheoremResult
+from benchmarks.whole_proof import SAMPLES_DIR
 from lean_env.base import BadTheorem, EnvError, ProofEnv
 from lean_env.registry import make_env
 
@@ -353,7 +354,7 @@ def run_evaluation(
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
     spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
-                      whole_proof=config.whole_proof, samples_dir=str(run_dir.path / "samples"))
+                      whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()))
     started, t0 = time.time(), time.monotonic()
     model_stats: list[dict[str, float]] = []
     bar = _bar(progress, exec_options.progress)

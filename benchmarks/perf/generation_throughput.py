@@ -17,13 +17,13 @@ is too wide is flagged instead of reported as a ratio.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from benchmarks.perf.interleave import Work, finish, run_interleaved
 from lean_env.base import ProofState, Theorem
 from prover.backends.base import GenRequest, RequestResult
 from prover.backends.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
@@ -81,8 +81,6 @@ def build_engine(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """All three modes on the same requests, interleaved over `args.rounds` rounds."""
-    from benchmarks.perf.interleave import Work, run_interleaved
-
     engine = build_engine(args)
     if args.fixed_length:
         fix_length(engine)
@@ -205,14 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         f"batched/raw = {result['batched_over_raw']:.0%} (goal >= 80%), medians over {args.rounds} "
         f"interleaved rounds, mean batch {result['mean_batch_size']:.1f}, on {result['device']}"
     )
-    if result["rounds_with_other_token_counts"]:
-        print(f"WARNING: {result['rounds_with_other_token_counts']} timed call(s) generated other than "
-              f"{result['expected_tokens_per_round']} tokens")
-    print("figures " + ("trustworthy" if result["trustworthy"] else "NOT trustworthy (see warnings)"))
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=2)
-    return 0
+    return finish(result, args.out)
 
 
 if __name__ == "__main__":

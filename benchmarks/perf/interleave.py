@@ -11,6 +11,7 @@ proofs), so that modes doing different amounts of work are caught rather than co
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -113,3 +114,15 @@ def run_interleaved(modes: Mapping[str, Callable[[], Work]], rounds: int, max_sp
             work = modes[name]()
             result.timings.append(Timing(name, r, clock() - start, work))
     return result
+
+
+def finish(result: dict, out: str | None) -> int:
+    """Print the equal-work and trust verdicts of a throughput script's result, write it as JSON."""
+    if result.get("rounds_with_other_token_counts"):
+        print(f"WARNING: {result['rounds_with_other_token_counts']} timed call(s) generated other than "
+              f"{result['expected_tokens_per_round']} tokens")
+    print("figures " + ("trustworthy" if result["trustworthy"] else "NOT trustworthy (see warnings)"))
+    if out:
+        with open(out, "w") as fh:
+            json.dump(result, fh, indent=1)
+    return 0

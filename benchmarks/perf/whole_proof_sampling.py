@@ -18,12 +18,11 @@ random (speed depends on shapes only).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from benchmarks.perf.generation_throughput import CountingEngine, fix_length
-from benchmarks.perf.interleave import Work, run_interleaved
+from benchmarks.perf.interleave import Work, finish, run_interleaved
 from lean_env.base import Theorem
 from prover.backends.base import GenRequest, SamplingSettings
 from prover.whole_proof import get_whole_format
@@ -107,13 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"per-theorem/per-sample = {result['per_theorem_over_per_sample']:.2f}x, batched/per-theorem = "
           f"{result['batched_over_per_theorem']:.2f}x (medians over {args.rounds} interleaved rounds, "
           f"{result['expected_tokens_per_round']} tokens per mode per round)")
-    if result["rounds_with_other_token_counts"]:
-        print(f"WARNING: {result['rounds_with_other_token_counts']} timed call(s) generated another token count")
-    print("figures " + ("trustworthy" if result["trustworthy"] else "NOT trustworthy (see warnings)"))
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=1)
-    return 0
+    return finish(result, args.out)
 
 
 if __name__ == "__main__":
