@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     result = run_interleaved(
         {"sequential": timed(sequential), "batched": timed(batched), "raw": timed(raw)},
-        args.rounds, args.max_spread,
+        args.rounds, args.max_spread, warmup=args.warmup,
     )
     batch_stats = gen.batcher.stats
     gen.close()
@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--searches", type=int, default=32, help="concurrent searches in mode (b)")
     p.add_argument("--states-per-search", type=int, default=2)
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (a, b, c, a, b, c, ...)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     p.add_argument("--max-spread", type=float, default=0.25, help="flag a mode whose (max-min)/median exceeds this")
     p.add_argument("--fixed-length", action=argparse.BooleanOptionalAction, default=True,
                    help="no EOS: every completion has max-new-tokens tokens (hf engine), so modes do equal work")

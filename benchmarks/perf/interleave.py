@@ -103,10 +103,15 @@ class Interleaved:
 
 
 def run_interleaved(modes: Mapping[str, Callable[[], Work]], rounds: int, max_spread: float = 0.25,
-                    clock: Callable[[], float] = time.perf_counter) -> Interleaved:
-    """Run every mode once per round, in the given order (a, b, c, a, b, c, ...); all timings."""
-    if rounds < 1 or not modes:
+                    clock: Callable[[], float] = time.perf_counter, warmup: int = 0) -> Interleaved:
+    """Run every mode once per round, in the given order (a, b, c, a, b, c, ...); all timings.
+
+    `warmup` rounds run first and are not kept (first calls pay for caches and new shapes)."""
+    if rounds < 1 or not modes or warmup < 0:
         raise ValueError("need at least one round and one mode")
+    for _ in range(warmup):
+        for name in modes:
+            modes[name]()
     result = Interleaved(max_spread=max_spread)
     for r in range(rounds):
         for name in modes:

@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             counting.generate_batch(requests[start : start + args.max_batch_size])
 
     result = run_interleaved({"per-sample": timed(per_sample), "per-theorem": timed(per_theorem),
-                              "batched": timed(batched)}, args.rounds, args.max_spread)
+                              "batched": timed(batched)}, args.rounds, args.max_spread,
+                             warmup=args.warmup)
     expected = args.theorems * args.batch * args.max_new_tokens
     wrong = sum(t.work.units != expected for t in result.timings)
     return {
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-new-tokens", type=int, default=32)
     p.add_argument("--max-batch-size", type=int, default=64)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     p.add_argument("--max-spread", type=float, default=0.25)
     p.add_argument("--out")
     args = p.parse_args(argv)

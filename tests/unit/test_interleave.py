@@ -52,6 +52,21 @@ def test_unequal_work_is_flagged():
     assert steady.trustworthy
 
 
+def test_warmup_rounds_run_first_and_are_not_kept():
+    clock, calls = FakeClock(), []
+
+    def mode(name):
+        def call():
+            calls.append(name)
+            clock.now += 1.0
+            return Work(1)
+        return call
+
+    result = run_interleaved({"a": mode("a"), "b": mode("b")}, rounds=2, clock=clock, warmup=1)
+    assert calls == ["a", "b"] * 3 and [(t.mode, t.round) for t in result.timings] == [
+        ("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+
+
 def test_needs_rounds_and_modes():
     with pytest.raises(ValueError):
         run_interleaved({}, rounds=1)
