@@ -21,6 +21,7 @@ from typing import Any
 
 from benchmarks.datasets import Problem
 from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, TheoremResult
+from benchmarks.whole_proof import SAMPLES_DIR
 from lean_env.base import BadTheorem, EnvError, ProofEnv
 from lean_env.registry import make_env
 
@@ -40,6 +41,8 @@ class WorkerSpec:
     mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
     sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
+    whole_proof: dict | None = None  # whole-proof: RunConfig.whole_proof (samples, batch, format, ...)
+    samples_dir: str | None = None  # whole-proof: the run's per-theorem sample logs
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +73,16 @@ class ProofWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def _setup(self, tactic_timeout: float) -> None:
+    def _ensure_env(self, tactic_timeout: float) -> ProofEnv:
         if self._env is not None and self._env_timeout != tactic_timeout:
             self.close()
         if self._env is None:
             self._env = make_env(self.spec.backend, tactic_timeout)
             self._env_timeout = tactic_timeout
+        return self._env
+
+    def _setup(self, tactic_timeout: float) -> None:
+        self._ensure_env(tactic_timeout)
         if self._generator is None:
             if self.spec.generator_actor is not None:
                 from search.distributed import RemoteGenerator
@@ -115,6 +122,8 @@ class ProofWorker:
         base = TheoremResult(problem.name, problem.split, problem.category, False, worker=f"pid{os.getpid()}")
         if self.spec.mode == "informal":
             return self._prove_informal(problem, budget, base, start)
+        if self.spec.mode == "whole-proof":
+            return self._prove_whole(problem, budget, base, start)
         totals: dict[str, float] = {k: 0 for k in ("expansions", "tactic_calls", "assistant_seconds", "verify_seconds",
                                                    "env_seconds", "generator_seconds", "search_seconds", "restarts")}
         attempts, stop, proof, tree = 0, "wall_time", (), None
@@ -177,19 +186,60 @@ class ProofWorker:
             env_seconds=assistant, generator_seconds=result.sketch_seconds,  # sketch elaboration is not timed apart
         ), start)
 
-    def _completer_for(self, problem: Problem):
-        """The sketch source: the problem's sketch files, else the model (built once per worker,
-        from picklable options, so a Ray actor builds its own). Raises BadTheorem for no sketch."""
-        from prover.sketcher import EngineCompleter, FixedCompleter
+    def _prove_whole(self, problem: Problem, budget: Budget, base: TheoremResult, start: float) -> TheoremResult:
+        """Whole-proof sampling on `problem` (search/whole_proof.py): N samples in rounds, each
+        checked on the warm process and verified from scratch when it passes. Samples decided in an
+        earlier, interrupted session are read from the sample log and neither lost nor redone."""
+        from benchmarks.whole_proof import SampleLog, records_json, settings
+        from prover.whole_proof import get_whole_format
+        from search.whole_proof import SamplingConfig, sample_and_check
 
-        if self.spec.sketch_dir is not None:
-            from benchmarks.informal import SKETCH_SUFFIX, read_sketches
+        wp = settings(self.spec.whole_proof)
+        log_ = SampleLog(self.spec.samples_dir) if self.spec.samples_dir else None
+        done = log_.read(problem.name) if log_ is not None else []
+        records = list(done)
+        try:
+            fmt = get_whole_format(wp["prompt_format"], self.spec.generator.model, self.spec.backend)
+            sampler = self._sampler_for(fmt, wp)
+            config = SamplingConfig(wp["num_samples"], wp["batch"], wp["all_samples"], budget.tactic_timeout,
+                                    budget.wall_time - (time.monotonic() - start))
+            env = self._ensure_env(budget.tactic_timeout)
+            before = env.stats().assistant_seconds
 
-            texts = read_sketches(self.spec.sketch_dir, problem.name, self.spec.backend)
-            if not texts:
-                suffix = SKETCH_SUFFIX.get(self.spec.backend, ".txt")
-                raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
-            return FixedCompleter(texts)
+            def on_sample(record) -> None:
+                records.append(record)
+                if log_ is not None:
+                    log_.append(record)
+
+            result = sample_and_check(env, sampler, fmt, problem.theorem, config, done=done, on_sample=on_sample)
+            assistant = env.stats().assistant_seconds - before
+        except Exception as exc:
+            failed = self._failed(problem, exc, base, start, attempts=len(records))
+            return replace(failed, samples=records_json(sorted(records, key=lambda r: r.index)))
+        checks = sum(1 for r in result.records if r.check_seconds > 0)
+        return self._finish(replace(
+            base, proved=result.proved, proof=(result.proof,) if result.proved else (), stop_reason=result.stop_reason,
+            attempts=len(result.records), tactic_calls=checks, assistant_seconds=assistant,
+            verify_seconds=sum(r.verify_seconds for r in result.records),
+            env_seconds=sum(r.check_seconds for r in result.records),
+            generator_seconds=sum(r.generate_seconds for r in result.records), samples=records_json(result.records),
+        ), start)
+
+    def _sampler_for(self, fmt, wp: dict):
+        """Recorded outputs (`proofs` folder) or the model, built once per worker."""
+        from prover.whole_proof import CompleterSampler, RecordedSampler
+
+        if wp["proofs"] is not None:
+            from benchmarks.whole_proof import read_recorded
+
+            folder = wp["proofs"]
+            return RecordedSampler(lambda theorem: read_recorded(folder, theorem.name))
+        temperature = self.spec.generator.temperature
+        return CompleterSampler(self._model_completer(), fmt, wp["max_tokens"], temperature if temperature > 0 else 1.0)
+
+    def _model_completer(self):
+        from prover.sketcher import EngineCompleter
+
         if self._completer is None:
             engine = self._remote_engine()
             if engine is None:
@@ -200,6 +250,21 @@ class ProofWorker:
                 engine = build_engine(engine_spec(spec_from_options(self.spec.generator)))
             self._completer = EngineCompleter(engine)
         return self._completer
+
+    def _completer_for(self, problem: Problem):
+        """The sketch source: the problem's sketch files, else the model (built once per worker,
+        from picklable options, so a Ray actor builds its own). Raises BadTheorem for no sketch."""
+        from prover.sketcher import FixedCompleter
+
+        if self.spec.sketch_dir is not None:
+            from benchmarks.informal import SKETCH_SUFFIX, read_sketches
+
+            texts = read_sketches(self.spec.sketch_dir, problem.name, self.spec.backend)
+            if not texts:
+                suffix = SKETCH_SUFFIX.get(self.spec.backend, ".txt")
+                raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
+            return FixedCompleter(texts)
+        return self._model_completer()
 
     def _remote_engine(self):
         """The shared batched model actor as an `Engine`, or None to load the model here."""
@@ -288,7 +353,8 @@ def run_evaluation(
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
     spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
-                      mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data)
+                      mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
+                      whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()))
     started, t0 = time.time(), time.monotonic()
     model_stats: list[dict[str, float]] = []
     bar = _bar(progress, exec_options.progress)

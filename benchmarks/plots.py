@@ -60,6 +60,27 @@ def write_plots(results: Sequence[TheoremResult], out_dir: Path) -> list[Path]:
     return paths
 
 
+def write_passk_plot(passk: dict, path: Path) -> Path:
+    """pass@k against k (log-2 axis), overall and per category, from a summary's pass_at_k."""
+    plt = _pyplot()
+    ks = passk["ks"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ks, [100 * passk["overall"][str(k)] for k in ks], marker="o", linewidth=2, label="all", color="black")
+    for category, row in passk["categories"].items():
+        ax.plot(ks, [100 * row[str(k)] for k in ks], marker=".", linewidth=1, label=category)
+    if len(ks) > 1:
+        ax.set_xscale("log", base=2)
+    ax.set_xlabel("k (samples)")
+    ax.set_ylabel("pass@k (%)")
+    ax.set_title(f"pass@k over {passk['theorems']} problems")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
 def load_tree(path: Path):
     import networkx as nx
 

@@ -102,7 +102,51 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
             "tactic_calls": sum(r.tactic_calls for r in results),
         },
     }
+    if config.mode == "whole-proof":
+        summary["pass_at_k"] = whole_proof_summary(config, results)
     return summary
+
+
+def whole_proof_summary(config: RunConfig, results: Sequence[TheoremResult]) -> dict[str, Any]:
+    """pass@k (every k up to N) overall and per category from the per-sample records, plus how
+    the samples ended. Every selected problem is in the denominator (no samples: counts 0)."""
+    from benchmarks.passk import Outcomes, default_ks, table
+    from benchmarks.whole_proof import settings
+
+    wp = settings(config.whole_proof)
+    outcomes, statuses = [], defaultdict(int)
+    for r in results:
+        samples = sorted(r.samples, key=lambda x: x["index"])
+        for x in samples:
+            statuses[x["status"]] += 1
+        outcomes.append(Outcomes(r.name, r.category, tuple(x["status"] == "verified" for x in samples),
+                                 early_stopped=not wp["all_samples"]))
+    categories = defaultdict(int)
+    for r in results:
+        categories[r.category] += 1
+    ks = list(range(1, wp["num_samples"] + 1))
+    full = table(outcomes, ks, total=len(config.names), categories=categories)
+    shown = default_ks(wp["num_samples"])
+    return {
+        **full,
+        "shown_ks": shown,
+        "num_samples": wp["num_samples"],
+        "all_samples": wp["all_samples"],
+        "estimator": ("unbiased 1 - C(n-c,k)/C(n,k) (Chen et al. 2021) on all n samples" if wp["all_samples"] else
+                      "early stop: 1 if one of the first k samples verified (unbiased for samples in order)"),
+        "samples": sum(statuses.values()),
+        "statuses": dict(sorted(statuses.items())),
+    }
+
+
+def _passk_markdown(p: dict[str, Any]) -> list[str]:
+    ks = [str(k) for k in p["shown_ks"]]
+    lines = ["", "## pass@k", "", f"Estimator: {p['estimator']}; {p['samples']} samples decided, N = {p['num_samples']}.",
+             "", "| | " + " | ".join(f"pass@{k}" for k in ks) + " |", "|---|" + "---:|" * len(ks)]
+    lines.append("| **all** | " + " | ".join(f"{100 * p['overall'][k]:.1f}%" for k in ks) + " |")
+    lines += [f"| {c} | " + " | ".join(f"{100 * row[k]:.1f}%" for k in ks) + " |" for c, row in p["categories"].items()]
+    lines += ["", "Samples by outcome: " + ", ".join(f"{s} {n}" for s, n in p["statuses"].items()), ""]
+    return lines
 
 
 def _budget(config: RunConfig) -> dict[str, Any]:
@@ -146,6 +190,8 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         (f"Budget used: {summary['budget_used']['attempts']} attempts, {summary['budget_used']['expansions']} expansions, "
          f"{summary['budget_used']['tactic_calls']} tactic calls."),
     ]
+    if summary.get("pass_at_k"):
+        lines += _passk_markdown(summary["pass_at_k"])
     if summary["not_elaborated"]:
         lines += ["", f"Statements that do not elaborate ({len(summary['not_elaborated'])}, counted as not proved): "
                   + ", ".join(summary["not_elaborated"])]
@@ -160,12 +206,16 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         for w, wall in sorted(scaling["wall_seconds"].items(), key=lambda x: int(x[0])):
             lines.append(f"| {w} | {wall:.1f} | {work.get(w, float('nan')):.1f} | {100 * util.get(w, float('nan')):.1f}% |")
         lines += ["", f"Efficiency T1 / (2 T2) = {100 * scaling['efficiency']:.1f}% ({scaling.get('note', '')})"]
-    lines += ["", "Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`.", ""]
+    extra = ", `pass_at_k.png`" if summary.get("pass_at_k") else ""
+    lines += ["", f"Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`{extra}.", ""]
     return "\n".join(lines)
 
 
 def _mode_text(mode: dict[str, Any]) -> str:
     """One line saying how each theorem was attacked (old summaries have no mode: formal)."""
+    if mode.get("name") == "whole-proof":
+        return ("- Mode: whole-proof sampling: attempts are samples (N), samples are the round size, "
+                "the tactic timeout is the per-proof check limit; every sample verified from scratch to count")
     if mode.get("name") != "informal":
         return "- Mode: formal (best-first search)"
     source = f"human sketches from `{mode['sketches']}`" if mode.get("sketches") else "sketches written by the model"
@@ -201,6 +251,10 @@ def write_report(run_dir: RunDir, results: Sequence[TheoremResult], versions: di
         from benchmarks.plots import write_plots
 
         write_plots(results, run_dir.path)
+        if summary.get("pass_at_k"):
+            from benchmarks.plots import write_passk_plot
+
+            write_passk_plot(summary["pass_at_k"], run_dir.path / "pass_at_k.png")
     except ImportError as exc:  # matplotlib is an optional extra
         log.warning("no plots: %s", exc)
     return summary

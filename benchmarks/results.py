@@ -55,6 +55,8 @@ class RunConfig:
     mode: str = "formal"  # "formal": best-first search; "informal": Draft-Sketch-Prove (sketch, fill holes, verify)
     sketches: str | None = None  # informal: folder of human sketch files; None: the model writes them
     informal_data: str | None = None  # informal: folder of <split>/<name>.json when the dataset has no informal text
+    # whole-proof: {"num_samples", "batch", "all_samples", "prompt_format", "max_tokens", "proofs"}; None otherwise
+    whole_proof: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "names": list(self.names), "budget": asdict(self.budget)}
@@ -96,6 +98,8 @@ class TheoremResult:
     retries: int = 0  # times the theorem was resubmitted after its worker died
     worker: str = ""  # which worker ran it (pid or actor)
     tree: str | None = field(default=None, compare=False, repr=False)  # node-link JSON; not in the line
+    # whole-proof mode: every sample (search.whole_proof.SampleRecord as JSON), by index; () otherwise
+    samples: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def outside_assistant_seconds(self) -> float:
@@ -107,8 +111,10 @@ class TheoremResult:
         return not (self.error or "").startswith("statement does not elaborate")
 
     def to_line(self) -> str:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "tree"}
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("tree", "samples")}
         data["proof"] = list(self.proof)
+        if self.samples:  # only whole-proof lines carry samples: other lines are unchanged
+            data["samples"] = list(self.samples)
         return json.dumps(data, ensure_ascii=False)
 
     def same_outcome(self, other: TheoremResult) -> bool:
@@ -142,9 +148,10 @@ class ResultLine(BaseModel):
     restarts: int = 0
     retries: int = 0
     worker: str = ""
+    samples: list[dict[str, Any]] = []
 
     def to_domain(self) -> TheoremResult:
-        return TheoremResult(**{**self.model_dump(), "proof": tuple(self.proof)})
+        return TheoremResult(**{**self.model_dump(), "proof": tuple(self.proof), "samples": tuple(self.samples)})
 
 
 def read_results(path: Path, repair: bool = False) -> list[TheoremResult]:

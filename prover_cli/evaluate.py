@@ -25,7 +25,7 @@ def eval_command(
     filter_: str | None = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
     limit: int | None = typer.Option(None, help="Only the first N selected problems."),
     errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
-    mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify)."),
+    mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify); whole-proof: sample whole proofs, pass@k."),
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
     tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
@@ -53,6 +53,17 @@ def eval_command(
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
     progress: bool = typer.Option(True, help="Live progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    batch: int = typer.Option(8, help="Whole-proof: samples drawn per round; a theorem stops at its first verified sample.",
+                              rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
+    all_samples: bool = typer.Option(False, help="Whole-proof: draw all N samples even after a verified one (full pass@k curve).",
+                                     rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
+    proofs: Path | None = typer.Option(None, "--proofs", help="Whole-proof: folder of recorded model outputs <name>.jsonl "
+                                       "(one JSON string per line), instead of --model.",
+                                       rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
+    max_proof_tokens: int = typer.Option(2048, help="Whole-proof: tokens per sampled proof.",
+                                         rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
+    proof_timeout: float = typer.Option(60.0, help="Whole-proof: seconds to check one whole proof on the warm process.",
+                                        rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
 ) -> None:
     """Evaluate on a benchmark: one JSONL line per theorem, then summary.md/json and plots."""
     setup_logging(verbose)
@@ -82,6 +93,18 @@ def eval_command(
     if errata not in ERRATA_MODES:
         raise fail(f"--errata must be one of {', '.join(ERRATA_MODES)}")
     _check_mode(mode, backend, model, sketches, informal_data)
+    whole_proof = None
+    if mode == "whole-proof":
+        from prover_cli.whole_proof import check_whole_options, whole_settings
+
+        check_whole_options(backend, model, proofs, prompt_format, num_samples, batch, max_proof_tokens, proof_timeout)
+        if proofs is not None and not proofs.is_dir():
+            raise fail(f"--proofs {proofs}: not a folder (eval reads <name>.jsonl files from it)")
+        whole_proof = whole_settings(num_samples, batch, all_samples, prompt_format, max_proof_tokens, proofs)
+        # Budget: N samples in rounds of --batch; the per-tactic limit is the per-proof check limit.
+        attempts, max_expansions, tactic_timeout = num_samples, 1, proof_timeout
+    elif proofs is not None:
+        raise fail("--proofs needs --mode whole-proof")
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
     from search.policy import POLICIES
@@ -131,8 +154,10 @@ def eval_command(
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,
-        budget=Budget(attempts, num_samples, max_expansions, wall_time, tactic_timeout), policy=policy,
+        budget=Budget(attempts, batch if whole_proof else num_samples, max_expansions, wall_time, tactic_timeout),
+        policy=policy,
         mode=mode, sketches=_absolute(sketches), informal_data=_absolute(informal_data) if mode == "informal" else None,
+        whole_proof=whole_proof,
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]
@@ -155,9 +180,9 @@ def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | Non
     """Refuse, with one line, options that do not fit the mode (before any dataset is read)."""
     from search.informal import SKETCH_BACKENDS
 
-    if mode not in ("formal", "informal"):
-        raise fail(f"--mode must be formal or informal, not {mode!r}")
-    if mode == "formal":
+    if mode not in ("formal", "informal", "whole-proof"):
+        raise fail(f"--mode must be formal, informal or whole-proof, not {mode!r}")
+    if mode in ("formal", "whole-proof"):
         if sketches is not None or informal_data is not None:
             raise fail("--sketches and --informal-data need --mode informal")
         return
@@ -194,16 +219,30 @@ def tree(
 
 
 @app.command()
-def report(run: Path = typer.Argument(..., help="Run directory.")) -> None:
-    """Rewrite a run's summary (Markdown, JSON, plots) from its results and print it."""
+def report(runs: list[Path] = typer.Argument(..., help="A run directory, or two to compare.")) -> None:
+    """Rewrite a run's summary (Markdown, JSON, plots, pass@k for whole-proof runs) and print it;
+    with two runs, print which theorems each solved (both, only one, neither)."""
     from benchmarks.report import write_report
     from benchmarks.results import RunDir, read_results
 
-    run_dir = RunDir(run)
-    try:
-        config_ok = run_dir.load_config()
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    del config_ok
-    write_report(run_dir, read_results(run_dir.results_path), {})
-    typer.echo((run_dir.path / "summary.md").read_text())
+    if len(runs) > 2:
+        raise fail("give one run directory, or two to compare")
+    loaded = []
+    for run in runs:
+        run_dir = RunDir(run)
+        try:
+            config = run_dir.load_config()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        loaded.append((str(run), config, read_results(run_dir.results_path), run_dir))
+    if len(loaded) == 1:
+        _, _, results, run_dir = loaded[0]
+        write_report(run_dir, results, {})
+        typer.echo((run_dir.path / "summary.md").read_text())
+        return
+    from benchmarks.compare import compare, render_comparison
+
+    (pa, ca, ra, _), (pb, cb, rb, _) = loaded
+    if ca.backend != cb.backend or ca.dataset != cb.dataset:
+        raise fail(f"runs are on different benchmarks ({ca.dataset}/{ca.backend} vs {cb.dataset}/{cb.backend})")
+    typer.echo(render_comparison(compare((pa, ca, ra), (pb, cb, rb))))

@@ -49,6 +49,17 @@ def prove(
     sketch: list[Path] = typer.Option([], "--sketch", help="With --informal: a sketch file instead of a model (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    mode: str = typer.Option("formal", help="formal: best-first search; whole-proof: sample whole proofs (pass@k).",
+                             rich_help_panel="Whole-proof"),
+    batch: int = typer.Option(8, help="Whole-proof: samples drawn per round (stops at the first verified one).",
+                              rich_help_panel="Whole-proof"),
+    all_samples: bool = typer.Option(False, help="Whole-proof: draw all --num-samples even after a verified one.",
+                                     rich_help_panel="Whole-proof"),
+    proofs: list[Path] = typer.Option([], "--proofs", help="Whole-proof: a file holding one recorded model output "
+                                      "(repeatable), instead of --model.", rich_help_panel="Whole-proof"),
+    max_proof_tokens: int = typer.Option(2048, help="Whole-proof: tokens per sampled proof.", rich_help_panel="Whole-proof"),
+    proof_timeout: float = typer.Option(60.0, help="Whole-proof: seconds to check one whole proof.",
+                                        rich_help_panel="Whole-proof"),
 ) -> None:
     """Search for a proof of one theorem and print the verified proof."""
     setup_logging(verbose)
@@ -72,6 +83,19 @@ def prove(
         raise fail(f"--wall-time must be a positive number of seconds (got {wall_time})")
     if not math.isfinite(tactic_timeout) or tactic_timeout <= 0:
         raise fail(f"--tactic-timeout must be a positive number of seconds (got {tactic_timeout})")
+    if mode not in ("formal", "whole-proof"):
+        raise fail(f"--mode must be formal or whole-proof, not {mode!r}")
+    if mode == "whole-proof":
+        from prover_cli.whole_proof import prove_whole_command
+
+        prove_whole_command(
+            theorem_args={"file": file, "statement": statement, "header": header, "name": name}, backend=backend,
+            model=model, engine=engine, endpoint=endpoint, device=device, prompt_format=prompt_format,
+            temperature=temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
+            max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
+        )
+    if proofs:
+        raise fail("--proofs needs --mode whole-proof")
     if tree is not None and not tree.parent.is_dir():
         raise fail(f"--tree {tree}: folder {tree.parent} does not exist")
     if informal is not None:

@@ -5,6 +5,10 @@ Measures tokens/s and candidate tactics/s for
   (b) batched: `--searches` concurrent search threads sharing one `BatchedGenerator`;
   (c) raw: the same engine called directly on batches of `--max-batch-size` requests.
 Goals: (b) >= 3x (a), and (b) >= 80% of (c). Weights are random (speed depends on shapes only).
+All three modes serve the same requests, in interleaved rounds (a, b, c, a, b, c, ...): figures
+are medians over rounds with their spread, every mode must generate the same number of tokens
+(EOS is disabled so each completion is exactly --max-new-tokens long), and a run whose spread
+is too wide is flagged instead of reported as a ratio.
 
     python -m benchmarks.perf.generation_throughput --shape tiny            # CPU smoke run
     python -m benchmarks.perf.generation_throughput --shape llama-7b --dtype bfloat16 --device cuda
@@ -13,14 +17,13 @@ Goals: (b) >= 3x (a), and (b) >= 80% of (c). Weights are random (speed depends o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.perf.interleave import Work, finish, run_interleaved
 from lean_env.base import ProofState, Theorem
 from prover.backends.base import GenRequest, RequestResult
 from prover.backends.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
@@ -44,24 +47,6 @@ class CountingEngine:
                 self.completions += len(result)
                 self.tokens += sum(c.num_tokens for c in result)
         return results
-
-
-@dataclass(frozen=True)
-class Figures:
-    mode: str
-    seconds: float
-    requests: int
-    completions: int
-    candidates: int  # distinct candidate tactics handed to searches
-    tokens: int  # generated tokens (up to EOS)
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / self.seconds
-
-    @property
-    def candidates_per_s(self) -> float:
-        return self.candidates / self.seconds
 
 
 def states(n: int, chars: int) -> list[ProofState]:
@@ -95,7 +80,11 @@ def build_engine(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    counting = CountingEngine(build_engine(args))
+    """All three modes on the same requests, interleaved over `args.rounds` rounds."""
+    engine = build_engine(args)
+    if args.fixed_length:
+        fix_length(engine)
+    counting = CountingEngine(engine)
     config = GeneratorConfig(
         model="bench",
         prompt_format=args.prompt_format,
@@ -108,68 +97,68 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     all_states = states(total, args.state_chars)
     warm = ModelGenerator(counting, config, screen=allow)
     warm.generate(THEOREM, all_states[0], args.k)  # load kernels, caches
-
-    def measure(mode: str, fn: Any, requests: int) -> Figures:
-        counting.tokens = counting.completions = 0
-        start = time.perf_counter()
-        candidates = fn()
-        seconds = time.perf_counter() - start
-        return Figures(mode, seconds, requests, counting.completions, candidates, counting.tokens)
-
-    # (a) one request at a time, on a sample of the states (its rate does not depend on how many)
-    sample = all_states[: args.sequential_requests]
-    seq = measure(
-        "sequential",
-        lambda: sum(len(warm.generate(THEOREM, s, args.k)) for s in sample),
-        len(sample),
-    )
-
-    # (b) many concurrent searches, each asking for its states one after another
     gen = BatchedGenerator(
         counting,
         config,
         BatchConfig(args.max_batch_size, args.max_wait_s, args.max_batch_sequences),
         screen=allow,
     )
-
-    def search(i: int) -> int:
-        mine = all_states[i * args.states_per_search : (i + 1) * args.states_per_search]
-        return sum(len(gen.generate(THEOREM, s, args.k)) for s in mine)
-
-    def batched() -> int:
-        with ThreadPoolExecutor(args.searches) as pool:
-            return sum(pool.map(search, range(args.searches)))
-
-    bat = measure("batched", batched, total)
-    batch_stats = gen.batcher.stats
-    gen.close()
-
-    # (c) the raw engine on full batches of the same requests
     requests = [warm.request(THEOREM, s, args.k) for s in all_states]
     size = args.max_batch_size
     if args.max_batch_sequences:  # same cap as the batcher: full batches of at most that many rows
         size = max(1, min(size, args.max_batch_sequences // args.k))
 
-    def raw() -> int:
-        count = 0
-        for start in range(0, len(requests), size):
-            for result in counting.generate_batch(requests[start : start + size]):
-                count += len(warm.to_candidates(THEOREM, result, args.k))
-        return count
+    def timed(fn: Any) -> Any:
+        def call() -> Work:
+            counting.tokens = counting.completions = 0
+            fn()
+            return Work(counting.tokens, counting.tokens)  # tokens: the rate, and equal work
+        return call
 
-    raw_figs = measure("raw", raw, total)
-    figures = [seq, bat, raw_figs]
+    def sequential() -> None:  # (a) one request at a time, as a lone search gets
+        for s in all_states:
+            warm.generate(THEOREM, s, args.k)
+
+    def search(i: int) -> int:
+        mine = all_states[i * args.states_per_search : (i + 1) * args.states_per_search]
+        return sum(len(gen.generate(THEOREM, s, args.k)) for s in mine)
+
+    def batched() -> None:  # (b) concurrent searches sharing one batcher
+        with ThreadPoolExecutor(args.searches) as pool:
+            list(pool.map(search, range(args.searches)))
+
+    def raw() -> None:  # (c) the engine on full batches of the same requests
+        for start in range(0, len(requests), size):
+            counting.generate_batch(requests[start : start + size])
+
+    result = run_interleaved(
+        {"sequential": timed(sequential), "batched": timed(batched), "raw": timed(raw)},
+        args.rounds, args.max_spread, warmup=args.warmup,
+    )
+    batch_stats = gen.batcher.stats
+    gen.close()
+    expected = total * args.k * args.max_new_tokens if args.fixed_length else None
+    wrong = [t for t in result.timings if expected is not None and t.work.units != expected]
     return {
         "config": vars(args),
-        "figures": [
-            dict(asdict(f), tokens_per_s=f.tokens_per_s, candidates_per_s=f.candidates_per_s)
-            for f in figures
-        ],
+        "interleaved": result.summary(),
         "mean_batch_size": batch_stats.mean_batch_size,
-        "batched_over_sequential": bat.tokens_per_s / seq.tokens_per_s,
-        "batched_over_raw": bat.tokens_per_s / raw_figs.tokens_per_s,
+        "batched_over_sequential": result.ratio("batched", "sequential"),
+        "batched_over_raw": result.ratio("batched", "raw"),
+        "expected_tokens_per_round": expected,
+        "rounds_with_other_token_counts": len(wrong),
+        "lines": result.lines("tokens/s"),
+        "trustworthy": result.trustworthy and not wrong,
         "device": describe_device(args.device),
     }
+
+
+def fix_length(engine: Any) -> None:
+    """Generate exactly max_new_tokens per completion (no EOS), so every mode does equal work."""
+    if not hasattr(engine, "eos_ids"):
+        raise SystemExit("--fixed-length needs the hf engine; pass --no-fixed-length for vllm")
+    engine.eos_ids = ()
+    engine.model.generation_config.eos_token_id = None
 
 
 def describe_device(device: str) -> str:
@@ -190,9 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--dtype", default="float32")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--searches", type=int, default=64, help="concurrent searches in mode (b)")
+    p.add_argument("--searches", type=int, default=32, help="concurrent searches in mode (b)")
     p.add_argument("--states-per-search", type=int, default=2)
-    p.add_argument("--sequential-requests", type=int, default=8, help="requests timed in mode (a)")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (a, b, c, a, b, c, ...)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    p.add_argument("--max-spread", type=float, default=0.25, help="flag a mode whose (max-min)/median exceeds this")
+    p.add_argument("--fixed-length", action=argparse.BooleanOptionalAction, default=True,
+                   help="no EOS: every completion has max-new-tokens tokens (hf engine), so modes do equal work")
     p.add_argument("--k", type=int, default=8, help="candidates per state")
     p.add_argument("--max-new-tokens", type=int, default=32)
     p.add_argument("--temperature", type=float, default=1.0)
@@ -204,21 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write the figures as JSON here")
     args = p.parse_args(argv)
     result = run(args)
-    for f in result["figures"]:
-        print(
-            f"{f['mode']:>10}: {f['tokens_per_s']:10.1f} tokens/s "
-            f"{f['candidates_per_s']:9.1f} candidates/s "
-            f"({f['requests']} requests, {f['seconds']:.2f} s)"
-        )
+    for line in result["lines"]:
+        print(line)
     print(
         f"batched/sequential = {result['batched_over_sequential']:.2f}x (goal >= 3), "
-        f"batched/raw = {result['batched_over_raw']:.0%} (goal >= 80%), "
-        f"mean batch {result['mean_batch_size']:.1f}, on {result['device']}"
+        f"batched/raw = {result['batched_over_raw']:.0%} (goal >= 80%), medians over {args.rounds} "
+        f"interleaved rounds, mean batch {result['mean_batch_size']:.1f}, on {result['device']}"
     )
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=2)
-    return 0
+    return finish(result, args.out)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def test_informal_mode_input_errors_exit_2(shared_data: Path, tmp_path: Path):
         (["--mode", "informal"], "--sketches FOLDER or --model"),
         (["--mode", "informal", "--sketches", str(tmp_path / "nowhere")], "no such folder"),
         (["--sketches", str(tmp_path)], "need --mode informal"),
-        (["--mode", "semi"], "--mode must be formal or informal"),
+        (["--mode", "semi"], "--mode must be formal, informal or whole-proof"),
     ]
     for args, message in cases:
         result = _eval(shared_data, "--out", str(tmp_path / "run"), *args)

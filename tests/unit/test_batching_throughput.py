@@ -1,4 +1,5 @@
-"""The throughput script runs end to end on a tiny random model and reports consistent figures."""
+"""The throughput script runs end to end on a tiny random model: the modes are interleaved over
+rounds, all serve the same requests and generate the same number of tokens."""
 
 from __future__ import annotations
 
@@ -13,40 +14,22 @@ pytest.importorskip("transformers")
 from benchmarks.perf.generation_throughput import main
 
 
-def test_throughput_script_on_a_tiny_model(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_throughput_script_on_a_tiny_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "figures.json"
-    assert (
-        main(
-            [
-                "--shape",
-                "tiny",
-                "--searches",
-                "8",
-                "--states-per-search",
-                "2",
-                "--sequential-requests",
-                "2",
-                "--k",
-                "2",
-                "--max-new-tokens",
-                "4",
-                "--max-batch-size",
-                "8",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    argv = ["--shape", "tiny", "--searches", "8", "--states-per-search", "2", "--k", "2", "--max-new-tokens", "4",
+            "--max-batch-size", "8", "--rounds", "2", "--out", str(out)]
+    assert main(argv) == 0
     result = json.loads(out.read_text())
-    figures = {f["mode"]: f for f in result["figures"]}
-    assert set(figures) == {"sequential", "batched", "raw"}
-    assert figures["batched"]["requests"] == figures["raw"]["requests"] == 16
-    for f in figures.values():
-        assert f["completions"] == 2 * f["requests"]  # k completions per request
-        assert 0 < f["tokens"] <= 4 * f["completions"] and f["tokens_per_s"] > 0
-        assert 0 < f["candidates"] <= f["completions"]
+    inter = result["interleaved"]
+    assert set(inter["modes"]) == {"sequential", "batched", "raw"}
+    assert [t["mode"] for t in inter["timings"]] == ["sequential", "batched", "raw"] * 2  # a, b, c, a, b, c
+    expected = 16 * 2 * 4  # requests x k x max-new-tokens: EOS is off, so exactly this many
+    assert result["expected_tokens_per_round"] == expected
+    assert all(t["units"] == expected for t in inter["timings"]) and inter["unequal_work"] == []
+    assert result["rounds_with_other_token_counts"] == 0
+    for m in inter["modes"].values():
+        assert m["rounds"] == 2 and m["min_rate"] <= m["median_rate"] <= m["max_rate"] and m["spread"] >= 0
     assert result["mean_batch_size"] > 1  # concurrent searches really shared engine calls
-    assert "batched/sequential" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "batched/sequential" in text and "medians over 2 interleaved rounds" in text
+    assert ("NOT trustworthy" in text) == (not result["trustworthy"])

@@ -1,0 +1,59 @@
+"""Whole-proof sampling on the Lean path over the toy REPL: one command per sampled proof on the
+warm header env, then the verifier; sorry, axioms and errors never count."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from lean_env.base import Theorem
+from lean_env.lean_repl.config import LeanConfig
+from lean_env.lean_repl.env import LeanEnv
+from prover.whole_proof import RecordedSampler, get_whole_format
+from search.whole_proof import FAILED, GAVE_UP, NO_PROOF, REJECTED, UNVERIFIED, VERIFIED, SamplingConfig, sample_and_check
+
+TOY = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
+HEADER = "import Mathlib\n"
+THM = Theorem("toy_thm", HEADER, "theorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n", "lean")
+
+
+def block(body: str, name: str = "toy_thm") -> str:
+    return f"Plan: easy.\n```lean4\n{HEADER}\ntheorem {name} (a b : ℕ) (h₀ : a = b) : b = a := by\n  {body}\n```\n"
+
+
+OUTPUTS = [
+    (block("exact h₀.symm"), VERIFIED),
+    (block("sorry"), REJECTED),  # the screen refuses sorry before anything is sent
+    (block("VERIFY_FAIL"), FAILED),  # the toy REPL answers this command with an error
+    (block("SORRY_WARNING"), GAVE_UP),  # a sorry the screen could not see, reported by Lean
+    (block("EXTRA_AXIOM"), UNVERIFIED),  # elaborates, but its axioms fail the audit
+    (block("simp\n#eval 1"), REJECTED),  # a command after the proof
+    (block("exact h₀.symm", name="other"), NO_PROOF),
+    ("no code at all", NO_PROOF),
+]
+
+
+def test_lean_whole_proof_uses_one_command_per_sample(tmp_path, monkeypatch):
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("FAKE_REPL_LOG", str(log))
+    env = LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0))
+    try:
+        result = sample_and_check(env, RecordedSampler(lambda th: [o for o, _ in OUTPUTS]),
+                                  get_whole_format("deepseek-prover-v2-cot", None, "lean"), THM,
+                                  SamplingConfig(num_samples=len(OUTPUTS), batch=3, all_samples=True))
+    finally:
+        env.close()
+    assert [r.status for r in result.records] == [s for _, s in OUTPUTS]
+    assert result.proved and result.proof == "exact h₀.symm"
+    sent = [json.loads(line) for line in log.read_text().splitlines()]
+    pool, verifier = dict.fromkeys(r["pid"] for r in sent)  # the warm search process, then the verifier's
+    proofs = [r for r in sent if r.get("cmd", "").startswith("set_option maxHeartbeats")]
+    # first stage: one command on the warm header env for each of the 4 samples past the screen;
+    # the verifier compiles the 2 that passed again, on its own process, and audits their axioms
+    assert len([r for r in proofs if r["pid"] == pool and r["env"] == 0]) == 4
+    assert len([r for r in proofs if r["pid"] == verifier]) == 2
+    assert len([r for r in sent if r.get("cmd", "").startswith("#print axioms")]) == 2
+    assert not any("proofState" in r for r in sent)  # no proof-step mode
