@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -57,8 +58,9 @@ class ChildProcess:
             self._stderr_file = open(config.stderr_path, "ab")
             stderr = self._stderr_file
         try:
+            argv = _start_argv(config)
             self.popen = subprocess.Popen(
-                _start_argv(config),
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -211,6 +213,8 @@ def run_once(
     are visible read-only). On timeout the whole group is killed, so nothing it started survives.
     """
     command = list(argv)
+    if sandbox and shutil.which(argv[0]) is None:
+        raise SetupError(f"cannot start {argv[0]!r}: not found on PATH")
     if sandbox:
         command = sandboxed(
             argv,

@@ -8,11 +8,13 @@ its own process and IPC namespaces, a private `/tmp`, and dies with its parent. 
 
 bubblewrap (`bwrap`, Debian package `bubblewrap`) is used when it is installed and works on this
 machine (checked once by running `true` inside it); otherwise processes run unsandboxed, and
-`sandbox_status()` says why. `PROVER_NO_SANDBOX=1` (the CLI's `--no-sandbox`) turns it off.
+`sandbox_status()` says why. `PROVER_NO_SANDBOX=1` (the CLI's `--no-sandbox`) turns it off;
+`PROVER_SANDBOX_WRITABLE=dir1:dir2` lets every sandboxed process write there too.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import shutil
@@ -22,6 +24,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 DISABLE_ENV = "PROVER_NO_SANDBOX"
+WRITABLE_ENV = "PROVER_SANDBOX_WRITABLE"  # more directories every sandboxed process may write (":"-separated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,10 @@ def sandboxed(
     """
     if not sandbox_enabled():
         return list(argv)
-    program = shutil.which(argv[0]) or argv[0]
-    dirs = list(writable) + ([cwd] if cwd and cwd not in writable else [])
+    program = shutil.which(argv[0])
+    if program is None:  # as Popen would say for the program itself, not for bwrap
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
+    extra = [d for d in os.environ.get(WRITABLE_ENV, "").split(":") if d and os.path.isdir(d)]
+    dirs = list(writable) + extra + ([cwd] if cwd and cwd not in writable else [])
     prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", dirs, cwd, network, readable)
     return [*prefix, program, *argv[1:]]

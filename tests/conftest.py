@@ -46,4 +46,5 @@ def toy_repl_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = tmp_path / "requests.jsonl"
     monkeypatch.setenv("FAKE_REPL_LOG", str(log))
     monkeypatch.setenv("FAKE_REPL_STATE", str(tmp_path))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(tmp_path))  # the sandboxed toy REPL writes here
     return log

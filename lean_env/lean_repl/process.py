@@ -1,7 +1,7 @@
 """One REPL child process: blank-line framing with a deadline on every read and write.
 
 The REPL has no timeout of its own (repl #94) and nothing bounds its output, so the bridge
-enforces both: a wall-clock deadline kills the whole process group (`lake env` plus the REPL),
+enforces both: a wall-clock deadline kills the whole process group (the sandbox and the REPL),
 and a response larger than the cap is treated as garbage. stderr goes to a file because an
 unread pipe deadlocks the child once 64 KiB of panics pile up (B §1.3).
 """
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lean_env.base import EnvCrashed, EnvTimeout, ProtocolError, SetupError
+from lean_env.sandbox import sandboxed
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,11 @@ class ReplProcess:
         self.stderr_path = Path(name)
         self._keep_stderr = log_dir is not None
         try:
+            argv = sandboxed(command)
             self._proc = subprocess.Popen(
-                list(command),
+                # Sandboxed (lean_env.sandbox): it may read the project, write nothing, no network.
+                # bubblewrap keeps the working directory, so the project is where it starts.
+                argv,
                 cwd=cwd,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -306,6 +306,11 @@ def _root_goal(cmd: str) -> str:
     return "\n".join(hyps + [f"⊢ {concl.strip()}"])
 
 
+# Identifies this process in the log. Not the pid alone: in the sandbox's own pid namespace every
+# REPL process may have the same small pid.
+PROCESS = f"{os.getpid()}-{os.urandom(4).hex()}"
+
+
 def main() -> None:
     toy = Toy()
     log = os.environ.get("FAKE_REPL_LOG")
@@ -313,7 +318,7 @@ def main() -> None:
         req = parse_or_die(query)
         if log:
             with open(log, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"pid": os.getpid(), **req}, ensure_ascii=False) + "\n")
+                f.write(json.dumps({"pid": PROCESS, **req}, ensure_ascii=False) + "\n")
         try:
             if "tactic" in req:
                 respond(toy.tactic(req))

@@ -45,6 +45,7 @@ K = SketchFailureKind
 def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = tmp_path / "requests.jsonl"
     monkeypatch.setenv("FAKE_REPL_LOG", str(log))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(log.parent))
     return log
 
 

@@ -20,6 +20,7 @@ THM = Theorem("toy_thm", HEADER, "theorem toy_thm (a b : ℕ) (h₀ : a = b) : b
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FAKE_REPL_LOG", str(tmp_path / "log.jsonl"))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(tmp_path))
     with LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), max_heartbeats=300000)) as e:
         yield e
 

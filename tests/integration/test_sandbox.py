@@ -66,3 +66,25 @@ def test_coq_commands_past_every_screen_cannot_write_and_the_next_theorem_is_fin
     true = theorem_from_text("Theorem t : 1 + 1 = 2.\n")
     proved = coq_env.run_tactic(coq_env.open(true), "reflexivity.")
     assert isinstance(proved, Proved) and coq_env.verify(true, proved.proof).ok
+
+
+def test_the_lean_repl_process_runs_in_the_sandbox(tmp_path):
+    import psutil
+
+    from lean_env.lean_repl.process import ReplProcess
+
+    proc = ReplProcess([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path)
+    try:
+        wrapper = psutil.Process(proc.pid)
+        assert wrapper.name() == "bwrap" and "--unshare-all" in wrapper.cmdline()
+    finally:
+        proc.close()
+
+
+def test_the_lean_project_stays_at_the_repository_root():
+    # The Lean project that pins Lean, Mathlib and the REPL: at the top level (where users look
+    # for it) and inside the package (so an installed prover can build it from anywhere).
+    root = Path(__file__).resolve().parents[2]
+    for name in ("lakefile.lean", "lean-toolchain", "lake-manifest.json"):
+        top, packaged = root / name, root / "lean_env" / "lean_repl" / "project" / name
+        assert top.read_text() == packaged.read_text()

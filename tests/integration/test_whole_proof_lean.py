@@ -39,7 +39,9 @@ OUTPUTS = [
 def test_lean_whole_proof_uses_one_command_per_sample(tmp_path, monkeypatch):
     log = tmp_path / "requests.jsonl"
     monkeypatch.setenv("FAKE_REPL_LOG", str(log))
-    env = LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(log.parent))
+    # No warm spare: the log must hold exactly the search process and the verifier's.
+    env = LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0, warm_spare=False))
     try:
         result = sample_and_check(env, RecordedSampler(lambda th: [o for o, _ in OUTPUTS]),
                                   get_whole_format("deepseek-prover-v2-cot", None, "lean"), THM,

@@ -116,6 +116,7 @@ def test_a_cut_theorem_searches_and_verifies_under_its_full_name(bench_dir: Path
     from lean_env.lean_repl.env import LeanEnv
 
     monkeypatch.setenv("FAKE_REPL_STATE", str(tmp_path))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(tmp_path))
     toy = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
     thm = next(p.theorem for p in load_dataset("leandojo", bench_dir).problems if p.name == "Nat.toy_add_zero")
     with LeanEnv(LeanConfig(repl_command=(sys.executable, str(toy)), warm_spare=False)) as env:

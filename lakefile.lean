@@ -1,0 +1,1 @@
+lean_env/lean_repl/project/lakefile.lean
