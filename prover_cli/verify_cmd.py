@@ -13,6 +13,12 @@ Inputs:
   checked is the dataset's, never the one in the record; without it, whole-file records are checked
   against their own statement. Records with `proved: false` are skipped.
 
+Lean (`--dataset minif2f-lean4`, or a `.lean` file, with `--data`): published whole-proof results
+(DeepSeek-Prover, Goedel-Prover, Kimina: `name` plus `full_code`/`code`/`formal_proof`, or `proof`)
+are checked against the dataset's statements by the Lean verifier; the proof is the tactic block
+after `theorem NAME ... := by` in the record's text. A `.lean` file is read the same way, one
+proof per dataset theorem it declares.
+
 One line per proof (`ok` or `FAIL` and why), a summary, exit 1 if any proof fails, 2 for bad input,
 3 when the proof assistant is missing.
 """
@@ -117,16 +123,19 @@ def verify_command(
         raise fail(f"{path}: no such file")
     if not (verify_timeout > 0 and verify_timeout != float("inf")):
         raise fail("--verify-timeout must be a positive number of seconds")
+    lean = path.suffix == ".lean" or _backend_of(dataset) == "lean"
+    if lean and data is None:
+        raise fail("Lean proofs are checked against a dataset's statements: give --data DIR (and --dataset)")
+    if lean and path.suffix == ".lean" and _backend_of(dataset) != "lean":
+        dataset = "minif2f-lean4"
     try:
-        to_check = _read(path, data, dataset)
+        to_check = _read_lean(path, data, dataset) if lean else _read(path, data, dataset)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if not to_check:
         raise fail(f"{path}: no proofs found")
     try:
-        from lean_env.coq.env import CoqConfig, CoqEnv
-
-        env = CoqEnv(CoqConfig(verify_timeout=verify_timeout))
+        env = _lean_env(verify_timeout) if lean else _coq_env(verify_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
     failed = 0
@@ -136,7 +145,12 @@ def verify_command(
                 failed += 1
                 typer.echo(f"FAIL {item.name}: {item.problem}")
                 continue
-            verdict = env.verify(Theorem(item.name, item.header, item.statement), item.script)
+            try:
+                verdict = env.verify(
+                    Theorem(item.name, item.header, item.statement, "lean" if lean else "coq"), item.script
+                )
+            except SetupError as exc:  # the Lean REPL starts on first use
+                raise fail(str(exc), EXIT_ENV) from None
             if verdict.ok:
                 axioms = f" (axioms: {', '.join(verdict.axioms)})" if verdict.axioms else ""
                 typer.echo(f"ok   {item.name} [{verdict.seconds:.1f} s]{axioms}")
@@ -146,6 +160,90 @@ def verify_command(
     typer.echo(f"{len(to_check) - failed}/{len(to_check)} proofs verified")
     if failed:
         raise typer.Exit(EXIT_NOT_PROVED)
+
+
+def _backend_of(dataset: str) -> str | None:
+    from benchmarks.datasets import backend_of
+
+    return backend_of(dataset)
+
+
+def _coq_env(verify_timeout: float):
+    from lean_env.coq.env import CoqConfig, CoqEnv
+
+    return CoqEnv(CoqConfig(verify_timeout=verify_timeout))
+
+
+def _lean_env(verify_timeout: float):
+    from lean_env.lean_repl.config import LeanConfig
+    from lean_env.lean_repl.env import LeanEnv
+
+    return LeanEnv(LeanConfig(verify_timeout=verify_timeout))
+
+
+_LEAN_NEXT_DECL = re.compile(r"(?m)^(?:theorem|lemma|def|example|end|namespace|section|#)\b")
+
+
+def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
+    """Lean proofs, each against the dataset's statement of the same name."""
+    from benchmarks.datasets import load_dataset
+    from prover.whole_proof import ExtractionError, extract_lean
+
+    theorems = {p.name: p.theorem for p in load_dataset(dataset, data).problems}
+
+    def proof_of(name: str, text: str) -> ProofToCheck:
+        if name not in theorems:
+            return ProofToCheck(name, "", "", (), "not in the dataset")
+        theorem = theorems[name]
+        decl = re.search(rf"(?m)^\s*(?:theorem|lemma)\s+{re.escape(name)}(?![\w'.])", text)
+        if decl is not None:  # the next declaration is not part of this proof
+            cut = _LEAN_NEXT_DECL.search(text, decl.end())
+            text = text[: cut.start()] if cut else text
+        try:
+            body = extract_lean(text, theorem, completion=True)
+        except ExtractionError as exc:
+            return ProofToCheck(name, theorem.header, theorem.statement, (), str(exc))
+        return ProofToCheck(name, theorem.header, theorem.statement, (body,))
+
+    text = path.read_text(errors="replace")
+    if path.suffix == ".lean":
+        names = re.findall(r"(?m)^\s*(?:theorem|lemma)\s+([\w'.]+)", text)
+        return [proof_of(n, text) for n in names if n in theorems]
+    out = []
+    for number, record in _json_lines(path, text):
+        if record.get("proved") is False:
+            continue
+        name = next((str(record[f]) for f in _NAME_FIELDS if f in record), "")
+        if not name:
+            raise ValueError(f"{path}:{number}: record without a name field ({', '.join(_NAME_FIELDS)})")
+        proof = record.get("proof")
+        if isinstance(proof, list) and name in theorems:
+            t = theorems[name]
+            out.append(ProofToCheck(name, t.header, t.statement, tuple(str(x) for x in proof)))
+            continue
+        whole = next((record[f] for f in _WHOLE_FIELDS if isinstance(record.get(f), str)), None)
+        if whole is None and isinstance(proof, str):
+            whole = proof
+        if whole is None:
+            raise ValueError(f"{path}:{number}: {name}: no proof field ({', '.join(('proof',) + _WHOLE_FIELDS)})")
+        # A chat answer holds the code in a ```lean4 block; a completion is the code itself.
+        from prover.whole_proof import last_block
+
+        out.append(proof_of(name, last_block(whole, ("lean4", "lean")) or whole))
+    return out
+
+
+def _json_lines(path: Path, text: str):
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}:{number}: not a JSON line") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}:{number}: not a JSON object")
+        yield number, record
 
 
 def _read(path: Path, data: Path | None, dataset: str) -> list[ProofToCheck]:
@@ -172,15 +270,7 @@ def _read(path: Path, data: Path | None, dataset: str) -> list[ProofToCheck]:
             for p in found
         ]
     out = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}:{number}: not a JSON line") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{path}:{number}: not a JSON object")
+    for number, record in _json_lines(path, text):
         if record.get("proved") is False:
             continue
         try:

@@ -82,3 +82,42 @@ def test_a_v_file_with_data_is_checked_against_the_dataset_not_its_own_header(tm
     assert run_verify(str(path)).returncode == 0  # on its own terms, the file is fine
     out = run_verify(str(path), "--data", str(MINIF2F_COQ))
     assert out.returncode == 1 and out.stdout.startswith("FAIL mathd_numbertheory_239")
+
+
+MINIF2F_LEAN = REPO.parent / "shared" / "data" / "minif2f" / "lean4"
+
+
+@pytest.mark.skipif(not MINIF2F_LEAN.is_dir(), reason="miniF2F-lean4 data not staged beside the repo")
+def test_lean_records_need_lean_and_say_so_in_one_line(tmp_path, monkeypatch):
+    # A DeepSeek-Prover-style record; no Lean on this machine (or a workspace without the REPL).
+    monkeypatch.setenv("PROVER_LEAN_WORKSPACE", str(tmp_path / "no-workspace"))
+    results = tmp_path / "deepseek.jsonl"
+    code = "theorem mathd_algebra_10 : abs ((120 : ℝ) / 100 * 30 - 130 / 100 * 20) = 10 := by\n  norm_num\n"
+    results.write_text(json.dumps({"name": "mathd_algebra_10", "full_code": code}) + "\n")
+    out = subprocess.run([sys.executable, "-m", "prover_cli.main", "verify", str(results), "--dataset",
+                          "minif2f-lean4", "--data", str(MINIF2F_LEAN)], cwd=REPO, capture_output=True,
+                         text=True, timeout=300, env={**__import__("os").environ})
+    assert out.returncode == 3, (out.stdout, out.stderr)
+    assert len(out.stderr.strip().splitlines()) == 1 and "prover setup lean" in out.stderr
+
+
+def test_lean_without_a_dataset_is_bad_input(tmp_path):
+    path = tmp_path / "proofs.lean"
+    path.write_text("theorem t : 1 = 1 := by rfl\n")
+    out = run_verify(str(path))
+    assert out.returncode == 2 and "--data" in out.stderr
+
+
+@pytest.mark.skipif(not MINIF2F_LEAN.is_dir(), reason="miniF2F-lean4 data not staged beside the repo")
+def test_lean_proofs_are_read_against_the_dataset_statement(tmp_path):
+    from prover_cli.verify_cmd import _read_lean
+
+    code = ("import Mathlib\n\ntheorem mathd_algebra_10 : (1 : ℕ) = 2 := by\n  norm_num\n  simp\n\n"
+            "theorem other : True := by trivial\n")
+    chat = f"Here is the proof:\n```lean4\n{code}```\n"
+    results = tmp_path / "r.jsonl"
+    results.write_text(json.dumps({"problem_id": "mathd_algebra_10", "code": chat}) + "\n"
+                       + json.dumps({"name": "nope", "full_code": code}) + "\n")
+    first, second = _read_lean(results, MINIF2F_LEAN, "minif2f-lean4")
+    assert first.script == ("norm_num\nsimp",) and "abs" in first.statement  # the dataset's statement
+    assert second.problem == "not in the dataset"
