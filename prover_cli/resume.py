@@ -59,6 +59,14 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
     budget = config.budget
     for option, field in _BUDGET_KEYS.items():
         options[option] = getattr(budget, field)
+    whole = getattr(config, "whole_proof", None)
+    if whole:  # whole-proof runs keep their sampling options apart (the budget holds N and batch)
+        options.update({
+            "num_samples": whole["num_samples"], "batch": whole["batch"], "all_samples": whole["all_samples"],
+            "prompt_format": whole["prompt_format"], "max_proof_tokens": whole["max_tokens"],
+            "proofs": Path(whole["proofs"]) if whole.get("proofs") else None,
+            "proof_timeout": budget.tactic_timeout,
+        })
     return options
 
 
@@ -91,6 +99,6 @@ def resumed_params(ctx: Any, run_dir: Path) -> dict[str, Any]:
 def _same(name: str, given: Any, stored: Any) -> bool:
     if isinstance(given, Path) or isinstance(stored, Path):
         return given is not None and stored is not None and Path(given).resolve() == Path(stored).resolve()
-    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s"):
+    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s", "proof_timeout"):
         return float(given) == float(stored)
     return given == stored
