@@ -165,7 +165,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
       `-idtac.` is `-` then `idtac.`), and `{` or `}` is a sentence of its own. Coq's lexer knows
       it is at a sentence start only after a period, a bullet or a brace there, not after `2: {`,
       after which `-` is no bullet;
-    - a goal selector followed by `{` (`2: {`, `[a']: {`) is a sentence.
+    - a goal selector followed by `{` (`2: {`, `[a']: {`) is a sentence;
+    - a name or numeral immediately followed by `:{{` opens a quotation, raw text up to the first
+      run of as many closing braces.
     A text that is not finished (no end after the last tactic) yields a last span without one.
     """
     spans: list[tuple[int, int]] = []
@@ -206,6 +208,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             else:
                 tokens.append(text[i:j])
             i = j
+            continue
+        if c == ":" and i > 0 and _ident_part(text[i - 1]) and text.startswith("{{", i + 1):
+            # `name:{{ ... }}` is a quotation: raw text up to the first closing run of as many braces
+            # (strings and comments are not special inside it).
+            k = i + 1
+            while k < n and text[k] == "{":
+                k += 1
+            close = text.find("}" * (k - i - 1), k)
+            if close < 0:
+                raise SentenceError("unclosed quotation")
+            i = close + (k - i - 1)
+            tokens.append("quotation")
             continue
         if _ident_start(c):
             j = i + 1
@@ -277,6 +291,7 @@ def _first_word(sentence: str) -> str:
 
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')
+_QUOTATION = re.compile(r"\w:\{\{")
 # What may stand right before a string: a message tactic (and its level), or another string.
 _STRING_CONTEXT = re.compile(r'(?:\b(?:idtac|fail|gfail)(?: [0-9]+)?|"(?:[^"]|"")*") ?$')
 
@@ -322,6 +337,8 @@ def screen_sentence(sentence: str) -> str | None:
         return f"vernacular command {word!r} is not a tactic"
     if not word and not sentence.startswith(("(", "[")):
         return f"not a tactic sentence: {sentence[:60]!r}"
+    if _QUOTATION.search(sentence):
+        return "quotations (`name:{{ ... }}`) are not tactic text"
     string = _misplaced_string(sentence)
     if string:
         return f"string {string[:30]!r} outside an idtac or fail message"

@@ -34,7 +34,7 @@ SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
 
-SELECTORS = ["1:", "2:", "1,2:", "1-2:", "1 - 2 :", "1-2,3:", "all:", "!:", "par:", "[a]:", "[a']:",
+SELECTORS = ["1:", "2:", "x:{{", "}}", "1,2:", "1-2:", "1 - 2 :", "1-2,3:", "all:", "!:", "par:", "[a]:", "[a']:",
              "[x₁]:", "[ a ]:", "[_a]:", "[_]:", "[a.b]:", "[Type]:", "0x1:", "01:"]
 TACTICS = ["idtac", "auto", "exact I", "split", "intros", "trivial", "constructor", "(idtac)",
            "let x := 1 in idtac", "rewrite Nat.add_comm", "f x", "x.(f)", "1.5", "a'", "x₁", "α", "@eq",
@@ -142,6 +142,10 @@ def test_accepted_texts_run_exactly_the_screened_sentences(coq):
         ("idtac .(* c *) idtac.", 1),  # `.(` is a keyword, so `(*` here opens no comment
         ("idtac..... idtac.", 1),  # "..." then "..": no end
         ("idtac...... idtac.", 2),  # "..." twice: an end
+        ("1:{{.", None),  # a quotation `name:{{ ... }}` opens, and never closes here
+        ("x:{{ a }} idtac.", 1),
+        ('x:{{ "}}" }}.', None),  # a string is no string inside a quotation
+        ("1 :{{.", 3),  # not adjacent: a selector, then braces
     ],
 )
 def test_known_lexer_corner_cases(coq, text, count):
