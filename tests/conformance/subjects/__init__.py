@@ -66,6 +66,7 @@ SUBJECTS: dict[str, str] = {
     "lean": "tests.conformance.subjects.lean",
     "isabelle": "tests.conformance.subjects.isabelle",
     "leandojo": "tests.conformance.subjects.leandojo",
+    "prop": "tests.conformance.subjects.prop",  # the worked example of docs/adding-a-proof-assistant.md
 
 }
 
