@@ -11,6 +11,8 @@ then requires that check to fail (strict xfail), so the declaration cannot go st
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -72,6 +74,14 @@ SUBJECTS: dict[str, str] = {
 
 # Registered assistants the kit does not cover, each with the reason. Empty: every one is covered.
 NOT_CONFORMANCE_TESTED: dict[str, str] = {}
+
+
+def kill_process_group(env: ProofEnv) -> None:
+    """A `crash` for envs with a `pid` property: SIGKILL its process group (under the sandbox, the
+    pid is bubblewrap's and the assistant its child)."""
+    pid = env.pid  # type: ignore[attr-defined]
+    assert pid is not None, f"no live {env.backend} process to kill"
+    os.killpg(pid, signal.SIGKILL)
 
 
 def load(name: str) -> Subject:

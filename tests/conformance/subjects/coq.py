@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lean_env.base import FailureKind, ProofEnv, Theorem
-from tests.conformance.subjects import Subject
+from tests.conformance.subjects import Subject, kill_process_group
 
 ARITH = "Require Import Arith Lia.\n"
 
@@ -22,12 +20,6 @@ def start(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> Iterator[ProofEnv]:
 
     with CoqEnv(CoqConfig(tactic_timeout=5.0)) as env:
         yield env
-
-
-def crash(env: ProofEnv) -> None:
-    pid = env.pid  # type: ignore[attr-defined]
-    assert pid is not None, "no live coqtop to kill"
-    os.killpg(pid, signal.SIGKILL)  # the group: under the sandbox, coqtop is bubblewrap's child
 
 
 SUBJECT = Subject(
@@ -43,6 +35,6 @@ SUBJECT = Subject(
     false_theorem=Theorem("one_two", ARITH, "Theorem one_two : 1 = 2."),
     # Closes the goal in tactic mode without a type check; the kernel refuses it at Qed.
     cheat=("exact_no_check (eq_refl 1).",),
-    crash=crash,
+    crash=kill_process_group,
     marks=(pytest.mark.coq,),
 )

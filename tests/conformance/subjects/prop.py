@@ -3,8 +3,6 @@ the worked example of docs/adding-a-proof-assistant.md, registered only while th
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lean_env.base import FailureKind, ProofEnv, Theorem
-from tests.conformance.subjects import Subject
+from tests.conformance.subjects import Subject, kill_process_group
 
 
 @contextmanager
@@ -21,12 +19,6 @@ def start(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> Iterator[ProofEnv]:
 
     with PropEnv(PropConfig(tactic_timeout=5.0)) as env:
         yield env
-
-
-def crash(env: ProofEnv) -> None:
-    pid = env.pid  # type: ignore[attr-defined]
-    assert pid is not None, "no live process to kill"
-    os.killpg(pid, signal.SIGKILL)  # its process group: under the sandbox, the assistant is a child
 
 
 SUBJECT = Subject(
@@ -41,6 +33,6 @@ SUBJECT = Subject(
     forbidden=("admit", "split; admit", "intro h\nexact h"),
     false_theorem=Theorem("p_to_q", "", "p -> q", "prop"),
     cheat=("intro h", "exact h"),  # `h : p` is not a proof of `q`
-    crash=crash,
+    crash=kill_process_group,
     test_only=("tests.example_prop.env:PropEnv", "tests.example_prop.screen:screen_tactic"),
 )
