@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from lean_env.base import Advanced, FailureKind, ProofEnv, ProofState, Proved, TacticFailure
 from lean_env.registry import ENVIRONMENTS, SCREENS
 from tests.conformance.subjects import Subject
+
+pytestmark = pytest.mark.timeout(120)  # a bridge that hangs fails its check instead of the run
 
 
 def walk(env: ProofEnv, subject: Subject) -> list[ProofState]:
