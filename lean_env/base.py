@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, Sequence, overload, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,13 @@ class LazyGoals(Sequence[Goal]):
             self._goals = tuple(self._parse(self.text))
         return self._goals
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Goal: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Goal]: ...
+
+    def __getitem__(self, index: int | slice) -> Goal | Sequence[Goal]:
         return self._get()[index]
 
     def __len__(self) -> int:
@@ -86,7 +92,7 @@ class LazyGoals(Sequence[Goal]):
     def __repr__(self) -> str:
         return repr(self._get())
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[LazyGoals], tuple[str, Callable[[str], Sequence[Goal]]]]:
         return (LazyGoals, (self.text, self._parse))
 
 
@@ -169,7 +175,7 @@ class EnvStats:
     requests: int = 0
     restarts: int = 0
     replayed_tactics: int = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class EnvError(Exception):

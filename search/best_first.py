@@ -14,6 +14,7 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Callable, ParamSpec, TypeVar
 
 from lean_env.base import (
     Advanced,
@@ -30,6 +31,8 @@ from search.policy import CumulativeScore, SearchPolicy
 from search.tree import ROOT, ProofTree
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class _Clock:
         self.start = time.monotonic()
         self.spent = {"env": 0.0, "gen": 0.0, "verify": 0.0}
 
-    def timed(self, category: str, fn, *args, **kwargs):
+    def timed(self, category: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         t0 = time.monotonic()
         try:
             return fn(*args, **kwargs)

@@ -36,7 +36,8 @@ class DepthNormalized:
 
     def priority(self, parent_score: float, tactic_score: float, depth: int) -> float:
         # parent_score is the parent's cumulative (unnormalised) score; see SearchNode.cumulative
-        return (parent_score + tactic_score) / max(depth, 1) ** self.alpha
+        scale: float = max(depth, 1) ** self.alpha  # int ** float is typed Any (it may be complex)
+        return (parent_score + tactic_score) / scale
 
 
 class BreadthFirst:

@@ -32,7 +32,8 @@ class ProofTree:
         return self._key_to_node.get(state.key)
 
     def state(self, node: str) -> ProofState:
-        return self.graph.nodes[node]["state"]
+        state: ProofState = self.graph.nodes[node]["state"]
+        return state
 
     def add_state(self, parent: str, state: ProofState, tactic: str, score: float, cumulative: float, priority: float) -> tuple[str, bool]:
         """Add the edge parent -tactic-> state; returns (node, is_new). Identical states merge."""

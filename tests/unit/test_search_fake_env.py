@@ -1,0 +1,281 @@
+"""The search loop, tree and policies against a scripted in-memory ProofEnv (no proof assistant).
+
+A state is its goal text; `Script.moves[(goal, tactic)]` says what the tactic does there: a new
+goal text, QED (a tactic-mode proof), a TacticFailure, or an exception to raise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from lean_env.base import (
+    Advanced,
+    EnvCrashed,
+    EnvError,
+    EnvStats,
+    FailureKind,
+    Goal,
+    ProofEnv,
+    ProofState,
+    Proved,
+    TacticFailure,
+    TacticResult,
+    Theorem,
+    Verification,
+)
+from prover.base import Candidate, TacticGenerator
+from search.best_first import SearchConfig, SearchResult, best_first_search
+from search.policy import BreadthFirst, CumulativeScore, DepthNormalized, SearchPolicy
+from search.tree import ROOT
+
+QED = "QED"
+THM = Theorem("t", "", "Theorem t : A.", "fake")
+Move = str | TacticFailure | Exception
+
+
+@dataclass
+class FakeClock:
+    now: float = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@dataclass
+class ScriptedEnv:
+    """A ProofEnv whose every answer comes from `moves`; records each call."""
+
+    moves: dict[tuple[str, str], Move]
+    rejected: set[tuple[str, ...]] = field(default_factory=set)  # proofs the verifier refuses
+    clock: FakeClock | None = None
+    seconds_per_tactic: float = 0.0  # advances `clock` on every run_tactic
+    calls: list[tuple[tuple[str, ...], str, float | None]] = field(default_factory=list)
+    verified: list[tuple[str, ...]] = field(default_factory=list)
+    backend: str = "fake"
+
+    def _state(self, path: tuple[str, ...], goal: str) -> ProofState:
+        return ProofState(THM.name, path, (Goal((), goal),), f"⊢ {goal}")
+
+    def open(self, theorem: Theorem) -> ProofState:
+        return self._state((), "A")
+
+    def run_tactic(self, state: ProofState, tactic: str, timeout: float | None = None) -> TacticResult:
+        self.calls.append((state.path, tactic, timeout))
+        if self.clock is not None:
+            self.clock.now += self.seconds_per_tactic
+        move = self.moves.get((state.goals[0].conclusion, tactic))
+        if move is None:
+            return TacticFailure(FailureKind.ERROR, f"unknown tactic {tactic}")
+        if isinstance(move, Exception):
+            raise move
+        if isinstance(move, TacticFailure):
+            return move
+        if move == QED:
+            return Proved(state.path + (tactic,))
+        return Advanced(self._state(state.path + (tactic,), move))
+
+    def screen(self, tactic: str) -> str | None:
+        return None
+
+    def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
+        self.verified.append(tuple(proof))
+        ok = tuple(proof) not in self.rejected
+        return Verification(ok, "" if ok else "the kernel said no", "\n".join(proof))
+
+    def stats(self) -> EnvStats:
+        return EnvStats(requests=len(self.calls))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class ScriptedGenerator:
+    """Proposes `offers[goal]` (tactic, score) pairs; records the goals it was asked about, in order."""
+
+    offers: dict[str, list[tuple[str, float]]]
+    asked: list[str] = field(default_factory=list)
+    fail_on: set[str] = field(default_factory=set)
+    name: str = "scripted"
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> Sequence[Candidate]:
+        goal = state.goals[0].conclusion
+        self.asked.append(goal)
+        if goal in self.fail_on:
+            raise RuntimeError("the model fell over")
+        return [Candidate(t, s) for t, s in self.offers.get(goal, [])][:k]
+
+
+def run(env: ScriptedEnv, gen: ScriptedGenerator, **config: Any) -> SearchResult:
+    return best_first_search(env, gen, THM, SearchConfig(**config))
+
+
+def test_the_fakes_satisfy_the_protocols() -> None:
+    assert isinstance(ScriptedEnv({}), ProofEnv) and isinstance(ScriptedGenerator({}), TacticGenerator)
+
+
+# A tree whose expansion order tells the policies apart: A -a-> B (-1.0), A -c-> C (-1.5),
+# B -d-> D (-0.9, cumulative -1.9 at depth 2), nothing below C and D.
+TREE_MOVES: dict[tuple[str, str], Move] = {("A", "a"): "B", ("A", "c"): "C", ("B", "d"): "D"}
+TREE_OFFERS = {"A": [("a", -1.0), ("c", -1.5)], "B": [("d", -0.9)]}
+
+
+@pytest.mark.parametrize(
+    "policy, order",
+    [
+        (CumulativeScore(), ["A", "B", "C", "D"]),  # C (-1.5) before D (-1.9)
+        (DepthNormalized(0.5), ["A", "B", "D", "C"]),  # D: -1.9 / sqrt(2) = -1.34 beats -1.5
+        (BreadthFirst(), ["A", "B", "C", "D"]),  # depth 1 before depth 2, ties in insertion order
+    ],
+)
+def test_nodes_are_expanded_best_first_by_the_policy(policy: SearchPolicy, order: list[str]) -> None:
+    gen = ScriptedGenerator(TREE_OFFERS)
+    result = best_first_search(ScriptedEnv(dict(TREE_MOVES)), gen, THM, SearchConfig(), policy)
+    assert gen.asked == order and result.stop_reason == "exhausted" and not result.proved
+
+
+def test_breadth_first_ignores_scores() -> None:
+    moves: dict[tuple[str, str], Move] = {("A", "x"): "B", ("A", "y"): "C", ("C", "z"): "E", ("B", "w"): "D"}
+    offers = {"A": [("x", -9.0), ("y", 0.0)], "C": [("z", 0.0)], "B": [("w", -9.0)]}
+    gen = ScriptedGenerator(offers)
+    best_first_search(ScriptedEnv(moves), gen, THM, SearchConfig(), BreadthFirst())
+    assert gen.asked == ["A", "B", "C", "D", "E"]
+    gen = ScriptedGenerator(offers)
+    best_first_search(ScriptedEnv(moves), gen, THM, SearchConfig(), CumulativeScore())
+    assert gen.asked == ["A", "C", "E", "B", "D"]
+
+
+def chain(n: int) -> tuple[dict[tuple[str, str], Move], dict[str, list[tuple[str, float]]]]:
+    """G0 -step-> G1 -step-> ... (the root's goal is "A", standing for G0)."""
+    goals = ["A"] + [f"G{i}" for i in range(1, n + 1)]
+    moves: dict[tuple[str, str], Move] = {(goals[i], "step"): goals[i + 1] for i in range(n)}
+    return moves, {g: [("step", -0.1)] for g in goals}
+
+
+def test_the_expansion_budget_stops_the_search() -> None:
+    moves, offers = chain(10)
+    gen = ScriptedGenerator(offers)
+    result = run(ScriptedEnv(moves), gen, max_expansions=3)
+    assert result.stop_reason == "expansions" and result.stats.expansions == 3
+    assert gen.asked == ["A", "G1", "G2"]
+
+
+def test_a_proof_found_on_the_last_expansion_counts() -> None:
+    moves, offers = chain(2)
+    moves[("G2", "done")] = QED
+    offers["G2"] = [("done", 0.0)]
+    result = run(ScriptedEnv(moves), ScriptedGenerator(offers), max_expansions=3)
+    assert result.proved and result.stop_reason == "proved"
+    assert result.proof == ("step", "step", "done") and result.stats.expansions == 3
+    assert result.verification.ok
+
+
+def test_wall_time_is_measured_on_the_clock_and_limits_the_tactic_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.best_first as best_first
+
+    clock = FakeClock()
+    monkeypatch.setattr(best_first, "time", clock)
+    moves, offers = chain(10)
+    offers["A"] = [("nope", -1.0), ("step", -0.1)]  # two calls at the root
+    env = ScriptedEnv(moves, clock=clock, seconds_per_tactic=4.0)
+    result = run(env, ScriptedGenerator(offers), wall_time=10.0, tactic_timeout=5.0)
+    assert result.stop_reason == "wall_time"
+    # 10 s of wall time, 4 s per tactic: the third call gets the 2 s left, not the 5 s limit.
+    assert [timeout for _, _, timeout in env.calls] == [5.0, 5.0, 2.0]
+    assert result.stats.wall_seconds == 12.0 and result.stats.env_seconds == 12.0
+
+
+def test_the_tactic_timeout_is_passed_to_every_call() -> None:
+    moves, offers = chain(3)
+    env = ScriptedEnv(moves)
+    run(env, ScriptedGenerator(offers), tactic_timeout=2.5)
+    assert env.calls and all(timeout == 2.5 for _, _, timeout in env.calls)
+
+
+def test_identical_states_are_merged_into_one_node() -> None:
+    # A -x-> B and A -y-> C -w-> B: the second path to B is a "merged" edge, B is expanded once.
+    moves: dict[tuple[str, str], Move] = {("A", "x"): "B", ("A", "y"): "C", ("C", "w"): "B", ("B", "z"): "D"}
+    gen = ScriptedGenerator({"A": [("x", -0.1), ("y", -0.2)], "C": [("w", 0.0)], "B": [("z", -5.0)]})
+    result = run(ScriptedEnv(moves), gen)
+    graph = result.tree.graph
+    assert gen.asked == ["A", "B", "C", "D"]  # B once, though two paths reach it
+    assert result.stats.nodes == 4
+    (b,) = [v for _, v, d in graph.out_edges(ROOT, data=True) if d["tactic"] == "x"]
+    (c,) = [v for _, v, d in graph.out_edges(ROOT, data=True) if d["tactic"] == "y"]
+    assert graph.edges[c, b]["outcome"] == "merged" and graph.edges[c, b]["tactic"] == "w"
+    assert graph.nodes[b]["state"].path == ("x",)  # the first path to reach it is kept
+    assert result.tree.node_for(graph.nodes[b]["state"]) == b
+
+
+def test_a_proof_the_verifier_rejects_is_recorded_and_the_search_goes_on() -> None:
+    moves: dict[tuple[str, str], Move] = {("A", "cheat"): QED, ("A", "x"): "B", ("B", "real"): QED}
+    gen = ScriptedGenerator({"A": [("cheat", 0.0), ("x", -0.5)], "B": [("real", 0.0)]})
+    env = ScriptedEnv(moves, rejected={("cheat",)})
+    result = run(env, gen)
+    assert result.proved and result.proof == ("x", "real")
+    assert result.stats.rejected_proofs == 1 and env.verified == [("cheat",), ("x", "real")]
+    graph = result.tree.graph
+    rejected = [d for _, _, d in graph.edges(data=True) if d["outcome"] == "rejected_by_verifier"]
+    assert len(rejected) == 1 and rejected[0]["tactic"] == "cheat" and "kernel said no" in rejected[0]["message"]
+
+
+def test_when_every_proof_is_rejected_the_last_verdict_is_reported() -> None:
+    env = ScriptedEnv({("A", "cheat"): QED}, rejected={("cheat",)})
+    result = run(env, ScriptedGenerator({"A": [("cheat", 0.0)]}))
+    assert not result.proved and result.stop_reason == "exhausted"
+    assert result.verification is not None and not result.verification.ok
+
+
+def test_tactic_failures_are_counted_and_kept_as_leaves() -> None:
+    moves: dict[tuple[str, str], Move] = {
+        ("A", "bad"): TacticFailure(FailureKind.ERROR, "no such lemma"),
+        ("A", "slow"): TacticFailure(FailureKind.TIMEOUT, "ran past 5 s"),
+        ("A", "same"): TacticFailure(FailureKind.NO_PROGRESS, "unchanged"),
+        ("A", "ok"): QED,
+    }
+    gen = ScriptedGenerator({"A": [("bad", 0.0), ("slow", -0.1), ("same", -0.2), ("ok", -0.3)]})
+    result = run(ScriptedEnv(moves), gen)
+    stats = result.stats
+    assert result.proved and stats.errors == 3 and stats.timeouts == 1 and stats.tactic_calls == 4
+    leaves = {d["tactic"]: d["outcome"] for _, _, d in result.tree.graph.out_edges(ROOT, data=True)}
+    assert leaves == {"bad": "error", "slow": "timeout", "same": "no_progress", "ok": "proved"}
+
+
+def test_a_generator_failure_costs_one_expansion() -> None:
+    moves: dict[tuple[str, str], Move] = {("A", "x"): "B", ("A", "y"): "C", ("C", "z"): QED}
+    gen = ScriptedGenerator({"A": [("x", 0.0), ("y", -1.0)], "C": [("z", 0.0)]}, fail_on={"B"})
+    result = run(ScriptedEnv(moves), gen)
+    assert result.proved and result.stats.generator_errors == 1
+
+
+def test_a_broken_environment_ends_the_search_with_its_error() -> None:
+    env = ScriptedEnv({("A", "x"): EnvCrashed("the process is gone for good")})
+    with pytest.raises(EnvError, match="gone for good"):
+        run(env, ScriptedGenerator({"A": [("x", 0.0)]}))
+
+
+def test_the_tree_serialises_with_the_proof_marked(tmp_path: Path) -> None:
+    moves: dict[tuple[str, str], Move] = {("A", "x"): "B", ("A", "bad"): TacticFailure(FailureKind.ERROR, "e"),
+                                          ("B", "done"): QED}
+    gen = ScriptedGenerator({"A": [("x", -0.5), ("bad", -1.0)], "B": [("done", 0.0)]})
+    result = run(ScriptedEnv(moves), gen)
+    tree = result.tree
+    tree.write(tmp_path / "tree.json")
+    data = json.loads((tmp_path / "tree.json").read_text())
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert set(nodes) == {ROOT, "s1", "fail:1", "proved:2"}
+    assert nodes[ROOT]["goals"] == "⊢ A" and json.loads(nodes["s1"]["path"]) == ["x"]
+    assert nodes[ROOT]["status"] == nodes["s1"]["status"] == "proved" and nodes["fail:1"]["kind"] == "fail"
+    edges = {(e["source"], e["target"]): e for e in data["edges"]}
+    assert edges[(ROOT, "s1")]["on_proof"] and edges[("s1", "proved:2")]["on_proof"]
+    assert not edges[(ROOT, "fail:1")]["on_proof"] and edges[(ROOT, "fail:1")]["message"] == "e"
+    tree.write(tmp_path / "tree.graphml")
+    assert nx.read_graphml(tmp_path / "tree.graphml").number_of_edges() == 3
+    assert [e["tactic"] for e in data["edges"] if e["on_proof"]] == ["x", "done"]
