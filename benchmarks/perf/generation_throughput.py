@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -92,7 +91,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         max_new_tokens=args.max_new_tokens,
         stop=(),
     )
-    allow = lambda backend, tactic: None
+    def allow(backend, tactic):
+        return None
+
     total = args.searches * args.states_per_search
     all_states = states(total, args.state_chars)
     warm = ModelGenerator(counting, config, screen=allow)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 import secrets
-import signal
 import time
 from dataclasses import dataclass
 from functools import lru_cache

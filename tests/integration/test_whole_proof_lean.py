@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
 
 from lean_env.base import Theorem
 from lean_env.lean_repl.config import LeanConfig

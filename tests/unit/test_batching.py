@@ -157,7 +157,9 @@ def test_model_generator_extracts_screens_merges_and_scores() -> None:
             Completion("lia.", -3.0, 6),
         ]
     )
-    screen = lambda backend, tactic: "forbidden" if backend == "coq" and "admit" in tactic else None
+    def screen(backend, tactic):
+        return "forbidden" if backend == "coq" and "admit" in tactic else None
+
     gen = ModelGenerator(
         engine, GeneratorConfig(model="some/base-model", temperature=0.8), screen=screen
     )
