@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,24 +53,31 @@ def _stop(marker: str, starters: list[subprocess.Popen]) -> None:
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def cluster():
     pytest.importorskip("ray")
     port = _free_port()
-    temp = tmp_path / "ray"  # every process of this cluster names it (or its session) on its command line
+    # Every process of this cluster names this folder (or its session) on its command line. Short:
+    # Ray puts its sockets under it, and a socket path may not exceed 107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="rc-", dir="/tmp"))
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
            "RAY_USAGE_STATS_ENABLED": "0"}
-    common = ["--num-cpus", "1", "--block", "--disable-usage-stats"]
+    # Both nodes on loopback only, one CPU each.
+    common = ["--num-cpus", "1", "--block", "--disable-usage-stats", "--node-ip-address=127.0.0.1"]
     starters = [subprocess.Popen(["ray", "start", "--head", f"--port={port}", f"--temp-dir={temp}",
                                   "--include-dashboard=false", *common], env=env, start_new_session=True,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         address = f"127.0.0.1:{port}"
         probe = "import ray, sys; ray.init(address=sys.argv[1]); print(len([n for n in ray.nodes() if n['Alive']]))"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         node_started = False
         while time.monotonic() < deadline:
-            out = subprocess.run([sys.executable, "-c", probe, address], env=env, capture_output=True, text=True)
-            alive = int(out.stdout.strip() or 0) if out.returncode == 0 else 0
+            try:
+                out = subprocess.run([sys.executable, "-c", probe, address], env=env, capture_output=True,
+                                     text=True, timeout=60)
+                alive = int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0
+            except subprocess.TimeoutExpired:
+                alive = 0
             if alive >= 1 and not node_started:
                 starters.append(subprocess.Popen(["ray", "start", f"--address={address}", *common], env=env,
                                                  start_new_session=True, stdout=subprocess.DEVNULL,
@@ -78,11 +87,12 @@ def cluster(tmp_path):
                 break
             time.sleep(2)
         else:
-            pytest.fail("the two-node Ray cluster did not come up within 120 s")
+            pytest.fail("the two-node Ray cluster did not come up within 180 s")
         yield address, env
     finally:
         _stop(str(temp), starters)
-        _stop("ray start --address=127.0.0.1:%d" % port, [])
+        _stop(f"127.0.0.1:{port}", [])  # the second node's processes name the head's address
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_eval_through_address_runs_theorems_on_both_nodes(cluster, shared_data: Path, tmp_path):
@@ -99,9 +109,9 @@ def test_eval_through_address_runs_theorems_on_both_nodes(cluster, shared_data: 
     assert {r.name for r in results if r.proved} >= {"mathd_numbertheory_239", "mathd_algebra_296"}
     # Which node ran each proof worker: asked of the cluster itself (its actor table keeps the dead).
     query = ("import json, ray, sys; ray.init(address=sys.argv[1]);"
-             "from ray.util.state import list_actors;"
-             "print(json.dumps([a.node_id for a in list_actors(filters=[('class_name', '=', 'ProofWorker')],"
-             " detail=True, limit=100)]))")
+             "from ray._private import state;"  # the GCS's actor table (no dashboard needed)
+             "print(json.dumps([a['Address']['NodeID'] for a in state.actors().values()"
+             " if a.get('ActorClassName', '').endswith('ProofWorker')]))")
     nodes = subprocess.run([sys.executable, "-c", query, address], env=env, capture_output=True, text=True,
                            timeout=120)
     assert nodes.returncode == 0, nodes.stderr[-2000:]
