@@ -76,6 +76,29 @@ def _skip_comment(text: str, i: int) -> int:
     return j
 
 
+def _skip_quotation(text: str, i: int) -> int:
+    """Offset just past the quotation whose opening run of braces starts at `text[i]`.
+
+    `name:{{ ... }}` is raw text (strings and comments are not special inside it) in which a run
+    of as many opening braces nests and a run of as many closing braces closes.
+    """
+    width = 0
+    while i + width < len(text) and text[i + width] == "{":
+        width += 1
+    opening, closing = "{" * width, "}" * width
+    depth, j = 1, i + width
+    while depth:
+        if j >= len(text):
+            raise SentenceError("unclosed quotation")
+        if text.startswith(opening, j):
+            depth, j = depth + 1, j + width
+        elif text.startswith(closing, j):
+            depth, j = depth - 1, j + width
+        else:
+            j += 1
+    return j
+
+
 def _ident_start(c: str) -> bool:
     return c == "_" or c.isalpha()
 
@@ -166,8 +189,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
       it is at a sentence start only after a period, a bullet or a brace there, not after `2: {`,
       after which `-` is no bullet;
     - a goal selector followed by `{` (`2: {`, `[a']: {`) is a sentence;
-    - a name or numeral immediately followed by `:{{` opens a quotation, raw text up to the first
-      run of as many closing braces.
+    - a name or numeral immediately followed by `:{{` opens a quotation, raw text in which runs of
+      as many braces nest and close.
     A text that is not finished (no end after the last tactic) yields a last span without one.
     """
     spans: list[tuple[int, int]] = []
@@ -210,15 +233,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             i = j
             continue
         if c == ":" and i > 0 and _ident_part(text[i - 1]) and text.startswith("{{", i + 1):
-            # `name:{{ ... }}` is a quotation: raw text up to the first closing run of as many braces
-            # (strings and comments are not special inside it).
-            k = i + 1
-            while k < n and text[k] == "{":
-                k += 1
-            close = text.find("}" * (k - i - 1), k)
-            if close < 0:
-                raise SentenceError("unclosed quotation")
-            i = close + (k - i - 1)
+            i = _skip_quotation(text, i + 1)
             tokens.append("quotation")
             continue
         if _ident_start(c):

@@ -64,6 +64,24 @@ def screen_count(text: str) -> int | None:
     return len(spans) if len(extended) == len(spans) + 1 else None
 
 
+def _has_content(text: str) -> bool:
+    """Whether `text` holds anything besides Coq blanks and comments."""
+    from lean_env.coq.sentences import BLANKS, _skip_comment
+
+    i = 0
+    while i < len(text):
+        if text.startswith("(*", i):
+            try:
+                i = _skip_comment(text, i)
+            except SentenceError:
+                return True
+        elif text[i] in BLANKS:
+            i += 1
+        else:
+            return True
+    return False
+
+
 class Coq:
     """A throw-away coqtop inside a proof with three goals, rewound before each text."""
 
@@ -78,10 +96,16 @@ class Coq:
             self.base = self.top.state_id
         try:
             self.top.back_to(self.base)
-            return self.top.count_sentences(text, timeout=0.5)
+            count = self.top.count_sentences(text, timeout=0.5)
         except OutOfStep:
             self.top = None  # killed: Coq was still reading the text
             return None
+        # A text that is only the start of a sentence (`1:`) merges with the fence into one
+        # sentence (`1: Check prover_fence_...`), which answers like the fence itself: no prompt
+        # before it although the text has content means Coq read the text as unfinished.
+        if count == 0 and _has_content(text):
+            return None
+        return count
 
     def close(self) -> None:
         if self.top is not None:
@@ -145,7 +169,10 @@ def test_accepted_texts_run_exactly_the_screened_sentences(coq):
         ("1:{{.", None),  # a quotation `name:{{ ... }}` opens, and never closes here
         ("x:{{ a }} idtac.", 1),
         ('x:{{ "}}" }}.', None),  # a string is no string inside a quotation
+        ("x:{{ {{ }} }}.", 1),  # runs of as many braces nest
+        ("x:{{{ }} }}}.", 1),
         ("1 :{{.", 3),  # not adjacent: a selector, then braces
+        ("01:", None),  # a selector alone: Coq reads on, into whatever is sent next
     ],
 )
 def test_known_lexer_corner_cases(coq, text, count):
