@@ -40,6 +40,7 @@ class WorkerSpec:
     mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
     sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
+    extra_imports: str = ""  # Coq: library loads after each header (RunConfig.extra_imports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class ProofWorker:
         if self._env is not None and self._env_timeout != tactic_timeout:
             self.close()
         if self._env is None:
-            self._env = make_env(self.spec.backend, tactic_timeout)
+            self._env = make_env(self.spec.backend, tactic_timeout, self.spec.extra_imports)
             self._env_timeout = tactic_timeout
         if self._generator is None:
             if self.spec.generator_actor is not None:
@@ -288,7 +289,8 @@ def run_evaluation(
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
     spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
-                      mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data)
+                      mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
+                      extra_imports=config.extra_imports)
     started, t0 = time.time(), time.monotonic()
     model_stats: list[dict[str, float]] = []
     bar = _bar(progress, exec_options.progress)

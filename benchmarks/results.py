@@ -55,6 +55,7 @@ class RunConfig:
     mode: str = "formal"  # "formal": best-first search; "informal": Draft-Sketch-Prove (sketch, fill holes, verify)
     sketches: str | None = None  # informal: folder of human sketch files; None: the model writes them
     informal_data: str | None = None  # informal: folder of <split>/<name>.json when the dataset has no informal text
+    extra_imports: str = ""  # Coq: library loads after each header, for the search and the proof module only
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "names": list(self.names), "budget": asdict(self.budget)}

@@ -28,6 +28,9 @@ def eval_command(
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
     tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    extra_imports: str | None = typer.Option(
+        None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
+    ),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
@@ -71,8 +74,13 @@ def eval_command(
     _check_mode(mode, backend, model, sketches, informal_data)
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
+    from prover_cli.theorems import extra_imports_for
     from search.policy import POLICIES
 
+    try:
+        imports = extra_imports_for(backend, extra_imports)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if policy not in POLICIES:
         raise fail(f"unknown search policy {policy!r} (known: {', '.join(POLICIES.names())})")
     if workers > 0:
@@ -113,6 +121,7 @@ def eval_command(
         names=tuple(p.name for p in problems), generator=generator,
         budget=Budget(attempts, num_samples, max_expansions, wall_time, tactic_timeout), policy=policy,
         mode=mode, sketches=_absolute(sketches), informal_data=_absolute(informal_data) if mode == "informal" else None,
+        extra_imports=imports,
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]

@@ -42,6 +42,9 @@ def prove(
     wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
     tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
     policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
+    extra_imports: Optional[str] = typer.Option(
+        None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
+    ),
     tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
     informal: Optional[Path] = typer.Option(
         None, "--informal", help="Informal statement+proof JSON: draft, sketch, fill holes, verify (needs --model or --sketch)."
@@ -55,7 +58,7 @@ def prove(
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
     from prover.factory import GeneratorOptions, make_generator
-    from prover_cli.theorems import make_env, read_theorem
+    from prover_cli.theorems import extra_imports_for, make_env, read_theorem
     from search.best_first import SearchConfig, best_first_search
     from search.policy import POLICIES
 
@@ -85,6 +88,7 @@ def prove(
         )
     try:
         theorem = read_theorem(backend, file, statement, header, name)
+        imports = extra_imports_for(backend, extra_imports)
         search_policy = POLICIES.get(policy)()
         options = GeneratorOptions(
             backend=backend,
@@ -114,7 +118,7 @@ def prove(
         max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout
     )
     try:
-        with make_env(backend, tactic_timeout) as env:
+        with make_env(backend, tactic_timeout, imports) as env:
             result = best_first_search(env, generator, theorem, config, search_policy)
     except BadTheorem as exc:
         raise fail(str(exc)) from None

@@ -44,3 +44,21 @@ def read_theorem(backend: str, file: Path | None, statement: str | None, header:
     except BadTheorem as exc:
         raise BadTheorem(f"{file}: {exc}") from None
 
+
+
+def extra_imports_for(backend: str, value: str | None) -> str:
+    """The `--extra-imports` text to use: the backend's default when not given, "" for "none".
+
+    Raises ValueError (one line) for a text that is not library loads, or for a backend without them.
+    """
+    if value is not None and value.strip().lower() == "none":
+        return ""
+    if backend != "coq":
+        if value:
+            raise ValueError(f"--extra-imports is only supported for Coq, not {backend!r}")
+        return ""
+    from lean_env.coq.env import DEFAULT_EXTRA_IMPORTS, check_extra_imports
+
+    text = DEFAULT_EXTRA_IMPORTS if value is None else value.strip()
+    check_extra_imports(text)
+    return text

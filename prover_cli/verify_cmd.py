@@ -107,6 +107,9 @@ def verify_command(
     data: Path = typer.Option(None, "--data", help="Dataset folder: check JSONL proofs against its statements."),
     dataset: str = typer.Option("minif2f-coq", "--dataset", help="Dataset name for --data."),
     verify_timeout: float = typer.Option(120.0, "--verify-timeout", help="Seconds per proof for each checker."),
+    extra_imports: str = typer.Option(
+        None, "--extra-imports", help="Library loads after the header in the proof module only (default: the run's, read from config.json next to a results JSONL; else none)."
+    ),
 ) -> None:
     """Re-check proofs from scratch with the independent verifier; exit 1 if any fails."""
     from lean_env.base import SetupError, Theorem
@@ -117,6 +120,7 @@ def verify_command(
         raise fail("--verify-timeout must be a positive number of seconds")
     try:
         to_check = _read(path, data, dataset)
+        imports = _extra_imports(path, extra_imports)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if not to_check:
@@ -124,7 +128,7 @@ def verify_command(
     try:
         from lean_env.coq.env import CoqConfig, CoqEnv
 
-        env = CoqEnv(CoqConfig(verify_timeout=verify_timeout))
+        env = CoqEnv(CoqConfig(verify_timeout=verify_timeout, extra_imports=imports))
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
     failed = 0
@@ -144,6 +148,22 @@ def verify_command(
     typer.echo(f"{len(to_check) - failed}/{len(to_check)} proofs verified")
     if failed:
         raise typer.Exit(EXIT_NOT_PROVED)
+
+
+def _extra_imports(path: Path, value: str | None) -> str:
+    """The given extra imports ("none": none), else those of the run whose results these are."""
+    from prover_cli.theorems import extra_imports_for
+
+    if value is not None:
+        return extra_imports_for("coq", value)
+    config = path.parent / "config.json"
+    if path.suffix != ".v" and config.is_file():
+        try:
+            recorded = json.loads(config.read_text()).get("extra_imports") or ""
+        except (OSError, json.JSONDecodeError, AttributeError):
+            recorded = ""
+        return extra_imports_for("coq", recorded or "none")
+    return ""
 
 
 def _read(path: Path, data: Path | None, dataset: str) -> list[ProofToCheck]:

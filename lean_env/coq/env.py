@@ -60,6 +60,29 @@ class CoqConfig:
     full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
     verify_timeout: float = 120.0  # coqc wall-clock limit
     max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
+    # Library loads run after each theorem's header, for the search and in the verifier's proof
+    # module only (never where the statement is elaborated): tactic libraries such as Lia/Lra that
+    # most competition headers do not import. Only `Require` sentences (see `check_extra_imports`).
+    extra_imports: str = ""
+
+
+DEFAULT_EXTRA_IMPORTS = "From Coq Require Import Lia Lra Psatz."
+
+
+def check_extra_imports(text: str) -> list[str]:
+    """The sentences of an extra-imports text; ValueError unless every one is a library load.
+
+    Anything else (an `Axiom`, a `Set`, a tactic) could change what the proof module means beyond
+    loading libraries, so it is refused here rather than trusted.
+    """
+    try:
+        sentences = split_sentences(text)
+    except SentenceError as exc:
+        raise ValueError(f"extra imports: {exc}") from None
+    for sentence in sentences:
+        if _load_form(sentence) is None or not sentence.rstrip().endswith("."):
+            raise ValueError(f"extra imports may only load libraries (From X Require Import Y.), not {sentence!r}")
+    return sentences
 
 
 def declared_name(statement: str) -> str | None:
@@ -103,6 +126,7 @@ class CoqEnv:
         self._loaded: list[str] = []  # library load sentences run before the base state
         self._theorem: Theorem | None = None
         self._header: list[str] = []
+        self._extra = check_extra_imports(self.config.extra_imports)
         self._root: ProofState | None = None
         self._chain: list[tuple[tuple[str, ...], int]] = []  # (path, state id) along the current path
         self._restarts = 0
@@ -172,6 +196,7 @@ class CoqEnv:
         if self._top is not None and self._top.rss_bytes() > self.config.recycle_rss_mb * 2**20:
             self._kill()
         top = self._ensure_process()
+        header = header + self._extra  # loaded after the header's own imports
         self._load_libraries(top, header)
         self._header = header
         self._root = self._enter_theorem(top, theorem)

@@ -5,7 +5,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
 1. **The statement, alone.** `Stmt.v` is the original header and statement, byte for byte, closed
    with `Admitted.` and compiled by `coqc` before anything of the proof exists. Its constant is
    the reference type. (Cached per theorem: it never depends on a proof.)
-2. **The proof, as its own module.** `Proof.v` is the header, the statement, the *screened*
+2. **The proof, as its own module.** `Proof.v` is the header, the configured extra imports
+   (library loads only, e.g. Lia and Lra for headers that lack them), the statement, the *screened*
    sentences (exactly what the live coqtop ran) and `Qed.`, compiled in its own directory, the
    only one it may write.
 3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
@@ -13,8 +14,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    (up to conversion) however the proof's file was read; then it prints the proof's assumptions.
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
-   that ran only the header (so Coq.Reals' classical axioms count exactly when the header loads
-   Reals, and nothing the proof declared does).
+   that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
+   when those load Reals, and nothing the proof declared does).
 4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
    report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
    (co)fixpoints or assumed positivity.
@@ -44,8 +45,12 @@ CLOSED = "Closed under the global context"
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
-def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
-    """The proof module's text: header, statement (unchanged), screened script, `Qed.`.
+def proof_file(theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
+    """The proof module's text: header, extra imports, statement (unchanged), screened script, `Qed.`.
+
+    Extra imports (library loads only, checked by the env's config) appear here and never in the
+    statement module: whatever they change, the type check against the statement compiled alone
+    still decides.
 
     The script is the screened sentences, one per line, exactly as the live coqtop ran them, not
     the raw tactic texts: a raw text that coqc lexes differently from the screen (comments, odd
@@ -58,7 +63,8 @@ def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
             raise ValueError(reason)
         lines.extend(sentences)
     script = "\n".join(lines)
-    return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
+    extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
+    return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
 
 
 def statement_file(theorem: Theorem) -> str:
@@ -167,7 +173,7 @@ class CoqVerifier:
     def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
         start = time.monotonic()
         try:
-            text = proof_file(theorem, proof)
+            text = proof_file(theorem, proof, self.config.extra_imports)
             split_sentences(text)
         except (ValueError, SentenceError) as exc:
             return Verification(False, f"script rejected: {exc}", "", seconds=time.monotonic() - start)
@@ -226,8 +232,9 @@ class CoqVerifier:
         return parse_coqchk(out + err)  # the summary goes to stderr
 
     def _header_axiom(self, theorem: Theorem, name: str) -> str | None:
-        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header."""
-        key = (theorem.header, name)
+        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header and
+        the extra imports (what the proof module loads before its statement)."""
+        key = (_preamble(theorem, self.config), name)
         if key not in self._header_axioms:
             self._header_axioms.update(_header_axioms(theorem, [name], self.config, str(self.root)))
             self._header_axioms.setdefault(key, None)
@@ -244,21 +251,28 @@ def _header_axioms(
     theorem: Theorem, names: list[str], config: "CoqConfig", scratch: str
 ) -> dict[tuple[str, str], str]:
     """For each name that is an axiom the header's libraries bring (in a fresh coqtop that ran
-    only the header, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
+    only the header and the extra imports, `Print Assumptions name` lists exactly one axiom),
+    that axiom's type."""
     top = CoqTop(config.coqtop, scratch, config.memory_limit_mb)
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
-        for sentence in split_sentences(theorem.header):
+        preamble = _preamble(theorem, config)
+        for sentence in split_sentences(preamble):
             top.send(sentence, config.command_timeout)
         found: dict[tuple[str, str], str] = {}
         for name in names:
             reply = top.send(f"Print Assumptions {name}.", config.command_timeout)
             status, entries = parse_assumptions(output.strip_noise(reply.output)[0])
             if status == "axioms" and len(entries) == 1:
-                found[(theorem.header, name)] = entries[0].split(" : ", 1)[1]
+                found[(preamble, name)] = entries[0].split(" : ", 1)[1]
         return found
     finally:
         top.kill()
+
+
+def _preamble(theorem: Theorem, config: "CoqConfig") -> str:
+    """What the proof module runs before its statement: the header, then the extra imports."""
+    return f"{theorem.header.rstrip()}\n{config.extra_imports.strip()}\n"
 
 
 def verify_proof(theorem: Theorem, proof: Sequence[str], config: "CoqConfig", scratch: str) -> Verification:
