@@ -36,7 +36,7 @@ from lean_env.base import (
     Theorem,
     Verification,
 )
-from lean_env.coq import output
+from lean_env.coq import hammer, output
 from lean_env.coq.process import CoqTop, OutOfStep, Reply, with_timeout
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 
@@ -324,6 +324,9 @@ class CoqEnv:
         deadline = time.monotonic() + limit
         last: output.Parsed | None = None
         last_reply: Reply | None = None
+        if any(hammer.mentions_hammer(s) and not hammer.is_hammer_sentence(s) for s in sentences):
+            return TacticFailure(FailureKind.REJECTED, "hammer must be a sentence of its own (its reconstruction is recorded)")
+        recorded: list[str] = []  # the sentences the path keeps: hammer's replacement instead of hammer
         for sentence in sentences:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -342,9 +345,15 @@ class CoqEnv:
                 else:
                     top.back_to(node_id)
                 return TacticFailure(FailureKind.ERROR, parsed.error)
+            if hammer.is_hammer_sentence(sentence):
+                sentence = hammer.replacement(sentence, parsed.notes) or ""
+                if not sentence or split_tactic(sentence)[1]:
+                    top.back_to(node_id)
+                    return TacticFailure(FailureKind.ERROR, "hammer printed no usable reconstruction")
+            recorded.append(sentence)
             if parsed.status != "empty":
                 last, last_reply = parsed, reply
-        path = state.path + (tactic,)
+        path = state.path + (tactic if recorded == list(sentences) else " ".join(recorded),)
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")

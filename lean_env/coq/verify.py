@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from lean_env.base import Theorem, Verification
 from lean_env.coq import output
+from lean_env.coq.hammer import mentions_hammer
 from lean_env.coq.process import CoqTop
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 from lean_env.process import run_once
@@ -61,6 +62,8 @@ def proof_file(theorem: Theorem, proof: Sequence[str], extra_imports: str = "") 
         sentences, reason = split_tactic(tactic)
         if reason:
             raise ValueError(reason)
+        if any(mentions_hammer(s) for s in sentences):  # it would call external provers
+            raise ValueError("the script calls hammer: record its reconstruction instead")
         lines.extend(sentences)
     script = "\n".join(lines)
     extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
@@ -205,6 +208,7 @@ class CoqVerifier:
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
             names = [e.split(" : ", 1)[0] for e in entries]
+            self._audit(theorem, names)  # one fresh coqtop for every name not seen yet
             foreign = [
                 e for n, e in zip(names, entries) if self._header_axiom(theorem, n) != e.split(" : ", 1)[1]
             ]
@@ -230,6 +234,14 @@ class CoqVerifier:
         if code != 0:
             return f"coqchk rejected the proof: {_errors(out, err)}"
         return parse_coqchk(out + err)  # the summary goes to stderr
+
+    def _audit(self, theorem: Theorem, names: Sequence[str]) -> None:
+        preamble = _preamble(theorem, self.config)
+        new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
+        if new:
+            self._header_axioms.update(_header_axioms(theorem, new, self.config, str(self.root)))
+            for name in new:
+                self._header_axioms.setdefault((preamble, name), None)
 
     def _header_axiom(self, theorem: Theorem, name: str) -> str | None:
         """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header and
