@@ -181,6 +181,8 @@ def _generator_text(options: dict[str, Any]) -> str:
         parts.append(f"tactics {options['tactics_file']}")
     elif options.get("portfolio"):
         parts.append("portfolio")
+    if options.get("knn_index"):
+        parts.append(f"knn {options['knn_index']}")
     if options.get("model"):
         parts.append(f"model {options['model']} ({options.get('engine')})")
     return " + ".join(parts) or "none"

@@ -31,6 +31,8 @@ def eval_command(
     extra_imports: str | None = typer.Option(
         None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
+    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; after the portfolio unless --no-portfolio)."),
+    knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
@@ -74,11 +76,12 @@ def eval_command(
     _check_mode(mode, backend, model, sketches, informal_data)
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
-    from prover_cli.theorems import extra_imports_for
+    from prover_cli.theorems import extra_imports_for, knn_index_for
     from search.policy import POLICIES
 
     try:
         imports = extra_imports_for(backend, extra_imports)
+        knn = knn_index_for(generator_name, knn_index)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if policy not in POLICIES:
@@ -114,7 +117,7 @@ def eval_command(
         "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
         "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
-        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s,
+        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s, "knn_index": knn,
     }
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,

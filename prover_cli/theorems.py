@@ -62,3 +62,19 @@ def extra_imports_for(backend: str, value: str | None) -> str:
     text = DEFAULT_EXTRA_IMPORTS if value is None else value.strip()
     check_extra_imports(text)
     return text
+
+
+def knn_index_for(generator: str, index: Path | None) -> str | None:
+    """The index folder for `--generator knn` (absolute, for workers elsewhere); ValueError otherwise."""
+    if generator not in ("portfolio", "knn"):
+        raise ValueError(f"--generator must be portfolio or knn, not {generator!r}")
+    if generator == "portfolio":
+        if index is not None:
+            raise ValueError("--index needs --generator knn")
+        return None
+    if index is None:
+        raise ValueError("--generator knn needs --index FOLDER (built by `prover index`)")
+    from prover.knn import KnnIndex
+
+    KnnIndex.load(index)  # fails early, with one line, for a folder that is not an index
+    return str(index.resolve())

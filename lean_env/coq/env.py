@@ -354,6 +354,14 @@ class CoqEnv:
             if parsed.status != "empty":
                 last, last_reply = parsed, reply
         path = state.path + (tactic if recorded == list(sentences) else " ".join(recorded),)
+        if last is None:
+            # Nothing printed: either nothing changed, or coqtop skipped the display, which it
+            # does for the first command after a `BackTo` to a state whose child was displayed
+            # last. Ask for the goals; an unchanged state is then caught by its key below.
+            shown = top.send("Show.", self.config.command_timeout)
+            parsed = output.parse_output(shown.output)
+            if parsed.error is None and parsed.status != "empty":
+                last, last_reply = parsed, shown
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")
