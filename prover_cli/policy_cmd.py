@@ -67,3 +67,41 @@ def index_command(
     index.save(out)
     typer.echo(json.dumps({"states": index.matrix.shape[0], "features": index.matrix.shape[1],
                            "seconds": round(time.monotonic() - start, 2), "out": str(out)}))
+
+
+@app.command("train")
+def train_command(
+    trace: Path = typer.Argument(..., help="A trace folder (steps.jsonl) from `prover trace`, or a steps JSONL."),
+    model: str = typer.Option(..., "--model", "-m", help="Hugging Face causal LM to fine-tune (hub id or folder)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint folder (then: --model OUT)."),
+    prompt_format: str = typer.Option("reprover", help="Prompt format the examples are rendered in (registry name)."),
+    steps: int = typer.Option(1000, help="Optimizer steps."),
+    batch_size: int = typer.Option(8, help="Examples per step."),
+    learning_rate: float = typer.Option(1e-4, help="AdamW learning rate."),
+    max_length: int = typer.Option(1024, help="Tokens per example (the prompt is cut from the left)."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1."),
+    seed: int = typer.Option(0),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Fine-tune a causal LM on traced (state -> tactic) steps; the checkpoint loads with --model."""
+    setup_logging(verbose)
+    from prover.knn import read_records
+    from prover.prompts import PROMPTS
+    from prover.train import TrainConfig, examples_from_records, train
+
+    if min(steps, batch_size, max_length) < 1 or not learning_rate > 0:
+        raise fail("--steps, --batch-size, --max-length and --learning-rate must be positive")
+    try:
+        PROMPTS.get(prompt_format)
+        examples = examples_from_records(read_records(trace), prompt_format)
+    except (ValueError, OSError, KeyError) as exc:
+        raise fail(str(exc)) from None
+    if not examples:
+        raise fail(f"{trace}: no tactic steps to train on")
+    config = TrainConfig(prompt_format, steps, batch_size, learning_rate, max_length, seed, device)
+    try:
+        report = train(model, examples, out, config)
+    except (OSError, ValueError) as exc:
+        raise fail(f"{model}: {exc}") from None
+    typer.echo(json.dumps({"examples": report.examples, "steps": report.steps, "first_loss": report.losses[0],
+                           "last_loss": report.losses[-1], "seconds": round(report.seconds, 1), "out": str(out)}))
