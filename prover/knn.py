@@ -10,8 +10,8 @@ current state's hypotheses (matched by the features of their types), so a retrie
 names a hypothesis that exists here; a tactic that mentions a hypothesis with no counterpart here
 is dropped.
 
-The index is a folder: `matrix.npz` (states x features, CSR), `index.json` (feature ids and idf,
-and per state its tactic and hypotheses).
+The index is a folder: `matrix.npz` (states x features, CSR), `idf.npy`, `index.json` (the
+features, and per state its tactic, hypotheses and source).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _TOKEN = re.compile(r"[A-Za-z_][\w'.]*[\w']|[A-Za-z_]|\d+|[^\s\w]+")
 _BINDERS = {"forall", "exists", "fun", "exists2"}
 _NAME = re.compile(r"(?<![\w'.])([A-Za-z_][\w']*)(?![\w'])")
 LOCAL = "$x"
-MATRIX, META = "matrix.npz", "index.json"
+MATRIX, META, IDF = "matrix.npz", "index.json", "idf.npy"
 
 
 def _tokens(text: str) -> list[str]:
@@ -165,6 +165,7 @@ class KnnIndex:
         self.idf = idf
         self.matrix = matrix  # scipy.sparse.csr_matrix, rows L2-normalised
         self.rows = rows  # per state: {"tactic", "hyps": [[name, [type symbols]]], "theorem", "file"}
+        # (a list when built, a _LazyRows when loaded)
 
     # -- building ----------------------------------------------------------------------------
 
@@ -219,11 +220,21 @@ class KnnIndex:
         return cls(features, idf, matrix, rows)
 
     def save(self, folder: Path) -> None:
+        """Arrays uncompressed and per-state fields as flat lists of strings: loading is a few
+        array reads and one JSON parse of strings (hypotheses are decoded only for neighbours)."""
+        import numpy as np
         from scipy import sparse
 
         folder.mkdir(parents=True, exist_ok=True)
-        sparse.save_npz(folder / MATRIX, self.matrix)
-        meta = {"version": 1, "features": list(self.features), "idf": self.idf.tolist(), "rows": self.rows}
+        sparse.save_npz(folder / MATRIX, self.matrix, compressed=False)
+        np.save(folder / IDF, self.idf)
+        meta = {
+            "version": 2,
+            "features": list(self.features),
+            "tactics": [r["tactic"] for r in self.rows],
+            "hyps": [json.dumps(r["hyps"], ensure_ascii=False) for r in self.rows],
+            "sources": [f"{r['file']}:{r['theorem']}" for r in self.rows],
+        }
         (folder / META).write_text(json.dumps(meta, ensure_ascii=False))
 
     @classmethod
@@ -232,12 +243,14 @@ class KnnIndex:
         import numpy as np
         from scipy import sparse
 
-        if not (folder / MATRIX).is_file() or not (folder / META).is_file():
+        if not all((folder / name).is_file() for name in (MATRIX, META, IDF)):
             raise ValueError(f"{folder}: not a knn index (build one with `prover index`)")
         meta = json.loads((folder / META).read_text())
-        features = {f: i for i, f in enumerate(meta["features"])}
-        return cls(features, np.array(meta["idf"], dtype=np.float32), sparse.load_npz(folder / MATRIX).tocsr(),
-                   meta["rows"])
+        if meta.get("version") != 2:
+            raise ValueError(f"{folder}: index version {meta.get('version')} is not supported: rebuild it")
+        features = dict(zip(meta["features"], range(len(meta["features"]))))
+        rows = _LazyRows(meta["tactics"], meta["hyps"], meta["sources"])
+        return cls(features, np.load(folder / IDF), sparse.load_npz(folder / MATRIX).tocsr(), rows)
 
     # -- querying ----------------------------------------------------------------------------
 
@@ -265,7 +278,9 @@ class KnnIndex:
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [Neighbour(int(i), float(scores[i]), self.rows[i]["tactic"]) for i in top if scores[i] > 0]
+        tactics = [self.rows[int(i)]["tactic"] for i in top] if not isinstance(self.rows, _LazyRows) else [
+            self.rows.tactics[int(i)] for i in top]
+        return [Neighbour(int(i), float(scores[i]), t) for i, t in zip(top, tactics) if scores[i] > 0]
 
     def propose(self, goal: Goal, k: int, neighbours: int = 64) -> list[tuple[str, float]]:
         """Up to k (tactic, similarity) for `goal`: the nearest states' tactics, hypotheses renamed,
@@ -281,6 +296,23 @@ class KnnIndex:
             if len(out) >= k:
                 break
         return list(out.items())
+
+
+class _LazyRows:
+    """Per-state fields of a loaded index; a row's hypotheses are decoded when first asked for."""
+
+    def __init__(self, tactics: list[str], hyps: list[str], sources: list[str]) -> None:
+        self.tactics, self.hyps, self.sources = tactics, hyps, sources
+
+    def __len__(self) -> int:
+        return len(self.tactics)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        file, _, theorem = self.sources[i].rpartition(":")
+        return {"tactic": self.tactics[i], "hyps": json.loads(self.hyps[i]), "file": file, "theorem": theorem}
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 def goal_from_record(goal: dict[str, Any]) -> Goal:

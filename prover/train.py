@@ -70,8 +70,8 @@ def _encode(tokenizer: Any, prompt: str, target: str, max_length: int) -> tuple[
 
 
 def train(model_name: str, examples: list[tuple[str, str]], out: Path, config: TrainConfig = TrainConfig()) -> TrainReport:
-    """Fine-tune `model_name` (hub id or folder) on `examples`; save to `out`. Raises ValueError
-    for no examples or an unknown prompt format."""
+    """Fine-tune `model_name` (hub id or folder; `tiny:SHAPE` starts from a random tiny Llama) on
+    `examples`; save to `out`. Raises ValueError for no examples or an unknown prompt format."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -80,10 +80,15 @@ def train(model_name: str, examples: list[tuple[str, str]], out: Path, config: T
     PROMPTS.get(config.prompt_format)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    tokenizer = AutoTokenizer.from_pretrained(model_name)
+    if model_name.startswith("tiny:"):  # a random Llama of a prover.backends.tiny shape, nothing downloaded
+        from prover.backends.tiny import tiny_llama
+
+        model, tokenizer = tiny_llama(model_name.split(":", 1)[1], seed=config.seed, device=config.device)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(model_name)
+        model = AutoModelForCausalLM.from_pretrained(model_name, dtype=torch.float32).to(config.device)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_name, torch_dtype=torch.float32).to(config.device)
     model.train()
     encoded = [_encode(tokenizer, p, t, config.max_length) for p, t in examples]
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)

@@ -72,7 +72,7 @@ def index_command(
 @app.command("train")
 def train_command(
     trace: Path = typer.Argument(..., help="A trace folder (steps.jsonl) from `prover trace`, or a steps JSONL."),
-    model: str = typer.Option(..., "--model", "-m", help="Hugging Face causal LM to fine-tune (hub id or folder)."),
+    model: str = typer.Option(..., "--model", "-m", help="Hugging Face causal LM to fine-tune (hub id or folder; tiny:tiny or tiny:small: a random tiny Llama)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkpoint folder (then: --model OUT)."),
     prompt_format: str = typer.Option("reprover", help="Prompt format the examples are rendered in (registry name)."),
     steps: int = typer.Option(1000, help="Optimizer steps."),
@@ -101,7 +101,7 @@ def train_command(
     config = TrainConfig(prompt_format, steps, batch_size, learning_rate, max_length, seed, device)
     try:
         report = train(model, examples, out, config)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         raise fail(f"{model}: {exc}") from None
     typer.echo(json.dumps({"examples": report.examples, "steps": report.steps, "first_loss": report.losses[0],
                            "last_loss": report.losses[-1], "seconds": round(report.seconds, 1), "out": str(out)}))
