@@ -10,8 +10,9 @@ current state's hypotheses (matched by the features of their types), so a retrie
 names a hypothesis that exists here; a tactic that mentions a hypothesis with no counterpart here
 is dropped.
 
-The index is a folder: `matrix.npz` (states x features, CSR), `idf.npy`, `index.json` (the
-features, and per state its tactic, hypotheses and source).
+The index is a folder: the CSR matrix (states x features) and the idf weights as `.npy` arrays,
+the features and, per state, its tactic, hypotheses and source as text files with one line each,
+and `index.json` (format version and shape).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _TOKEN = re.compile(r"[A-Za-z_][\w'.]*[\w']|[A-Za-z_]|\d+|[^\s\w]+")
 _BINDERS = {"forall", "exists", "fun", "exists2"}
 _NAME = re.compile(r"(?<![\w'.])([A-Za-z_][\w']*)(?![\w'])")
 LOCAL = "$x"
-MATRIX, META, IDF = "matrix.npz", "index.json", "idf.npy"
+META = "index.json"
 
 
 def _tokens(text: str) -> list[str]:
@@ -220,22 +221,25 @@ class KnnIndex:
         return cls(features, idf, matrix, rows)
 
     def save(self, folder: Path) -> None:
-        """Arrays uncompressed and per-state fields as flat lists of strings: loading is a few
-        array reads and one JSON parse of strings (hypotheses are decoded only for neighbours)."""
+        """Plain `.npy` arrays and one text file per per-state field, a line per entry (features,
+        tactics and JSON-encoded hypotheses never contain a newline): loading is a few file reads,
+        with no decompression and no JSON parse of the whole index."""
         import numpy as np
-        from scipy import sparse
 
         folder.mkdir(parents=True, exist_ok=True)
-        sparse.save_npz(folder / MATRIX, self.matrix, compressed=False)
-        np.save(folder / IDF, self.idf)
-        meta = {
-            "version": 2,
+        for name, array in (("data", self.matrix.data), ("indices", self.matrix.indices),
+                            ("indptr", self.matrix.indptr), ("idf", self.idf)):
+            np.save(folder / f"{name}.npy", array)
+        columns = {
             "features": list(self.features),
             "tactics": [r["tactic"] for r in self.rows],
             "hyps": [json.dumps(r["hyps"], ensure_ascii=False) for r in self.rows],
             "sources": [f"{r['file']}:{r['theorem']}" for r in self.rows],
         }
-        (folder / META).write_text(json.dumps(meta, ensure_ascii=False))
+        for name, lines in columns.items():
+            assert not any("\n" in line for line in lines), name
+            (folder / f"{name}.txt").write_text("\n".join(lines), encoding="utf-8")
+        (folder / META).write_text(json.dumps({"version": 3, "shape": list(self.matrix.shape)}))
 
     @classmethod
     def load(cls, folder: Path) -> "KnnIndex":
@@ -243,14 +247,23 @@ class KnnIndex:
         import numpy as np
         from scipy import sparse
 
-        if not all((folder / name).is_file() for name in (MATRIX, META, IDF)):
-            raise ValueError(f"{folder}: not a knn index (build one with `prover index`)")
-        meta = json.loads((folder / META).read_text())
-        if meta.get("version") != 2:
+        try:
+            meta = json.loads((folder / META).read_text())
+        except (OSError, ValueError):
+            raise ValueError(f"{folder}: not a knn index (build one with `prover index`)") from None
+        if meta.get("version") != 3:
             raise ValueError(f"{folder}: index version {meta.get('version')} is not supported: rebuild it")
-        features = dict(zip(meta["features"], range(len(meta["features"]))))
-        rows = _LazyRows(meta["tactics"], meta["hyps"], meta["sources"])
-        return cls(features, np.load(folder / IDF), sparse.load_npz(folder / MATRIX).tocsr(), rows)
+
+        def lines(name: str) -> list[str]:
+            text = (folder / f"{name}.txt").read_text(encoding="utf-8")
+            return text.split("\n") if text else []
+
+        arrays = {name: np.load(folder / f"{name}.npy") for name in ("data", "indices", "indptr", "idf")}
+        matrix = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(meta["shape"]),
+                                   copy=False)
+        names = lines("features")
+        rows = _LazyRows(lines("tactics"), lines("hyps"), lines("sources"))
+        return cls(dict(zip(names, range(len(names)))), arrays["idf"], matrix, rows)
 
     # -- querying ----------------------------------------------------------------------------
 
