@@ -182,7 +182,7 @@ def _generator_text(options: dict[str, Any]) -> str:
     elif options.get("portfolio"):
         parts.append("portfolio")
     if options.get("knn_index"):
-        parts.append(f"knn {options['knn_index']}")
+        parts.append(f"knn {options['knn_index']} ({options.get('combine', 'chain')})")
     if options.get("model"):
         parts.append(f"model {options['model']} ({options.get('engine')})")
     return " + ".join(parts) or "none"

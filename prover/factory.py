@@ -31,7 +31,8 @@ class GeneratorOptions:
     max_batch_size: int | None = None
     max_wait_s: float | None = None  # how long the batcher waits to fill a batch
     batching: bool | None = None
-    knn_index: str | None = None  # a `prover index` folder: retrieval tactics after the portfolio's
+    knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
+    combine: str = "chain"  # portfolio with retrieval: "chain" (portfolio first) or "interleave" (round robin)
 
 
 def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
@@ -53,7 +54,15 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
     if options.knn_index is not None:
         from prover.knn import KnnGenerator
 
-        generators.append(KnnGenerator(Path(options.knn_index), options.backend))
+        knn = KnnGenerator(Path(options.knn_index), options.backend)
+        if generators and options.combine == "interleave":
+            from prover.combined import InterleavedGenerator
+
+            generators[-1] = InterleavedGenerator(generators[-1], knn)
+        elif options.combine in ("interleave", "chain"):
+            generators.append(knn)
+        else:
+            raise ValueError(f"--combine must be interleave or chain, not {options.combine!r}")
     if options.model is not None:
         from prover.model_factory import make_model_generator
 

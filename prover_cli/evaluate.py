@@ -31,8 +31,9 @@ def eval_command(
     extra_imports: str | None = typer.Option(
         None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
-    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; after the portfolio unless --no-portfolio)."),
+    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
+    combine: str = typer.Option("interleave", help="With --generator knn and the portfolio: interleave (round robin) or chain (portfolio first)."),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
@@ -82,6 +83,8 @@ def eval_command(
     try:
         imports = extra_imports_for(backend, extra_imports)
         knn = knn_index_for(generator_name, knn_index)
+        if combine not in ("interleave", "chain"):
+            raise ValueError(f"--combine must be interleave or chain, not {combine!r}")
     except ValueError as exc:
         raise fail(str(exc)) from None
     if policy not in POLICIES:
@@ -118,6 +121,7 @@ def eval_command(
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
         "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
         "max_batch_size": max_batch_size, "max_wait_s": max_wait_s, "knn_index": knn,
+        **({"combine": combine} if knn else {}),
     }
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,

@@ -20,8 +20,9 @@ def prove(
     name: Optional[str] = typer.Option(None, help="Which theorem of FILE to prove, when it has several."),
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
     tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
-    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; after the portfolio unless --no-portfolio)."),
+    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
+    combine: str = typer.Option("interleave", help="With --generator knn and the portfolio: interleave (round robin) or chain (portfolio first)."),
     portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
@@ -113,6 +114,7 @@ def prove(
             max_wait_s=max_wait_s,
             batching=batching,
             knn_index=knn_index_for(generator_name, knn_index),
+            combine=combine,
         )
         generator = make_generator(options)
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:

@@ -43,3 +43,25 @@ def test_the_index_ranks_the_closest_state_first_and_renames() -> None:
     goal = _goal("q = p", (("p", "q"), "nat"), (("Hpq",), "p = q"))
     proposals = index.propose(goal, 3)
     assert proposals[0][0] == "symmetry; exact Hpq." and proposals[0][1] > 0.99
+
+
+def test_interleaving_alternates_two_generators_and_survives_one_failing() -> None:
+    from lean_env.base import ProofState, Theorem
+    from prover.base import Candidate
+    from prover.combined import InterleavedGenerator
+
+    class Fixed:
+        def __init__(self, name, tactics, fail=False):
+            self.name, self.tactics, self.fail = name, tactics, fail
+
+        def generate(self, theorem, state, k):
+            if self.fail:
+                raise RuntimeError("broken")
+            return [Candidate(t, -i, self.name) for i, t in enumerate(self.tactics)][:k]
+
+    theorem, state = Theorem("t", "", "Theorem t : True."), ProofState("t", (), (), "")
+    mixed = InterleavedGenerator(Fixed("p", ["lia.", "auto.", "ring."]), Fixed("k", ["auto.", "rewrite H.", "f."]))
+    assert [c.tactic for c in mixed.generate(theorem, state, 5)] == ["lia.", "auto.", "rewrite H.", "ring.", "f."]
+    assert [c.source for c in mixed.generate(theorem, state, 3)] == ["p", "p", "k"]
+    half = InterleavedGenerator(Fixed("p", ["lia."]), Fixed("k", [], fail=True))
+    assert [c.tactic for c in half.generate(theorem, state, 4)] == ["lia."]
