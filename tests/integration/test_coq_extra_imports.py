@@ -17,6 +17,15 @@ REALS_ONLY = Theorem(
 )
 
 
+def _prove_and_verify(env: CoqEnv, theorem: Theorem, tactic: str):
+    """Run one closing tactic on the root state; return its independent verification."""
+    result = env.run_tactic(env.open(theorem), tactic)
+    assert isinstance(result, Proved), result
+    verdict = env.verify(theorem, result.proof)
+    assert verdict.ok, verdict.message
+    return verdict
+
+
 def test_lra_is_missing_without_and_verified_with_extra_imports() -> None:
     with CoqEnv(CoqConfig(tactic_timeout=5.0)) as env:
         root = env.open(REALS_ONLY)
@@ -24,11 +33,7 @@ def test_lra_is_missing_without_and_verified_with_extra_imports() -> None:
         assert isinstance(result, TacticFailure) and result.kind is FailureKind.ERROR
         assert "lra" in result.message
     with CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=DEFAULT_EXTRA_IMPORTS)) as env:
-        root = env.open(REALS_ONLY)
-        result = env.run_tactic(root, "intros; lra.")
-        assert isinstance(result, Proved)
-        verdict = env.verify(REALS_ONLY, result.proof)
-        assert verdict.ok, verdict.message
+        verdict = _prove_and_verify(env, REALS_ONLY, "intros; lra.")
         # The proof module loads the libraries between the header and the statement...
         header_end = verdict.script.index("Open Scope R_scope.")
         assert header_end < verdict.script.index(DEFAULT_EXTRA_IMPORTS) < verdict.script.index("Theorem lra_needed")
@@ -40,14 +45,10 @@ def test_axioms_brought_by_extra_imports_are_allowed_and_only_those() -> None:
     theorem = Theorem("em_or", "", "Theorem em_or : forall P : Prop, P \\/ ~ P.")
     classic = "From Coq Require Import Classical."
     with CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=classic)) as env:
-        root = env.open(theorem)
-        result = env.run_tactic(root, "intros P; apply classic.")
-        assert isinstance(result, Proved)
-        verdict = env.verify(theorem, result.proof)
-        assert verdict.ok, verdict.message
+        verdict = _prove_and_verify(env, theorem, "intros P; apply classic.")
         assert verdict.axioms == ("Classical_Prop.classic",)
         # A proof that declares its own axiom is still refused (the screen and the audit hold).
-        assert isinstance(env.run_tactic(root, "Axiom cheat : False."), TacticFailure)
+        assert isinstance(env.run_tactic(env.open(theorem), "Axiom cheat : False."), TacticFailure)
 
 
 def test_extra_imports_must_be_library_loads() -> None:

@@ -15,6 +15,7 @@ from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
 from prover.portfolio import PortfolioGenerator
 from prover.combined import ChainedGenerator
 from search.best_first import SearchConfig, best_first_search
+from tests.integration.policy_fixtures import REV_LEN_DEV, REV_LEN_TARGET_STATEMENT
 
 pytestmark = pytest.mark.coq
 
@@ -49,13 +50,8 @@ Proof.
   rewrite Hab. reflexivity.
 Qed.
 
-Lemma rev_len : forall l : list nat, length (rev l) = length l.
-Proof.
-  intros l.
-  rewrite rev_length.
-  reflexivity.
-Qed.
 """
+GOOD += REV_LEN_DEV.split("\n", 1)[1]  # the list lemma, without its Require line
 
 BAD = """Require Import Arith.
 Require Import NoSuchLibrary.
@@ -169,7 +165,7 @@ def test_renaming_drops_a_tactic_whose_hypothesis_has_no_counterpart(traced: Pat
 def test_knn_search_proves_what_the_portfolio_alone_cannot(traced: Path) -> None:
     index = KnnIndex.build(read_records(traced))
     theorem = Theorem(
-        "rev_len_bool", "Require Import List.\n", "Theorem rev_len_bool : forall m : list bool, length (rev m) = length m."
+        "rev_len_bool", "Require Import List.\n", REV_LEN_TARGET_STATEMENT
     )
     config = SearchConfig(max_expansions=30, num_samples=32, wall_time=120, tactic_timeout=2)
     portfolio = PortfolioGenerator("coq")

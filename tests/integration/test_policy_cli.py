@@ -9,21 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.policy_fixtures import REV_LEN_DEV, REV_LEN_TARGET_STATEMENT
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.coq
 
-DEV = """Require Import List.
-Lemma rev_len : forall l : list nat, length (rev l) = length l.
-Proof.
-  intros l.
-  rewrite rev_length.
-  reflexivity.
-Qed.
-"""
-TARGET = """Require Import List.
-Theorem rev_len_bool : forall m : list bool, length (rev m) = length m.
-Proof.
-"""
+DEV = REV_LEN_DEV
+TARGET = f"Require Import List.\n{REV_LEN_TARGET_STATEMENT}\nProof.\n"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
