@@ -22,7 +22,7 @@ def prove(
     tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
-    combine: str = typer.Option("interleave", help="With --generator knn and the portfolio: interleave (round robin) or chain (portfolio first)."),
+    combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
     portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
