@@ -43,6 +43,7 @@ class WorkerSpec:
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
     whole_proof: dict | None = None  # whole-proof: RunConfig.whole_proof (samples, batch, format, ...)
     samples_dir: str | None = None  # whole-proof: the run's per-theorem sample logs
+    extra_imports: str = ""  # Coq: library loads after each header (RunConfig.extra_imports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class ProofWorker:
         if self._env is not None and self._env_timeout != tactic_timeout:
             self.close()
         if self._env is None:
-            self._env = make_env(self.spec.backend, tactic_timeout)
+            self._env = make_env(self.spec.backend, tactic_timeout, self.spec.extra_imports)
             self._env_timeout = tactic_timeout
         return self._env
 
@@ -354,7 +355,8 @@ def run_evaluation(
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
     spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
-                      whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()))
+                      whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()),
+                      extra_imports=config.extra_imports)
     started, t0 = time.time(), time.monotonic()
     model_stats: list[dict[str, float]] = []
     bar = _bar(progress, exec_options.progress)

@@ -70,6 +70,7 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
         "mode": {"name": config.mode, "sketches": config.sketches, "informal_data": config.informal_data},
         "budget": {**_budget(config), "text": config.budget.describe()},
         "generator": config.generator,
+        "extra_imports": config.extra_imports,
         "policy": config.policy,
         "versions": versions,
         "complete": len(by_name) == len(config.names) and all(n in by_name for n in config.names),
@@ -167,6 +168,7 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         _mode_text(summary.get("mode") or {}),
         f"- Budget: {summary['budget']['text']}",
         f"- Generator: {_generator_text(summary['generator'])}; policy {summary['policy']}",
+        f"- Extra imports (proof only, never the statement): {summary.get('extra_imports') or 'none'}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()),
         (f"- Wall time: {t['run_wall_seconds']:.1f} s over {t['sessions']} session(s); "
          f"last session {t['last_session_wall_seconds']:.1f} s on {t['last_session_workers']} worker(s)"),
@@ -229,6 +231,8 @@ def _generator_text(options: dict[str, Any]) -> str:
         parts.append(f"tactics {options['tactics_file']}")
     elif options.get("portfolio"):
         parts.append("portfolio")
+    if options.get("knn_index"):
+        parts.append(f"knn {options['knn_index']} ({options.get('combine', 'chain')})")
     if options.get("model"):
         parts.append(f"model {options['model']} ({options.get('engine')})")
     return " + ".join(parts) or "none"

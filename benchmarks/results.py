@@ -57,6 +57,7 @@ class RunConfig:
     informal_data: str | None = None  # informal: folder of <split>/<name>.json when the dataset has no informal text
     # whole-proof: {"num_samples", "batch", "all_samples", "prompt_format", "max_tokens", "proofs"}; None otherwise
     whole_proof: dict[str, Any] | None = None
+    extra_imports: str = ""  # Coq: library loads after each header, for the search and the proof module only
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "names": list(self.names), "budget": asdict(self.budget)}

@@ -85,14 +85,17 @@ def screen(backend: str, tactic: str) -> str | None:
     return SCREENS.get(backend)(tactic)
 
 
-def make_env(backend: str, tactic_timeout: float) -> ProofEnv:
+def make_env(backend: str, tactic_timeout: float, extra_imports: str = "") -> ProofEnv:
     """A fresh environment for `backend`: the one constructor the CLI and the evaluation harness share,
-    so both apply the tactic timeout the same way. Raises SetupError when the assistant is missing and
-    UnknownName for an unknown backend."""
+    so both apply the tactic timeout the same way. `extra_imports` (Coq only): library loads run
+    after each header, for the search and the proof module, never for the statement. Raises
+    SetupError when the assistant is missing and UnknownName for an unknown backend."""
+    if extra_imports and backend != "coq":
+        raise ValueError(f"extra imports are only supported for Coq, not {backend!r}")
     if backend == "coq":
         from lean_env.coq.env import CoqConfig, CoqEnv
 
-        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout))
+        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout, extra_imports=extra_imports))
     if backend == "lean":
         from lean_env.lean_repl.env import LeanConfig, LeanEnv
 

@@ -81,3 +81,32 @@ def _merge(out: list[Candidate], more: Sequence[Candidate], k: int) -> list[Cand
             seen.add(text)
             out.append(cand)
     return out
+
+
+class InterleavedGenerator:
+    """Round robin over two generators' candidates (`first`'s best, `second`'s best, ...), k in
+    total, each text once, each candidate keeping its own score.
+
+    For two cheap proposers whose best candidates are both worth trying early: a retrieval
+    policy's top tactics should not wait behind the whole automation list when the wall-clock
+    budget may run out before the list ends. A failure of one part is logged and the other
+    part's candidates are returned; only when both fail does it raise.
+    """
+
+    def __init__(self, first: TacticGenerator, second: TacticGenerator, *, name: str | None = None) -> None:
+        self.first = first
+        self.second = second
+        self.name = name or f"{first.name}|{second.name}"
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
+        if k < 1:
+            return []
+        errors: list[Exception] = []
+        a = list(ChainedGenerator._try(self.first, theorem, state, k, errors))
+        b = list(ChainedGenerator._try(self.second, theorem, state, k, errors))
+        if len(errors) == 2:
+            raise errors[0]
+        mixed = [c for pair in zip(a, b) for c in pair] + a[len(b):] + b[len(a):]
+        return _merge([], mixed, k)
+
+    close = ChainedGenerator.close

@@ -1,5 +1,5 @@
-"""Build the tactic generator the user asked for: portfolio or tactic file, a model, or both chained
-(automation first, model candidates after)."""
+"""Build the tactic generator the user asked for: portfolio or tactic file, a retrieval index, a model,
+or several chained in that order (automation first, then retrieval, then model candidates)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class GeneratorOptions:
     max_batch_size: int | None = None
     max_wait_s: float | None = None  # how long the batcher waits to fill a batch
     batching: bool | None = None
+    knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
+    combine: str = "chain"  # portfolio with retrieval: "chain" (portfolio first) or "interleave" (round robin)
 
 
 def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
@@ -49,14 +51,27 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
         from prover.portfolio import PortfolioGenerator
 
         generators.append(PortfolioGenerator(options.backend))
+    if options.knn_index is not None:
+        from prover.knn import KnnGenerator
+
+        knn = KnnGenerator(Path(options.knn_index), options.backend)
+        if generators and options.combine == "interleave":
+            from prover.combined import InterleavedGenerator
+
+            generators[-1] = InterleavedGenerator(generators[-1], knn)
+        elif options.combine in ("interleave", "chain"):
+            generators.append(knn)
+        else:
+            raise ValueError(f"--combine must be interleave or chain, not {options.combine!r}")
     if options.model is not None:
         from prover.model_factory import make_model_generator
 
         generators.append(make_model_generator(options, engine=engine))
     if not generators:
         raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
-    if len(generators) == 1:
-        return generators[0]
     from prover.combined import ChainedGenerator
 
-    return ChainedGenerator(generators[0], generators[1])
+    chained = generators[0]
+    for more in generators[1:]:
+        chained = ChainedGenerator(chained, more)
+    return chained

@@ -13,6 +13,12 @@ from typing import Sequence
 from lean_env.base import ProofState, Theorem
 from prover.base import Candidate, dedupe
 
+# Extra imports that make the portfolio's CoqHammer and Interval tactics available (Debian
+# packages libcoq-hammer, eprover, z3, libcoq-interval).
+HAMMER_IMPORTS = (
+    "From Coq Require Import Lia Lra Psatz. From Hammer Require Import Hammer. From Interval Require Import Tactic."
+)
+
 # (tactic, prior): decisive closers first, then goal-shaping steps that let them apply.
 PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
     "coq": (
@@ -36,6 +42,10 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("vm_compute; reflexivity.", 0.03),
         ("intros n; induction n; simpl; auto.", 0.03),
         ("constructor.", 0.03),
+        # Need their libraries in the extra imports (HAMMER_IMPORTS); without them they fail at once.
+        ("interval.", 0.03),  # Interval: bounds on sqrt, ln, exp, ... by interval arithmetic
+        ("sauto.", 0.03),  # CoqHammer's proof search, no external prover
+        ("hammer.", 0.02),  # E/Z3 pick lemmas; the bridge records the printed reconstruction instead
     ),
     "lean": (
         ("norm_num", 0.30),

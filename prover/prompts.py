@@ -166,14 +166,33 @@ MODEL_FORMATS: tuple[tuple[str, str], ...] = (
 def format_for(model: str, backend: str = "lean") -> str:
     """The default prompt format name for a model id or path and a target backend.
 
-    Fine-tuned Lean provers get their training format; any other model gets the few-shot prompt
-    of the backend ("coq" for Coq, "llemma" otherwise).
+    A `prover train` checkpoint gets the format it was trained on; fine-tuned Lean provers get
+    their training format; any other model gets the few-shot prompt of the backend ("coq" for
+    Coq, "llemma" otherwise).
     """
+    trained = _trained_format(model)
+    if trained is not None:
+        return trained
     lowered = model.lower()
     for needle, name in MODEL_FORMATS:
         if needle in lowered:
             return name
     return "coq" if backend == "coq" else "llemma"
+
+
+TRAINED_FORMAT_FILE = "prover_train.json"  # written by `prover train` next to the checkpoint
+
+
+def _trained_format(model: str) -> str | None:
+    """The format a `prover train` checkpoint was trained on, read from its folder."""
+    import json
+    from pathlib import Path
+
+    marker = Path(model) / TRAINED_FORMAT_FILE
+    try:
+        return json.loads(marker.read_text()).get("prompt_format") if marker.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def get_format(name: str | None, model: str, backend: str) -> PromptFormat:

@@ -29,6 +29,12 @@ def eval_command(
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
     tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    extra_imports: str | None = typer.Option(
+        None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
+    ),
+    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
+    knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
+    combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
     portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
@@ -107,8 +113,16 @@ def eval_command(
         raise fail("--proofs needs --mode whole-proof")
     if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
         raise fail("budgets must be positive and --workers at least 0")
+    from prover_cli.theorems import extra_imports_for, knn_index_for
     from search.policy import POLICIES
 
+    try:
+        imports = extra_imports_for(backend, extra_imports)
+        knn = knn_index_for(generator_name, knn_index)
+        if combine not in ("interleave", "chain"):
+            raise ValueError(f"--combine must be interleave or chain, not {combine!r}")
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if policy not in POLICIES:
         raise fail(f"unknown search policy {policy!r} (known: {', '.join(POLICIES.names())})")
     if workers > 0:
@@ -149,7 +163,8 @@ def eval_command(
         "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
         "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
-        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s,
+        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s, "knn_index": knn,
+        **({"combine": combine} if knn else {}),
     }
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
@@ -158,6 +173,7 @@ def eval_command(
         policy=policy,
         mode=mode, sketches=_absolute(sketches), informal_data=_absolute(informal_data) if mode == "informal" else None,
         whole_proof=whole_proof,
+        extra_imports=imports,
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from prover_cli import prove, setup_cmd  # noqa: F401  (each import registers it
 from prover_cli import evaluate  # noqa: F401
 from prover_cli import informal  # noqa: F401  (prove-informal)
 from prover_cli import verify_cmd  # noqa: F401  (verify)
+from prover_cli import policy_cmd  # noqa: F401  (trace, index, train)
 from prover_cli.app import app
 
 

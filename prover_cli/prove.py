@@ -20,6 +20,9 @@ def prove(
     name: Optional[str] = typer.Option(None, help="Which theorem of FILE to prove, when it has several."),
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
     tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
+    knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
+    combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
     portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
     engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
@@ -42,6 +45,9 @@ def prove(
     wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
     tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
     policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
+    extra_imports: Optional[str] = typer.Option(
+        None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
+    ),
     tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
     informal: Optional[Path] = typer.Option(
         None, "--informal", help="Informal statement+proof JSON: draft, sketch, fill holes, verify (needs --model or --sketch)."
@@ -66,7 +72,7 @@ def prove(
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
     from prover.factory import GeneratorOptions, make_generator
-    from prover_cli.theorems import make_env, read_theorem
+    from prover_cli.theorems import extra_imports_for, knn_index_for, make_env, read_theorem
     from search.best_first import SearchConfig, best_first_search
     from search.policy import POLICIES
 
@@ -109,6 +115,7 @@ def prove(
         )
     try:
         theorem = read_theorem(backend, file, statement, header, name)
+        imports = extra_imports_for(backend, extra_imports)
         search_policy = POLICIES.get(policy)()
         options = GeneratorOptions(
             backend=backend,
@@ -130,6 +137,8 @@ def prove(
             max_batch_size=max_batch_size,
             max_wait_s=max_wait_s,
             batching=batching,
+            knn_index=knn_index_for(generator_name, knn_index),
+            combine=combine,
         )
         generator = make_generator(options)
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
@@ -138,7 +147,7 @@ def prove(
         max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout
     )
     try:
-        with make_env(backend, tactic_timeout) as env:
+        with make_env(backend, tactic_timeout, imports) as env:
             result = best_first_search(env, generator, theorem, config, search_policy)
     except BadTheorem as exc:
         raise fail(str(exc)) from None

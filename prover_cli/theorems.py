@@ -44,3 +44,37 @@ def read_theorem(backend: str, file: Path | None, statement: str | None, header:
     except BadTheorem as exc:
         raise BadTheorem(f"{file}: {exc}") from None
 
+
+
+def extra_imports_for(backend: str, value: str | None) -> str:
+    """The `--extra-imports` text to use: the backend's default when not given, "" for "none".
+
+    Raises ValueError (one line) for a text that is not library loads, or for a backend without them.
+    """
+    if value is not None and value.strip().lower() == "none":
+        return ""
+    if backend != "coq":
+        if value:
+            raise ValueError(f"--extra-imports is only supported for Coq, not {backend!r}")
+        return ""
+    from lean_env.coq.env import DEFAULT_EXTRA_IMPORTS, check_extra_imports
+
+    text = DEFAULT_EXTRA_IMPORTS if value is None else value.strip()
+    check_extra_imports(text)
+    return text
+
+
+def knn_index_for(generator: str, index: Path | None) -> str | None:
+    """The index folder for `--generator knn` (absolute, for workers elsewhere); ValueError otherwise."""
+    if generator not in ("portfolio", "knn"):
+        raise ValueError(f"--generator must be portfolio or knn, not {generator!r}")
+    if generator == "portfolio":
+        if index is not None:
+            raise ValueError("--index needs --generator knn")
+        return None
+    if index is None:
+        raise ValueError("--generator knn needs --index FOLDER (built by `prover index`)")
+    from prover.knn import KnnIndex
+
+    KnnIndex.load(index)  # fails early, with one line, for a folder that is not an index
+    return str(index.resolve())

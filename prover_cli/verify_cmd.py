@@ -115,6 +115,9 @@ def verify_command(
     data: Path = typer.Option(None, "--data", help="Dataset folder: check JSONL proofs against its statements."),
     dataset: str = typer.Option("minif2f-coq", "--dataset", help="Dataset name for --data."),
     verify_timeout: float = typer.Option(120.0, "--verify-timeout", help="Seconds per proof for each checker."),
+    extra_imports: str = typer.Option(
+        None, "--extra-imports", help="Library loads after the header in the proof module only (default: the run's, read from config.json next to a results JSONL; else none)."
+    ),
 ) -> None:
     """Re-check proofs from scratch with the independent verifier; exit 1 if any fails."""
     from lean_env.base import SetupError, Theorem
@@ -130,12 +133,13 @@ def verify_command(
         dataset = "minif2f-lean4"
     try:
         to_check = _read_lean(path, data, dataset) if lean else _read(path, data, dataset)
+        imports = "" if lean else _extra_imports(path, extra_imports)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if not to_check:
         raise fail(f"{path}: no proofs found")
     try:
-        env = _lean_env(verify_timeout) if lean else _coq_env(verify_timeout)
+        env = _lean_env(verify_timeout) if lean else _coq_env(verify_timeout, imports)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
     failed = 0
@@ -168,10 +172,10 @@ def _backend_of(dataset: str) -> str | None:
     return backend_of(dataset)
 
 
-def _coq_env(verify_timeout: float):
+def _coq_env(verify_timeout: float, extra_imports: str):
     from lean_env.coq.env import CoqConfig, CoqEnv
 
-    return CoqEnv(CoqConfig(verify_timeout=verify_timeout))
+    return CoqEnv(CoqConfig(verify_timeout=verify_timeout, extra_imports=extra_imports))
 
 
 def _lean_env(verify_timeout: float):
@@ -231,6 +235,22 @@ def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
 
         out.append(proof_of(name, last_block(whole, ("lean4", "lean")) or whole))
     return out
+
+
+def _extra_imports(path: Path, value: str | None) -> str:
+    """The given extra imports ("none": none), else those of the run whose results these are."""
+    from prover_cli.theorems import extra_imports_for
+
+    if value is not None:
+        return extra_imports_for("coq", value)
+    config = path.parent / "config.json"
+    if path.suffix != ".v" and config.is_file():
+        try:
+            recorded = json.loads(config.read_text()).get("extra_imports") or ""
+        except (OSError, json.JSONDecodeError, AttributeError):
+            recorded = ""
+        return extra_imports_for("coq", recorded or "none")
+    return ""
 
 
 def _json_lines(path: Path, text: str):

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v coqc >/dev/null 2>&1 || need_apt+=(coq libcoq-coquelicot)
+[ -d /usr/lib/ocaml/coq/user-contrib/Hammer ] || need_apt+=(libcoq-hammer eprover z3)   # sauto, hammer (E and Z3 pick lemmas)
+[ -d /usr/lib/ocaml/coq/user-contrib/Interval ] || need_apt+=(libcoq-interval)        # interval: bounds on sqrt, ln, exp
 command -v csdp >/dev/null 2>&1 || need_apt+=(coinor-csdp)   # psatz's external solver
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)   # the sandbox around every proof assistant
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)

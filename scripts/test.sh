@@ -3,6 +3,6 @@
 # static checks (scripts/lint.sh), then the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test,hf,openai,eval
+bash scripts/setup.sh test,hf,openai,eval,policy
 bash scripts/lint.sh
 python3 -m pytest -q "$@"

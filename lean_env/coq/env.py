@@ -36,7 +36,7 @@ from lean_env.base import (
     Theorem,
     Verification,
 )
-from lean_env.coq import output
+from lean_env.coq import hammer, output
 from lean_env.coq.process import CoqTop, OutOfStep, Reply, with_timeout
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 
@@ -60,6 +60,29 @@ class CoqConfig:
     full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
     verify_timeout: float = 120.0  # coqc wall-clock limit
     max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
+    # Library loads run after each theorem's header, for the search and in the verifier's proof
+    # module only (never where the statement is elaborated): tactic libraries such as Lia/Lra that
+    # most competition headers do not import. Only `Require` sentences (see `check_extra_imports`).
+    extra_imports: str = ""
+
+
+DEFAULT_EXTRA_IMPORTS = "From Coq Require Import Lia Lra Psatz."
+
+
+def check_extra_imports(text: str) -> list[str]:
+    """The sentences of an extra-imports text; ValueError unless every one is a library load.
+
+    Anything else (an `Axiom`, a `Set`, a tactic) could change what the proof module means beyond
+    loading libraries, so it is refused here rather than trusted.
+    """
+    try:
+        sentences = split_sentences(text)
+    except SentenceError as exc:
+        raise ValueError(f"extra imports: {exc}") from None
+    for sentence in sentences:
+        if _load_form(sentence) is None or not sentence.rstrip().endswith("."):
+            raise ValueError(f"extra imports may only load libraries (From X Require Import Y.), not {sentence!r}")
+    return sentences
 
 
 def _remove_dirs(paths: tuple[str, ...]) -> None:
@@ -108,6 +131,7 @@ class CoqEnv:
         self._loaded: list[str] = []  # library load sentences run before the base state
         self._theorem: Theorem | None = None
         self._header: list[str] = []
+        self._extra = check_extra_imports(self.config.extra_imports)
         self._root: ProofState | None = None
         self._chain: list[tuple[tuple[str, ...], int]] = []  # (path, state id) along the current path
         self._restarts = 0
@@ -180,6 +204,7 @@ class CoqEnv:
         if self._top is not None and self._top.rss_bytes() > self.config.recycle_rss_mb * 2**20:
             self._kill()
         top = self._ensure_process()
+        header = header + self._extra  # loaded after the header's own imports
         self._load_libraries(top, header)
         self._header = header
         self._root = self._enter_theorem(top, theorem)
@@ -317,6 +342,9 @@ class CoqEnv:
         deadline = time.monotonic() + limit
         last: output.Parsed | None = None
         last_reply: Reply | None = None
+        if any(hammer.mentions_hammer(s) and not hammer.is_hammer_sentence(s) for s in sentences):
+            return TacticFailure(FailureKind.REJECTED, "hammer must be a sentence of its own (its reconstruction is recorded)")
+        recorded: list[str] = []  # the sentences the path keeps: hammer's replacement instead of hammer
         for sentence in sentences:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -335,9 +363,23 @@ class CoqEnv:
                 else:
                     top.back_to(node_id)
                 return TacticFailure(FailureKind.ERROR, parsed.error)
+            if hammer.is_hammer_sentence(sentence):
+                sentence = hammer.replacement(sentence, parsed.notes) or ""
+                if not sentence or split_tactic(sentence)[1]:
+                    top.back_to(node_id)
+                    return TacticFailure(FailureKind.ERROR, "hammer printed no usable reconstruction")
+            recorded.append(sentence)
             if parsed.status != "empty":
                 last, last_reply = parsed, reply
-        path = state.path + (tactic,)
+        path = state.path + (tactic if recorded == list(sentences) else " ".join(recorded),)
+        if last is None:
+            # Nothing printed: either nothing changed, or coqtop skipped the display, which it
+            # does for the first command after a `BackTo` to a state whose child was displayed
+            # last. Ask for the goals; an unchanged state is then caught by its key below.
+            shown = top.send("Show.", self.config.command_timeout)
+            parsed = output.parse_output(shown.output)
+            if parsed.error is None and parsed.status != "empty":
+                last, last_reply = parsed, shown
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")

@@ -27,7 +27,7 @@ from functools import lru_cache
 from lean_env.base import EnvTimeout, ProtocolError, SetupError
 from lean_env.process import ChildProcess, ProcessConfig
 
-PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
+PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^<>\n]*)\| (\d+) < </prompt>")  # |a|b| when proofs nest
 _FENCE_CALIBRATION = "prover_fence_" + "0" * 24  # same length as every real fence name
 _FENCE_WAIT = 5.0  # seconds the fence may take once the sentence has answered
 

@@ -136,7 +136,9 @@ class CoqSketcher:
 
     def _enter(self, top: CoqTop, theorem: Theorem) -> None:
         self._send(top, "Set Printing Width 1000.", self.config.command_timeout)
-        for sentence in split_sentences(theorem.header) + split_sentences(theorem.statement):
+        # The extra imports (library loads) run where the search and the proof module run them.
+        preamble = split_sentences(theorem.header) + split_sentences(self.config.extra_imports)
+        for sentence in preamble + split_sentences(theorem.statement):
             parsed, _ = self._send(top, sentence, self.config.command_timeout)
             if parsed.error:
                 raise BadTheorem(f"{theorem.name}: {sentence[:80]!r}: {parsed.error}")

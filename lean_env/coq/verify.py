@@ -5,7 +5,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
 1. **The statement, alone.** `Stmt.v` is the original header and statement, byte for byte, closed
    with `Admitted.` and compiled by `coqc` before anything of the proof exists. Its constant is
    the reference type. (Cached per theorem: it never depends on a proof.)
-2. **The proof, as its own module.** `Proof.v` is the header, the statement, the *screened*
+2. **The proof, as its own module.** `Proof.v` is the header, the configured extra imports
+   (library loads only, e.g. Lia and Lra for headers that lack them), the statement, the *screened*
    sentences (exactly what the live coqtop ran) and `Qed.`, compiled in its own directory, the
    only one it may write.
 3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
@@ -13,8 +14,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    (up to conversion) however the proof's file was read; then it prints the proof's assumptions.
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
-   that ran only the header (so Coq.Reals' classical axioms count exactly when the header loads
-   Reals, and nothing the proof declared does).
+   that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
+   when those load Reals, and nothing the proof declared does).
 4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
    report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
    (co)fixpoints or assumed positivity. It is the only layer that catches some known Coq bugs in
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from lean_env.base import Theorem, Verification
 from lean_env.coq import output
+from lean_env.coq.hammer import mentions_hammer
 from lean_env.coq.process import CoqTop
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 from lean_env.process import run_once
@@ -53,8 +55,12 @@ RAW_PRINTING = "Unset Printing Notations. Set Printing Depth 100000."
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
-def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
-    """The proof module's text: header, statement (unchanged), screened script, `Qed.`.
+def proof_file(theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
+    """The proof module's text: header, extra imports, statement (unchanged), screened script, `Qed.`.
+
+    Extra imports (library loads only, checked by the env's config) appear here and never in the
+    statement module: whatever they change, the type check against the statement compiled alone
+    still decides.
 
     The script is the screened sentences, one per line, exactly as the live coqtop ran them, not
     the raw tactic texts: a raw text that coqc lexes differently from the screen (comments, odd
@@ -65,9 +71,12 @@ def proof_file(theorem: Theorem, proof: Sequence[str]) -> str:
         sentences, reason = split_tactic(tactic)
         if reason:
             raise ValueError(reason)
+        if any(mentions_hammer(s) for s in sentences):  # it would call external provers
+            raise ValueError("the script calls hammer: record its reconstruction instead")
         lines.extend(sentences)
     script = "\n".join(lines)
-    return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
+    extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
+    return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
 
 
 def statement_file(theorem: Theorem) -> str:
@@ -178,7 +187,7 @@ class CoqVerifier:
     def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
         start = time.monotonic()
         try:
-            text = proof_file(theorem, proof)
+            text = proof_file(theorem, proof, self.config.extra_imports)
             split_sentences(text)
         except (ValueError, SentenceError) as exc:
             return Verification(False, f"script rejected: {exc}", "", seconds=time.monotonic() - start)
@@ -215,6 +224,7 @@ class CoqVerifier:
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
             names = [e.split(" : ", 1)[0] for e in entries]
+            self._audit(theorem, names)  # one fresh coqtop for every name not seen yet
             foreign = [
                 e for n, e in zip(names, entries) if self._header_axiom(theorem, n) != e.split(" : ", 1)[1]
             ]
@@ -240,9 +250,18 @@ class CoqVerifier:
             return f"coqchk rejected the proof: {_errors(out, err)}"
         return parse_coqchk(out + err)  # the summary goes to stderr
 
+    def _audit(self, theorem: Theorem, names: Sequence[str]) -> None:
+        preamble = _preamble(theorem, self.config)
+        new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
+        if new:
+            self._header_axioms.update(_header_axioms(theorem, new, self.config, str(self.root)))
+            for name in new:
+                self._header_axioms.setdefault((preamble, name), None)
+
     def _header_axiom(self, theorem: Theorem, name: str) -> str | None:
-        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header."""
-        key = (theorem.header, name)
+        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header and
+        the extra imports (what the proof module loads before its statement)."""
+        key = (_preamble(theorem, self.config), name)
         if key not in self._header_axioms:
             self._header_axioms.update(_header_axioms(theorem, [name], self.config, str(self.root)))
             self._header_axioms.setdefault(key, None)
@@ -259,11 +278,13 @@ def _header_axioms(
     theorem: Theorem, names: list[str], config: "CoqConfig", scratch: str
 ) -> dict[tuple[str, str], str]:
     """For each name that is an axiom the header's libraries bring (in a fresh coqtop that ran
-    only the header, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
+    only the header and the extra imports, `Print Assumptions name` lists exactly one axiom),
+    that axiom's type."""
     top = CoqTop(config.coqtop, scratch, config.memory_limit_mb)
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
-        for sentence in split_sentences(theorem.header):
+        preamble = _preamble(theorem, config)
+        for sentence in split_sentences(preamble):
             top.send(sentence, config.command_timeout)
         for sentence in split_sentences(RAW_PRINTING):
             top.send(sentence, config.command_timeout)
@@ -272,10 +293,15 @@ def _header_axioms(
             reply = top.send(f"Print Assumptions {name}.", config.command_timeout)
             status, entries = parse_assumptions(output.strip_noise(reply.output)[0])
             if status == "axioms" and len(entries) == 1:
-                found[(theorem.header, name)] = entries[0].split(" : ", 1)[1]
+                found[(preamble, name)] = entries[0].split(" : ", 1)[1]
         return found
     finally:
         top.kill()
+
+
+def _preamble(theorem: Theorem, config: "CoqConfig") -> str:
+    """What the proof module runs before its statement: the header, then the extra imports."""
+    return f"{theorem.header.rstrip()}\n{config.extra_imports.strip()}\n"
 
 
 def verify_proof(theorem: Theorem, proof: Sequence[str], config: "CoqConfig", scratch: str) -> Verification:

@@ -1,0 +1,60 @@
+"""`--extra-imports`: tactic libraries loaded for the search and the proof module, never the statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from lean_env.base import FailureKind, Proved, TacticFailure, Theorem
+from lean_env.coq.env import DEFAULT_EXTRA_IMPORTS, CoqConfig, CoqEnv, check_extra_imports
+from lean_env.coq.verify import statement_file
+
+pytestmark = pytest.mark.coq
+
+REALS_ONLY = Theorem(
+    "lra_needed",
+    "Require Import Reals.\nOpen Scope R_scope.\n",
+    "Theorem lra_needed : forall x y : R, 2 * x < y -> x < y - x.",
+)
+
+
+def _prove_and_verify(env: CoqEnv, theorem: Theorem, tactic: str):
+    """Run one closing tactic on the root state; return its independent verification."""
+    result = env.run_tactic(env.open(theorem), tactic)
+    assert isinstance(result, Proved), result
+    verdict = env.verify(theorem, result.proof)
+    assert verdict.ok, verdict.message
+    return verdict
+
+
+def test_lra_is_missing_without_and_verified_with_extra_imports() -> None:
+    with CoqEnv(CoqConfig(tactic_timeout=5.0)) as env:
+        root = env.open(REALS_ONLY)
+        result = env.run_tactic(root, "intros; lra.")
+        assert isinstance(result, TacticFailure) and result.kind is FailureKind.ERROR
+        assert "lra" in result.message
+    with CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=DEFAULT_EXTRA_IMPORTS)) as env:
+        verdict = _prove_and_verify(env, REALS_ONLY, "intros; lra.")
+        # The proof module loads the libraries between the header and the statement...
+        header_end = verdict.script.index("Open Scope R_scope.")
+        assert header_end < verdict.script.index(DEFAULT_EXTRA_IMPORTS) < verdict.script.index("Theorem lra_needed")
+    # ...and the statement module never does.
+    assert "Lra" not in statement_file(REALS_ONLY)
+
+
+def test_axioms_brought_by_extra_imports_are_allowed_and_only_those() -> None:
+    theorem = Theorem("em_or", "", "Theorem em_or : forall P : Prop, P \\/ ~ P.")
+    classic = "From Coq Require Import Classical."
+    with CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=classic)) as env:
+        verdict = _prove_and_verify(env, theorem, "intros P; apply classic.")
+        assert verdict.axioms == ("Classical_Prop.classic",)
+        # A proof that declares its own axiom is still refused (the screen and the audit hold).
+        assert isinstance(env.run_tactic(env.open(theorem), "Axiom cheat : False."), TacticFailure)
+
+
+def test_extra_imports_must_be_library_loads() -> None:
+    assert check_extra_imports(DEFAULT_EXTRA_IMPORTS) == [DEFAULT_EXTRA_IMPORTS]
+    for bad in ("Axiom cheat : False.", "Require Import Lia. Set Printing All.", "Require Import Lia"):
+        with pytest.raises(ValueError):
+            check_extra_imports(bad)
+    with pytest.raises(ValueError):
+        CoqEnv(CoqConfig(extra_imports="Definition x := 1."))
