@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.base import Goal, Hypothesis, Proved, Theorem
+from lean_env.base import Goal, Hypothesis, Theorem
 from lean_env.coq.env import CoqConfig, CoqEnv
 from lean_env.coq.trace import collect_files, trace_development
 from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
