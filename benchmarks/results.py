@@ -244,7 +244,19 @@ class RunDir:
         if diff:
             raise ConfigMismatch(f"{self.path} was run with other {', '.join(diff)}: use a new run directory")
         self.trees.mkdir(parents=True, exist_ok=True)
-        return read_results(self.results_path, repair=True)
+        results = read_results(self.results_path, repair=True)
+        retry = [r for r in results if r.error is not None and r.elaborated]
+        if retry:  # an error is not a result: those theorems run again
+            log.warning("%s: retrying %d theorem(s) that ended in an error", self.path, len(retry))
+            kept = [r for r in results if r not in retry]
+            tmp = self.results_path.with_suffix(".tmp")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.writelines(r.to_line() + "\n" for r in kept)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.results_path)
+            results = kept
+        return results
 
     def write_tree(self, result: TheoremResult) -> None:
         if result.tree is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 
@@ -23,36 +24,45 @@ def eval_command(
     split: str = typer.Option("valid", help="valid, test or all."),
     name: list[str] = typer.Option([], "--name", "-n", help="Only these problems (repeat, or comma-separated)."),
     filter_: str | None = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
-    limit: int | None = typer.Option(None, help="Only the first N selected problems."),
+    limit: int | None = typer.Option(None, help="Only the first N selected problems (after --shuffle)."),
+    shuffle: int | None = typer.Option(None, "--shuffle", help="Shuffle the selection with this seed before --limit (a sample across categories)."),
     errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
     mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify); whole-proof: sample whole proofs, pass@k."),
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
-    tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
-    portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
-    prompt_format: str | None = typer.Option(None, help="Prompt format (default: from the model id)."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature (attempts > 1 needs > 0)."),
-    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
-    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
-    device: str | None = typer.Option(None, help="Model device."),
-    endpoint: str | None = typer.Option(None, help="OpenAI-compatible server URL."),
-    max_batch_size: int = typer.Option(64, help="Most generation requests a model worker batches together."),
-    max_wait_s: float = typer.Option(0.01, help="Seconds a model worker waits to fill a batch."),
-    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem)."),
-    num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
-    max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt (informal: per hole)."),
-    wall_time: float = typer.Option(600.0, help="Seconds per theorem, all attempts together."),
-    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
-    policy: str = typer.Option("cumulative", help="cumulative, depth_normalized, breadth_first."),
-    workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers (Ray actors); 0 runs in-process without Ray."),
+    tactics: opt.Tactics = None,
+    portfolio: opt.Portfolio = True,
+    model: opt.Model = None,
+    engine: opt.Engine = "hf",
+    prompt_format: opt.PromptFormat = None,
+    temperature: opt.Temperature = 0.0,
+    beam_search: opt.BeamSearch = False,
+    top_p: opt.TopP = None,
+    stop: opt.Stop = [],  # noqa: B006 (typer reads the default, never mutates it)
+    max_new_tokens: opt.MaxNewTokens = 128,
+    score: opt.Score = "sum",
+    device: opt.Device = None,
+    dtype: opt.Dtype = "auto",
+    endpoint: opt.Endpoint = None,
+    api_key: opt.ApiKey = None,
+    max_batch_size: opt.MaxBatchSize = 64,
+    max_wait_s: opt.MaxWait = 0.01,
+    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
+                                 rich_help_panel=opt.BUDGET_PANEL),
+    num_samples: opt.NumSamples = 32,
+    max_expansions: opt.MaxExpansions = 100,
+    wall_time: opt.WallTime = 600.0,
+    tactic_timeout: opt.TacticTimeout = 5.0,
+    policy: opt.Policy = "cumulative",
+    lean_project: opt.LeanProject = None,
+    isabelle: opt.IsabelleExe = None,
+    workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers: Ray actors when more than 1; 0 or 1 runs in this process without Ray."),
     address: str | None = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
     num_cpus: int | None = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
     generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
-    progress: bool = typer.Option(True, help="Live progress bar."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    progress: bool = typer.Option(True, help="Live progress bar on a terminal; one line per theorem on stderr otherwise."),
+    verbose: opt.Verbose = False,
     batch: int = typer.Option(8, help="Whole-proof: samples drawn per round; a theorem stops at its first verified sample.",
                               rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
     all_samples: bool = typer.Option(False, help="Whole-proof: draw all N samples even after a verified one (full pass@k curve).",
@@ -105,13 +115,19 @@ def eval_command(
         attempts, max_expansions, tactic_timeout = num_samples, 1, proof_timeout
     elif proofs is not None:
         raise fail("--proofs needs --mode whole-proof")
-    if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
-        raise fail("budgets must be positive and --workers at least 0")
+    opt.check_budget(attempts=attempts, num_samples=num_samples, max_expansions=max_expansions,
+                     wall_time=wall_time, tactic_timeout=tactic_timeout)
+    opt.check_model_options(model, engine, score, prompt_format, temperature, top_p, check_format=mode != "whole-proof")
+    if workers < 0:
+        raise fail(f"--workers must be at least 0 (got {workers})")
+    if shuffle is not None and limit is not None and limit < 1:
+        raise fail(f"--limit must be at least 1 (got {limit})")
     from search.policy import POLICIES
 
     if policy not in POLICIES:
-        raise fail(f"unknown search policy {policy!r} (known: {', '.join(POLICIES.names())})")
-    if workers > 0:
+        raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}")
+    opt.apply_assistant_paths(lean_project, isabelle)
+    if workers > 1 or address is not None:
         from importlib.util import find_spec
 
         if find_spec("ray") is None:
@@ -127,7 +143,13 @@ def eval_command(
         if ds.backend != backend:
             raise ValueError(f"{dataset} is a {ds.backend} dataset, not {backend}")
         names = [n.strip() for item in name for n in item.split(",") if n.strip()]
-        problems = ds.select(split, names, filter_)[:limit]
+        problems = ds.select(split, names, filter_)
+        if shuffle is not None:
+            import random
+
+            problems = list(problems)
+            random.Random(shuffle).shuffle(problems)
+        problems = problems[:limit]
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     if not problems:
@@ -139,6 +161,10 @@ def eval_command(
         preflight(backend, problems[0].theorem, tactic_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
+    # The model too: an endpoint nobody answers would otherwise make every theorem "not proved".
+    opt.check_model_available(model, engine, endpoint, api_key)
+    if api_key is not None:  # never stored in config.json; inherited by local workers
+        os.environ["OPENAI_API_KEY"] = api_key
     if mode == "informal":
         from benchmarks.informal import default_informal_root
 
@@ -148,9 +174,12 @@ def eval_command(
     generator = {
         "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
         "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
-        "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
+        "max_new_tokens": max_new_tokens, "device": device, "dtype": dtype, "endpoint": endpoint,
         "max_batch_size": max_batch_size, "max_wait_s": max_wait_s,
     }
+    # Stored only when set, so that runs made before these options existed still resume.
+    generator.update({k: v for k, v in (("top_p", top_p), ("stop", list(stop) or None), ("score", score))
+                      if v is not None and not (k == "score" and v == "sum")})
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,
@@ -173,7 +202,15 @@ def eval_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     proved = sum(r.proved for r in results)
-    typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%); summary in {run_dir.path / 'summary.md'}")
+    errors = sum(1 for r in results if r.error is not None and r.elaborated)
+    error_text = f", {errors} error(s) (not a result: `prover eval --resume {run_dir.path}` retries them)" if errors else ", 0 errors"
+    typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%){error_text}; "
+               f"summary in {run_dir.path / 'summary.md'}")
+    if errors:
+        raise typer.Exit(EXIT_RUN_ERRORS)
+
+
+EXIT_RUN_ERRORS = 4  # the run finished but some theorems ended in an error (see summary.md)
 
 
 def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | None, informal_data: Path | None) -> None:

@@ -9,46 +9,52 @@ from typing import Optional
 
 import typer
 
+from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
 
 
 @app.command()
 def prove(
-    file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem (.v for Coq)."),
+    ctx: typer.Context,
+    file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem: .v (Coq), .lean (Lean 4), .thy (Isabelle)."),
     statement: Optional[str] = typer.Option(None, "--statement", "-s", help="Prove this statement instead of a file."),
     header: Optional[str] = typer.Option(None, help="Header for --statement (default: the backend's usual imports)."),
     name: Optional[str] = typer.Option(None, help="Which theorem of FILE to prove, when it has several."),
-    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
-    tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
-    portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
-    prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: chosen from the model id)."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature; 0 with --beam-search for beams."),
-    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
-    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
-    device: Optional[str] = typer.Option(None, help="Model device (cpu, cuda, cuda:1, auto)."),
-    dtype: str = typer.Option("auto", help="Model dtype (auto, bfloat16, float16, float32)."),
-    endpoint: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible completions server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for --endpoint."),
-    top_p: Optional[float] = typer.Option(None, help="Nucleus sampling threshold."),
-    stop: list[str] = typer.Option([], "--stop", help="Stop text (repeatable; default: the prompt format's)."),
-    score: str = typer.Option("sum", help="Candidate score: sum or mean token log-prob."),
-    max_batch_size: int = typer.Option(64, help="Most requests the model worker batches together."),
-    max_wait_s: float = typer.Option(0.01, help="Seconds the model worker waits to fill a batch."),
-    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches."),
-    max_expansions: int = typer.Option(100, help="Budget T: node expansions."),
-    num_samples: int = typer.Option(32, help="Budget S: candidate tactics per expansion."),
-    wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
-    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
-    policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
-    tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle (default: from FILE's extension, else coq)."),
+    lean_project: opt.LeanProject = None,
+    isabelle: opt.IsabelleExe = None,
+    tactics: opt.Tactics = None,
+    portfolio: opt.Portfolio = True,
+    model: opt.Model = None,
+    engine: opt.Engine = "hf",
+    prompt_format: opt.PromptFormat = None,
+    temperature: opt.Temperature = 0.0,
+    beam_search: opt.BeamSearch = False,
+    top_p: opt.TopP = None,
+    stop: opt.Stop = [],  # noqa: B006 (typer reads the default, never mutates it)
+    max_new_tokens: opt.MaxNewTokens = 128,
+    score: opt.Score = "sum",
+    device: opt.Device = None,
+    dtype: opt.Dtype = "auto",
+    endpoint: opt.Endpoint = None,
+    api_key: opt.ApiKey = None,
+    max_batch_size: opt.MaxBatchSize = 64,
+    max_wait_s: opt.MaxWait = 0.01,
+    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches.", rich_help_panel=opt.MODEL_PANEL),
+    max_expansions: opt.MaxExpansions = 100,
+    num_samples: opt.NumSamples = 32,
+    wall_time: opt.WallTime = 600.0,
+    tactic_timeout: opt.TacticTimeout = 5.0,
+    policy: opt.Policy = "cumulative",
+    tree: Optional[Path] = typer.Option(None, help="Save the search tree; the format follows the extension: .json, .graphml, .svg (a drawing)."),
     informal: Optional[Path] = typer.Option(
         None, "--informal", help="Informal statement+proof JSON: draft, sketch, fill holes, verify (needs --model or --sketch)."
     ),
     sketch: list[Path] = typer.Option([], "--sketch", help="With --informal: a sketch file instead of a model (repeatable)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    num_sketches: Optional[int] = typer.Option(None, help="With --informal: sketches to try (default: --num-samples with a model, else one per --sketch)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text (also on an error)."),
+    progress: bool = typer.Option(True, help="Report progress on stderr every few seconds (never with --json)."),
+    verbose: opt.Verbose = False,
     mode: str = typer.Option("formal", help="formal: best-first search; whole-proof: sample whole proofs (pass@k).",
                              rich_help_panel="Whole-proof"),
     batch: int = typer.Option(8, help="Whole-proof: samples drawn per round (stops at the first verified one).",
@@ -61,7 +67,10 @@ def prove(
     proof_timeout: float = typer.Option(60.0, help="Whole-proof: seconds to check one whole proof.",
                                         rich_help_panel="Whole-proof"),
 ) -> None:
-    """Search for a proof of one theorem and print the verified proof."""
+    """Search for a proof of one theorem and print the verified proof.
+
+    Exit status: 0 proved, 1 not proved within the budget, 2 bad input, 3 the proof assistant or
+    the model cannot start (checked before the search)."""
     setup_logging(verbose)
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
@@ -71,20 +80,26 @@ def prove(
     from search.policy import POLICIES
 
     if (file is None) == (statement is None):
-        raise fail("give either a FILE or --statement TEXT")
+        raise fail("give either a FILE or --statement TEXT", as_json=as_json)
     if statement is not None and name is not None:
-        raise fail("--name picks a theorem of FILE; it cannot be used with --statement")
-    # Budgets: a negative, zero or NaN value is bad input, not a search that stops at once (a NaN
-    # tactic timeout used to crash deep in the Coq bridge with a traceback).
-    for option, value in (("--max-expansions", max_expansions), ("--num-samples", num_samples)):
-        if value < 1:
-            raise fail(f"{option} must be at least 1 (got {value})")
-    if math.isnan(wall_time) or wall_time <= 0:  # inf is fine: no wall-clock limit
-        raise fail(f"--wall-time must be a positive number of seconds (got {wall_time})")
-    if not math.isfinite(tactic_timeout) or tactic_timeout <= 0:
-        raise fail(f"--tactic-timeout must be a positive number of seconds (got {tactic_timeout})")
+        raise fail("--name picks a theorem of FILE; it cannot be used with --statement", as_json=as_json)
+    backend = opt.infer_backend(ctx, backend, file)
+    # Every option is checked before any work: a NaN budget or an unknown --score found after a
+    # model download (or never, without a model) costs a user their time.
+    opt.check_budget(num_samples=num_samples, max_expansions=max_expansions, wall_time=wall_time,
+                     tactic_timeout=tactic_timeout, as_json=as_json)
     if mode not in ("formal", "whole-proof"):
-        raise fail(f"--mode must be formal or whole-proof, not {mode!r}")
+        raise fail(f"--mode must be formal or whole-proof, not {mode!r}", as_json=as_json)
+    opt.check_model_options(model, engine, score, prompt_format, temperature, top_p,
+                            check_format=mode == "formal", as_json=as_json)
+    if policy not in POLICIES:
+        raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}", as_json=as_json)
+    if tree is not None and tree.suffix not in TREE_FORMATS:
+        raise fail(f"--tree {tree}: the extension must be one of {', '.join(TREE_FORMATS)}", as_json=as_json)
+    if tree is not None and not tree.parent.is_dir():
+        raise fail(f"--tree {tree}: folder {tree.parent} does not exist", as_json=as_json)
+    opt.apply_assistant_paths(lean_project, isabelle, as_json=as_json)
+    opt.check_model_available(model, engine, endpoint, api_key, as_json=as_json)
     if mode == "whole-proof":
         from prover_cli.whole_proof import prove_whole_command
 
@@ -95,63 +110,85 @@ def prove(
             max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
         )
     if proofs:
-        raise fail("--proofs needs --mode whole-proof")
-    if tree is not None and not tree.parent.is_dir():
-        raise fail(f"--tree {tree}: folder {tree.parent} does not exist")
+        raise fail("--proofs needs --mode whole-proof", as_json=as_json)
     if informal is not None:
-        from prover_cli.informal import prove_informal_command
+        from prover_cli.informal import run_prove_informal
 
-        prove_informal_command(
+        run_prove_informal(
             file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
-            sketch=sketch, model=model, engine=engine, endpoint=endpoint or "http://127.0.0.1:8000/v1",
-            num_sketches=max(1, num_samples if model else len(sketch)), temperature=temperature or 0.8,
-            wall_time=wall_time, as_json=as_json, verbose=verbose,
+            sketch=sketch, model=model, engine=engine, endpoint=endpoint or opt.DEFAULT_ENDPOINT,
+            num_sketches=num_sketches or max(1, num_samples if model else len(sketch)), temperature=temperature or 0.8,
+            wall_time=wall_time, as_json=as_json,
         )
+    if sketch:
+        raise fail("--sketch needs --informal FILE", as_json=as_json)
     try:
         theorem = read_theorem(backend, file, statement, header, name)
         search_policy = POLICIES.get(policy)()
         options = GeneratorOptions(
-            backend=backend,
-            portfolio=portfolio,
-            tactics_file=tactics,
-            model=model,
-            engine=engine,
-            prompt_format=prompt_format,
-            temperature=temperature,
-            beam_search=beam_search,
-            max_new_tokens=max_new_tokens,
-            device=device,
-            dtype=dtype,
-            endpoint=endpoint,
-            api_key=api_key,
-            top_p=top_p,
-            stop=tuple(stop) or None,
-            score=score,
-            max_batch_size=max_batch_size,
-            max_wait_s=max_wait_s,
-            batching=batching,
+            backend=backend, portfolio=portfolio, tactics_file=tactics, model=model, engine=engine,
+            prompt_format=prompt_format, temperature=temperature, beam_search=beam_search,
+            max_new_tokens=max_new_tokens, device=device, dtype=dtype, endpoint=endpoint, api_key=api_key,
+            top_p=top_p, stop=tuple(stop) or None, score=score, max_batch_size=max_batch_size,
+            max_wait_s=max_wait_s, batching=batching,
         )
         generator = make_generator(options)
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     config = SearchConfig(
         max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout
     )
+    reporter = _ProgressLine(max_expansions, wall_time) if progress and not as_json else None
     try:
         with make_env(backend, tactic_timeout) as env:
-            result = best_first_search(env, generator, theorem, config, search_policy)
+            result = best_first_search(env, generator, theorem, config, search_policy, progress=reporter)
     except BadTheorem as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     except EnvError as exc:
-        raise fail(f"{backend}: {exc}", EXIT_ENV) from None
+        raise fail(f"{backend}: {exc}", EXIT_ENV, as_json=as_json) from None
     if tree is not None:
         try:
-            result.tree.write(tree)
+            _write_tree(result.tree, tree)
         except OSError as exc:  # the search is done: report it, then say why the tree is missing
             _report(result, as_json)
             raise fail(f"cannot write the tree to {tree}: {exc}") from None
+    if not result.proved and result.generator_error and result.stats.generator_errors >= result.stats.expansions:
+        # The model failed on every expansion: not a search that ran out of ideas.
+        _report(result, as_json)
+        raise fail(f"the generator failed on every expansion: {result.generator_error}", EXIT_ENV)
     _report(result, as_json)
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
+
+
+TREE_FORMATS = (".json", ".graphml", ".svg")
+
+
+def _write_tree(proof_tree, path: Path) -> None:
+    """JSON or GraphML as asked; an .svg is drawn from the JSON (kept beside it as FILE.json)."""
+    if path.suffix != ".svg":
+        proof_tree.write(path)
+        return
+    from benchmarks.plots import draw_tree
+
+    data = path.with_suffix(".json")
+    proof_tree.write(data)
+    draw_tree(data, path)
+
+
+class _ProgressLine:
+    """One line on stderr at most every few seconds while a long search runs."""
+
+    def __init__(self, max_expansions: int, wall_time: float, every_s: float = 5.0) -> None:
+        self.max_expansions, self.wall_time, self.every_s = max_expansions, wall_time, every_s
+        self.next_at = every_s
+
+    def __call__(self, counts: dict[str, int], elapsed: float) -> None:
+        if elapsed < self.next_at:
+            return
+        self.next_at = elapsed + self.every_s
+        limit = f" of {self.wall_time:g}" if math.isfinite(self.wall_time) else ""
+        typer.echo(f"... {elapsed:.0f}{limit} s: {counts['expansions']}/{self.max_expansions} expansions, "
+                   f"{counts['tactic_calls']} tactics tried ({counts['errors']} failed)", err=True)
 
 
 def _report(result, as_json: bool) -> None:
@@ -164,10 +201,12 @@ def _report(result, as_json: bool) -> None:
             "backend": result.theorem.backend,
             "proved": result.proved,
             "proof": list(result.proof),
-            "script": result.verification.script if result.proved and result.verification else None,
+            "script": clean_script(result.theorem, result.proof) if result.proved else None,
             "stop_reason": result.stop_reason,
             "stats": asdict(s),
         }
+        if result.generator_error:
+            payload["generator_error"] = result.generator_error
         if result.verification and not result.proved:
             payload["last_rejected_proof"] = result.verification.message
         typer.echo(json.dumps(payload, indent=1))
@@ -185,3 +224,12 @@ def _report(result, as_json: bool) -> None:
             typer.echo(result.theorem.statement.rstrip() + "\n" + "".join(f"  {t}\n" for t in result.proof), nl=False)
     else:
         typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")
+
+
+def clean_script(theorem, proof) -> str:
+    """The proof as a user pastes it into their file: header, statement, tactics (nothing the
+    verifier adds to check it)."""
+    body = "".join(f"  {t}\n" for t in proof)
+    if theorem.backend == "coq":
+        return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
+    return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"
