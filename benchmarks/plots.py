@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.results import TheoremResult
 
-PLOTS = ("solved_vs_time.png", "solved_vs_expansions.png", "proof_lengths.png")
+PLOTS = ("solved_vs_time.png", "solved_vs_expansions.png", "proof_lengths.png", "solved_by_category.png")
 
 
 def _pyplot():
@@ -25,39 +25,96 @@ def _pyplot():
     return plt
 
 
-def _cumulative(plt, values: Sequence[float], total: int, xlabel: str, title: str, path: Path) -> None:
+def _integer_counts(ax, total: int) -> None:
+    """Counts on the y axis: integer ticks, from 0 to the number of problems (a frame even when
+    nothing is solved), and the same scale in percent on the right."""
+    from matplotlib.ticker import MaxNLocator
+
+    top = max(1, total)
+    ax.set_ylim(0, top * 1.05)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    right = ax.secondary_yaxis("right", functions=(lambda n: 100 * n / top, lambda p: p * top / 100))
+    right.set_ylabel("% of problems")
+
+
+def _cumulative(plt, values: Sequence[float], total: int, xlabel: str, title: str, path: Path,
+                x_end: float | None = None) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = sorted(values)
-    ax.step([0, *xs], list(range(len(xs) + 1)), where="post")
+    end = x_end if x_end is not None and x_end > 0 and x_end != float("inf") else (max(xs) * 1.05 if xs else 1.0)
+    ax.step([0, *xs, end], [*range(len(xs) + 1), len(xs)], where="post")
+    ax.set_xlim(0, end)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"problems solved (of {total})")
-    ax.set_title(title)
+    ax.set_title(f"{title}: {len(xs)}/{total} ({100 * len(xs) / total if total else 0:.1f}%)")
+    _integer_counts(ax, total)
+    if not xs:
+        ax.text(0.5, 0.5, "no problem solved", transform=ax.transAxes, ha="center", va="center", color="0.4")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def write_plots(results: Sequence[TheoremResult], out_dir: Path) -> list[Path]:
-    """Solved vs per-theorem wall time, solved vs expansions, proof-length histogram."""
+def write_plots(results: Sequence[TheoremResult], out_dir: Path, total: int | None = None,
+                wall_time: float | None = None, max_expansions: int | None = None) -> list[Path]:
+    """Solved vs per-theorem wall time (axis to the time budget) and vs expansions (to the
+    expansion budget), proof-length histogram, and solved per category; counts and percentages."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     out_dir = Path(out_dir)
+    total = total if total is not None else len(results)
     proved = [r for r in results if r.proved]
     paths = [out_dir / name for name in PLOTS]
-    _cumulative(plt, [r.wall_seconds for r in proved], len(results), "wall time per theorem (s)",
-                "Problems solved within a time budget", paths[0])
-    _cumulative(plt, [r.expansions for r in proved], len(results), "expansions", "Problems solved vs. expansions", paths[1])
+    _cumulative(plt, [r.wall_seconds for r in proved], total, "wall time per theorem (s)",
+                "Solved within a time budget", paths[0], wall_time)
+    _cumulative(plt, [r.expansions for r in proved], total, "expansions", "Solved vs. expansions", paths[1],
+                float(max_expansions) if max_expansions else None)
     fig, ax = plt.subplots(figsize=(6, 4))
     lengths = [len(r.proof) for r in proved]
     if lengths:
         ax.hist(lengths, bins=range(1, max(lengths) + 2), align="left", rwidth=0.8)
+    else:
+        ax.set_xlim(0, 5)
+        ax.text(0.5, 0.5, "no proof found", transform=ax.transAxes, ha="center", va="center", color="0.4")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("proof length (tactics)")
     ax.set_ylabel("proofs")
     ax.set_title(f"Proof lengths ({len(lengths)} proofs)")
     fig.tight_layout()
     fig.savefig(paths[2], dpi=100)
     plt.close(fig)
+    _by_category(plt, results, paths[3])
     return paths
+
+
+def _by_category(plt, results: Sequence[TheoremResult], path: Path) -> None:
+    """Solved and attempted per category, with the pass rate written on each bar."""
+    cats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in results:
+        cats[r.category or "other"][0] += r.proved
+        cats[r.category or "other"][1] += 1
+    names = sorted(cats)
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names) + 2), 4))
+    totals = [cats[c][1] for c in names]
+    solved = [cats[c][0] for c in names]
+    ax.bar(names, totals, color="0.85", label="selected")
+    ax.bar(names, solved, color="steelblue", label="solved")
+    for i, (k, n) in enumerate(zip(solved, totals)):
+        ax.text(i, n, f"{k}/{n}\n{100 * k / n:.0f}%", ha="center", va="bottom", fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(totals, default=1) * 1.3)
+    ax.set_ylabel("problems")
+    ax.set_title("Solved per category")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def write_passk_plot(passk: dict, path: Path) -> Path:

@@ -127,6 +127,9 @@ def eval_command(
     if policy not in POLICIES:
         raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}")
     opt.apply_assistant_paths(lean_project, isabelle)
+    # The model is checked before any data is read: an endpoint nobody answers, or a model that
+    # cannot load, would otherwise make every theorem a "not proved" (or a traceback per theorem).
+    opt.check_model_available(model, engine, endpoint, api_key)
     if workers > 1 or address is not None:
         from importlib.util import find_spec
 
@@ -161,8 +164,6 @@ def eval_command(
         preflight(backend, problems[0].theorem, tactic_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
-    # The model too: an endpoint nobody answers would otherwise make every theorem "not proved".
-    opt.check_model_available(model, engine, endpoint, api_key)
     if api_key is not None:  # never stored in config.json; inherited by local workers
         os.environ["OPENAI_API_KEY"] = api_key
     if mode == "informal":
@@ -239,19 +240,29 @@ def _absolute(path: Path | None) -> str | None:
 
 @app.command()
 def tree(
-    run: Path = typer.Argument(..., help="Run directory."),
-    name: str = typer.Argument(..., help="Theorem name."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default RUN/trees/NAME.svg)."),
+    run: Path = typer.Argument(..., help="A run directory, or a tree JSON saved by `prover prove --tree FILE.json`."),
+    name: str | None = typer.Argument(None, help="Theorem name (with a run directory)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default: next to the tree JSON, .svg)."),
 ) -> None:
-    """Draw a theorem's search tree as SVG, with the proof path highlighted."""
+    """Draw a search tree as SVG: the proof path highlighted, failed tactics labelled, each goal on
+    hover and in a side table."""
     from benchmarks.plots import draw_tree
     from benchmarks.results import RunDir
 
-    run_dir = RunDir(run)
-    path = run_dir.tree_path(name)
-    if not path.exists():
-        raise fail(f"no search tree for {name!r} in {run} (not run yet, or its statement does not elaborate)")
-    svg = draw_tree(path, out or path.with_suffix(".svg"))
+    if run.is_file():
+        if name is not None:
+            raise fail(f"{run} is a tree file: give no theorem name")
+        path = run
+    else:
+        if name is None:
+            raise fail(f"give a theorem name: prover tree {run} NAME")
+        path = RunDir(run).tree_path(name)
+        if not path.exists():
+            raise fail(f"no search tree for {name!r} in {run} (not run yet, or its statement does not elaborate)")
+    try:
+        svg = draw_tree(path, out or path.with_suffix(".svg"))
+    except (ValueError, KeyError, OSError) as exc:
+        raise fail(f"{path}: not a search tree ({exc})") from None
     typer.echo(str(svg))
 
 
