@@ -164,7 +164,10 @@ def layered_positions(graph) -> dict[str, tuple[float, float]]:
 
 
 def draw_tree(tree_path: Path, svg_path: Path, title: str = "", max_label: int = 28) -> Path:
-    """Draw a saved search tree as SVG (or .png/.pdf by suffix), the proof path highlighted."""
+    """Draw a saved search tree as SVG (or .png/.pdf by suffix), the proof path highlighted.
+
+    Every tactic is labelled (failed ones shortened, in grey, with how they failed); in an SVG,
+    hovering a state shows its goals and hovering a failed tactic its error message."""
     plt = _pyplot()
     graph = load_tree(tree_path)
     pos = layered_positions(graph)
@@ -172,28 +175,56 @@ def draw_tree(tree_path: Path, svg_path: Path, title: str = "", max_label: int =
     width = max((sum(1 for p in pos.values() if p[1] == y) for y in {p[1] for p in pos.values()}), default=1)
     fig, ax = plt.subplots(figsize=(min(40, 2 + 1.4 * width), 1.5 + 1.3 * (depth + 1)))
     on_proof = [(u, v) for u, v, d in graph.edges(data=True) if _true(d.get("on_proof"))]
+    hover: dict[str, str] = {}
     for u, v, d in graph.edges(data=True):
         highlighted = (u, v) in on_proof
         (x0, y0), (x1, y1) = pos[u], pos[v]
         ax.plot([x0, x1], [y0, y1], color="crimson" if highlighted else "0.75",
                 linewidth=2.5 if highlighted else 0.8, zorder=2 if highlighted else 1)
         label = str(d.get("tactic", ""))
-        if highlighted or graph.nodes[v].get("kind") == "state":
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2, _short(label, max_label), fontsize=7, ha="center",
-                    color="crimson" if highlighted else "0.3", zorder=3)
+        failed = graph.nodes[v].get("kind") == "fail"
+        text = _short(label, max_label // 2 if failed else max_label)
+        ax.text((x0 + x1) / 2 if not failed else x1, (y0 + y1) / 2 if not failed else y1 - 0.18, text,
+                fontsize=7 if not failed else 5, ha="center", rotation=0 if not failed else 60,
+                color="crimson" if highlighted else ("0.55" if failed else "0.3"), zorder=3)
+        if failed:
+            hover[v] = f"{label}\n{d.get('outcome', 'failed')}: {d.get('message', '')}"
     colors = {"state": "steelblue", "proved": "crimson", "fail": "0.8"}
     for node, data in graph.nodes(data=True):
         kind = data.get("kind", "state")
         on_path = data.get("status") == "proved"
-        ax.scatter(*pos[node], s=120 if kind != "fail" else 25, zorder=4,
-                   color="crimson" if on_path else colors.get(kind, "0.5"), edgecolors="black" if on_path else "none")
-    ax.set_title(title or Path(tree_path).stem + (" (proof in red)" if on_proof else " (no proof)"))
+        point = ax.scatter(*pos[node], s=120 if kind != "fail" else 25, zorder=4,
+                           color="crimson" if on_path else colors.get(kind, "0.5"),
+                           edgecolors="black" if on_path else "none")
+        point.set_gid(f"node-{_gid(node)}")
+        if kind == "state":
+            hover[node] = f"{node}: {data.get('goals', '')}"
+    ax.set_title(title or Path(tree_path).stem + (" (proof in red)" if on_proof else " (no proof)")
+                 + "; hover a node for its goals")
     ax.axis("off")
     fig.tight_layout()
     svg_path = Path(svg_path)
-    fig.savefig(svg_path, format=svg_path.suffix[1:] if svg_path.suffix in (".png", ".pdf") else "svg")
+    fmt = svg_path.suffix[1:] if svg_path.suffix in (".png", ".pdf") else "svg"
+    fig.savefig(svg_path, format=fmt)
     plt.close(fig)
+    if fmt == "svg":
+        _add_hover_titles(svg_path, hover)
     return svg_path
+
+
+def _gid(node: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in str(node))
+
+
+def _add_hover_titles(svg_path: Path, texts: dict[str, str]) -> None:
+    """Insert an SVG <title> (shown on hover by browsers) into each node's group."""
+    from xml.sax.saxutils import escape
+
+    svg = svg_path.read_text()
+    for node, text in texts.items():
+        marker = f'<g id="node-{_gid(node)}">'
+        svg = svg.replace(marker, f"{marker}<title>{escape(text[:2000])}</title>", 1)
+    svg_path.write_text(svg)
 
 
 def _true(value) -> bool:
