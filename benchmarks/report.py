@@ -202,7 +202,7 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         "",
     ]
     if summary.get("stop_reasons"):
-        lines += ["", "| how theorems ended | theorems |", "|---|---:|"]
+        lines += ["| how theorems ended | theorems |", "|---|---:|"]
         lines += [f"| {reason} | {n} |" for reason, n in summary["stop_reasons"].items()]
     if summary.get("pass_at_k"):
         lines += _passk_markdown(summary["pass_at_k"])
