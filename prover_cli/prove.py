@@ -209,6 +209,9 @@ def _report(result, as_json: bool) -> None:
             payload["generator_error"] = result.generator_error
         if result.verification and not result.proved:
             payload["last_rejected_proof"] = result.verification.message
+            admitted = _admitted_lemmas_used(result)
+            if admitted:
+                payload["relies_on_admitted"] = admitted
         typer.echo(json.dumps(payload, indent=1))
         return
     summary = (
@@ -224,6 +227,28 @@ def _report(result, as_json: bool) -> None:
             typer.echo(result.theorem.statement.rstrip() + "\n" + "".join(f"  {t}\n" for t in result.proof), nl=False)
     else:
         typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")
+        if result.verification is not None and not result.verification.ok:
+            typer.echo(f"  a proof was found but the verifier rejected it: {result.verification.message[:300]}")
+            for lemma in _admitted_lemmas_used(result):
+                typer.echo(f"  it relies on {lemma}, which the input file itself leaves Admitted: "
+                           f"prove {lemma} first (or state it as a hypothesis)")
+
+
+def _admitted_lemmas_used(result) -> list[str]:
+    """Lemmas of the theorem's own header closed with `Admitted` that the rejected proof used
+    (the verifier counts them as axioms the header does not bring)."""
+    theorem, check = result.theorem, result.verification
+    if theorem.backend != "coq" or check is None or check.ok or "Admitted" not in theorem.header:
+        return []
+    from lean_env.coq.sentences import SentenceError
+    from prover_cli.verify_cmd import proofs_in_coq_text
+
+    try:
+        admitted = [p.name for p in proofs_in_coq_text(theorem.header) if p.problem == "proof closed with Admitted"]
+    except SentenceError:
+        return []
+    used = set(check.axioms) | {word.rstrip(":,") for word in check.message.split()}
+    return [name for name in admitted if name in used or any(u.endswith("." + name) for u in used)]
 
 
 def clean_script(theorem, proof) -> str:

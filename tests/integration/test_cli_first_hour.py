@@ -237,6 +237,18 @@ def test_tree_format_follows_the_extension_and_prover_tree_draws_a_prove_tree(tm
 
 
 @pytest.mark.coq
+def test_tree_picture_labels_failed_tactics_and_shows_goals_on_hover(tmp_path):
+    svg = tmp_path / "u.svg"
+    proc = run("prove", "examples/unprovable.v", "--max-expansions", "2", "--tree", str(svg))
+    assert proc.returncode == 1, proc.stderr
+    text = svg.read_text()
+    titles = text.count("<title>")
+    nodes = json.loads((tmp_path / "u.json").read_text())["nodes"]
+    assert titles == len(nodes)  # every state (goals) and every failed tactic (its message)
+    assert "<title>root: " in text and "n + 1 = n" in text  # the root's goal, on hover
+
+
+@pytest.mark.coq
 def test_json_on_an_error_is_still_a_json_object(tmp_path):
     bad = tmp_path / "bad.v"
     bad.write_text("Theorem t : nat_is_not_a_prop_here.\n")
@@ -273,3 +285,52 @@ def test_eval_logs_one_line_per_theorem_without_a_bar_and_workers_1_skips_ray(sh
     assert lines[-1].startswith("[2/2]") and "solved 1, errors 0" in lines[-1]
     assert "ray" not in proc.stderr.lower()
     assert proc.stdout.strip().splitlines()[-1].startswith("1/2 proved (50.0%), 0 errors")
+    # 6. the report: errors in the headline, how theorems ended, the solved ones with their proofs,
+    # what the budget actually used, the plots; the trees stay small.
+    summary = (out / "summary.md").read_text()
+    assert "**Pass rate: 1/2 = 50.0%**, 0 errors" in summary
+    assert "| how theorems ended | theorems |" in summary and "| proved | 1 |" in summary
+    assert "## Solved (1)" in summary and "- `mathd_numbertheory_239`: `auto.`" in summary
+    assert "Budget used: 2 search(es)" in summary and "candidates tried per expansion" in summary
+    for png in ("solved_vs_time.png", "solved_vs_expansions.png", "proof_lengths.png", "solved_by_category.png"):
+        assert (out / png).stat().st_size > 1000, png
+    stored = json.loads((out / "summary.json").read_text())
+    assert stored["stop_reasons"]["proved"] == 1 and stored["solved"] == {"mathd_numbertheory_239": ["auto."]}
+    tree = json.loads((out / "trees" / "mathd_algebra_109.json").read_text())
+    assert all("path" not in node for node in tree["nodes"])
+    assert all(len(node.get("goals", "")) <= 2000 for node in tree["nodes"])
+    assert all(len(edge.get("message", "")) <= 300 for edge in tree["edges"])
+
+
+INFORMAL_HEADER = "Require Import Arith Lia.\n"
+INFORMAL_STATEMENT = "Theorem double_gt : forall n m : nat, n = 2 * m -> m > 0 -> n > m."
+
+
+@pytest.mark.coq
+def test_failed_sketch_names_the_hole_and_coqs_message(tmp_path):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps({"informal_statement": "Show n > m.", "informal_proof": "n = m + m."}))
+    false_hole = tmp_path / "hole.v"
+    false_hole.write_text("Proof.\n  intros n m h0 h1.\n  assert (h2 : n = m + m + 1) by admit.\n  lia.\nQed.")
+    bad_step = tmp_path / "step.v"
+    bad_step.write_text("Proof.\n  intros n m h0 h1.\n  rewrite no_such_lemma.\n  lia.\nQed.")
+    proc = run("prove", "-s", INFORMAL_STATEMENT, "--header", INFORMAL_HEADER, "--informal", str(problem),
+               "--sketch", str(false_hole), "--sketch", str(bad_step), "--max-expansions", "3", "--json")
+    assert proc.returncode == 1, proc.stderr
+    failures = json.loads(proc.stdout)["failures"]
+    assert any("hole 1 of 1 'assert (h2 : n = m + m + 1) by admit.' not filled" in f for f in failures), failures
+    assert any("no_such_lemma" in f and "was not found" in f for f in failures), failures
+
+
+@pytest.mark.coq
+def test_a_proof_using_a_lemma_the_file_admits_says_so(tmp_path):
+    source = tmp_path / "a.v"
+    source.write_text("Require Import Arith.\n\nLemma helper : forall n : nat, n * 1 = n + 0.\nAdmitted.\n\n"
+                      "Theorem uses_helper : forall n : nat, n * 1 = n + 0.\nProof.\nAdmitted.\n")
+    tactics = tmp_path / "t.txt"
+    tactics.write_text("apply helper.\n")
+    proc = run("prove", str(source), "--name", "uses_helper", "--tactics", str(tactics))
+    assert proc.returncode == 1, proc.stderr
+    assert "relies on helper, which the input file itself leaves Admitted" in proc.stdout
+    as_json = run("prove", str(source), "--name", "uses_helper", "--tactics", str(tactics), "--json")
+    assert json.loads(as_json.stdout)["relies_on_admitted"] == ["helper"]
