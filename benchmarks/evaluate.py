@@ -173,7 +173,7 @@ class ProofWorker:
             informal = to_informal(problem, self.spec.informal_root)
             completer = self._completer_for(problem)
         except (BadTheorem, OSError) as exc:  # missing input, not a statement that fails to elaborate
-            return self._finish(replace(base, stop_reason="error", error=str(exc)), start)
+            return self._finish(replace(base, stop_reason="no_input", error=str(exc)), start)
         except Exception as exc:  # the model failed to load: this theorem's error, not the run's
             return self._failed(problem, exc, base, start)
         try:
@@ -375,7 +375,7 @@ def run_evaluation(
             writer.write(result)
             progress.done += 1
             progress.solved += result.proved
-            progress.errors += result.error is not None and result.elaborated
+            progress.errors += result.failed_to_run
             progress.new.append(result)
             if bar is not None:
                 bar.set_postfix(solved=progress.solved, errors=progress.errors, refresh=False)

@@ -42,6 +42,7 @@ def _cumulative(plt, values: Sequence[float], total: int, xlabel: str, title: st
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = sorted(values)
     end = x_end if x_end is not None and x_end > 0 and x_end != float("inf") else (max(xs) * 1.05 if xs else 1.0)
+    end = end if end > 0 else 1.0  # all values 0 (e.g. informal runs count no expansions)
     ax.step([0, *xs, end], [*range(len(xs) + 1), len(xs)], where="post")
     ax.set_xlim(0, end)
     ax.set_xlabel(xlabel)

@@ -77,10 +77,11 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
         "splits": {s: _rate(splits[s], sum(1 for n in config.names if split_of.get(n, s) == s)) for s in sorted(splits)},
         "categories": {c: _rate(cats[c], len(cats[c])) for c in [*CATEGORIES, "other"] if c in cats},
         "not_elaborated": sorted(r.name for r in results if not r.elaborated),
-        "error_count": sum(1 for r in results if r.error and r.elaborated),
+        "error_count": sum(1 for r in results if r.failed_to_run),
         "stop_reasons": _stop_reasons(results),
         "solved": {r.name: list(r.proof) for r in results if r.proved},
-        "errors": {r.name: r.error for r in results if r.error and r.elaborated},
+        "errors": {r.name: r.error for r in results if r.failed_to_run},
+        "missing_input": {r.name: r.error for r in results if r.error and r.elaborated and not r.failed_to_run},
         "retried": {r.name: r.retries for r in results if r.retries},
         "time": {
             "run_wall_seconds": round(run_wall, 2),
@@ -212,6 +213,9 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
     if summary["errors"]:
         lines += ["", "Errors (not results: `prover eval --resume RUN` runs these theorems again):"]
         lines += [f"- {n}: {e}" for n, e in summary["errors"].items()]
+    if summary.get("missing_input"):
+        lines += ["", "Problems without their input (counted as not proved):"]
+        lines += [f"- {n}: {e}" for n, e in summary["missing_input"].items()]
     if summary.get("solved"):
         lines += ["", f"## Solved ({len(summary['solved'])})", ""]
         for name, proof in summary["solved"].items():

@@ -203,7 +203,7 @@ def eval_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     proved = sum(r.proved for r in results)
-    errors = sum(1 for r in results if r.error is not None and r.elaborated)
+    errors = sum(1 for r in results if r.failed_to_run)
     error_text = f", {errors} error(s) (not a result: `prover eval --resume {run_dir.path}` retries them)" if errors else ", 0 errors"
     typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%){error_text}; "
                f"summary in {run_dir.path / 'summary.md'}")
