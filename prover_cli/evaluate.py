@@ -12,6 +12,7 @@ from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 
 @app.command("eval")
+@opt.with_model_options
 def eval_command(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
@@ -30,23 +31,7 @@ def eval_command(
     mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify); whole-proof: sample whole proofs, pass@k."),
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
-    tactics: opt.Tactics = None,
-    portfolio: opt.Portfolio = True,
-    model: opt.Model = None,
-    engine: opt.Engine = "hf",
-    prompt_format: opt.PromptFormat = None,
-    temperature: opt.Temperature = 0.0,
-    beam_search: opt.BeamSearch = False,
-    top_p: opt.TopP = None,
-    stop: opt.Stop = [],  # noqa: B006 (typer reads the default, never mutates it)
-    max_new_tokens: opt.MaxNewTokens = 128,
-    score: opt.Score = "sum",
-    device: opt.Device = None,
-    dtype: opt.Dtype = "auto",
-    endpoint: opt.Endpoint = None,
-    api_key: opt.ApiKey = None,
-    max_batch_size: opt.MaxBatchSize = 64,
-    max_wait_s: opt.MaxWait = 0.01,
+    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
                                  rich_help_panel=opt.BUDGET_PANEL),
     num_samples: opt.NumSamples = 32,
@@ -85,6 +70,8 @@ def eval_command(
         except (ValueError, OSError) as exc:
             raise fail(str(exc)) from None
         return eval_command(None, **params)  # type: ignore[arg-type]
+    m = model_choice
+    model, prompt_format = m.model, m.prompt_format
     if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
         from benchmarks.datasets import backend_of
 
@@ -117,7 +104,7 @@ def eval_command(
         raise fail("--proofs needs --mode whole-proof")
     opt.check_budget(attempts=attempts, num_samples=num_samples, max_expansions=max_expansions,
                      wall_time=wall_time, tactic_timeout=tactic_timeout)
-    opt.check_model_options(model, engine, score, prompt_format, temperature, top_p, check_format=mode != "whole-proof")
+    m.check(check_format=mode != "whole-proof")
     if workers < 0:
         raise fail(f"--workers must be at least 0 (got {workers})")
     if shuffle is not None and limit is not None and limit < 1:
@@ -129,7 +116,7 @@ def eval_command(
     opt.apply_assistant_paths(lean_project, isabelle)
     # The model is checked before any data is read: an endpoint nobody answers, or a model that
     # cannot load, would otherwise make every theorem a "not proved" (or a traceback per theorem).
-    opt.check_model_available(model, engine, endpoint, api_key)
+    m.check_available()
     if workers > 1 or address is not None:
         from importlib.util import find_spec
 
@@ -164,23 +151,15 @@ def eval_command(
         preflight(backend, problems[0].theorem, tactic_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
-    if api_key is not None:  # never stored in config.json; inherited by local workers
-        os.environ["OPENAI_API_KEY"] = api_key
+    if m.api_key is not None:  # never stored in config.json; inherited by local workers
+        os.environ["OPENAI_API_KEY"] = m.api_key
     if mode == "informal":
         from benchmarks.informal import default_informal_root
 
         informal_data = informal_data or default_informal_root(data)
         if informal_data is None and not any(p.informal_statement for p in problems):
             raise fail(f"{dataset} has no informal text: give --informal-data FOLDER (<split>/<name>.json)")
-    generator = {
-        "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
-        "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
-        "max_new_tokens": max_new_tokens, "device": device, "dtype": dtype, "endpoint": endpoint,
-        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s,
-    }
-    # Stored only when set, so that runs made before these options existed still resume.
-    generator.update({k: v for k, v in (("top_p", top_p), ("stop", list(stop) or None), ("score", score))
-                      if v is not None and not (k == "score" and v == "sum")})
+    generator = m.stored(backend)
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,

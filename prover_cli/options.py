@@ -8,10 +8,14 @@ loaded is exit 3 (checked with `check_model_available`, before a run directory i
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -56,6 +60,94 @@ ApiKey = Annotated[Optional[str], _model(envvar="OPENAI_API_KEY", show_envvar=Fa
                                          help="API key for --endpoint (default $OPENAI_API_KEY; never stored).")]
 MaxBatchSize = Annotated[int, _model(help="Most generation requests a model worker batches together.")]
 MaxWait = Annotated[float, _model(help="Seconds a model worker waits to fill a batch.")]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """The model spec as the user gave it: one value for `prove` and `eval` alike."""
+
+    tactics: Path | None = None
+    portfolio: bool = True
+    model: str | None = None
+    engine: str = "hf"
+    prompt_format: str | None = None
+    temperature: float = 0.0
+    beam_search: bool = False
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    max_new_tokens: int = 128
+    score: str = "sum"
+    device: str | None = None
+    dtype: str = "auto"
+    endpoint: str | None = None
+    api_key: str | None = None
+    max_batch_size: int = 64
+    max_wait_s: float = 0.01
+
+    def check(self, *, check_format: bool = True, as_json: bool = False) -> None:
+        """Exit 2 for an unknown value (see `check_model_options`)."""
+        check_model_options(self.model, self.engine, self.score, self.prompt_format, self.temperature, self.top_p,
+                            check_format=check_format, as_json=as_json)
+
+    def check_available(self, as_json: bool = False) -> None:
+        """Exit 2/3 for a model that does not exist or cannot be reached (`check_model_available`)."""
+        check_model_available(self.model, self.engine, self.endpoint, self.api_key, as_json=as_json)
+
+    def generator_options(self, backend: str, **extra: Any):
+        """The `prover.factory.GeneratorOptions` these choices mean."""
+        from prover.factory import GeneratorOptions
+
+        values = asdict(self)
+        values["tactics_file"] = values.pop("tactics")
+        values["stop"] = self.stop or None
+        return GeneratorOptions(backend=backend, **values, **extra)
+
+    def stored(self, backend: str) -> dict[str, Any]:
+        """What a run directory records (config.json `generator`): never the API key; options added
+        later (top-p, stop, score) only when set, so that older runs still resume."""
+        stored = {
+            "backend": backend, "portfolio": self.portfolio, "tactics_file": str(self.tactics) if self.tactics else None,
+            "model": self.model, "engine": self.engine, "prompt_format": self.prompt_format,
+            "temperature": self.temperature, "beam_search": self.beam_search, "max_new_tokens": self.max_new_tokens,
+            "device": self.device, "dtype": self.dtype, "endpoint": self.endpoint,
+            "max_batch_size": self.max_batch_size, "max_wait_s": self.max_wait_s,
+        }
+        stored.update({k: v for k, v in (("top_p", self.top_p), ("stop", list(self.stop) or None), ("score", self.score))
+                       if v is not None and not (k == "score" and v == "sum")})
+        return stored
+
+
+_MODEL_OPTIONS: dict[str, Any] = {
+    "tactics": Tactics, "portfolio": Portfolio, "model": Model, "engine": Engine, "prompt_format": PromptFormat,
+    "temperature": Temperature, "beam_search": BeamSearch, "top_p": TopP, "stop": Stop,
+    "max_new_tokens": MaxNewTokens, "score": Score, "device": Device, "dtype": Dtype, "endpoint": Endpoint,
+    "api_key": ApiKey, "max_batch_size": MaxBatchSize, "max_wait_s": MaxWait,
+}
+
+
+def with_model_options(command: Callable) -> Callable:
+    """Give `command` the shared model options in place of its `model_choice: ModelChoice`
+    parameter: typer sees each flag, the command receives one `ModelChoice`."""
+    signature = inspect.signature(command, eval_str=True)
+    names = list(signature.parameters)
+    at = names.index("model_choice")
+    defaults = ModelChoice()
+    shared = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation,
+                                default=[] if name == "stop" else getattr(defaults, name))
+              for name, annotation in _MODEL_OPTIONS.items()]
+    params = list(signature.parameters.values())
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _MODEL_OPTIONS if name in kwargs}
+        if "stop" in values:
+            values["stop"] = tuple(values["stop"] or ())
+        kwargs["model_choice"] = ModelChoice(**values)
+        return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params[:at] + shared + params[at + 1:])  # type: ignore[attr-defined]
+    return wrapper
+
 
 # -- budget --------------------------------------------------------------------------------------
 NumSamples = Annotated[int, _budget(help="Budget S: candidate tactics asked of the generator per expansion.")]

@@ -14,6 +14,7 @@ from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, se
 
 
 @app.command()
+@opt.with_model_options
 def prove(
     ctx: typer.Context,
     file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem: .v (Coq), .lean (Lean 4), .thy (Isabelle)."),
@@ -23,23 +24,7 @@ def prove(
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle (default: from FILE's extension, else coq)."),
     lean_project: opt.LeanProject = None,
     isabelle: opt.IsabelleExe = None,
-    tactics: opt.Tactics = None,
-    portfolio: opt.Portfolio = True,
-    model: opt.Model = None,
-    engine: opt.Engine = "hf",
-    prompt_format: opt.PromptFormat = None,
-    temperature: opt.Temperature = 0.0,
-    beam_search: opt.BeamSearch = False,
-    top_p: opt.TopP = None,
-    stop: opt.Stop = [],  # noqa: B006 (typer reads the default, never mutates it)
-    max_new_tokens: opt.MaxNewTokens = 128,
-    score: opt.Score = "sum",
-    device: opt.Device = None,
-    dtype: opt.Dtype = "auto",
-    endpoint: opt.Endpoint = None,
-    api_key: opt.ApiKey = None,
-    max_batch_size: opt.MaxBatchSize = 64,
-    max_wait_s: opt.MaxWait = 0.01,
+    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
     batching: bool = typer.Option(True, help="Batch model requests across concurrent searches.", rich_help_panel=opt.MODEL_PANEL),
     max_expansions: opt.MaxExpansions = 100,
     num_samples: opt.NumSamples = 32,
@@ -69,12 +54,11 @@ def prove(
 ) -> None:
     """Search for a proof of one theorem and print the verified proof.
 
-    Exit status: 0 proved, 1 not proved within the budget, 2 bad input, 3 the proof assistant or
-    the model cannot start (checked before the search)."""
+    Exit status: 0 proved, 1 not proved within the budget, 2 bad input, 3 the proof assistant or the model cannot start (checked before the search)."""
     setup_logging(verbose)
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
-    from prover.factory import GeneratorOptions, make_generator
+    from prover.factory import make_generator
     from prover_cli.theorems import make_env, read_theorem
     from search.best_first import SearchConfig, best_first_search
     from search.policy import POLICIES
@@ -90,8 +74,8 @@ def prove(
                      tactic_timeout=tactic_timeout, as_json=as_json)
     if mode not in ("formal", "whole-proof"):
         raise fail(f"--mode must be formal or whole-proof, not {mode!r}", as_json=as_json)
-    opt.check_model_options(model, engine, score, prompt_format, temperature, top_p,
-                            check_format=mode == "formal", as_json=as_json)
+    m = model_choice
+    m.check(check_format=mode == "formal", as_json=as_json)
     if policy not in POLICIES:
         raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}", as_json=as_json)
     if tree is not None and tree.suffix not in TREE_FORMATS:
@@ -99,14 +83,14 @@ def prove(
     if tree is not None and not tree.parent.is_dir():
         raise fail(f"--tree {tree}: folder {tree.parent} does not exist", as_json=as_json)
     opt.apply_assistant_paths(lean_project, isabelle, as_json=as_json)
-    opt.check_model_available(model, engine, endpoint, api_key, as_json=as_json)
+    m.check_available(as_json=as_json)
     if mode == "whole-proof":
         from prover_cli.whole_proof import prove_whole_command
 
         prove_whole_command(
             theorem_args={"file": file, "statement": statement, "header": header, "name": name}, backend=backend,
-            model=model, engine=engine, endpoint=endpoint, device=device, prompt_format=prompt_format,
-            temperature=temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
+            model=m.model, engine=m.engine, endpoint=m.endpoint, device=m.device, prompt_format=m.prompt_format,
+            temperature=m.temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
             max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
         )
     if proofs:
@@ -116,8 +100,8 @@ def prove(
 
         run_prove_informal(
             file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
-            sketch=sketch, model=model, engine=engine, endpoint=endpoint or opt.DEFAULT_ENDPOINT,
-            num_sketches=num_sketches or max(1, num_samples if model else len(sketch)), temperature=temperature or 0.8,
+            sketch=sketch, model=m.model, engine=m.engine, endpoint=m.endpoint or opt.DEFAULT_ENDPOINT,
+            num_sketches=num_sketches or max(1, num_samples if m.model else len(sketch)), temperature=m.temperature or 0.8,
             wall_time=wall_time, as_json=as_json,
         )
     if sketch:
@@ -125,14 +109,7 @@ def prove(
     try:
         theorem = read_theorem(backend, file, statement, header, name)
         search_policy = POLICIES.get(policy)()
-        options = GeneratorOptions(
-            backend=backend, portfolio=portfolio, tactics_file=tactics, model=model, engine=engine,
-            prompt_format=prompt_format, temperature=temperature, beam_search=beam_search,
-            max_new_tokens=max_new_tokens, device=device, dtype=dtype, endpoint=endpoint, api_key=api_key,
-            top_p=top_p, stop=tuple(stop) or None, score=score, max_batch_size=max_batch_size,
-            max_wait_s=max_wait_s, batching=batching,
-        )
-        generator = make_generator(options)
+        generator = make_generator(m.generator_options(backend, batching=batching))
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
         raise fail(str(exc), as_json=as_json) from None
     config = SearchConfig(
