@@ -294,8 +294,10 @@ class ProofWorker:
             self.close()
             error = f"proof assistant failed: {exc}"
         else:
-            log.error("%s: unexpected failure", problem.name, exc_info=exc)
             error = f"{type(exc).__name__}: {exc}"
+            # One line per theorem in the log; the traceback only with -v (it repeats per theorem).
+            log.error("%s: %s", problem.name, error.splitlines()[0][:300] if error else type(exc).__name__)
+            log.info("%s: traceback", problem.name, exc_info=exc)
         return self._finish(replace(base, stop_reason="error", error=error, **used), start)
 
     def _finish(self, result: TheoremResult, start: float) -> TheoremResult:
