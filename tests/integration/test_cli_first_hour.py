@@ -334,3 +334,17 @@ def test_a_proof_using_a_lemma_the_file_admits_says_so(tmp_path):
     assert "relies on helper, which the input file itself leaves Admitted" in proc.stdout
     as_json = run("prove", str(source), "--name", "uses_helper", "--tactics", str(tactics), "--json")
     assert json.loads(as_json.stdout)["relies_on_admitted"] == ["helper"]
+
+
+def test_lean_file_infers_lean_and_lean_project_is_checked(tmp_path):
+    source = tmp_path / "t.lean"
+    source.write_text("import Mathlib\n\ntheorem t : 1 + 1 = 2 := by\n  sorry\n")
+    missing = run("prove", str(source), "--lean-project", str(tmp_path / "nowhere"), timeout=60)
+    assert missing.returncode == 2 and "--lean-project" in one_line(missing.stderr) and "no such directory" in missing.stderr
+    project = tmp_path / "project"  # exists, but nothing is built there
+    project.mkdir()
+    unbuilt = run("prove", str(source), "--lean-project", str(project), "--json", timeout=120,
+                  env={"PATH": "/usr/bin:/bin"})
+    assert unbuilt.returncode == 3, unbuilt.stderr
+    assert one_line(unbuilt.stderr).startswith("error: lean:")  # the Lean backend, from the extension
+    assert json.loads(unbuilt.stdout)["exit_status"] == 3
