@@ -131,6 +131,7 @@ class ProofWorker:
         try:
             self._setup(budget.tactic_timeout)
             assert self._env is not None
+            part_failures = getattr(self._generator, "failures", 0)  # a chained part that failed (model behind a portfolio)
             while attempts < budget.attempts:
                 remaining = budget.wall_time - (time.monotonic() - start)
                 if remaining <= 0:
@@ -152,6 +153,10 @@ class ProofWorker:
             return self._failed(problem, exc, base, start, attempts=attempts, **totals)
         tree_json = _tree_json(tree) if tree is not None else None
         error = None
+        part_failed = getattr(self._generator, "failures", 0) - part_failures
+        if part_failed and not proof and not generator_error:
+            totals["generator_errors"] = part_failed
+            generator_error = getattr(self._generator, "last_error", "") or "a generator failed"
         if generator_error and not proof:  # the budget was not spent as asked: not a result
             stop = "error"
             error = (f"generator failed on {int(totals['generator_errors'])} of {int(totals['expansions'])} "

@@ -129,10 +129,15 @@ def prove(
         except OSError as exc:  # the search is done: report it, then say why the tree is missing
             _report(result, as_json)
             raise fail(f"cannot write the tree to {tree}: {exc}") from None
-    if not result.proved and result.generator_error and result.stats.generator_errors >= result.stats.expansions:
-        # The model failed on every expansion: not a search that ran out of ideas.
+    part_failures = getattr(generator, "failures", 0)  # the model failed behind a working portfolio
+    if not result.proved and (result.generator_error or part_failures):
+        # Not a search that ran out of ideas: the generator did not deliver what was asked.
         _report(result, as_json)
-        raise fail(f"the generator failed on every expansion: {result.generator_error}", EXIT_ENV)
+        if result.generator_error and result.stats.generator_errors >= result.stats.expansions:
+            raise fail(f"the generator failed on every expansion: {result.generator_error}", EXIT_ENV)
+        failed = result.stats.generator_errors or part_failures
+        why = result.generator_error or getattr(generator, "last_error", "")
+        raise fail(f"the generator failed on {failed} of {result.stats.expansions} expansion(s): {why}", EXIT_ENV)
     _report(result, as_json)
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
 

@@ -348,3 +348,20 @@ def test_lean_file_infers_lean_and_lean_project_is_checked(tmp_path):
     assert unbuilt.returncode == 3, unbuilt.stderr
     assert one_line(unbuilt.stderr).startswith("error: lean:")  # the Lean backend, from the extension
     assert json.loads(unbuilt.stdout)["exit_status"] == 3
+
+
+@pytest.mark.coq
+def test_a_model_failing_behind_the_portfolio_is_an_error_not_a_result(shared_data, tmp_path, failing_endpoint):
+    out = tmp_path / "run"
+    # 32 samples: more than the portfolio's tactics, so the model is asked on every expansion.
+    proc = _eval(shared_data, out, "--model", "m", "--engine", "openai", "--endpoint", failing_endpoint,
+                 "--num-samples", "32")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    rows = {r.name: r for r in read_results(out / "results.jsonl")}
+    assert rows["mathd_numbertheory_239"].proved  # the portfolio's proof is verified: a result
+    unsolved = rows["mathd_algebra_109"]
+    assert unsolved.stop_reason == "error" and unsolved.error.startswith("generator failed on"), unsolved
+    assert proc.stdout.strip().splitlines()[-1].startswith("1/2 proved (50.0%), 1 error(s)")
+    prove = run("prove", "examples/unprovable.v", "--model", "m", "--engine", "openai", "--endpoint", failing_endpoint,
+                "--max-expansions", "2")
+    assert prove.returncode == 3 and "the generator failed on 2 of 2 expansion(s)" in prove.stderr, prove.stderr
