@@ -223,8 +223,7 @@ def tree(
     name: str | None = typer.Argument(None, help="Theorem name (with a run directory)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default: next to the tree JSON, .svg)."),
 ) -> None:
-    """Draw a search tree as SVG: the proof path highlighted, failed tactics labelled, each goal on
-    hover and in a side table."""
+    """Draw a search tree as SVG: the proof path in red, failed tactics labelled, goals and errors on hover."""
     from benchmarks.plots import draw_tree
     from benchmarks.results import RunDir
 

@@ -21,7 +21,7 @@ import typer
 
 from prover_cli.app import EXIT_BAD_INPUT, EXIT_ENV, fail
 
-MODEL_PANEL = "Model (portfolio first, then the model's tactics; --no-portfolio: model only)"
+MODEL_PANEL = "Model (the portfolio first, then the model's tactics)"
 BUDGET_PANEL = "Budget"
 ENGINES = ("hf", "vllm", "openai", "tiny")  # prover.model_registry.ENGINES (checked by a test)
 SCORES = ("sum", "mean")
