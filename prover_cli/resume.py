@@ -62,6 +62,17 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
     budget = config.budget
     for option, field in _BUDGET_KEYS.items():
         options[option] = getattr(budget, field)
+    if config.mode == "whole-proof" and config.whole_proof:
+        # The budget fields hold the sampling settings there (N samples in rounds of --batch, the
+        # check limit as tactic timeout): give back the options the user typed.
+        wp = config.whole_proof
+        for option in ("attempts", "max_expansions", "tactic_timeout"):
+            del options[option]
+        options.update({
+            "num_samples": wp["num_samples"], "batch": wp["batch"], "all_samples": wp["all_samples"],
+            "prompt_format": wp.get("prompt_format"), "max_proof_tokens": wp["max_tokens"],
+            "proof_timeout": budget.tactic_timeout, "proofs": Path(wp["proofs"]) if wp.get("proofs") else None,
+        })
     return options
 
 
@@ -94,6 +105,7 @@ def resumed_params(ctx: Any, run_dir: Path) -> dict[str, Any]:
 def _same(name: str, given: Any, stored: Any) -> bool:
     if isinstance(given, Path) or isinstance(stored, Path):
         return given is not None and stored is not None and Path(given).resolve() == Path(stored).resolve()
-    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s", "top_p") and None not in (given, stored):
+    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s", "top_p", "proof_timeout") \
+            and None not in (given, stored):
         return float(given) == float(stored)
     return given == stored
