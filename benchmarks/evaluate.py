@@ -126,11 +126,13 @@ class ProofWorker:
         if self.spec.mode == "whole-proof":
             return self._prove_whole(problem, budget, base, start)
         totals: dict[str, float] = {k: 0 for k in ("expansions", "tactic_calls", "assistant_seconds", "verify_seconds",
-                                                   "env_seconds", "generator_seconds", "search_seconds", "restarts")}
-        attempts, stop, proof, tree = 0, "wall_time", (), None
+                                                   "env_seconds", "generator_seconds", "search_seconds", "restarts",
+                                                   "generator_errors")}
+        attempts, stop, proof, tree, generator_error = 0, "wall_time", (), None, ""
         try:
             self._setup(budget.tactic_timeout)
             assert self._env is not None
+            part_failures = getattr(self._generator, "failures", 0)  # a chained part that failed (model behind a portfolio)
             while attempts < budget.attempts:
                 remaining = budget.wall_time - (time.monotonic() - start)
                 if remaining <= 0:
@@ -141,15 +143,28 @@ class ProofWorker:
                 for key in totals:
                     totals[key] += getattr(result.stats, key)
                 stop = result.stop_reason
+                generator_error = result.generator_error or generator_error
                 if tree is None or result.proved:
                     tree = result.tree
                 if result.proved:
                     proof = result.proof
                     break
         except Exception as exc:  # a bug must cost one theorem, not the run
+            totals.pop("generator_errors")
             return self._failed(problem, exc, base, start, attempts=attempts, **totals)
         tree_json = _tree_json(tree) if tree is not None else None
-        result = replace(base, proved=bool(proof), proof=proof, stop_reason=stop, attempts=attempts, tree=tree_json, **totals)
+        error = None
+        part_failed = getattr(self._generator, "failures", 0) - part_failures
+        if part_failed and not proof and not generator_error:
+            totals["generator_errors"] = part_failed
+            generator_error = getattr(self._generator, "last_error", "") or "a generator failed"
+        if generator_error and not proof:  # the budget was not spent as asked: not a result
+            stop = "error"
+            error = (f"generator failed on {int(totals['generator_errors'])} of {int(totals['expansions'])} "
+                     f"expansion(s): {generator_error}")
+        totals.pop("generator_errors")
+        result = replace(base, proved=bool(proof), proof=proof, stop_reason=stop, error=error, attempts=attempts,
+                         tree=tree_json, **totals)
         return self._finish(result, start)
 
     def _prove_informal(self, problem: Problem, budget: Budget, base: TheoremResult, start: float) -> TheoremResult:
@@ -164,7 +179,7 @@ class ProofWorker:
             informal = to_informal(problem, self.spec.informal_root)
             completer = self._completer_for(problem)
         except (BadTheorem, OSError) as exc:  # missing input, not a statement that fails to elaborate
-            return self._finish(replace(base, stop_reason="error", error=str(exc)), start)
+            return self._finish(replace(base, stop_reason="no_input", error=str(exc)), start)
         except Exception as exc:  # the model failed to load: this theorem's error, not the run's
             return self._failed(problem, exc, base, start)
         try:
@@ -285,8 +300,10 @@ class ProofWorker:
             self.close()
             error = f"proof assistant failed: {exc}"
         else:
-            log.error("%s: unexpected failure", problem.name, exc_info=exc)
             error = f"{type(exc).__name__}: {exc}"
+            # One line per theorem in the log; the traceback only with -v (it repeats per theorem).
+            log.error("%s: %s", problem.name, error.splitlines()[0][:300] if error else type(exc).__name__)
+            log.info("%s: traceback", problem.name, exc_info=exc)
         return self._finish(replace(base, stop_reason="error", error=error, **used), start)
 
     def _finish(self, result: TheoremResult, start: float) -> TheoremResult:
@@ -367,14 +384,16 @@ def run_evaluation(
             writer.write(result)
             progress.done += 1
             progress.solved += result.proved
-            progress.errors += result.error is not None
+            progress.errors += result.failed_to_run
             progress.new.append(result)
             if bar is not None:
-                bar.update(1)
                 bar.set_postfix(solved=progress.solved, errors=progress.errors, refresh=False)
+                bar.update(1)  # refreshes with the counts just set
+            elif exec_options.progress:
+                _log_line(progress, result)
 
         try:
-            if todo and exec_options.workers == 0:
+            if todo and exec_options.workers <= 1 and exec_options.address is None:  # no Ray start to pay
                 _run_local(spec, todo, config.budget, on_result)
             elif todo:
                 from search.distributed import run_pool
@@ -415,8 +434,19 @@ def _generator_options(config: RunConfig):
     return GeneratorOptions(**options)
 
 
+def _log_line(progress: Progress, result: TheoremResult) -> None:
+    """One line per theorem on stderr when it is not a terminal (a log file): no bar redraws."""
+    import sys
+
+    outcome = "proved" if result.proved else ("ERROR " + (result.error or "")[:200] if result.error else result.stop_reason)
+    print(f"[{progress.done}/{progress.total}] {result.name}: {outcome} ({result.wall_seconds:.1f} s); "
+          f"solved {progress.solved}, errors {progress.errors}", file=sys.stderr, flush=True)
+
+
 def _bar(progress: Progress, enabled: bool):
-    if not enabled:
+    import sys
+
+    if not enabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 

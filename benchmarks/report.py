@@ -78,7 +78,11 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
         "splits": {s: _rate(splits[s], sum(1 for n in config.names if split_of.get(n, s) == s)) for s in sorted(splits)},
         "categories": {c: _rate(cats[c], len(cats[c])) for c in [*CATEGORIES, "other"] if c in cats},
         "not_elaborated": sorted(r.name for r in results if not r.elaborated),
-        "errors": {r.name: r.error for r in results if r.error and r.elaborated},
+        "error_count": sum(1 for r in results if r.failed_to_run),
+        "stop_reasons": _stop_reasons(results),
+        "solved": {r.name: list(r.proof) for r in results if r.proved},
+        "errors": {r.name: r.error for r in results if r.failed_to_run},
+        "missing_input": {r.name: r.error for r in results if r.error and r.elaborated and not r.failed_to_run},
         "retried": {r.name: r.retries for r in results if r.retries},
         "time": {
             "run_wall_seconds": round(run_wall, 2),
@@ -106,6 +110,14 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
     if config.mode == "whole-proof":
         summary["pass_at_k"] = whole_proof_summary(config, results)
     return summary
+
+
+def _stop_reasons(results: Sequence[TheoremResult]) -> dict[str, int]:
+    """How each theorem ended: proved, out of expansions or time, search exhausted, error, ..."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in results:
+        counts["statement does not elaborate" if not r.elaborated else (r.stop_reason or "unknown")] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def whole_proof_summary(config: RunConfig, results: Sequence[TheoremResult]) -> dict[str, Any]:
@@ -162,11 +174,13 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
         f"# Evaluation: {d['name']} ({d['split']}, {d['backend']})",
         "",
         f"**Pass rate: {o['proved']}/{o['total']} = {100 * o['pass_rate']:.1f}%**"
+        + _error_headline(summary.get("error_count", 0))
         + ("" if summary["complete"] else f" (run incomplete: {o['done']} done)"),
         "",
         f"- Dataset commit: `{d['commit']}`",
         _mode_text(summary.get("mode") or {}),
-        f"- Budget: {summary['budget']['text']}",
+        f"- Budget (limits): {summary['budget']['text']}",
+        _used_text(summary),
         f"- Generator: {_generator_text(summary['generator'])}; policy {summary['policy']}",
         f"- Extra imports (proof only, never the statement): {summary.get('extra_imports') or 'none'}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()),
@@ -189,16 +203,25 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
             "theorem_wall_seconds", "assistant_seconds", "verify_seconds", "bridge_seconds",
             "generator_seconds", "search_seconds", "harness_seconds", "outside_assistant_seconds")),
         "",
-        (f"Budget used: {summary['budget_used']['attempts']} attempts, {summary['budget_used']['expansions']} expansions, "
-         f"{summary['budget_used']['tactic_calls']} tactic calls."),
     ]
+    if summary.get("stop_reasons"):
+        lines += ["| how theorems ended | theorems |", "|---|---:|"]
+        lines += [f"| {reason} | {n} |" for reason, n in summary["stop_reasons"].items()]
     if summary.get("pass_at_k"):
         lines += _passk_markdown(summary["pass_at_k"])
     if summary["not_elaborated"]:
         lines += ["", f"Statements that do not elaborate ({len(summary['not_elaborated'])}, counted as not proved): "
                   + ", ".join(summary["not_elaborated"])]
     if summary["errors"]:
-        lines += ["", "Errors:"] + [f"- {n}: {e}" for n, e in summary["errors"].items()]
+        lines += ["", "Errors (not results: `prover eval --resume RUN` runs these theorems again):"]
+        lines += [f"- {n}: {e}" for n, e in summary["errors"].items()]
+    if summary.get("missing_input"):
+        lines += ["", "Problems without their input (counted as not proved):"]
+        lines += [f"- {n}: {e}" for n, e in summary["missing_input"].items()]
+    if summary.get("solved"):
+        lines += ["", f"## Solved ({len(summary['solved'])})", ""]
+        for name, proof in summary["solved"].items():
+            lines.append(f"- `{name}`: `{' '.join(' '.join(step.split()) for step in proof)}`")
     if summary["retried"]:
         lines += ["", "Retried after a worker died: " + ", ".join(f"{n} ({k})" for n, k in summary["retried"].items())]
     if scaling:
@@ -209,8 +232,21 @@ def render_markdown(summary: dict[str, Any], scaling: dict[str, Any] | None = No
             lines.append(f"| {w} | {wall:.1f} | {work.get(w, float('nan')):.1f} | {100 * util.get(w, float('nan')):.1f}% |")
         lines += ["", f"Efficiency T1 / (2 T2) = {100 * scaling['efficiency']:.1f}% ({scaling.get('note', '')})"]
     extra = ", `pass_at_k.png`" if summary.get("pass_at_k") else ""
-    lines += ["", f"Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`{extra}.", ""]
+    lines += ["", f"Plots: `solved_vs_time.png`, `solved_vs_expansions.png`, `proof_lengths.png`, "
+              f"`solved_by_category.png`{extra}.", ""]
     return "\n".join(lines)
+
+
+def _error_headline(errors: int) -> str:
+    return f" — **{errors} error(s)**: not results, counted as not proved; `--resume` retries them" if errors else ", 0 errors"
+
+
+def _used_text(summary: dict[str, Any]) -> str:
+    """What the search actually spent: a portfolio of 20 tactics never uses 32 samples."""
+    used = summary["budget_used"]
+    per = used["tactic_calls"] / used["expansions"] if used["expansions"] else 0.0
+    return (f"- Budget used: {used['attempts']} search(es), {used['expansions']} expansions, {used['tactic_calls']} "
+            f"tactic calls ({per:.1f} candidates tried per expansion on average)")
 
 
 def _mode_text(mode: dict[str, Any]) -> str:
@@ -254,7 +290,8 @@ def write_report(run_dir: RunDir, results: Sequence[TheoremResult], versions: di
     try:
         from benchmarks.plots import write_plots
 
-        write_plots(results, run_dir.path)
+        write_plots(results, run_dir.path, total=len(config.names), wall_time=config.budget.wall_time,
+                    max_expansions=config.budget.expansions if config.mode == "formal" else None)
         if summary.get("pass_at_k"):
             from benchmarks.plots import write_passk_plot
 

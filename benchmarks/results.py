@@ -111,6 +111,13 @@ class TheoremResult:
     def elaborated(self) -> bool:
         return not (self.error or "").startswith("statement does not elaborate")
 
+    @property
+    def failed_to_run(self) -> bool:
+        """An error, not a result: the search could not run as asked (a broken proof assistant, a
+        failing model, a dead worker). A statement that does not elaborate, or a problem without
+        its input (no sketch), is that theorem's own outcome instead."""
+        return self.stop_reason == "error" and self.elaborated
+
     def to_line(self) -> str:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("tree", "samples")}
         data["proof"] = list(self.proof)
@@ -245,7 +252,19 @@ class RunDir:
         if diff:
             raise ConfigMismatch(f"{self.path} was run with other {', '.join(diff)}: use a new run directory")
         self.trees.mkdir(parents=True, exist_ok=True)
-        return read_results(self.results_path, repair=True)
+        results = read_results(self.results_path, repair=True)
+        retry = [r for r in results if r.failed_to_run]
+        if retry:  # an error is not a result: those theorems run again
+            log.warning("%s: retrying %d theorem(s) that ended in an error", self.path, len(retry))
+            kept = [r for r in results if r not in retry]
+            tmp = self.results_path.with_suffix(".tmp")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.writelines(r.to_line() + "\n" for r in kept)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.results_path)
+            results = kept
+        return results
 
     def write_tree(self, result: TheoremResult) -> None:
         if result.tree is not None:

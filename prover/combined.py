@@ -23,6 +23,8 @@ class ChainedGenerator:
     `second_k` is how many candidates to ask `second` for (default k): asking a sampler for more
     than the free slots keeps its best ones after duplicates are removed. A failure of one part is
     logged and the other part's candidates are returned; only when both fail does it raise.
+    A part's failures are counted (`failures`, `last_error`) so that a caller can tell a search
+    that ran as asked from one whose model kept failing behind a working portfolio.
     """
 
     def __init__(
@@ -37,6 +39,8 @@ class ChainedGenerator:
         self.second = second
         self.second_k = second_k
         self.name = name or f"{first.name}+{second.name}"
+        self.failures = 0
+        self.last_error = ""
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if k < 1:
@@ -54,15 +58,16 @@ class ChainedGenerator:
             raise errors[0]
         return out
 
-    @staticmethod
     def _try(
-        gen: TacticGenerator, theorem: Theorem, state: ProofState, k: int, errors: list[Exception]
+        self, gen: TacticGenerator, theorem: Theorem, state: ProofState, k: int, errors: list[Exception]
     ) -> Sequence[Candidate]:
         try:
             return gen.generate(theorem, state, k)
         except Exception as error:  # noqa: BLE001 - the other generator may still propose something
             log.warning("generator %s failed on %s: %s", gen.name, theorem.name, error)
             errors.append(error)
+            self.failures += 1
+            self.last_error = f"{gen.name}: {type(error).__name__}: {error}".splitlines()[0][:300]
             return []
 
     def close(self) -> None:

@@ -40,8 +40,14 @@ app.add_typer(setup_app, name="setup")
 EXIT_PROVED, EXIT_NOT_PROVED, EXIT_BAD_INPUT, EXIT_ENV = 0, 1, 2, 3
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
+def fail(message: str, code: int = EXIT_BAD_INPUT, as_json: bool = False) -> "typer.Exit":
+    """One line on stderr; with `as_json`, also one JSON object on stdout (a `--json` caller
+    always gets JSON to parse, with the exit status in it)."""
     typer.echo(f"error: {message}", err=True)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({"error": message, "exit_status": code}))
     return typer.Exit(code)
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
+from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 
 @app.command("eval")
+@opt.with_model_options
 def eval_command(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
@@ -23,42 +25,35 @@ def eval_command(
     split: str = typer.Option("valid", help="valid, test or all."),
     name: list[str] = typer.Option([], "--name", "-n", help="Only these problems (repeat, or comma-separated)."),
     filter_: str | None = typer.Option(None, "--filter", help="Only problems whose name matches this glob, e.g. 'mathd_*'."),
-    limit: int | None = typer.Option(None, help="Only the first N selected problems."),
+    limit: int | None = typer.Option(None, help="Only the first N selected problems (after --shuffle)."),
+    shuffle: int | None = typer.Option(None, "--shuffle", help="Shuffle the selection with this seed before --limit (a sample across categories)."),
     errata: str = typer.Option("flag", help="Lean errata: flag, exclude (still-wrong statements), ignore."),
     mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify); whole-proof: sample whole proofs, pass@k."),
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
-    tactics: Path | None = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
     extra_imports: str | None = typer.Option(
         None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
     combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
-    portfolio: bool = typer.Option(True, help="Use the backend's automation portfolio."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model id or path, or an endpoint's model with --engine openai."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai."),
-    prompt_format: str | None = typer.Option(None, help="Prompt format (default: from the model id)."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature (attempts > 1 needs > 0)."),
-    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
-    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
-    device: str | None = typer.Option(None, help="Model device."),
-    endpoint: str | None = typer.Option(None, help="OpenAI-compatible server URL."),
-    max_batch_size: int = typer.Option(64, help="Most generation requests a model worker batches together."),
-    max_wait_s: float = typer.Option(0.01, help="Seconds a model worker waits to fill a batch."),
-    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem)."),
-    num_samples: int = typer.Option(32, help="Budget S: candidates per expansion."),
-    max_expansions: int = typer.Option(100, help="Budget T: expansions per attempt (informal: per hole)."),
-    wall_time: float = typer.Option(600.0, help="Seconds per theorem, all attempts together."),
-    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
-    policy: str = typer.Option("cumulative", help="cumulative, depth_normalized, breadth_first."),
-    workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers (Ray actors); 0 runs in-process without Ray."),
+    attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
+                                 rich_help_panel=opt.BUDGET_PANEL),
+    num_samples: opt.NumSamples = 32,
+    max_expansions: opt.MaxExpansions = 100,
+    wall_time: opt.WallTime = 600.0,
+    tactic_timeout: opt.TacticTimeout = 5.0,
+    policy: opt.Policy = "cumulative",
+    lean_project: opt.LeanProject = None,
+    isabelle: opt.IsabelleExe = None,
+    workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers: Ray actors when more than 1; 0 or 1 runs in this process without Ray."),
     address: str | None = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
     num_cpus: int | None = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
     generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
-    progress: bool = typer.Option(True, help="Live progress bar."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    progress: bool = typer.Option(True, help="Live progress bar on a terminal; one line per theorem on stderr otherwise."),
+    verbose: opt.Verbose = False,
     batch: int = typer.Option(8, help="Whole-proof: samples drawn per round; a theorem stops at its first verified sample.",
                               rich_help_panel="Whole-proof (--mode whole-proof; --num-samples is N)"),
     all_samples: bool = typer.Option(False, help="Whole-proof: draw all N samples even after a verified one (full pass@k curve).",
@@ -81,6 +76,8 @@ def eval_command(
         except (ValueError, OSError) as exc:
             raise fail(str(exc)) from None
         return eval_command(None, **params)  # type: ignore[arg-type]
+    m = model_choice
+    model, prompt_format = m.model, m.prompt_format
     if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
         from benchmarks.datasets import backend_of
 
@@ -111,8 +108,13 @@ def eval_command(
         attempts, max_expansions, tactic_timeout = num_samples, 1, proof_timeout
     elif proofs is not None:
         raise fail("--proofs needs --mode whole-proof")
-    if min(attempts, num_samples, max_expansions) < 1 or wall_time <= 0 or tactic_timeout <= 0 or workers < 0:
-        raise fail("budgets must be positive and --workers at least 0")
+    opt.check_budget(attempts=attempts, num_samples=num_samples, max_expansions=max_expansions,
+                     wall_time=wall_time, tactic_timeout=tactic_timeout)
+    m.check(check_format=mode != "whole-proof")
+    if workers < 0:
+        raise fail(f"--workers must be at least 0 (got {workers})")
+    if shuffle is not None and limit is not None and limit < 1:
+        raise fail(f"--limit must be at least 1 (got {limit})")
     from prover_cli.theorems import extra_imports_for, knn_index_for
     from search.policy import POLICIES
 
@@ -124,8 +126,12 @@ def eval_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     if policy not in POLICIES:
-        raise fail(f"unknown search policy {policy!r} (known: {', '.join(POLICIES.names())})")
-    if workers > 0:
+        raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}")
+    opt.apply_assistant_paths(lean_project, isabelle)
+    # The model is checked before any data is read: an endpoint nobody answers, or a model that
+    # cannot load, would otherwise make every theorem a "not proved" (or a traceback per theorem).
+    m.check_available()
+    if workers > 1 or address is not None:
         from importlib.util import find_spec
 
         if find_spec("ray") is None:
@@ -141,7 +147,13 @@ def eval_command(
         if ds.backend != backend:
             raise ValueError(f"{dataset} is a {ds.backend} dataset, not {backend}")
         names = [n.strip() for item in name for n in item.split(",") if n.strip()]
-        problems = ds.select(split, names, filter_)[:limit]
+        problems = ds.select(split, names, filter_)
+        if shuffle is not None:
+            import random
+
+            problems = list(problems)
+            random.Random(shuffle).shuffle(problems)
+        problems = problems[:limit]
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     if not problems:
@@ -153,19 +165,15 @@ def eval_command(
         preflight(backend, problems[0].theorem, tactic_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
+    if m.api_key is not None:  # never stored in config.json; inherited by local workers
+        os.environ["OPENAI_API_KEY"] = m.api_key
     if mode == "informal":
         from benchmarks.informal import default_informal_root
 
         informal_data = informal_data or default_informal_root(data)
         if informal_data is None and not any(p.informal_statement for p in problems):
             raise fail(f"{dataset} has no informal text: give --informal-data FOLDER (<split>/<name>.json)")
-    generator = {
-        "backend": backend, "portfolio": portfolio, "tactics_file": str(tactics) if tactics else None, "model": model,
-        "engine": engine, "prompt_format": prompt_format, "temperature": temperature, "beam_search": beam_search,
-        "max_new_tokens": max_new_tokens, "device": device, "dtype": "auto", "endpoint": endpoint,
-        "max_batch_size": max_batch_size, "max_wait_s": max_wait_s, "knn_index": knn,
-        **({"combine": combine} if knn else {}),
-    }
+    generator = {**m.stored(backend), "knn_index": knn, **({"combine": combine} if knn else {})}
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,
@@ -189,7 +197,15 @@ def eval_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     proved = sum(r.proved for r in results)
-    typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%); summary in {run_dir.path / 'summary.md'}")
+    errors = sum(1 for r in results if r.failed_to_run)
+    error_text = f", {errors} error(s) (not a result: `prover eval --resume {run_dir.path}` retries them)" if errors else ", 0 errors"
+    typer.echo(f"{proved}/{len(problems)} proved ({100 * proved / len(problems):.1f}%){error_text}; "
+               f"summary in {run_dir.path / 'summary.md'}")
+    if errors:
+        raise typer.Exit(EXIT_RUN_ERRORS)
+
+
+EXIT_RUN_ERRORS = 4  # the run finished but some theorems ended in an error (see summary.md)
 
 
 def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | None, informal_data: Path | None) -> None:
@@ -218,19 +234,28 @@ def _absolute(path: Path | None) -> str | None:
 
 @app.command()
 def tree(
-    run: Path = typer.Argument(..., help="Run directory."),
-    name: str = typer.Argument(..., help="Theorem name."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default RUN/trees/NAME.svg)."),
+    run: Path = typer.Argument(..., help="A run directory, or a tree JSON saved by `prover prove --tree FILE.json`."),
+    name: str | None = typer.Argument(None, help="Theorem name (with a run directory)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="SVG file (default: next to the tree JSON, .svg)."),
 ) -> None:
-    """Draw a theorem's search tree as SVG, with the proof path highlighted."""
+    """Draw a search tree as SVG: the proof path in red, failed tactics labelled, goals and errors on hover."""
     from benchmarks.plots import draw_tree
     from benchmarks.results import RunDir
 
-    run_dir = RunDir(run)
-    path = run_dir.tree_path(name)
-    if not path.exists():
-        raise fail(f"no search tree for {name!r} in {run} (not run yet, or its statement does not elaborate)")
-    svg = draw_tree(path, out or path.with_suffix(".svg"))
+    if run.is_file():
+        if name is not None:
+            raise fail(f"{run} is a tree file: give no theorem name")
+        path = run
+    else:
+        if name is None:
+            raise fail(f"give a theorem name: prover tree {run} NAME")
+        path = RunDir(run).tree_path(name)
+        if not path.exists():
+            raise fail(f"no search tree for {name!r} in {run} (not run yet, or its statement does not elaborate)")
+    try:
+        svg = draw_tree(path, out or path.with_suffix(".svg"))
+    except (ValueError, KeyError, OSError) as exc:
+        raise fail(f"{path}: not a search tree ({exc})") from None
     typer.echo(str(svg))
 
 

@@ -1,4 +1,5 @@
-"""`prover prove-informal`: Draft-Sketch-Prove on one problem (also `prover prove --informal FILE`).
+"""`prover prove --informal FILE`: Draft-Sketch-Prove on one problem (`prove-informal` is a hidden,
+deprecated alias).
 
 The sketch comes from a model (`--model`, any engine of the tactic-generation stack) or from a file
 (`--sketch`, a human's skeleton); holes are filled by tactic search (Coq: the portfolio) or by the
@@ -22,7 +23,7 @@ from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, se
 __all__ = ["evaluate_informal", "informal_problems", "read_informal", "to_informal"]
 
 
-@app.command("prove-informal")
+@app.command("prove-informal", hidden=True, deprecated=True)
 def prove_informal_command(
     file: Path | None = typer.Argument(None, help="A file with a header and one theorem (.v for Coq)."),
     informal: Path = typer.Option(..., "--informal", help="JSON with informal_statement and informal_proof."),
@@ -40,17 +41,27 @@ def prove_informal_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Prove one theorem from its informal statement and proof (Draft-Sketch-Prove)."""
+    """Deprecated: use `prover prove FILE --informal JSON`."""
     setup_logging(verbose)
+    typer.echo("warning: `prover prove-informal` is deprecated: use `prover prove FILE --informal JSON`", err=True)
+    run_prove_informal(file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
+                       sketch=sketch, model=model, engine=engine, endpoint=endpoint, num_sketches=num_sketches,
+                       temperature=temperature, wall_time=wall_time, as_json=as_json)
+
+
+def run_prove_informal(*, file: Path | None, informal: Path, statement: str | None, header: str | None,
+                       name: str | None, backend: str, sketch: list[Path], model: str | None, engine: str,
+                       endpoint: str, num_sketches: int, temperature: float, wall_time: float, as_json: bool) -> None:
+    """Draft, sketch, fill the holes, verify; print the outcome and exit with its status."""
     from lean_env.base import EnvError
     from prover.sketcher import EngineCompleter, FixedCompleter
     from prover_cli.theorems import make_env, read_theorem
     from search.informal import run_informal, summary
 
     if (file is None) == (statement is None):
-        raise fail("give either a FILE or --statement TEXT")
+        raise fail("give either a FILE or --statement TEXT", as_json=as_json)
     if bool(sketch) == bool(model):
-        raise fail("give either --sketch FILE (repeatable) or --model")
+        raise fail("give either --sketch FILE (repeatable) or --model", as_json=as_json)
     try:
         theorem = read_theorem(backend, file, statement, header, name)
         text, proof = read_informal(informal)
@@ -63,7 +74,7 @@ def prove_informal_command(
             spec = ModelSpec(model=model, engine=engine, endpoint=endpoint, temperature=temperature)
             completer = EngineCompleter(build_engine(engine_spec(spec)))
     except (BadTheorem, ValueError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     problem = InformalProblem(theorem.name, text, proof, theorem)
     try:
         with make_env(backend, 5.0) as env:
@@ -71,9 +82,9 @@ def prove_informal_command(
                 problem, env, completer, num_sketches=num_sketches, wall_time=wall_time, temperature=temperature
             )
     except BadTheorem as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     except EnvError as exc:
-        raise fail(f"{backend}: {exc}", EXIT_ENV) from None
+        raise fail(f"{backend}: {exc}", EXIT_ENV, as_json=as_json) from None
     record = summary(result)
     if as_json:
         typer.echo(json.dumps(record, indent=1))

@@ -9,52 +9,43 @@ from typing import Optional
 
 import typer
 
+from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
 
 
 @app.command()
+@opt.with_model_options
 def prove(
-    file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem (.v for Coq)."),
+    ctx: typer.Context,
+    file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem: .v (Coq), .lean (Lean 4), .thy (Isabelle)."),
     statement: Optional[str] = typer.Option(None, "--statement", "-s", help="Prove this statement instead of a file."),
     header: Optional[str] = typer.Option(None, help="Header for --statement (default: the backend's usual imports)."),
     name: Optional[str] = typer.Option(None, help="Which theorem of FILE to prove, when it has several."),
-    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
-    tactics: Optional[Path] = typer.Option(None, "--tactics", help="Tactic list file, one tactic per line."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle (default: from FILE's extension, else coq)."),
+    lean_project: opt.LeanProject = None,
+    isabelle: opt.IsabelleExe = None,
+    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
     combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
-    portfolio: bool = typer.Option(True, help="Try the backend's automation portfolio (first, when a model is used)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or path (Hugging Face), or an endpoint with --engine openai."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny (random weights, for tests)."),
-    prompt_format: Optional[str] = typer.Option(None, help="Prompt format (default: chosen from the model id)."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature; 0 with --beam-search for beams."),
-    beam_search: bool = typer.Option(False, help="Beam search instead of sampling."),
-    max_new_tokens: int = typer.Option(128, help="Maximum tokens per generated tactic."),
-    device: Optional[str] = typer.Option(None, help="Model device (cpu, cuda, cuda:1, auto)."),
-    dtype: str = typer.Option("auto", help="Model dtype (auto, bfloat16, float16, float32)."),
-    endpoint: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible completions server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for --endpoint."),
-    top_p: Optional[float] = typer.Option(None, help="Nucleus sampling threshold."),
-    stop: list[str] = typer.Option([], "--stop", help="Stop text (repeatable; default: the prompt format's)."),
-    score: str = typer.Option("sum", help="Candidate score: sum or mean token log-prob."),
-    max_batch_size: int = typer.Option(64, help="Most requests the model worker batches together."),
-    max_wait_s: float = typer.Option(0.01, help="Seconds the model worker waits to fill a batch."),
-    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches."),
-    max_expansions: int = typer.Option(100, help="Budget T: node expansions."),
-    num_samples: int = typer.Option(32, help="Budget S: candidate tactics per expansion."),
-    wall_time: float = typer.Option(600.0, help="Seconds for the whole search."),
-    tactic_timeout: float = typer.Option(5.0, help="Seconds per tactic."),
-    policy: str = typer.Option("cumulative", help="Search priority: cumulative, depth_normalized, breadth_first."),
     extra_imports: Optional[str] = typer.Option(
         None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
-    tree: Optional[Path] = typer.Option(None, help="Save the search tree (.graphml or .json)."),
+    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches.", rich_help_panel=opt.MODEL_PANEL),
+    max_expansions: opt.MaxExpansions = 100,
+    num_samples: opt.NumSamples = 32,
+    wall_time: opt.WallTime = 600.0,
+    tactic_timeout: opt.TacticTimeout = 5.0,
+    policy: opt.Policy = "cumulative",
+    tree: Optional[Path] = typer.Option(None, help="Save the search tree; the format follows the extension: .json, .graphml, .svg (a drawing)."),
     informal: Optional[Path] = typer.Option(
         None, "--informal", help="Informal statement+proof JSON: draft, sketch, fill holes, verify (needs --model or --sketch)."
     ),
     sketch: list[Path] = typer.Option([], "--sketch", help="With --informal: a sketch file instead of a model (repeatable)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    num_sketches: Optional[int] = typer.Option(None, help="With --informal: sketches to try (default: --num-samples with a model, else one per --sketch)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text (also on an error)."),
+    progress: bool = typer.Option(True, help="Report progress on stderr every few seconds (never with --json)."),
+    verbose: opt.Verbose = False,
     mode: str = typer.Option("formal", help="formal: best-first search; whole-proof: sample whole proofs (pass@k).",
                              rich_help_panel="Whole-proof"),
     batch: int = typer.Option(8, help="Whole-proof: samples drawn per round (stops at the first verified one).",
@@ -67,100 +58,128 @@ def prove(
     proof_timeout: float = typer.Option(60.0, help="Whole-proof: seconds to check one whole proof.",
                                         rich_help_panel="Whole-proof"),
 ) -> None:
-    """Search for a proof of one theorem and print the verified proof."""
+    """Search for a proof of one theorem and print the verified proof.
+
+    Exit status: 0 proved, 1 not proved within the budget, 2 bad input, 3 the proof assistant or the model cannot start (checked before the search)."""
     setup_logging(verbose)
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
-    from prover.factory import GeneratorOptions, make_generator
+    from prover.factory import make_generator
     from prover_cli.theorems import extra_imports_for, knn_index_for, make_env, read_theorem
     from search.best_first import SearchConfig, best_first_search
     from search.policy import POLICIES
 
     if (file is None) == (statement is None):
-        raise fail("give either a FILE or --statement TEXT")
+        raise fail("give either a FILE or --statement TEXT", as_json=as_json)
     if statement is not None and name is not None:
-        raise fail("--name picks a theorem of FILE; it cannot be used with --statement")
-    # Budgets: a negative, zero or NaN value is bad input, not a search that stops at once (a NaN
-    # tactic timeout used to crash deep in the Coq bridge with a traceback).
-    for option, value in (("--max-expansions", max_expansions), ("--num-samples", num_samples)):
-        if value < 1:
-            raise fail(f"{option} must be at least 1 (got {value})")
-    if math.isnan(wall_time) or wall_time <= 0:  # inf is fine: no wall-clock limit
-        raise fail(f"--wall-time must be a positive number of seconds (got {wall_time})")
-    if not math.isfinite(tactic_timeout) or tactic_timeout <= 0:
-        raise fail(f"--tactic-timeout must be a positive number of seconds (got {tactic_timeout})")
+        raise fail("--name picks a theorem of FILE; it cannot be used with --statement", as_json=as_json)
+    backend = opt.infer_backend(ctx, backend, file)
+    # Every option is checked before any work: a NaN budget or an unknown --score found after a
+    # model download (or never, without a model) costs a user their time.
+    opt.check_budget(num_samples=num_samples, max_expansions=max_expansions, wall_time=wall_time,
+                     tactic_timeout=tactic_timeout, as_json=as_json)
     if mode not in ("formal", "whole-proof"):
-        raise fail(f"--mode must be formal or whole-proof, not {mode!r}")
+        raise fail(f"--mode must be formal or whole-proof, not {mode!r}", as_json=as_json)
+    m = model_choice
+    m.check(check_format=mode == "formal", as_json=as_json)
+    if policy not in POLICIES:
+        raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}", as_json=as_json)
+    if tree is not None and tree.suffix not in TREE_FORMATS:
+        raise fail(f"--tree {tree}: the extension must be one of {', '.join(TREE_FORMATS)}", as_json=as_json)
+    if tree is not None and not tree.parent.is_dir():
+        raise fail(f"--tree {tree}: folder {tree.parent} does not exist", as_json=as_json)
+    opt.apply_assistant_paths(lean_project, isabelle, as_json=as_json)
+    m.check_available(as_json=as_json)
     if mode == "whole-proof":
         from prover_cli.whole_proof import prove_whole_command
 
         prove_whole_command(
             theorem_args={"file": file, "statement": statement, "header": header, "name": name}, backend=backend,
-            model=model, engine=engine, endpoint=endpoint, device=device, prompt_format=prompt_format,
-            temperature=temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
+            model=m.model, engine=m.engine, endpoint=m.endpoint, device=m.device, prompt_format=m.prompt_format,
+            temperature=m.temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
             max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
         )
     if proofs:
-        raise fail("--proofs needs --mode whole-proof")
-    if tree is not None and not tree.parent.is_dir():
-        raise fail(f"--tree {tree}: folder {tree.parent} does not exist")
+        raise fail("--proofs needs --mode whole-proof", as_json=as_json)
     if informal is not None:
-        from prover_cli.informal import prove_informal_command
+        from prover_cli.informal import run_prove_informal
 
-        prove_informal_command(
+        run_prove_informal(
             file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
-            sketch=sketch, model=model, engine=engine, endpoint=endpoint or "http://127.0.0.1:8000/v1",
-            num_sketches=max(1, num_samples if model else len(sketch)), temperature=temperature or 0.8,
-            wall_time=wall_time, as_json=as_json, verbose=verbose,
+            sketch=sketch, model=m.model, engine=m.engine, endpoint=m.endpoint or opt.DEFAULT_ENDPOINT,
+            num_sketches=num_sketches or max(1, num_samples if m.model else len(sketch)), temperature=m.temperature or 0.8,
+            wall_time=wall_time, as_json=as_json,
         )
+    if sketch:
+        raise fail("--sketch needs --informal FILE", as_json=as_json)
     try:
         theorem = read_theorem(backend, file, statement, header, name)
         imports = extra_imports_for(backend, extra_imports)
         search_policy = POLICIES.get(policy)()
-        options = GeneratorOptions(
-            backend=backend,
-            portfolio=portfolio,
-            tactics_file=tactics,
-            model=model,
-            engine=engine,
-            prompt_format=prompt_format,
-            temperature=temperature,
-            beam_search=beam_search,
-            max_new_tokens=max_new_tokens,
-            device=device,
-            dtype=dtype,
-            endpoint=endpoint,
-            api_key=api_key,
-            top_p=top_p,
-            stop=tuple(stop) or None,
-            score=score,
-            max_batch_size=max_batch_size,
-            max_wait_s=max_wait_s,
-            batching=batching,
-            knn_index=knn_index_for(generator_name, knn_index),
-            combine=combine,
-        )
-        generator = make_generator(options)
+        generator = make_generator(m.generator_options(
+            backend, batching=batching, knn_index=knn_index_for(generator_name, knn_index), combine=combine
+        ))
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     config = SearchConfig(
         max_expansions=max_expansions, num_samples=num_samples, wall_time=wall_time, tactic_timeout=tactic_timeout
     )
+    reporter = _ProgressLine(max_expansions, wall_time) if progress and not as_json else None
     try:
         with make_env(backend, tactic_timeout, imports) as env:
-            result = best_first_search(env, generator, theorem, config, search_policy)
+            result = best_first_search(env, generator, theorem, config, search_policy, progress=reporter)
     except BadTheorem as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), as_json=as_json) from None
     except EnvError as exc:
-        raise fail(f"{backend}: {exc}", EXIT_ENV) from None
+        raise fail(f"{backend}: {exc}", EXIT_ENV, as_json=as_json) from None
     if tree is not None:
         try:
-            result.tree.write(tree)
+            _write_tree(result.tree, tree)
         except OSError as exc:  # the search is done: report it, then say why the tree is missing
             _report(result, as_json)
             raise fail(f"cannot write the tree to {tree}: {exc}") from None
+    part_failures = getattr(generator, "failures", 0)  # the model failed behind a working portfolio
+    if not result.proved and (result.generator_error or part_failures):
+        # Not a search that ran out of ideas: the generator did not deliver what was asked.
+        _report(result, as_json)
+        if result.generator_error and result.stats.generator_errors >= result.stats.expansions:
+            raise fail(f"the generator failed on every expansion: {result.generator_error}", EXIT_ENV)
+        failed = result.stats.generator_errors or part_failures
+        why = result.generator_error or getattr(generator, "last_error", "")
+        raise fail(f"the generator failed on {failed} of {result.stats.expansions} expansion(s): {why}", EXIT_ENV)
     _report(result, as_json)
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
+
+
+TREE_FORMATS = (".json", ".graphml", ".svg")
+
+
+def _write_tree(proof_tree, path: Path) -> None:
+    """JSON or GraphML as asked; an .svg is drawn from the JSON (kept beside it as FILE.json)."""
+    if path.suffix != ".svg":
+        proof_tree.write(path)
+        return
+    from benchmarks.plots import draw_tree
+
+    data = path.with_suffix(".json")
+    proof_tree.write(data)
+    draw_tree(data, path)
+
+
+class _ProgressLine:
+    """One line on stderr at most every few seconds while a long search runs."""
+
+    def __init__(self, max_expansions: int, wall_time: float, every_s: float = 5.0) -> None:
+        self.max_expansions, self.wall_time, self.every_s = max_expansions, wall_time, every_s
+        self.next_at = every_s
+
+    def __call__(self, counts: dict[str, int], elapsed: float) -> None:
+        if elapsed < self.next_at:
+            return
+        self.next_at = elapsed + self.every_s
+        limit = f" of {self.wall_time:g}" if math.isfinite(self.wall_time) else ""
+        typer.echo(f"... {elapsed:.0f}{limit} s: {counts['expansions']}/{self.max_expansions} expansions, "
+                   f"{counts['tactic_calls']} tactics tried ({counts['errors']} failed)", err=True)
 
 
 def _report(result, as_json: bool) -> None:
@@ -173,12 +192,17 @@ def _report(result, as_json: bool) -> None:
             "backend": result.theorem.backend,
             "proved": result.proved,
             "proof": list(result.proof),
-            "script": result.verification.script if result.proved and result.verification else None,
+            "script": clean_script(result.theorem, result.proof) if result.proved else None,
             "stop_reason": result.stop_reason,
             "stats": asdict(s),
         }
+        if result.generator_error:
+            payload["generator_error"] = result.generator_error
         if result.verification and not result.proved:
             payload["last_rejected_proof"] = result.verification.message
+            admitted = _admitted_lemmas_used(result)
+            if admitted:
+                payload["relies_on_admitted"] = admitted
         typer.echo(json.dumps(payload, indent=1))
         return
     summary = (
@@ -194,3 +218,34 @@ def _report(result, as_json: bool) -> None:
             typer.echo(result.theorem.statement.rstrip() + "\n" + "".join(f"  {t}\n" for t in result.proof), nl=False)
     else:
         typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")
+        if result.verification is not None and not result.verification.ok:
+            typer.echo(f"  a proof was found but the verifier rejected it: {result.verification.message[:300]}")
+            for lemma in _admitted_lemmas_used(result):
+                typer.echo(f"  it relies on {lemma}, which the input file itself leaves Admitted: "
+                           f"prove {lemma} first (or state it as a hypothesis)")
+
+
+def _admitted_lemmas_used(result) -> list[str]:
+    """Lemmas of the theorem's own header closed with `Admitted` that the rejected proof used
+    (the verifier counts them as axioms the header does not bring)."""
+    theorem, check = result.theorem, result.verification
+    if theorem.backend != "coq" or check is None or check.ok or "Admitted" not in theorem.header:
+        return []
+    from lean_env.coq.sentences import SentenceError
+    from prover_cli.verify_cmd import proofs_in_coq_text
+
+    try:
+        admitted = [p.name for p in proofs_in_coq_text(theorem.header) if p.problem == "proof closed with Admitted"]
+    except SentenceError:
+        return []
+    used = set(check.axioms) | {word.rstrip(":,") for word in check.message.split()}
+    return [name for name in admitted if name in used or any(u.endswith("." + name) for u in used)]
+
+
+def clean_script(theorem, proof) -> str:
+    """The proof as a user pastes it into their file: header, statement, tactics (nothing the
+    verifier adds to check it)."""
+    body = "".join(f"  {t}\n" for t in proof)
+    if theorem.backend == "coq":
+        return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
+    return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"

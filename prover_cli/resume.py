@@ -15,12 +15,12 @@ from typing import Any
 SOURCE_FILE = "source.json"
 # Options that may change on resume: how the run executes, and where the same data is found.
 FREE = {"out", "resume", "data", "download", "cache_dir", "workers", "address", "num_cpus",
-        "generator_workers", "max_retries", "progress", "verbose"}
+        "generator_workers", "max_retries", "progress", "verbose", "api_key", "lean_project", "isabelle"}
 # Generator options stored under another key in config.json.
 _GENERATOR_KEYS = {"tactics": "tactics_file"}
 _BUDGET_KEYS = {"attempts": "attempts", "num_samples": "samples", "max_expansions": "expansions",
                 "wall_time": "wall_time", "tactic_timeout": "tactic_timeout"}
-_SELECTION = ("name", "filter_", "limit")
+_SELECTION = ("name", "filter_", "limit", "shuffle")
 
 
 def write_source(run_dir: Path, data: Path | None, download: bool, cache_dir: Path | None, errata: str) -> None:
@@ -41,7 +41,7 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
     generator = config.generator
     options: dict[str, Any] = {
         "backend": config.backend, "dataset": config.dataset, "split": config.split,
-        "name": list(config.names), "filter_": None, "limit": None, "policy": config.policy,
+        "name": list(config.names), "filter_": None, "limit": None, "shuffle": None, "policy": config.policy,
         "mode": config.mode,
         "sketches": Path(config.sketches) if config.sketches else None,
         "informal_data": Path(config.informal_data) if config.informal_data else None,
@@ -51,22 +51,33 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
         "cache_dir": Path(source["cache_dir"]) if source.get("cache_dir") else None,
     }
     for option in ("portfolio", "model", "engine", "prompt_format", "temperature", "beam_search",
-                   "max_new_tokens", "device", "endpoint", "max_batch_size", "max_wait_s", "tactics"):
+                   "max_new_tokens", "device", "dtype", "endpoint", "max_batch_size", "max_wait_s", "tactics",
+                   "top_p", "stop", "score"):
         key = _GENERATOR_KEYS.get(option, option)
         if key in generator:
             value = generator[key]
+            if option == "stop":
+                value = list(value or [])
             options[option] = Path(value) if option == "tactics" and value else value
     budget = config.budget
     for option, field in _BUDGET_KEYS.items():
         options[option] = getattr(budget, field)
-    whole = getattr(config, "whole_proof", None)
-    if whole:  # whole-proof runs keep their sampling options apart (the budget holds N and batch)
+    if config.mode == "whole-proof" and config.whole_proof:
+        # The budget fields hold the sampling settings there (N samples in rounds of --batch, the
+        # check limit as tactic timeout): give back the options the user typed.
+        wp = config.whole_proof
+        for option in ("attempts", "max_expansions", "tactic_timeout"):
+            del options[option]
         options.update({
-            "num_samples": whole["num_samples"], "batch": whole["batch"], "all_samples": whole["all_samples"],
-            "prompt_format": whole["prompt_format"], "max_proof_tokens": whole["max_tokens"],
-            "proofs": Path(whole["proofs"]) if whole.get("proofs") else None,
-            "proof_timeout": budget.tactic_timeout,
+            "num_samples": wp["num_samples"], "batch": wp["batch"], "all_samples": wp["all_samples"],
+            "prompt_format": wp.get("prompt_format"), "max_proof_tokens": wp["max_tokens"],
+            "proof_timeout": budget.tactic_timeout, "proofs": Path(wp["proofs"]) if wp.get("proofs") else None,
         })
+    # Tactic libraries and retrieval (Coq): as the run had them, "none" for none.
+    options["extra_imports"] = getattr(config, "extra_imports", "") or "none"
+    if generator.get("knn_index"):
+        options.update({"generator_name": "knn", "knn_index": Path(generator["knn_index"]),
+                        "combine": generator.get("combine", "chain")})
     return options
 
 
@@ -99,6 +110,7 @@ def resumed_params(ctx: Any, run_dir: Path) -> dict[str, Any]:
 def _same(name: str, given: Any, stored: Any) -> bool:
     if isinstance(given, Path) or isinstance(stored, Path):
         return given is not None and stored is not None and Path(given).resolve() == Path(stored).resolve()
-    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s", "proof_timeout"):
+    if name in ("temperature", "wall_time", "tactic_timeout", "max_wait_s", "top_p", "proof_timeout") \
+            and None not in (given, stored):
         return float(given) == float(stored)
     return given == stored

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Callable, ParamSpec, TypeVar
 
@@ -70,6 +71,7 @@ class SearchResult:
     stop_reason: str  # "proved", "expansions", "wall_time", "exhausted"
     stats: SearchStats
     tree: ProofTree = field(repr=False)
+    generator_error: str = ""  # the generator's last exception, when it failed on some expansion
 
     @property
     def script(self) -> str:
@@ -100,9 +102,12 @@ def best_first_search(
     theorem: Theorem,
     config: SearchConfig = SearchConfig(),
     policy: SearchPolicy | None = None,
+    *,
+    progress: Callable[[dict[str, int], float], None] | None = None,
 ) -> SearchResult:
     """Search for a proof of `theorem`. Raises BadTheorem if it does not elaborate, EnvError if
-    the environment breaks beyond repair; every other outcome is a SearchResult."""
+    the environment breaks beyond repair; every other outcome is a SearchResult. `progress` is
+    called after each expansion with the counts so far and the seconds elapsed."""
     policy = policy or CumulativeScore()
     clock = _Clock()
     stats_before: EnvStats = env.stats()
@@ -114,8 +119,11 @@ def best_first_search(
     proof: tuple[str, ...] = ()
     verification: Verification | None = None
     stop = "exhausted"
+    generator_error = ""
 
     while frontier:
+        if progress is not None and c["expansions"]:
+            progress(dict(c), clock.elapsed())
         if c["expansions"] >= config.max_expansions:
             stop = "expansions"
             break
@@ -134,6 +142,7 @@ def best_first_search(
         except Exception as exc:  # a model failure costs this expansion, not the search
             log.warning("generator failed on %s: %s", theorem.name, exc)
             c["generator_errors"] += 1
+            generator_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             continue
         for cand in list(candidates)[: config.num_samples]:
             remaining = config.wall_time - clock.elapsed()
@@ -182,4 +191,4 @@ def best_first_search(
         assistant_seconds=after.assistant_seconds - stats_before.assistant_seconds,
         restarts=after.restarts - stats_before.restarts,
     )
-    return SearchResult(theorem, stop == "proved", proof, verification, stop, stats, tree)
+    return SearchResult(theorem, stop == "proved", proof, verification, stop, stats, tree, generator_error)

@@ -133,6 +133,22 @@ class Attempt:
     proof: tuple[str, ...] = ()  # the assembled script (also when rejected)
     verification: Verification | None = None
     seconds: float = 0.0
+    hole_texts: tuple[str, ...] = ()  # each hole as written, by index (to name the one that failed)
+
+    def why(self) -> str | None:
+        """One line saying why this sketch did not give a proof (None when it did)."""
+        if self.failure is not None:
+            return f"sketch {self.index}: {self.failure}"
+        if self.outcome == "hole_failed":
+            failed = next((f for f in self.fills if isinstance(f, FillFailure)), None)
+            if failed is None:
+                return f"sketch {self.index}: a hole was not filled"
+            text = self.hole_texts[failed.hole] if failed.hole < len(self.hole_texts) else ""
+            named = f" {' '.join(text.split())!r}" if text else ""
+            return f"sketch {self.index}: hole {failed.hole + 1} of {self.holes}{named} not filled: {failed.message}"
+        if self.outcome == "rejected" and self.verification is not None:
+            return f"sketch {self.index}: the assembled proof was rejected by the verifier: {self.verification.message}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -191,7 +207,8 @@ def prove_informal(
         done = {f.hole: f for f in fills if isinstance(f, Fill)}
         if len(done) < len(elaborated.holes):
             attempts.append(
-                Attempt(i, text, "hole_failed", None, len(elaborated.holes), fills, seconds=time.monotonic() - a0)
+                Attempt(i, text, "hole_failed", None, len(elaborated.holes), fills, seconds=time.monotonic() - a0,
+                        hole_texts=tuple(h.text for h in elaborated.holes))
             )
             continue
         proof = backend.assemble(elaborated, done)
@@ -199,7 +216,8 @@ def prove_informal(
         last_check = check
         outcome = "proved" if check.ok else "rejected"
         attempts.append(
-            Attempt(i, text, outcome, None, len(elaborated.holes), fills, proof, check, time.monotonic() - a0)
+            Attempt(i, text, outcome, None, len(elaborated.holes), fills, proof, check, time.monotonic() - a0,
+                    tuple(h.text for h in elaborated.holes))
         )
         if check.ok:
             return InformalResult(
@@ -283,7 +301,7 @@ def summary(result: InformalResult) -> dict:
         "stop_reason": result.stop_reason,
         "drafted": result.drafted,
         "attempts": counts,
-        "failures": [str(a.failure) for a in result.attempts if a.failure is not None][:5],
+        "failures": [why for why in (a.why() for a in result.attempts) if why][:5],
         "seconds": round(result.seconds, 3),
         "sketch_seconds": round(result.sketch_seconds, 3),
         "fill_seconds": round(result.fill_seconds, 3),

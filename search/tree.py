@@ -16,6 +16,13 @@ import networkx as nx
 from lean_env.base import ProofState
 
 ROOT = "root"
+MAX_GOALS_CHARS = 2000  # a state's goals as saved (the live tree keeps them whole)
+MAX_MESSAGE_CHARS = 300  # a failed tactic's error message as saved
+MAX_TACTIC_CHARS = 500  # a (model-written) tactic as saved
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ProofTree:
@@ -63,7 +70,7 @@ class ProofTree:
         prefix = "proved" if outcome == "proved" else "fail"
         node = f"{prefix}:{self._leaves}"
         self.graph.add_node(node, kind=prefix, depth=self.graph.nodes[parent]["depth"] + 1, status=prefix)
-        self.graph.add_edge(parent, node, tactic=tactic, score=score, outcome=outcome, message=message[:500])
+        self.graph.add_edge(parent, node, tactic=tactic, score=score, outcome=outcome, message=message[:MAX_MESSAGE_CHARS])
         return node
 
     def mark_proof(self, leaf: str, path: tuple[str, ...]) -> None:
@@ -78,17 +85,21 @@ class ProofTree:
         self.graph.edges[node, leaf]["on_proof"] = True
 
     def to_serializable(self) -> nx.DiGraph:
-        """A copy whose attributes are plain strings and numbers (for GraphML and JSON)."""
+        """A copy whose attributes are plain strings and numbers (for GraphML and JSON).
+
+        Kept small: each state's goals are stored once, on its node (a tactic path is the edges
+        from the root, not repeated per node), and long texts are capped."""
         out = nx.DiGraph()
         for node, data in self.graph.nodes(data=True):
             attrs: dict[str, Any] = {k: v for k, v in data.items() if k != "state"}
             if "state" in data:
                 state: ProofState = data["state"]
-                attrs["goals"] = state.pretty
-                attrs["path"] = json.dumps(list(state.path))
+                attrs["goals"] = _cap(state.pretty, MAX_GOALS_CHARS)
             out.add_node(node, **attrs)
         for u, v, data in self.graph.edges(data=True):
-            out.add_edge(u, v, **{**data, "on_proof": bool(data.get("on_proof", False))})
+            out.add_edge(u, v, **{**data, "tactic": _cap(str(data.get("tactic", "")), MAX_TACTIC_CHARS),
+                                  "message": _cap(str(data.get("message", "")), MAX_MESSAGE_CHARS),
+                                  "on_proof": bool(data.get("on_proof", False))})
         return out
 
     def write(self, path: str | Path) -> None:
@@ -98,4 +109,4 @@ class ProofTree:
         if path.suffix == ".graphml":
             nx.write_graphml(graph, path)
         else:
-            path.write_text(json.dumps(nx.node_link_data(graph, edges="edges"), indent=1))
+            path.write_text(json.dumps(nx.node_link_data(graph, edges="edges"), separators=(",", ":")))

@@ -22,8 +22,9 @@ from lean_env.isabelle.protocol import Reply, Session, TheoryResult, decode, enc
 
 INSTALL_HINT = (
     "isabelle not found: install Isabelle (https://isabelle.in.tum.de, e.g. Isabelle2024) and put "
-    "its bin/isabelle on PATH, or pass the path with IsabelleConfig(isabelle=...)"
+    "its bin/isabelle on PATH, or name it with `prover --isabelle PATH` (or $PROVER_ISABELLE)"
 )
+EXECUTABLE_VARIABLE = "PROVER_ISABELLE"  # the isabelle executable when not given in IsabelleConfig
 _SERVER_LINE = re.compile(rb'server "([^"]*)" = ([\d.]+):(\d+) \(password "([^"]+)"\)')
 
 

@@ -18,7 +18,8 @@ import time
 import uuid
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lean_env.base import (
@@ -36,7 +37,7 @@ from lean_env.base import (
     Theorem,
     Verification,
 )
-from lean_env.isabelle.client import IsabelleClient, IsabelleServer
+from lean_env.isabelle.client import EXECUTABLE_VARIABLE, IsabelleClient, IsabelleServer
 from lean_env.isabelle.protocol import Message, Session, TheoryResult
 from lean_env.isabelle.screen import screen_proof, screen_tactic
 
@@ -46,7 +47,8 @@ _SHOWS = re.compile(r'shows\s+(?:\w+\s*:\s*)?"(.*)"\s*$', re.DOTALL)
 
 @dataclass(frozen=True, slots=True)
 class IsabelleConfig:
-    isabelle: str = "isabelle"  # the isabelle executable
+    # the isabelle executable: $PROVER_ISABELLE (set by the CLI's --isabelle) or `isabelle` on PATH
+    isabelle: str = field(default_factory=lambda: os.environ.get(EXECUTABLE_VARIABLE) or "isabelle")
     session: str = "HOL"  # logic image; miniF2F needs HOL plus Complex_Main (a custom image is faster)
     session_dirs: tuple[str, ...] = ()  # extra session directories (AFP, a prebuilt miniF2F image)
     tactic_timeout: float = 30.0  # seconds per checked theory in tactic search

@@ -70,7 +70,7 @@ def test_tactics_file(tmp_path):
         (["prove", "missing.v"], "missing.v: no such file"),
         (["prove"], "give either a FILE or --statement"),
         (["prove", "--statement", "True", "--backend", "coqq"], "unknown backend 'coqq'"),
-        (["prove", "--statement", "True", "--policy", "greedy"], "unknown search policy"),
+        (["prove", "--statement", "True", "--policy", "greedy"], "--policy must be one of breadth_first, cumulative"),
     ],
 )
 def test_bad_input_without_coq(args, message):

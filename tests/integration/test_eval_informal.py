@@ -60,12 +60,13 @@ def test_informal_eval_writes_one_line_per_problem_and_states_the_mode(informal_
     wrong = by[WRONG_STEP]
     assert not wrong.proved and wrong.error is None and wrong.stop_reason == "sketches" and wrong.attempts == 1
     missing = by[NO_SKETCH]
-    assert not missing.proved and missing.stop_reason == "error"
+    assert not missing.proved and missing.stop_reason == "no_input" and not missing.failed_to_run
     assert missing.error == f"no sketch {NO_SKETCH}.v in {sketches.resolve()}"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["overall"]["proved"] == 1 and summary["overall"]["total"] == 3
     assert summary["mode"]["name"] == "informal" and summary["mode"]["sketches"] == str(sketches.resolve())
     assert "Mode: informal (Draft-Sketch-Prove)" in (out / "summary.md").read_text()
+    assert summary["error_count"] == 0 and NO_SKETCH in summary["missing_input"]
     assert json.loads((out / "config.json").read_text())["mode"] == "informal"
 
 

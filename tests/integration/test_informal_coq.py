@@ -133,12 +133,12 @@ def test_minif2f_problem_from_its_informal_proof(coq_env, sketcher, shared_data)
 def test_cli_prove_informal_with_a_given_sketch(tmp_path):
     from typer.testing import CliRunner
 
-    from prover_cli import informal  # noqa: F401  (registers the command)
+    from prover_cli import informal, prove  # noqa: F401  (registers the commands)
     from prover_cli.app import app
 
     (tmp_path / "p.json").write_text(json.dumps({"informal_statement": "Show n > m.", "informal_proof": "n = m + m."}))
     (tmp_path / "s.v").write_text(TWO_HOLES)
-    args = ["prove-informal", "--statement", STATEMENT, "--header", HEADER, "--informal", str(tmp_path / "p.json"),
+    args = ["prove", "--statement", STATEMENT, "--header", HEADER, "--informal", str(tmp_path / "p.json"),
             "--sketch", str(tmp_path / "s.v"), "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
