@@ -136,18 +136,18 @@ def prove(
         try:
             _write_tree(result.tree, tree)
         except OSError as exc:  # the search is done: report it, then say why the tree is missing
-            _report(result, as_json)
+            _report(result, as_json, imports)
             raise fail(f"cannot write the tree to {tree}: {exc}") from None
     part_failures = getattr(generator, "failures", 0)  # the model failed behind a working portfolio
     if not result.proved and (result.generator_error or part_failures):
         # Not a search that ran out of ideas: the generator did not deliver what was asked.
-        _report(result, as_json)
+        _report(result, as_json, imports)
         if result.generator_error and result.stats.generator_errors >= result.stats.expansions:
             raise fail(f"the generator failed on every expansion: {result.generator_error}", EXIT_ENV)
         failed = result.stats.generator_errors or part_failures
         why = result.generator_error or getattr(generator, "last_error", "")
         raise fail(f"the generator failed on {failed} of {result.stats.expansions} expansion(s): {why}", EXIT_ENV)
-    _report(result, as_json)
+    _report(result, as_json, imports)
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)
 
 
@@ -182,7 +182,7 @@ class _ProgressLine:
                    f"{counts['tactic_calls']} tactics tried ({counts['errors']} failed)", err=True)
 
 
-def _report(result, as_json: bool) -> None:
+def _report(result, as_json: bool, extra_imports: str = "") -> None:
     from dataclasses import asdict
 
     s = result.stats
@@ -192,7 +192,7 @@ def _report(result, as_json: bool) -> None:
             "backend": result.theorem.backend,
             "proved": result.proved,
             "proof": list(result.proof),
-            "script": clean_script(result.theorem, result.proof) if result.proved else None,
+            "script": clean_script(result.theorem, result.proof, extra_imports) if result.proved else None,
             "stop_reason": result.stop_reason,
             "stats": asdict(s),
         }
@@ -242,10 +242,11 @@ def _admitted_lemmas_used(result) -> list[str]:
     return [name for name in admitted if name in used or any(u.endswith("." + name) for u in used)]
 
 
-def clean_script(theorem, proof) -> str:
-    """The proof as a user pastes it into their file: header, statement, tactics (nothing the
-    verifier adds to check it)."""
+def clean_script(theorem, proof, extra_imports: str = "") -> str:
+    """The proof as a user pastes it into their file: header, the extra tactic libraries it was
+    verified with (Coq), statement, tactics (nothing the verifier adds to check it)."""
     body = "".join(f"  {t}\n" for t in proof)
     if theorem.backend == "coq":
-        return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
+        extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
+        return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
     return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"

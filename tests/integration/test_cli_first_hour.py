@@ -354,8 +354,9 @@ def test_lean_file_infers_lean_and_lean_project_is_checked(tmp_path):
 def test_a_model_failing_behind_the_portfolio_is_an_error_not_a_result(shared_data, tmp_path, failing_endpoint):
     out = tmp_path / "run"
     # 32 samples: more than the portfolio's tactics, so the model is asked on every expansion.
+    # No extra tactic libraries: mathd_algebra_109 must stay unsolved by the portfolio alone.
     proc = _eval(shared_data, out, "--model", "m", "--engine", "openai", "--endpoint", failing_endpoint,
-                 "--num-samples", "32")
+                 "--num-samples", "32", "--extra-imports", "none")
     assert proc.returncode == 4, proc.stdout + proc.stderr
     rows = {r.name: r for r in read_results(out / "results.jsonl")}
     assert rows["mathd_numbertheory_239"].proved  # the portfolio's proof is verified: a result
