@@ -102,13 +102,17 @@ class InterleavedGenerator:
         self.first = first
         self.second = second
         self.name = name or f"{first.name}|{second.name}"
+        self.failures = 0  # as ChainedGenerator: failures of one part, the other still answering
+        self.last_error = ""
+
+    _try = ChainedGenerator._try
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if k < 1:
             return []
         errors: list[Exception] = []
-        a = list(ChainedGenerator._try(self.first, theorem, state, k, errors))
-        b = list(ChainedGenerator._try(self.second, theorem, state, k, errors))
+        a = list(self._try(self.first, theorem, state, k, errors))
+        b = list(self._try(self.second, theorem, state, k, errors))
         if len(errors) == 2:
             raise errors[0]
         mixed = [c for pair in zip(a, b) for c in pair] + a[len(b):] + b[len(a):]

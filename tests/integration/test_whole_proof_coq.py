@@ -168,7 +168,9 @@ def test_kill_9_mid_theorem_then_resume_loses_and_redoes_no_sample(shared_data, 
     proofs = {"mathd_algebra_296": ["auto.\nQed.", slow, slow, slow, slow, slow, "auto.\nQed.", "lia.\nQed."]}
     folder = _write_proofs(tmp_path / "proofs", proofs)
     run = tmp_path / "run"
-    args = ["--proofs", str(folder), "--num-samples", "8", "--batch", "3", "--all-samples", "--proof-timeout", "1"]
+    # No extra tactic libraries: the last sample (`lia`) must fail on this header as recorded below.
+    args = ["--proofs", str(folder), "--num-samples", "8", "--batch", "3", "--all-samples", "--proof-timeout", "1",
+            "--extra-imports", "none"]
     log = run / "samples" / "mathd_algebra_296.jsonl"
     proc = subprocess.Popen(_eval(shared_data, *args, "--out", str(run), names=("mathd_algebra_296",)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
