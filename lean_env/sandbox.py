@@ -2,8 +2,8 @@
 
 The screens keep commands out of what a model sends, and the verifiers never trust the live
 process; the sandbox is the layer below both. A sandboxed process sees the whole file system
-read-only except its own scratch directories, has no network (its own empty network namespace),
-its own process and IPC namespaces, a private `/tmp`, and dies with its parent. Resource limits
+read-only except its own scratch directories (`TMPDIR` points into the first), has no network
+(its own empty network namespace), its own process and IPC namespaces, and dies with its parent. Resource limits
 (address space, file size, process count) are set before `exec`, so they hold inside too.
 
 bubblewrap (`bwrap`, Debian package `bubblewrap`) is used when it is installed and works on this
@@ -89,17 +89,20 @@ def _bwrap_prefix(
 ) -> list[str]:
     argv = [
         bwrap,
-        "--ro-bind", "/", "/",  # everything readable, nothing writable...
+        # Everything readable, nothing writable (/tmp included: a private tmpfs there would hide
+        # a project, a dataset or a test that lives under /tmp)...
+        "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
-        "--tmpfs", "/tmp",  # ...a private, empty /tmp...
     ]
-    for path in readable:  # ...other processes' outputs it must read (under /tmp too)...
+    for path in readable:  # ...other processes' outputs it must read...
         real = os.path.realpath(path)
         argv += ["--ro-bind", real, real]
     for path in writable:  # ...and the process's own scratch directories, writable
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    if writable:  # temporary files go to the first of them
+        argv += ["--setenv", "TMPDIR", os.path.realpath(writable[0])]
     argv += ["--unshare-all", "--die-with-parent"]  # no network, own pids/ipc; dies with us
     if network:  # a server that its client reaches over loopback (Isabelle)
         argv.append("--share-net")
@@ -119,7 +122,7 @@ def sandboxed(
     """`argv` wrapped in bubblewrap when the sandbox is enabled, else unchanged.
 
     `writable` directories (and `cwd`, when given) are the only places the process may write;
-    `readable` ones are visible read-only even under the private `/tmp`.
+    `readable` ones are bound read-only again (so they stay visible whatever else is mounted).
     The program is resolved on PATH before wrapping, so a missing one is reported as missing.
     """
     if not sandbox_enabled():

@@ -12,6 +12,7 @@ import logging
 import os
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -65,8 +66,10 @@ class ReplProcess:
         fd, name = tempfile.mkstemp(prefix="lean-repl-", suffix=".stderr", dir=log_dir)
         self.stderr_path = Path(name)
         self._keep_stderr = log_dir is not None
+        # The only place the sandboxed REPL may write (its TMPDIR); removed on close.
+        self._scratch = tempfile.mkdtemp(prefix="lean-repl-scratch-")
         try:
-            argv = sandboxed(command)
+            argv = sandboxed(command, writable=[self._scratch])
             self._proc = subprocess.Popen(
                 # Sandboxed (lean_env.sandbox): it may read the project, write nothing, no network.
                 # bubblewrap keeps the working directory, so the project is where it starts.
@@ -82,6 +85,7 @@ class ReplProcess:
             )
         except (FileNotFoundError, PermissionError, NotADirectoryError) as e:
             self.stderr_path.unlink(missing_ok=True)
+            shutil.rmtree(self._scratch, ignore_errors=True)
             raise SetupError(
                 f"cannot start the Lean REPL {command[0]!r}: {e.strerror}; run `prover setup lean`"
             ) from None
@@ -219,5 +223,6 @@ class ReplProcess:
 
     def close(self) -> None:
         self.kill()
+        shutil.rmtree(self._scratch, ignore_errors=True)
         if not self._keep_stderr:
             self.stderr_path.unlink(missing_ok=True)
