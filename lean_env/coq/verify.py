@@ -224,10 +224,8 @@ class CoqVerifier:
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
             names = [e.split(" : ", 1)[0] for e in entries]
-            self._audit(theorem, names)  # one fresh coqtop for every name not seen yet
-            foreign = [
-                e for n, e in zip(names, entries) if self._header_axiom(theorem, n) != e.split(" : ", 1)[1]
-            ]
+            allowed = self._header_axiom_types(theorem, names)
+            foreign = [e for n, e in zip(names, entries) if allowed[n] != e.split(" : ", 1)[1]]
             if foreign:
                 return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
             if problem:  # coqchk is the last word: never skipped, a timeout is a rejection
@@ -250,22 +248,17 @@ class CoqVerifier:
             return f"coqchk rejected the proof: {_errors(out, err)}"
         return parse_coqchk(out + err)  # the summary goes to stderr
 
-    def _audit(self, theorem: Theorem, names: Sequence[str]) -> None:
+    def _header_axiom_types(self, theorem: Theorem, names: Sequence[str]) -> dict[str, str | None]:
+        """For each name, the type of the axiom it resolves to in a fresh coqtop that ran only the
+        header and the extra imports (what the proof module loads before its statement), or None
+        when it is no such axiom. Names not seen before are looked up in one coqtop, then cached."""
         preamble = _preamble(theorem, self.config)
         new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
         if new:
             self._header_axioms.update(_header_axioms(theorem, new, self.config, str(self.root)))
             for name in new:
                 self._header_axioms.setdefault((preamble, name), None)
-
-    def _header_axiom(self, theorem: Theorem, name: str) -> str | None:
-        """The type of the axiom `name` resolves to in a fresh coqtop that ran only the header and
-        the extra imports (what the proof module loads before its statement)."""
-        key = (_preamble(theorem, self.config), name)
-        if key not in self._header_axioms:
-            self._header_axioms.update(_header_axioms(theorem, [name], self.config, str(self.root)))
-            self._header_axioms.setdefault(key, None)
-        return self._header_axioms[key]
+        return {n: self._header_axioms[(preamble, n)] for n in names}
 
 
 def _errors(out: str, err: str) -> str:
@@ -302,8 +295,3 @@ def _header_axioms(
 def _preamble(theorem: Theorem, config: "CoqConfig") -> str:
     """What the proof module runs before its statement: the header, then the extra imports."""
     return f"{theorem.header.rstrip()}\n{config.extra_imports.strip()}\n"
-
-
-def verify_proof(theorem: Theorem, proof: Sequence[str], config: "CoqConfig", scratch: str) -> Verification:
-    """One-off verification (a fresh verifier, no caches shared with other calls)."""
-    return CoqVerifier(config, scratch).verify(theorem, proof)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import select
 import shutil
 import signal
@@ -23,19 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lean_env.base import EnvCrashed, EnvTimeout, ProtocolError, SetupError
-from lean_env.sandbox import sandboxed
+from lean_env.sandbox import Limits, limits_preexec, sandboxed
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 16
-
-
-def _limit_memory(limit: int | None):
-    def apply() -> None:  # runs in the child between fork and exec
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -79,7 +70,8 @@ class ReplProcess:
                 stdout=subprocess.PIPE,
                 stderr=fd,
                 start_new_session=True,
-                preexec_fn=_limit_memory(memory_limit),  # noqa: PLW1509 (RLIMIT_AS needs it)
+                # RLIMIT_AS and a file-size cap, as for every proof-assistant process.
+                preexec_fn=limits_preexec(Limits(memory_mb=memory_limit >> 20 if memory_limit else None)),
                 env=env,
                 bufsize=0,
             )
