@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 import time
@@ -212,17 +211,15 @@ def run_once(
     Sandboxed like `ChildProcess` (writable: `cwd` and `writable` only; `readable` directories
     are visible read-only). On timeout the whole group is killed, so nothing it started survives.
     """
-    command = list(argv)
-    if sandbox and shutil.which(argv[0]) is None:
-        raise SetupError(f"cannot start {argv[0]!r}: not found on PATH")
-    if sandbox:
-        command = sandboxed(
-            argv,
-            writable=[str(w) for w in writable],
-            cwd=str(cwd) if cwd else None,
-            readable=[str(r) for r in readable],
-        )
     try:
+        command = list(argv)
+        if sandbox:  # a missing program raises FileNotFoundError here, as Popen would
+            command = sandboxed(
+                argv,
+                writable=[str(w) for w in writable],
+                cwd=str(cwd) if cwd else None,
+                readable=[str(r) for r in readable],
+            )
         proc = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
