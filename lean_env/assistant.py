@@ -1,0 +1,101 @@
+"""One descriptor per proof assistant: everything the rest of the system needs to know about it.
+
+Each assistant's folder (`lean_env/coq/`, `lean_env/lean_repl/`, ...) holds an `assistant.py` that
+exports `ASSISTANT`, an instance of a subclass of `Assistant`; `lean_env.registry.ASSISTANTS` lists
+them by name. Code outside an assistant's folder asks the descriptor (`assistant("coq").make_env(...)`)
+instead of branching on the name, so adding an assistant is one folder and one registry line.
+
+Descriptors are cheap to import: their methods import the assistant's modules when first called,
+so naming an assistant (in `--help`, in a registry listing) never starts or loads anything.
+Prompt formats and tactic portfolios are about models, not assistants; they stay in `prover/`,
+keyed by the assistant's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lean_env.base import ProofEnv, Theorem
+    from lean_env.sketch import HoleFiller, SketchBackend
+
+
+@dataclass(frozen=True, slots=True)
+class EnvOptions:
+    """What a command may choose about an environment, the same for every assistant.
+
+    `tactic_timeout` is only the default for a `run_tactic` call that passes none; the search
+    passes its own budget's timeout on every call. `extra_imports` is for assistants whose
+    `extra_imports` attribute says they take them (Coq: tactic libraries loaded after each header).
+    """
+
+    tactic_timeout: float = 5.0
+    extra_imports: str = ""
+
+
+class Assistant:
+    """A proof assistant as the rest of the system sees it. Subclasses fill in the class attributes
+    and the methods that apply; the defaults say "not supported" with one line."""
+
+    name: str = ""  # registry name and `--backend` value
+    title: str = ""  # for humans: "Coq 8.16 (coqtop, coqc, coqchk)"
+    suffixes: tuple[str, ...] = ()  # theorem-file suffixes `prove FILE` recognises
+    default_dataset: str | None = None  # `eval` without `--dataset`
+    install_hint: str = ""  # one line: how to install it (shown when it is missing)
+    extra_imports: str | None = None  # the default `--extra-imports`; None: not supported
+    whole_proof: bool = False  # whole-proof sampling has a prompt format and a checker for it
+
+    # -- environments --------------------------------------------------------------------------
+    def env_class(self) -> type:
+        """The ProofEnv class (imported on first use)."""
+        raise NotImplementedError
+
+    def make_env(self, options: EnvOptions) -> ProofEnv:
+        """A fresh environment. Raises SetupError (one line) when the assistant is missing."""
+        raise NotImplementedError
+
+    def screen(self, tactic: str) -> str | None:
+        """Why `tactic` may not be sent, or None when it may. Needs no process, so generators can
+        drop forbidden candidates early."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        """The installed assistant's version line for run summaries ("" when unknown)."""
+        return ""
+
+    def check_extra_imports(self, text: str) -> str:
+        """`text` as it will be loaded; ValueError (one line) when it is not library loads."""
+        if text:
+            raise ValueError(f"--extra-imports is only supported for Coq, not {self.name!r}")
+        return ""
+
+    # -- theorem files -------------------------------------------------------------------------
+    def theorem_from_text(self, text: str, name: str | None = None) -> Theorem:
+        """The theorem of one file's text (`name` picks one when the file has several).
+        Raises BadTheorem with a one-line message."""
+        from lean_env.base import BadTheorem
+
+        raise BadTheorem(f"reading theorem files is not supported for {self.name}")
+
+    def theorem_from_statement(self, statement: str, header: str | None = None) -> Theorem:
+        """The theorem of a statement given on the command line. Raises BadTheorem."""
+        from lean_env.base import BadTheorem
+
+        raise BadTheorem(f"--statement is not supported for {self.name}: give a file")
+
+    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
+        """The proof as a user pastes it into a file: header, extra imports, statement, tactics."""
+        body = "".join(f"  {t}\n" for t in proof)
+        return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"
+
+    # -- informal-to-formal --------------------------------------------------------------------
+    def sketcher(self, env: ProofEnv) -> SketchBackend | None:
+        """The sketch elaborator sharing `env`, or None when sketches are not supported."""
+        return None
+
+    def hole_filler(self, env: ProofEnv) -> HoleFiller | None:
+        """The assistant's own hole filler (Isabelle: its hammers), or None: holes are filled
+        by a tactic search with the portfolio."""
+        return None
