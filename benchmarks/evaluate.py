@@ -273,11 +273,11 @@ class ProofWorker:
         from prover.sketcher import FixedCompleter
 
         if self.spec.sketch_dir is not None:
-            from benchmarks.informal import SKETCH_SUFFIX, read_sketches
+            from benchmarks.informal import read_sketches, sketch_suffix
 
             texts = read_sketches(self.spec.sketch_dir, problem.name, self.spec.backend)
             if not texts:
-                suffix = SKETCH_SUFFIX.get(self.spec.backend, ".txt")
+                suffix = sketch_suffix(self.spec.backend)
                 raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
             return FixedCompleter(texts)
         return self._model_completer()

@@ -44,8 +44,10 @@ class Assistant:
     suffixes: tuple[str, ...] = ()  # theorem-file suffixes `prove FILE` recognises
     default_dataset: str | None = None  # `eval` without `--dataset`
     install_hint: str = ""  # one line: how to install it (shown when it is missing)
+    programs: tuple[str, ...] = ()  # executables that must be on PATH before anything starts
     extra_imports: str | None = None  # the default `--extra-imports`; None: not supported
     whole_proof: bool = False  # whole-proof sampling has a prompt format and a checker for it
+    sketches: bool = False  # informal-to-formal: `sketcher` elaborates sketches with holes
 
     # -- environments --------------------------------------------------------------------------
     def env_class(self) -> type:
@@ -60,6 +62,12 @@ class Assistant:
         """Why `tactic` may not be sent, or None when it may. Needs no process, so generators can
         drop forbidden candidates early."""
         raise NotImplementedError
+
+    def missing_programs(self) -> list[str]:
+        """The `programs` not found on PATH (checked before a run, for a one-line error)."""
+        import shutil
+
+        return [program for program in self.programs if shutil.which(program) is None]
 
     def version(self) -> str:
         """The installed assistant's version line for run summaries ("" when unknown)."""
@@ -92,7 +100,7 @@ class Assistant:
 
     # -- informal-to-formal --------------------------------------------------------------------
     def sketcher(self, env: ProofEnv) -> SketchBackend | None:
-        """The sketch elaborator sharing `env`, or None when sketches are not supported."""
+        """The sketch elaborator sharing `env` (None when `sketches` is False)."""
         return None
 
     def hole_filler(self, env: ProofEnv) -> HoleFiller | None:

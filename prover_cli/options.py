@@ -27,7 +27,6 @@ ENGINES = ("hf", "vllm", "openai", "tiny")  # prover.model_registry.ENGINES (che
 SCORES = ("sum", "mean")
 PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq")
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000/v1"
-SUFFIX_BACKEND = {".v": "coq", ".lean": "lean", ".thy": "isabelle"}
 
 
 def _model(*names: str, **kw):
@@ -213,7 +212,9 @@ def infer_backend(ctx: typer.Context | None, backend: str, file: Path | None) ->
     given = ctx is not None and getattr(ctx.get_parameter_source("backend"), "name", "") != "DEFAULT"
     if given or file is None:
         return backend
-    return SUFFIX_BACKEND.get(file.suffix, backend)
+    from lean_env.registry import assistant_for_file
+
+    return assistant_for_file(file, backend)
 
 
 def apply_assistant_paths(lean_project: Path | None, isabelle: str | None, as_json: bool = False) -> None:
