@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lean_env.base import ProofEnv, Theorem
+    from lean_env.base import ProofEnv, Theorem, Verification
     from lean_env.sketch import HoleFiller, SketchBackend
 
 
@@ -33,6 +33,19 @@ class EnvOptions:
 
     tactic_timeout: float = 5.0
     extra_imports: str = ""
+    verify_timeout: float | None = None  # seconds for checking one whole proof (None: the env's default)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofToCheck:
+    """One proof read from a file or a results record, to be checked against its statement."""
+
+    name: str
+    header: str
+    statement: str
+    script: tuple[str, ...]  # tactic texts, screened by the verifier like any model output
+    problem: str = ""  # why it cannot be checked (e.g. closed with Admitted), "" when it can
+
 
 
 class Assistant:
@@ -93,10 +106,17 @@ class Assistant:
 
         raise BadTheorem(f"--statement is not supported for {self.name}: give a file")
 
-    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
-        """The proof as a user pastes it into a file: header, extra imports, statement, tactics."""
+    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "", header: bool = True) -> str:
+        """The proof as a user pastes it into a file: header (unless `header` is False), the extra
+        imports it was checked with, the statement and the tactics."""
         body = "".join(f"  {t}\n" for t in proof)
-        return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"
+        top = f"{theorem.header.rstrip()}\n\n" if header else ""
+        return f"{top}{theorem.statement.rstrip()}\n{body}"
+
+    def unproved_lemmas_used(self, theorem: Theorem, verification: Verification) -> list[str]:
+        """Lemmas the theorem's own header leaves unproved that a rejected proof relied on (a hint
+        for the user: prove them first, or state them as hypotheses)."""
+        return []
 
     # -- informal-to-formal --------------------------------------------------------------------
     def sketcher(self, env: ProofEnv) -> SketchBackend | None:

@@ -90,17 +90,19 @@ def screen(backend: str, tactic: str) -> str | None:
     return assistant(backend).screen(tactic)
 
 
-def make_env(backend: str, tactic_timeout: float = 5.0, extra_imports: str = "") -> ProofEnv:
+def make_env(
+    backend: str, tactic_timeout: float = 5.0, extra_imports: str = "", verify_timeout: float | None = None
+) -> ProofEnv:
     """A fresh environment for `backend`: the one constructor every command and the evaluation
     harness share. `tactic_timeout` is only the default of a `run_tactic` call that passes none
     (the search passes its budget's on every call). `extra_imports`: library loads run after each
     header, for the search and the proof module, never for the statement (assistants whose
-    descriptor supports them). Raises SetupError when the assistant is missing and UnknownName
+    descriptor supports them); `verify_timeout`: seconds to check one whole proof. Raises SetupError when the assistant is missing and UnknownName
     for an unknown backend."""
     chosen = assistant(backend)
     if extra_imports and chosen.extra_imports is None:
         raise ValueError(f"extra imports are only supported for Coq, not {backend!r}")
-    return chosen.make_env(EnvOptions(tactic_timeout=tactic_timeout, extra_imports=extra_imports))
+    return chosen.make_env(EnvOptions(tactic_timeout, extra_imports, verify_timeout))
 
 
 def preflight(backend: str, theorem: "Theorem", tactic_timeout: float) -> None:

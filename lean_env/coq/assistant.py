@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lean_env.assistant import Assistant, EnvOptions
 
 if TYPE_CHECKING:
-    from lean_env.base import ProofEnv, Theorem
+    from lean_env.base import ProofEnv, Theorem, Verification
     from lean_env.sketch import SketchBackend
 
 
@@ -37,7 +37,8 @@ class Coq(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.coq.env import CoqConfig, CoqEnv
 
-        return CoqEnv(CoqConfig(tactic_timeout=options.tactic_timeout, extra_imports=options.extra_imports))
+        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
+        return CoqEnv(CoqConfig(tactic_timeout=options.tactic_timeout, extra_imports=options.extra_imports, **limits))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.coq.sentences import screen_tactic
@@ -67,10 +68,26 @@ class Coq(Assistant):
 
         return theorem_from_statement(statement, header)
 
-    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
+    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "", header: bool = True) -> str:
         body = "".join(f"  {t}\n" for t in proof)
         extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
-        return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
+        top = f"{theorem.header.rstrip()}\n{extra}\n" if header else ""
+        return f"{top}{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
+
+    def unproved_lemmas_used(self, theorem: Theorem, verification: Verification) -> list[str]:
+        """Lemmas of the header closed with `Admitted` that the rejected proof used (the verifier
+        counts them as axioms the header does not bring)."""
+        if "Admitted" not in theorem.header:
+            return []
+        from lean_env.coq.files import proofs_in_coq_text
+        from lean_env.coq.sentences import SentenceError
+
+        try:
+            admitted = [p.name for p in proofs_in_coq_text(theorem.header) if p.problem == "proof closed with Admitted"]
+        except SentenceError:
+            return []
+        used = set(verification.axioms) | {word.rstrip(":,") for word in verification.message.split()}
+        return [name for name in admitted if name in used or any(u.endswith("." + name) for u in used)]
 
     def sketcher(self, env: ProofEnv) -> SketchBackend | None:
         from lean_env.coq.sketch import CoqSketcher

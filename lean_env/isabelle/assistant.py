@@ -27,7 +27,8 @@ class Isabelle(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.isabelle.env import IsabelleConfig, IsabelleEnv
 
-        return IsabelleEnv(IsabelleConfig(tactic_timeout=options.tactic_timeout))
+        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
+        return IsabelleEnv(IsabelleConfig(tactic_timeout=options.tactic_timeout, **limits))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.isabelle.screen import screen_tactic
