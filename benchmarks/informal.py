@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lean_env.base import BadTheorem, ProofEnv, Theorem
@@ -39,38 +39,49 @@ def read_informal(path: Path) -> tuple[str, str | None]:
     return statement, data.get("informal_proof") or None
 
 
-def informal_problems(data_dir: Path, backend: str, split: str, names: Sequence[str] = ()) -> list[InformalProblem]:
-    """miniF2F problems with informal text and this backend's formal statement, by name.
-
-    Coq: minif2f/coq/minif2f_coq.jsonl joined with minif2f/informal/<split>/<name>.json (by name);
-    Isabelle: minif2f/informal/minif2f_informal_isabelle.jsonl (already merged). Lean: the Lean
-    engineer's dataset has the statements; not joined here yet.
-    """
-    root = Path(data_dir) / "minif2f"
-    wanted = set(names)
-    out: list[InformalProblem] = []
-    if backend == "coq":
-        for line in (root / "coq" / "minif2f_coq.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            if row["split"] != split or (wanted and row["name"] not in wanted):
-                continue
-            informal = root / "informal" / split / f"{row['name']}.json"
-            if not informal.exists():
-                continue
-            statement, proof = read_informal(informal)
-            theorem = Theorem(row["name"], row["header"], row["formal_statement"], "coq")
-            out.append(InformalProblem(row["name"], statement, proof, theorem))
-    elif backend == "isabelle":
-        for line in (root / "informal" / "minif2f_informal_isabelle.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            if row["split"] != split or (wanted and row["name"] not in wanted):
-                continue
-            header = " ".join(row.get("isabelle_imports") or ["Complex_Main"])
-            theorem = Theorem(row["name"], header, row["isabelle_statement"].strip(), "isabelle")
-            out.append(InformalProblem(row["name"], row["informal_statement"], row.get("informal_proof"), theorem))
-    else:
-        raise ValueError(f"informal miniF2F problems are not available for backend {backend!r} yet")
+def _coq_informal(root: Path, split: str, wanted: set[str]) -> list[InformalProblem]:
+    """minif2f/coq/minif2f_coq.jsonl joined with minif2f/informal/<split>/<name>.json (by name)."""
+    out = []
+    for line in (root / "coq" / "minif2f_coq.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["split"] != split or (wanted and row["name"] not in wanted):
+            continue
+        informal = root / "informal" / split / f"{row['name']}.json"
+        if not informal.exists():
+            continue
+        statement, proof = read_informal(informal)
+        theorem = Theorem(row["name"], row["header"], row["formal_statement"], "coq")
+        out.append(InformalProblem(row["name"], statement, proof, theorem))
     return out
+
+
+def _isabelle_informal(root: Path, split: str, wanted: set[str]) -> list[InformalProblem]:
+    """minif2f/informal/minif2f_informal_isabelle.jsonl (statements and informal text already merged)."""
+    out = []
+    for line in (root / "informal" / "minif2f_informal_isabelle.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["split"] != split or (wanted and row["name"] not in wanted):
+            continue
+        header = " ".join(row.get("isabelle_imports") or ["Complex_Main"])
+        theorem = Theorem(row["name"], header, row["isabelle_statement"].strip(), "isabelle")
+        out.append(InformalProblem(row["name"], row["informal_statement"], row.get("informal_proof"), theorem))
+    return out
+
+
+# The staged miniF2F informal data joined with each assistant's formal statements, by assistant.
+# (Lean: the Lean dataset has the statements; not joined here yet.)
+INFORMAL_LOADERS: dict[str, Callable[[Path, str, set[str]], list[InformalProblem]]] = {
+    "coq": _coq_informal,
+    "isabelle": _isabelle_informal,
+}
+
+
+def informal_problems(data_dir: Path, backend: str, split: str, names: Sequence[str] = ()) -> list[InformalProblem]:
+    """miniF2F problems with informal text and this backend's formal statement, by name."""
+    loader = INFORMAL_LOADERS.get(backend)
+    if loader is None:
+        raise ValueError(f"informal miniF2F problems are not available for backend {backend!r} yet")
+    return loader(Path(data_dir) / "minif2f", split, set(names))
 
 
 def to_informal(problem, informal_root: Path | str | None = None) -> InformalProblem:

@@ -163,6 +163,10 @@ MODEL_FORMATS: tuple[tuple[str, str], ...] = (
 )
 
 
+# The few-shot prompt a model without a known format gets, by assistant ("llemma" for the others).
+FEW_SHOT_FORMATS = {"coq": "coq"}
+
+
 def format_for(model: str, backend: str = "lean") -> str:
     """The default prompt format name for a model id or path and a target backend.
 
@@ -177,7 +181,7 @@ def format_for(model: str, backend: str = "lean") -> str:
     for needle, name in MODEL_FORMATS:
         if needle in lowered:
             return name
-    return "coq" if backend == "coq" else "llemma"
+    return FEW_SHOT_FORMATS.get(backend, "llemma")
 
 
 TRAINED_FORMAT_FILE = "prover_train.json"  # written by `prover train` next to the checkpoint

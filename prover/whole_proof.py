@@ -45,9 +45,7 @@ class WholeProofFormat:
 
     def extract(self, output: str, theorem: Theorem) -> str:
         """The proof body in `output` (tactics after the statement). Raises ExtractionError."""
-        if self.backend == "coq":
-            return extract_coq(output, theorem, self.completion)
-        return extract_lean(output, theorem, self.completion)
+        return EXTRACTORS[self.backend](output, theorem, self.completion)
 
 
 # --- extraction --------------------------------------------------------------------------------
@@ -129,6 +127,10 @@ def extract_coq(output: str, theorem: Theorem, completion: bool) -> str:
     if not proof:
         raise ExtractionError("empty proof")
     return proof
+
+
+# Where the proof sits in a model's answer, by the assistant a format is written for.
+EXTRACTORS: dict[str, Callable[[str, Theorem, bool], str]] = {"coq": extract_coq, "lean": extract_lean}
 
 
 # --- prompt layouts ----------------------------------------------------------------------------
@@ -247,10 +249,14 @@ MODEL_WHOLE_FORMATS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Assistants with a single whole-proof format (the others choose by model id, below).
+SOLE_WHOLE_FORMAT = {"coq": "coq-whole"}
+
+
 def whole_format_for(model: str | None, backend: str) -> str:
     """The default whole-proof format for a model id and a backend (Coq has one)."""
-    if backend == "coq":
-        return "coq-whole"
+    if backend in SOLE_WHOLE_FORMAT:
+        return SOLE_WHOLE_FORMAT[backend]
     lowered = (model or "").lower()
     for needle, name in MODEL_WHOLE_FORMATS:
         if needle in lowered:
