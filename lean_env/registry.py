@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from lean_env.assistant import Assistant, EnvOptions
 
@@ -27,9 +27,9 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, targets: dict[str, str] | None = None) -> None:
         self.kind = kind  # "backend", "generator", ... (used in error messages)
         self._targets: dict[str, str] = dict(targets or {})
-        self._loaded: dict[str, Any] = {}
+        self._loaded: dict[str, T] = {}
 
-    def register(self, name: str, target: str | Any) -> None:
+    def register(self, name: str, target: str | T) -> None:
         """Register `name` as a "module:attr" string (loaded lazily) or as an object."""
         if name in self._targets or name in self._loaded:
             raise ValueError(f"{self.kind} {name!r} is already registered")
@@ -54,7 +54,7 @@ class Registry(Generic[T]):
                 f"unknown {self.kind} {name!r} (known: {', '.join(self.names())}){hint}"
             )
         module_name, _, attr = self._targets[name].partition(":")
-        obj = getattr(importlib.import_module(module_name), attr)
+        obj: T = getattr(importlib.import_module(module_name), attr)
         self._loaded[name] = obj
         return obj
 
@@ -115,8 +115,11 @@ def preflight(backend: str, theorem: "Theorem", tactic_timeout: float) -> None:
     from lean_env.base import BadTheorem, EnvError, SetupError
 
     try:
-        with make_env(backend, tactic_timeout) as env:
+        env = make_env(backend, tactic_timeout)
+        try:
             env.open(theorem)
+        finally:
+            env.close()
     except BadTheorem:
         return
     except SetupError:
