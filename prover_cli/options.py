@@ -29,6 +29,13 @@ PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-ste
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000/v1"
 
 
+def _search_config_defaults() -> Any:
+    """`SearchConfig()`, imported here only when a command module loads (search is light)."""
+    from search.best_first import SearchConfig
+
+    return SearchConfig()
+
+
 def _model(*names: str, **kw):
     return typer.Option(*names, rich_help_panel=MODEL_PANEL, **kw)
 
@@ -149,6 +156,9 @@ def with_model_options(command: Callable) -> Callable:
 
 
 # -- budget --------------------------------------------------------------------------------------
+# Every command that searches declares these four with the defaults of `SearchConfig`, the one
+# budget type (validated by `check_budget`): `max_expansions: opt.MaxExpansions = opt.BUDGET.max_expansions`.
+BUDGET = _search_config_defaults()
 NumSamples = Annotated[int, _budget(help="Budget S: candidate tactics asked of the generator per expansion.")]
 MaxExpansions = Annotated[int, _budget(help="Budget T: node expansions per search.")]
 WallTime = Annotated[float, _budget(help="Seconds per theorem, all searches together (inf: no limit).")]

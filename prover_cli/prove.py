@@ -34,10 +34,10 @@ def prove(
         None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
     batching: bool = typer.Option(True, help="Batch model requests across concurrent searches.", rich_help_panel=opt.MODEL_PANEL),
-    max_expansions: opt.MaxExpansions = 100,
-    num_samples: opt.NumSamples = 32,
-    wall_time: opt.WallTime = 600.0,
-    tactic_timeout: opt.TacticTimeout = 5.0,
+    max_expansions: opt.MaxExpansions = opt.BUDGET.max_expansions,
+    num_samples: opt.NumSamples = opt.BUDGET.num_samples,
+    wall_time: opt.WallTime = opt.BUDGET.wall_time,
+    tactic_timeout: opt.TacticTimeout = opt.BUDGET.tactic_timeout,
     policy: opt.Policy = "cumulative",
     tree: Optional[Path] = typer.Option(None, help="Save the search tree; the format follows the extension: .json, .graphml, .svg (a drawing)."),
     informal: Optional[Path] = typer.Option(

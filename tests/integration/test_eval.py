@@ -157,3 +157,24 @@ def test_a_worker_killed_mid_theorem_is_replaced_and_the_theorem_retried(shared_
     assert results["mathd_numbertheory_239"].proved and results["mathd_algebra_296"].proved
     assert results["amc12a_2021_p18"].error.startswith("statement does not elaborate")
     assert json.loads((out / "summary.json").read_text())["retried"] == {slow: 1}
+
+
+@pytest.mark.coq
+def test_a_worker_keeps_its_env_when_the_tactic_timeout_changes() -> None:
+    """The tactic timeout travels with each call: a new budget needs no new coqtop."""
+    from benchmarks.datasets import Problem
+    from benchmarks.evaluate import ProofWorker, WorkerSpec
+    from benchmarks.results import Budget
+    from lean_env.base import Theorem
+    from prover.factory import GeneratorOptions
+
+    theorem = Theorem("t", "", "Theorem t : forall n : nat, n + 0 = n.", "coq")
+    worker = ProofWorker(WorkerSpec("coq", GeneratorOptions("coq")))
+    try:
+        first = worker.prove(Problem(theorem, "valid", "other"), Budget(expansions=5, samples=8, wall_time=60.0, tactic_timeout=5.0))
+        env = worker._env
+        second = worker.prove(Problem(theorem, "valid", "other"), Budget(expansions=5, samples=8, wall_time=60.0, tactic_timeout=2.0))
+        assert first.proved and second.proved
+        assert worker._env is env and env.stats().restarts == 0
+    finally:
+        worker.close()
