@@ -18,10 +18,10 @@ from prover.worker import EngineSpec
 ENGINES: Registry = Registry(
     "model engine",
     {
-        "hf": "prover.backends.hf:load_engine",
-        "vllm": "prover.backends.vllm:load_engine",
-        "openai": "prover.backends.openai_api:load_engine",
-        "tiny": "prover.backends.tiny:load_engine",
+        "hf": "prover.engines.hf:load_engine",
+        "vllm": "prover.engines.vllm:load_engine",
+        "openai": "prover.engines.openai_api:load_engine",
+        "tiny": "prover.engines.tiny:load_engine",
     },
 )
 
@@ -63,7 +63,7 @@ class ModelSpec:
 def engine_spec(spec: ModelSpec) -> EngineSpec:
     """The picklable engine description (what a Ray worker builds remotely)."""
     if spec.engine == "hf":
-        from prover.backends.hf import HFConfig
+        from prover.engines.hf import HFConfig
 
         return EngineSpec(
             "hf",
@@ -77,7 +77,7 @@ def engine_spec(spec: ModelSpec) -> EngineSpec:
             ),
         )
     if spec.engine == "vllm":
-        from prover.backends.vllm import VLLMConfig
+        from prover.engines.vllm import VLLMConfig
 
         return EngineSpec(
             "vllm",
@@ -92,14 +92,14 @@ def engine_spec(spec: ModelSpec) -> EngineSpec:
             ),
         )
     if spec.engine == "openai":
-        from prover.backends.openai_api import OpenAIConfig
+        from prover.engines.openai_api import OpenAIConfig
 
         return EngineSpec(
             "openai",
             OpenAIConfig(spec.endpoint, spec.model, spec.api_key, spec.timeout_s, spec.retries),
         )
     if spec.engine == "tiny":
-        from prover.backends.tiny import TinyConfig
+        from prover.engines.tiny import TinyConfig
 
         device = "cpu" if spec.device == "auto" else spec.device
         dtype = "float32" if spec.dtype == "auto" else spec.dtype
@@ -111,7 +111,7 @@ def engine_spec(spec: ModelSpec) -> EngineSpec:
 
 
 def generator_config(spec: ModelSpec) -> Any:
-    from prover.backends.generator import GeneratorConfig
+    from prover.engines.generator import GeneratorConfig
 
     return GeneratorConfig(
         spec.model,
@@ -134,7 +134,7 @@ def build_generator(
 ) -> Any:
     """A `ModelGenerator` for `spec` (loads the model now). Pass `engine` to reuse one, e.g. a
     `prover.worker.RayEngine`; it is used as is, without another batcher."""
-    from prover.backends.generator import ModelGenerator
+    from prover.engines.generator import ModelGenerator
 
     if spec.prompt_format not in (None, "", "auto"):
         from prover.prompts import PROMPTS

@@ -1,7 +1,7 @@
 """The model side of informal proving: write informal drafts and formal sketches from a text completer.
 
 Sketching needs free text, not scored tactics, so the seam is a small `Completer` protocol. Any engine
-of the tactic-generation stack (prover/backends: hf, vllm, openai) serves through `EngineCompleter`;
+of the tactic-generation stack (prover/engines: hf, vllm, openai) serves through `EngineCompleter`;
 `FixedCompleter` returns given texts (a user's own sketch on the command line, and the test double).
 Completer failures are exceptions; an empty list means the model produced nothing usable.
 """
@@ -29,13 +29,13 @@ class Completer(Protocol):
 
 
 class EngineCompleter:
-    """Adapts a batch-first `prover.backends.base.Engine` to `Completer` (one request per call)."""
+    """Adapts a batch-first `prover.engines.base.Engine` to `Completer` (one request per call)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
 
     def complete(self, prompt: str, n: int, max_tokens: int, stop: Sequence[str], temperature: float) -> list[str]:
-        from prover.backends.base import GenRequest, SamplingSettings
+        from prover.engines.base import GenRequest, SamplingSettings
 
         greedy = temperature == 0
         settings = SamplingSettings(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prover.backends.base import Completion, GenRequest, RequestResult
+from prover.engines.base import Completion, GenRequest, RequestResult
 from prover.batching import BatchConfig, Batcher
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lean_env.base import Goal, ProofState, Theorem
-from prover.backends.base import (
+from prover.engines.base import (
     Completion,
     GenRequest,
     RequestResult,
@@ -18,7 +18,7 @@ from prover.backends.base import (
     cut_at_stop,
     run_batch,
 )
-from prover.backends.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
+from prover.engines.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
 from prover.base import Candidate
 from prover.batching import BatchConfig, Batcher, BatcherClosed
 from prover.combined import ChainedGenerator

@@ -9,9 +9,9 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from lean_env.base import ProofState, Theorem
-from prover.backends.base import GenRequest, SamplingSettings
-from prover.backends.generator import GeneratorConfig, ModelGenerator
-from prover.backends.tiny import TinyConfig
+from prover.engines.base import GenRequest, SamplingSettings
+from prover.engines.generator import GeneratorConfig, ModelGenerator
+from prover.engines.tiny import TinyConfig
 from prover.batching import BatchConfig
 from prover.worker import EngineSpec, RayEngine, ray_worker
 

@@ -11,7 +11,7 @@ pytest.importorskip("transformers")
 
 from lean_env.base import ProofState, Theorem
 from lean_env.registry import UnknownName
-from prover.backends.generator import ModelGenerator
+from prover.engines.generator import ModelGenerator
 from prover.batching import Batcher
 from prover.model_registry import ModelSpec, build_generator, engine_spec
 

@@ -104,8 +104,8 @@ def test_importing_the_generator_modules_loads_no_model_stack() -> None:
         "import sys\n"
         "import prover.prompts, prover.batching, prover.worker, prover.combined, prover.model_registry\n"
         "import prover.model_factory\n"
-        "import prover.backends.generator, prover.backends.hf, prover.backends.vllm\n"
-        "import prover.backends.openai_api, prover.backends.tiny\n"
+        "import prover.engines.generator, prover.engines.hf, prover.engines.vllm\n"
+        "import prover.engines.openai_api, prover.engines.tiny\n"
         "heavy = [m for m in ('torch', 'transformers', 'vllm', 'ray', 'httpx') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from lean_env.base import Goal, ProofState, Theorem
-from prover.backends.tiny import tiny_llama
+from prover.engines.tiny import tiny_llama
 from prover.factory import GeneratorOptions, make_generator
 from prover.train import TrainConfig, examples_from_records, train
 

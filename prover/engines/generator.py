@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lean_env.base import ProofState, Theorem
-from prover.backends.base import Completion, Engine, GenRequest, SamplingSettings
+from prover.engines.base import Completion, Engine, GenRequest, SamplingSettings
 from prover.base import Candidate, dedupe
 from prover.prompts import PromptFormat, get_format
 
