@@ -1,7 +1,7 @@
 """Evaluate a generator on a dataset: one search per theorem, results written as they finish.
 
-`ProofWorker` is a plain class (one proof environment + one generator) so the same code runs
-in-process (`workers=0`) and inside a Ray actor (search/distributed.py). In informal mode the worker
+`TheoremProver` is a plain class (one proof environment + one generator) so the same code runs
+in-process (`workers=0`) and inside a Ray actor (search/distributed.py). In informal mode it
 runs Draft-Sketch-Prove (search/informal.py) instead: sketches from a model or a folder of human
 sketches, holes filled by search with the same generator, the assembled proof verified from scratch.
 The driver only submits problems, writes each result line durably, and writes the summary at the
@@ -29,15 +29,15 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerSpec:
-    """Everything a worker needs to build itself, picklable for Ray."""
+class ProverSpec:
+    """Everything a `TheoremProver` needs to build itself, picklable for Ray."""
 
     backend: str
     generator: Any  # prover.factory.GeneratorOptions
     policy: str = "cumulative"
     status_dir: str | None = None  # a worker notes "<pid>: <theorem>" here while it works (local runs)
     generator_actor: Any = None  # a Ray actor serving a whole generator without a model (GeneratorServer)
-    engine_actor: Any = None  # a Ray actor serving the model's generation, batched (prover.worker.TacticWorker)
+    engine_actor: Any = None  # a Ray actor serving the model's generation, batched (prover.model_server.ModelServer)
     mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
     sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
@@ -58,10 +58,11 @@ class ExecOptions:
     progress: bool = True
 
 
-class ProofWorker:
-    """Proves one theorem at a time with a long-lived environment; never raises for a theorem."""
+class TheoremProver:
+    """The theorem-proving actor (one per `--workers`, or one in-process): proves one theorem at a
+    time with a long-lived environment and generator; never raises for a theorem."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: ProverSpec) -> None:
         self.spec = spec
         self._env: ProofEnv | None = None
         self._env_timeout: float | None = None
@@ -261,7 +262,7 @@ class ProofWorker:
             if engine is None:
                 from prover.model_factory import spec_from_options
                 from prover.model_registry import engine_spec
-                from prover.worker import build_engine
+                from prover.model_server import build_engine
 
                 engine = build_engine(engine_spec(spec_from_options(self.spec.generator)))
             self._completer = EngineCompleter(engine)
@@ -286,7 +287,7 @@ class ProofWorker:
         """The shared batched model actor as an `Engine`, or None to load the model here."""
         if self.spec.engine_actor is None:
             return None
-        from prover.worker import RayEngine
+        from prover.model_server import RayEngine
 
         return RayEngine(self.spec.engine_actor)
 
@@ -370,7 +371,7 @@ def run_evaluation(
     done_names = {r.name for r in done}
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
-    spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
+    spec = ProverSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
                       whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()),
                       extra_imports=config.extra_imports)
@@ -398,7 +399,7 @@ def run_evaluation(
             elif todo:
                 from search.distributed import run_pool
 
-                model_stats = run_pool(ProofWorker, spec, todo, config.budget, exec_options, on_result, _error_result)
+                model_stats = run_pool(TheoremProver, spec, todo, config.budget, exec_options, on_result, _error_result)
         finally:
             if bar is not None:
                 bar.close()
@@ -416,13 +417,13 @@ def run_evaluation(
     return results
 
 
-def _run_local(spec: WorkerSpec, problems: Sequence[Problem], budget: Budget, on_result: Callable[[TheoremResult], None]) -> None:
-    worker = ProofWorker(spec)
+def _run_local(spec: ProverSpec, problems: Sequence[Problem], budget: Budget, on_result: Callable[[TheoremResult], None]) -> None:
+    prover = TheoremProver(spec)
     try:
         for problem in problems:
-            on_result(worker.prove(problem, budget))
+            on_result(prover.prove(problem, budget))
     finally:
-        worker.close()
+        prover.close()
 
 
 def _generator_options(config: RunConfig):

@@ -39,7 +39,7 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
     """Raises ValueError (one line) for unusable options.
 
     `engine`: an `Engine` for the model to use instead of loading one (e.g. a
-    `prover.worker.RayEngine` on a shared, batched model actor); it needs `options.model`."""
+    `prover.model_server.RayEngine` on a shared, batched model actor); it needs `options.model`."""
     if engine is not None and options.model is None:
         raise ValueError("an engine was given but no model")
     generators: list[TacticGenerator] = []

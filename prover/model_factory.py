@@ -35,5 +35,5 @@ def spec_from_options(options: Any) -> ModelSpec:
 
 def make_model_generator(options: Any, engine: Any = None) -> Any:
     """Build the model generator named by the CLI options (loads the model now, unless `engine`
-    is given: then it is used as is, e.g. a `prover.worker.RayEngine` on a shared batched actor)."""
+    is given: then it is used as is, e.g. a `prover.model_server.RayEngine` on a shared batched actor)."""
     return build_generator(spec_from_options(options), engine=engine)

@@ -12,7 +12,7 @@ from typing import Any
 
 from lean_env.registry import Registry
 from prover.batching import BatchConfig, Batcher
-from prover.worker import EngineSpec
+from prover.model_server import EngineSpec
 
 # Engine kinds: "module:function" taking the kind's config dataclass and returning an Engine.
 ENGINES: Registry = Registry(
@@ -133,7 +133,7 @@ def build_generator(
     spec: ModelSpec, *, engine: Any = None, screen: Any = None, name: str = "model"
 ) -> Any:
     """A `ModelGenerator` for `spec` (loads the model now). Pass `engine` to reuse one, e.g. a
-    `prover.worker.RayEngine`; it is used as is, without another batcher."""
+    `prover.model_server.RayEngine`; it is used as is, without another batcher."""
     from prover.engines.generator import ModelGenerator
 
     if spec.prompt_format not in (None, "", "auto"):
@@ -141,7 +141,7 @@ def build_generator(
 
         PROMPTS.get(spec.prompt_format)  # fail before loading a model
     if engine is None:
-        from prover.worker import build_engine
+        from prover.model_server import build_engine
 
         engine = build_engine(engine_spec(spec))
         if spec.batching:

@@ -50,7 +50,7 @@ def eval_command(
     workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers: Ray actors when more than 1; 0 or 1 runs in this process without Ray."),
     address: str | None = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
     num_cpus: int | None = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
-    generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
+    generator_workers: int = typer.Option(0, help="Shared generator actors (model servers with a model; GPU when present); 0: one generator per proof worker."),
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
     progress: bool = typer.Option(True, help="Live progress bar on a terminal; one line per theorem on stderr otherwise."),
     verbose: opt.Verbose = False,

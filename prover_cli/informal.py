@@ -69,7 +69,7 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
             completer = FixedCompleter([p.read_text(encoding="utf-8") for p in sketch])
         else:
             from prover.model_registry import ModelSpec, engine_spec
-            from prover.worker import build_engine
+            from prover.model_server import build_engine
 
             spec = ModelSpec(model=model, engine=engine, endpoint=endpoint, temperature=temperature)
             completer = EngineCompleter(build_engine(engine_spec(spec)))

@@ -58,8 +58,8 @@ Endpoint = Annotated[Optional[str], _model(
     help=f"Base URL of an OpenAI-compatible completions server, for --engine openai (default {DEFAULT_ENDPOINT}).")]
 ApiKey = Annotated[Optional[str], _model(envvar="OPENAI_API_KEY", show_envvar=False,
                                          help="API key for --endpoint (default $OPENAI_API_KEY; never stored).")]
-MaxBatchSize = Annotated[int, _model(help="Most generation requests a model worker batches together.")]
-MaxWait = Annotated[float, _model(help="Seconds a model worker waits to fill a batch.")]
+MaxBatchSize = Annotated[int, _model(help="Most generation requests a model server batches together.")]
+MaxWait = Annotated[float, _model(help="Seconds a model server waits to fill a batch.")]
 
 
 @dataclass(frozen=True, slots=True)

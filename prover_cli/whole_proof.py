@@ -73,7 +73,7 @@ def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, 
         else:
             from prover.model_registry import ModelSpec, engine_spec
             from prover.sketcher import EngineCompleter
-            from prover.worker import build_engine
+            from prover.model_server import build_engine
 
             spec = ModelSpec(model=model, engine=engine, endpoint=endpoint or "http://127.0.0.1:8000/v1",
                              device=device or "auto", temperature=temperature)

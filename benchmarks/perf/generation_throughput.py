@@ -1,4 +1,4 @@
-"""Tactic-generation throughput: one request at a time vs. the batched worker vs. the raw engine.
+"""Tactic-generation throughput: one request at a time vs. the batched model server vs. the raw engine.
 
 Measures tokens/s and candidate tactics/s for
   (a) sequential: one search, one request at a time (what a lone search gets);

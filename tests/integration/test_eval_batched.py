@@ -1,5 +1,5 @@
 """`prover eval --generator-workers 1 --model tiny --engine tiny` under Ray (2 CPUs): both proof
-workers send their model requests to one shared, batched model actor (prover.worker.TacticWorker),
+workers send their model requests to one shared, batched model actor (prover.model_server.ModelServer),
 keeping prompts, screening and the portfolio in the proof worker."""
 
 from __future__ import annotations

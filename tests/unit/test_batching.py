@@ -1,4 +1,4 @@
-"""Batcher, ModelGenerator, BatchedGenerator, ChainedGenerator and TacticWorker with fake engines."""
+"""Batcher, ModelGenerator, BatchedGenerator, ChainedGenerator and ModelServer with fake engines."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from prover.engines.generator import BatchedGenerator, GeneratorConfig, ModelGen
 from prover.base import Candidate
 from prover.batching import BatchConfig, Batcher, BatcherClosed
 from prover.combined import ChainedGenerator
-from prover.worker import TacticWorker
+from prover.model_server import ModelServer
 
 
 class EchoEngine:
@@ -265,7 +265,7 @@ def test_chained_generator_survives_one_failing_part_but_not_both() -> None:
 
 def test_worker_batches_direct_calls_through_one_thread() -> None:
     engine = EchoEngine(delay=0.01)
-    worker = TacticWorker(engine=engine, batch=BatchConfig(max_batch_size=8, max_wait_s=0.05))
+    worker = ModelServer(engine=engine, batch=BatchConfig(max_batch_size=8, max_wait_s=0.05))
     try:
         with ThreadPoolExecutor(8) as pool:
             out = list(pool.map(lambda i: worker.submit(GenRequest(f"q{i}")), range(8)))
