@@ -16,7 +16,7 @@ sorry becomes a Hole with the sorry's goal.
 Filling: each hole is a standalone lemma `theorem <name>_hole<k> (x y : ℝ) (h₀ : …) : <goal> := by`,
 its binders being the hole's hypotheses as Lean printed them, searched by `best_first_search` on the
 same header (search.informal.SearchFiller, exactly as for Coq). Why not search from the sorry's
-`proofState` directly: REPL ids live only as long as their process (B §1.4), and every other part of
+`proofState` directly: REPL ids live only as long as their process, and every other part of
 the bridge (restart, replay, timeouts, recycling) knows a state by (theorem, tactic path) from a
 root that a fresh process can rebuild; a lemma is such a root, a sorry id is not. Since the lemma's
 binders carry the hypotheses' own names, its proof runs unchanged at the hole: assembly puts the
