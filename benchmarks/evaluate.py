@@ -24,6 +24,8 @@ from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, Theorem
 from benchmarks.whole_proof import SAMPLES_DIR
 from lean_env.base import BadTheorem, EnvError, ProofEnv
 from lean_env.registry import make_env
+from prover.factory import GeneratorOptions
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES, WHOLE_PROOFS
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class ProverSpec:
     """Everything a `TheoremProver` needs to build itself, picklable for Ray."""
 
     backend: str
-    generator: Any  # prover.factory.GeneratorOptions
+    generator: GeneratorOptions  # the tactic generators and the model spec (RunConfig.generator)
     policy: str = "cumulative"
     status_dir: str | None = None  # a worker notes "<pid>: <theorem>" here while it works (local runs)
     generator_actor: Any = None  # a Ray actor serving a whole generator without a model (GeneratorServer)
@@ -191,7 +193,7 @@ class TheoremProver:
             hole_search = SearchConfig(budget.expansions, budget.samples, remaining, budget.tactic_timeout)
             result = run_informal(
                 informal, self._env, completer, generator=self._generator, num_sketches=budget.attempts,
-                wall_time=remaining, temperature=self.spec.generator.temperature, hole_search=hole_search,
+                wall_time=remaining, temperature=self._temperature(SKETCHES), hole_search=hole_search,
             )
             assistant = self._env.stats().assistant_seconds - before
         except Exception as exc:
@@ -216,7 +218,8 @@ class TheoremProver:
         done = log_.read(problem.name) if log_ is not None else []
         records = list(done)
         try:
-            fmt = get_whole_format(wp["prompt_format"], self.spec.generator.model, self.spec.backend)
+            model = self.spec.generator.model
+            fmt = get_whole_format(wp["prompt_format"], model.model if model else None, self.spec.backend)
             sampler = self._sampler_for(fmt, wp)
             config = SamplingConfig(wp["num_samples"], wp["batch"], wp["all_samples"], budget.tactic_timeout,
                                     budget.wall_time - (time.monotonic() - start))
@@ -251,8 +254,12 @@ class TheoremProver:
 
             folder = wp["proofs"]
             return RecordedSampler(lambda theorem: read_recorded(folder, theorem.name))
-        temperature = self.spec.generator.temperature
-        return CompleterSampler(self._model_completer(), fmt, wp["max_tokens"], temperature if temperature > 0 else 1.0)
+        return CompleterSampler(self._model_completer(), fmt, wp["max_tokens"], self._temperature(WHOLE_PROOFS))
+
+    def _temperature(self, use: str) -> float:
+        """The model's temperature for `use` (its documented default when the run gave none)."""
+        model = self.spec.generator.model
+        return model.temperature_for(use) if model is not None else DEFAULT_TEMPERATURE[use]
 
     def _model_completer(self):
         from prover.sketcher import EngineCompleter
@@ -260,11 +267,12 @@ class TheoremProver:
         if self._completer is None:
             engine = self._remote_engine()
             if engine is None:
-                from prover.model_factory import spec_from_options
                 from prover.model_registry import engine_spec
                 from prover.model_server import build_engine
 
-                engine = build_engine(engine_spec(spec_from_options(self.spec.generator)))
+                if self.spec.generator.model is None:
+                    raise ValueError("no model to write with: give --model")
+                engine = build_engine(engine_spec(self.spec.generator.model))
             self._completer = EngineCompleter(engine)
         return self._completer
 
@@ -371,7 +379,7 @@ def run_evaluation(
     done_names = {r.name for r in done}
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
-    spec = ProverSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
+    spec = ProverSpec(config.backend, config.generator, config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
                       whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()),
                       extra_imports=config.extra_imports)
@@ -424,15 +432,6 @@ def _run_local(spec: ProverSpec, problems: Sequence[Problem], budget: Budget, on
             on_result(prover.prove(problem, budget))
     finally:
         prover.close()
-
-
-def _generator_options(config: RunConfig):
-    from prover.factory import GeneratorOptions
-
-    options = dict(config.generator)
-    if options.get("tactics_file") is not None:
-        options["tactics_file"] = Path(options["tactics_file"])
-    return GeneratorOptions(**options)
 
 
 def _log_line(progress: Progress, result: TheoremResult) -> None:

@@ -1,67 +1,22 @@
-"""From CLI options to a tactic generator: engine kinds as a lazy registry, one flat `ModelSpec`.
+"""From a `ModelSpec` to what runs it: the engine's own config, a batcher, a `ModelGenerator`.
 
-`ModelSpec` holds every model option the CLI offers; `build_generator(spec)` builds the engine,
-puts a batcher in front (so concurrent searches share GPU calls) and returns a `ModelGenerator`.
-Nothing here imports torch, vLLM, httpx or Ray.
+`build_generator(spec)` builds the engine, puts a batcher in front (so concurrent searches share
+GPU calls) and returns a `ModelGenerator`. Nothing here imports torch, vLLM, httpx or Ray.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from lean_env.registry import Registry
 from prover.batching import BatchConfig, Batcher
 from prover.model_server import EngineSpec
+from prover.model_spec import ENGINES, TACTICS, ModelSpec
 
-# Engine kinds: "module:function" taking the kind's config dataclass and returning an Engine.
-ENGINES: Registry = Registry(
-    "model engine",
-    {
-        "hf": "prover.engines.hf:load_engine",
-        "vllm": "prover.engines.vllm:load_engine",
-        "openai": "prover.engines.openai_api:load_engine",
-        "tiny": "prover.engines.tiny:load_engine",
-    },
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """Every model option of the CLI, flat. Fields only matter to the engines that use them."""
-
-    model: str  # hub id, local path, served model name, or a tiny shape ("tiny", "llama-7b")
-    engine: str = "hf"  # a name in ENGINES
-    prompt_format: str | None = None  # None/"auto": chosen from the model id and the backend
-    temperature: float = 1.0
-    top_p: float = 1.0
-    beam: bool = False
-    max_new_tokens: int = 128
-    stop: tuple[str, ...] | None = None  # None: the prompt format's stop texts
-    score: str = "sum"  # "sum" or "mean" token log-prob as Candidate.score
-    # local engines (hf, vllm, tiny)
-    dtype: str = "auto"
-    device: str = "auto"
-    device_map: str | None = None
-    trust_remote_code: bool = False
-    max_input_tokens: int = 4096
-    tensor_parallel_size: int = 1
-    gpu_memory_utilization: float = 0.9
-    seed: int = 0
-    # served endpoints (openai)
-    endpoint: str = "http://127.0.0.1:8000/v1"
-    api_key: str | None = None
-    timeout_s: float = 60.0
-    retries: int = 3
-    # batching across concurrent searches
-    batching: bool = True
-    max_batch_size: int = 64
-    max_wait_s: float = 0.01
-    max_batch_sequences: int | None = None  # cap on requests x n per engine call (GPU memory)
+__all__ = ["ENGINES", "ModelSpec", "batch_config", "build_generator", "engine_spec", "generator_config"]
 
 
 def engine_spec(spec: ModelSpec) -> EngineSpec:
-    """The picklable engine description (what a Ray worker builds remotely)."""
+    """The picklable engine description (what a model server builds where the GPU is)."""
     if spec.engine == "hf":
         from prover.engines.hf import HFConfig
 
@@ -116,7 +71,7 @@ def generator_config(spec: ModelSpec) -> Any:
     return GeneratorConfig(
         spec.model,
         spec.prompt_format,
-        spec.temperature,
+        spec.temperature_for(TACTICS),
         spec.top_p,
         spec.beam,
         spec.max_new_tokens,

@@ -25,7 +25,7 @@ class EngineSpec:
 
 
 def build_engine(spec: EngineSpec) -> Any:
-    from prover.model_registry import ENGINES
+    from prover.model_spec import ENGINES
 
     return ENGINES.get(spec.kind)(spec.config)
 

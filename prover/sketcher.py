@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES
 from prover.sketch_prompts import (
     DRAFT_STOP,
     InformalProblem,
@@ -64,7 +65,7 @@ class FixedCompleter:
 
 @dataclass(frozen=True, slots=True)
 class SketcherConfig:
-    temperature: float = 0.8  # DSP samples sketches; 0 gives one greedy sketch
+    temperature: float = DEFAULT_TEMPERATURE[SKETCHES]  # 0 gives one greedy sketch
     max_sketch_tokens: int = 1024
     max_draft_tokens: int = 512
 

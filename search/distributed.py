@@ -82,11 +82,10 @@ def start_model_servers(generator_options: Any, count: int) -> list[Any]:
 
     Each takes a GPU when the cluster has one (none for a served endpoint), and accepts at least
     `max_batch_size` concurrent requests so a full batch can form."""
-    from prover.model_factory import spec_from_options
     from prover.model_registry import batch_config, engine_spec
     from prover.model_server import start_model_server
 
-    model = spec_from_options(generator_options)
+    model = generator_options.model
     batch = batch_config(model)
     gpu = _gpus_available() and model.engine != "openai"
     return [
@@ -138,7 +137,7 @@ def run_pool(
     model_servers: list[Any] = []  # batched ModelServer actors (a model)
     stats: list[dict[str, float]] = []
     try:
-        if options.generator_workers > 0 and getattr(spec.generator, "model", None) is not None:
+        if options.generator_workers > 0 and spec.generator.model is not None:
             model_servers = start_model_servers(spec.generator, options.generator_workers)
         elif options.generator_workers > 0:
             gpu = _gpus_available()

@@ -295,32 +295,3 @@ def test_the_real_backend_screens_drop_forbidden_candidates() -> None:
     engine = FixedEngine([Completion("sorry", -0.1, 1), Completion("simp", -1.0, 1)])
     gen = ModelGenerator(engine, GeneratorConfig(model="m", prompt_format="bfs-prover"))
     assert [c.tactic for c in gen.generate(lean, STATE, 4)] == ["simp"]
-
-
-def test_cli_options_map_onto_a_model_spec() -> None:
-    from types import SimpleNamespace
-
-    from prover.model_factory import spec_from_options
-
-    options = SimpleNamespace(
-        backend="coq",
-        model="org/m",
-        engine="openai",
-        beam_search=True,
-        temperature=None,
-        stop=["\n"],
-        endpoint=None,
-        max_new_tokens=64,
-    )
-    spec = spec_from_options(options)
-    assert (
-        spec.model,
-        spec.engine,
-        spec.beam,
-        spec.temperature,
-        spec.stop,
-        spec.max_new_tokens,
-    ) == ("org/m", "openai", True, 1.0, ("\n",), 64)
-    assert spec.endpoint == "http://127.0.0.1:8000/v1"
-    with pytest.raises(ValueError, match="no model"):
-        spec_from_options(SimpleNamespace(model=None))
