@@ -134,7 +134,7 @@ class ModelSpec:
             return
         asked = samples_option or f"{samples} samples"
         if use == TACTICS and self.beam:
-            raise InvalidModelSpec("beam", f"search gives the same {use} every time, so {asked} would repeat the "
+            raise InvalidModelSpec("beam", f"gives the same {use} every time, so {asked} would repeat the "
                                    "same work: sample instead (a temperature > 0)")
         if self.temperature_for(use) == 0:
             raise InvalidModelSpec("temperature", f"0 gives the same {use} every time, so {asked} would repeat the "

@@ -36,6 +36,7 @@ def eval_command(
     tactics: opt.Tactics = None,
     portfolio: opt.Portfolio = True,
     model_spec: Optional[ModelSpec] = None,  # the shared model options (prover_cli/options.py)
+    prompt_format: Optional[str] = None,  # --prompt-format as given: recorded whole proofs need it without a model
     extra_imports: str | None = typer.Option(
         None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
@@ -81,7 +82,7 @@ def eval_command(
             raise fail(str(exc)) from None
         return eval_command(None, **params)  # type: ignore[arg-type]
     spec = model_spec
-    model, prompt_format = (spec.model, spec.prompt_format) if spec is not None else (None, None)
+    model = spec.model if spec is not None else None
     if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
         from benchmarks.datasets import backend_of
 

@@ -79,20 +79,23 @@ def with_model_spec(command: Callable) -> Callable:
     """Give `command` the shared model options in place of its `model_spec: ModelSpec | None`
     parameter: typer sees each flag, the command receives one validated `ModelSpec` (None without
     --model). A value no engine can use is exit 2 with one line naming the flag, before any work;
-    the other values are checked even without --model (a typo is an error either way)."""
+    the other values are checked even without --model (a typo is an error either way). A command
+    that needs an option's value without a model (the format of recorded whole proofs) declares a
+    parameter of that name too: it gets the value as given, and typer still sees one flag."""
     signature = inspect.signature(command, eval_str=True)
-    names = list(signature.parameters)
-    at = names.index("model_spec")
+    params = [p for p in signature.parameters.values() if p.name not in MODEL_OPTIONS]
+    raw = [name for name in MODEL_OPTIONS if name in signature.parameters]
+    at = [p.name for p in params].index("model_spec")
     defaults = model_params(None)
     shared = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation,
                                 default=defaults[name])
               for name, annotation in MODEL_OPTIONS.items()]
-    params = list(signature.parameters.values())
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values = {name: kwargs.pop(name) for name in MODEL_OPTIONS if name in kwargs}
         kwargs["model_spec"] = model_spec_from(values, as_json=bool(kwargs.get("as_json", False)))
+        kwargs.update({name: values.get(name, defaults[name]) for name in raw})
         return command(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=params[:at] + shared + params[at + 1:])  # type: ignore[attr-defined]
@@ -104,7 +107,7 @@ _NO_MODEL = "(no model)"  # stands in for --model while the other values are che
 
 def model_spec_from(values: dict[str, Any], as_json: bool = False):
     """The `ModelSpec` the shared options say (None without --model); exit 2 naming a bad flag."""
-    from prover.model_spec import InvalidModelSpec, ModelSpec
+    from prover.model_spec import TACTICS, WHOLE_PROOFS, InvalidModelSpec, ModelSpec
 
     values = dict(values)
     model = values.pop("model", None)
@@ -112,6 +115,11 @@ def model_spec_from(values: dict[str, Any], as_json: bool = False):
         values["stop"] = tuple(values["stop"]) or None
     try:
         spec = ModelSpec(model=model if model is not None else _NO_MODEL, **values)
+        if model is None:  # which use is the command's to say; a name no use knows is a typo
+            try:
+                spec.check_use(WHOLE_PROOFS)
+            except InvalidModelSpec:
+                spec.check_use(TACTICS)
     except InvalidModelSpec as exc:
         raise fail(model_error(exc), as_json=as_json) from None
     return spec if model is not None else None

@@ -28,6 +28,7 @@ def prove(
     tactics: opt.Tactics = None,
     portfolio: opt.Portfolio = True,
     model_spec: Optional[ModelSpec] = None,  # the shared model options (prover_cli/options.py)
+    prompt_format: Optional[str] = None,  # --prompt-format as given: recorded whole proofs need it without a model
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
     combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
@@ -103,7 +104,7 @@ def prove(
 
         prove_whole_command(
             theorem_args={"file": file, "statement": statement, "header": header, "name": name}, backend=backend,
-            spec=spec, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
+            spec=spec, prompt_format=prompt_format, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
             max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
         )
     if proofs:

@@ -49,7 +49,8 @@ def whole_settings(num_samples: int, batch: int, all_samples: bool, prompt_forma
             "max_tokens": max_proof_tokens, "proofs": str(proofs.resolve()) if proofs is not None else None}
 
 
-def prove_whole_command(*, theorem_args: dict, backend: str, spec: ModelSpec | None, proofs: list[Path],
+def prove_whole_command(*, theorem_args: dict, backend: str, spec: ModelSpec | None, prompt_format: str | None,
+                        proofs: list[Path],
                         num_samples: int, batch: int, all_samples: bool, max_proof_tokens: int,
                         proof_timeout: float, wall_time: float, as_json: bool) -> None:
     """Sample and check whole proofs of one theorem; print every sample's outcome and the proof.
@@ -64,7 +65,6 @@ def prove_whole_command(*, theorem_args: dict, backend: str, spec: ModelSpec | N
         if not path.is_file():
             raise fail(f"--proofs {path}: no such file")
     model = spec.model if spec is not None else None
-    prompt_format = spec.prompt_format if spec is not None else None
     check_whole_options(backend, model, proofs[0] if proofs else None, prompt_format, num_samples, batch,
                         max_proof_tokens, proof_timeout)
     try:
