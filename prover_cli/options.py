@@ -19,7 +19,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from prover.model_spec import DEFAULT_TEMPERATURE, ENGINE_NAMES
+from prover.model_spec import DEFAULT_TEMPERATURE, DTYPES, ENGINE_NAMES
 from prover_cli.app import EXIT_BAD_INPUT, EXIT_ENV, fail
 
 MODEL_PANEL = "Model (the portfolio first, then the model's tactics)"
@@ -46,7 +46,8 @@ Model = Annotated[Optional[str], _model(
     "--model", "-m", help="Hugging Face id or local model folder; with --engine openai, the served model's name.")]
 Engine = Annotated[str, _model(help=f"Model engine: {', '.join(ENGINES)} (tiny: random weights, for tests).")]
 PromptFormat = Annotated[Optional[str], _model(
-    help=f"Prompt format: {', '.join(PROMPT_FORMATS)} (default: chosen from the model id).")]
+    help=f"Prompt format: {', '.join(PROMPT_FORMATS)}; with --mode whole-proof, a whole-proof format "
+         "(default: chosen from the model id).")]
 Temperature = Annotated[Optional[float], _model(
     help="Sampling temperature; 0: greedy (beam search for several tactics). Default: "
          + ", ".join(f"{t:g} for {use}" for use, t in DEFAULT_TEMPERATURE.items())
@@ -57,7 +58,7 @@ Stop = Annotated[list[str], _model("--stop", help="Stop text (repeatable; defaul
 MaxNewTokens = Annotated[int, _model(help="Maximum tokens per generated tactic.")]
 Score = Annotated[str, _model(help="Candidate score: sum or mean token log-probability.")]
 Device = Annotated[str, _model(help="Model device (cpu, cuda, cuda:1, auto).")]
-Dtype = Annotated[str, _model(help="Model dtype (auto, bfloat16, float16, float32).")]
+Dtype = Annotated[str, _model(help=f"Model dtype ({', '.join(DTYPES)}).")]
 Endpoint = Annotated[str, _model(help="Base URL of an OpenAI-compatible completions server, for --engine openai.")]
 ApiKey = Annotated[Optional[str], _model(envvar="OPENAI_API_KEY", show_envvar=False,
                                          help="API key for --endpoint (default $OPENAI_API_KEY; never stored).")]
