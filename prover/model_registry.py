@@ -20,68 +20,44 @@ def engine_spec(spec: ModelSpec) -> EngineSpec:
     if spec.engine == "hf":
         from prover.engines.hf import HFConfig
 
-        return EngineSpec(
-            "hf",
-            HFConfig(
-                spec.model,
-                spec.dtype,
-                spec.device,
-                spec.device_map,
-                spec.trust_remote_code,
-                spec.max_input_tokens,
-            ),
-        )
+        return EngineSpec("hf", HFConfig(
+            model=spec.model, dtype=spec.dtype, device=spec.device, device_map=spec.device_map,
+            trust_remote_code=spec.trust_remote_code, max_input_tokens=spec.max_input_tokens))
     if spec.engine == "vllm":
         from prover.engines.vllm import VLLMConfig
 
-        return EngineSpec(
-            "vllm",
-            VLLMConfig(
-                spec.model,
-                spec.dtype,
-                spec.tensor_parallel_size,
-                spec.gpu_memory_utilization,
-                None,
-                spec.trust_remote_code,
-                spec.seed,
-            ),
-        )
+        return EngineSpec("vllm", VLLMConfig(
+            model=spec.model, dtype=spec.dtype, tensor_parallel_size=spec.tensor_parallel_size,
+            gpu_memory_utilization=spec.gpu_memory_utilization, trust_remote_code=spec.trust_remote_code,
+            seed=spec.seed))
     if spec.engine == "openai":
         from prover.engines.openai_api import OpenAIConfig
 
-        return EngineSpec(
-            "openai",
-            OpenAIConfig(spec.endpoint, spec.model, spec.api_key, spec.timeout_s, spec.retries),
-        )
+        return EngineSpec("openai", OpenAIConfig(
+            base_url=spec.endpoint, model=spec.model, api_key=spec.api_key, timeout_s=spec.timeout_s,
+            retries=spec.retries))
     if spec.engine == "tiny":
         from prover.engines.tiny import TinyConfig
 
-        device = "cpu" if spec.device == "auto" else spec.device
-        dtype = "float32" if spec.dtype == "auto" else spec.dtype
-        return EngineSpec(
-            "tiny", TinyConfig(spec.model, spec.seed, dtype, device, spec.max_input_tokens)
-        )
+        return EngineSpec("tiny", TinyConfig(
+            shape=spec.model, seed=spec.seed, dtype="float32" if spec.dtype == "auto" else spec.dtype,
+            device="cpu" if spec.device == "auto" else spec.device, max_input_tokens=spec.max_input_tokens))
     ENGINES.get(spec.engine)  # raises UnknownName with suggestions
     raise ValueError(f"engine {spec.engine!r} is registered but has no ModelSpec mapping")
 
 
 def generator_config(spec: ModelSpec) -> Any:
+    """Decoding and scoring for `ModelGenerator`: the spec's tactic temperature (explicit 0 kept)."""
     from prover.engines.generator import GeneratorConfig
 
     return GeneratorConfig(
-        spec.model,
-        spec.prompt_format,
-        spec.temperature_for(TACTICS),
-        spec.top_p,
-        spec.beam,
-        spec.max_new_tokens,
-        spec.stop,
-        spec.score,
-    )
+        model=spec.model, prompt_format=spec.prompt_format, temperature=spec.temperature_for(TACTICS),
+        top_p=spec.top_p, beam=spec.beam, max_new_tokens=spec.max_new_tokens, stop=spec.stop, score=spec.score)
 
 
 def batch_config(spec: ModelSpec) -> BatchConfig:
-    return BatchConfig(spec.max_batch_size, spec.max_wait_s, spec.max_batch_sequences)
+    return BatchConfig(max_batch_size=spec.max_batch_size, max_wait_s=spec.max_wait_s,
+                       max_batch_sequences=spec.max_batch_sequences)
 
 
 def build_generator(
