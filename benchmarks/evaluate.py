@@ -1,7 +1,7 @@
 """Evaluate a generator on a dataset: one search per theorem, results written as they finish.
 
-`ProofWorker` is a plain class (one proof environment + one generator) so the same code runs
-in-process (`workers=0`) and inside a Ray actor (search/distributed.py). In informal mode the worker
+`TheoremProver` is a plain class (one proof environment + one generator) so the same code runs
+in-process (`workers=0`) and inside a Ray actor (search/distributed.py). In informal mode it
 runs Draft-Sketch-Prove (search/informal.py) instead: sketches from a model or a folder of human
 sketches, holes filled by search with the same generator, the assembled proof verified from scratch.
 The driver only submits problems, writes each result line durably, and writes the summary at the
@@ -24,20 +24,22 @@ from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, Theorem
 from benchmarks.whole_proof import SAMPLES_DIR
 from lean_env.base import BadTheorem, EnvError, ProofEnv
 from lean_env.registry import make_env
+from prover.factory import GeneratorOptions
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES, WHOLE_PROOFS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerSpec:
-    """Everything a worker needs to build itself, picklable for Ray."""
+class ProverSpec:
+    """Everything a `TheoremProver` needs to build itself, picklable for Ray."""
 
     backend: str
-    generator: Any  # prover.factory.GeneratorOptions
+    generator: GeneratorOptions  # the tactic generators and the model spec (RunConfig.generator)
     policy: str = "cumulative"
     status_dir: str | None = None  # a worker notes "<pid>: <theorem>" here while it works (local runs)
     generator_actor: Any = None  # a Ray actor serving a whole generator without a model (GeneratorServer)
-    engine_actor: Any = None  # a Ray actor serving the model's generation, batched (prover.worker.TacticWorker)
+    engine_actor: Any = None  # a Ray actor serving the model's generation, batched (prover.model_server.ModelServer)
     mode: str = "formal"  # "formal" or "informal" (RunConfig.mode)
     sketch_dir: str | None = None  # informal: human sketches <name>.v, <name>.1.v, ...; None: the model sketches
     informal_root: str | None = None  # informal: <split>/<name>.json for datasets without informal text
@@ -58,10 +60,11 @@ class ExecOptions:
     progress: bool = True
 
 
-class ProofWorker:
-    """Proves one theorem at a time with a long-lived environment; never raises for a theorem."""
+class TheoremProver:
+    """The theorem-proving actor (one per `--workers`, or one in-process): proves one theorem at a
+    time with a long-lived environment and generator; never raises for a theorem."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: ProverSpec) -> None:
         self.spec = spec
         self._env: ProofEnv | None = None
         self._generator = None
@@ -187,7 +190,7 @@ class ProofWorker:
             hole_search = budget.search(remaining)
             result = run_informal(
                 informal, self._env, completer, generator=self._generator, num_sketches=budget.attempts,
-                wall_time=remaining, temperature=self.spec.generator.temperature, hole_search=hole_search,
+                wall_time=remaining, temperature=self._temperature(SKETCHES), hole_search=hole_search,
             )
             assistant = self._env.stats().assistant_seconds - before
         except Exception as exc:
@@ -212,7 +215,8 @@ class ProofWorker:
         done = log_.read(problem.name) if log_ is not None else []
         records = list(done)
         try:
-            fmt = get_whole_format(wp["prompt_format"], self.spec.generator.model, self.spec.backend)
+            model = self.spec.generator.model
+            fmt = get_whole_format(wp["prompt_format"], model.model if model else None, self.spec.backend)
             sampler = self._sampler_for(fmt, wp)
             config = SamplingConfig(wp["num_samples"], wp["batch"], wp["all_samples"], budget.tactic_timeout,
                                     budget.wall_time - (time.monotonic() - start))
@@ -247,8 +251,12 @@ class ProofWorker:
 
             folder = wp["proofs"]
             return RecordedSampler(lambda theorem: read_recorded(folder, theorem.name))
-        temperature = self.spec.generator.temperature
-        return CompleterSampler(self._model_completer(), fmt, wp["max_tokens"], temperature if temperature > 0 else 1.0)
+        return CompleterSampler(self._model_completer(), fmt, wp["max_tokens"], self._temperature(WHOLE_PROOFS))
+
+    def _temperature(self, use: str) -> float:
+        """The model's temperature for `use` (its documented default when the run gave none)."""
+        model = self.spec.generator.model
+        return model.temperature_for(use) if model is not None else DEFAULT_TEMPERATURE[use]
 
     def _model_completer(self):
         from prover.sketcher import EngineCompleter
@@ -256,11 +264,12 @@ class ProofWorker:
         if self._completer is None:
             engine = self._remote_engine()
             if engine is None:
-                from prover.model_factory import spec_from_options
                 from prover.model_registry import engine_spec
-                from prover.worker import build_engine
+                from prover.model_server import build_engine
 
-                engine = build_engine(engine_spec(spec_from_options(self.spec.generator)))
+                if self.spec.generator.model is None:
+                    raise ValueError("no model to write with: give --model")
+                engine = build_engine(engine_spec(self.spec.generator.model))
             self._completer = EngineCompleter(engine)
         return self._completer
 
@@ -283,7 +292,7 @@ class ProofWorker:
         """The shared batched model actor as an `Engine`, or None to load the model here."""
         if self.spec.engine_actor is None:
             return None
-        from prover.worker import RayEngine
+        from prover.model_server import RayEngine
 
         return RayEngine(self.spec.engine_actor)
 
@@ -367,7 +376,7 @@ def run_evaluation(
     done_names = {r.name for r in done}
     todo = [p for p in problems if p.name not in done_names]
     progress = Progress(total=len(problems), done=len(done), solved=sum(r.proved for r in done))
-    spec = WorkerSpec(config.backend, _generator_options(config), config.policy, str(run_dir.path / ".workers"),
+    spec = ProverSpec(config.backend, config.generator, config.policy, str(run_dir.path / ".workers"),
                       mode=config.mode, sketch_dir=config.sketches, informal_root=config.informal_data,
                       whole_proof=config.whole_proof, samples_dir=str((run_dir.path / SAMPLES_DIR).resolve()),
                       extra_imports=config.extra_imports)
@@ -395,7 +404,7 @@ def run_evaluation(
             elif todo:
                 from search.distributed import run_pool
 
-                model_stats = run_pool(ProofWorker, spec, todo, config.budget, exec_options, on_result, _error_result)
+                model_stats = run_pool(TheoremProver, spec, todo, config.budget, exec_options, on_result, _error_result)
         finally:
             if bar is not None:
                 bar.close()
@@ -413,22 +422,13 @@ def run_evaluation(
     return results
 
 
-def _run_local(spec: WorkerSpec, problems: Sequence[Problem], budget: Budget, on_result: Callable[[TheoremResult], None]) -> None:
-    worker = ProofWorker(spec)
+def _run_local(spec: ProverSpec, problems: Sequence[Problem], budget: Budget, on_result: Callable[[TheoremResult], None]) -> None:
+    prover = TheoremProver(spec)
     try:
         for problem in problems:
-            on_result(worker.prove(problem, budget))
+            on_result(prover.prove(problem, budget))
     finally:
-        worker.close()
-
-
-def _generator_options(config: RunConfig):
-    from prover.factory import GeneratorOptions
-
-    options = dict(config.generator)
-    if options.get("tactics_file") is not None:
-        options["tactics_file"] = Path(options["tactics_file"])
-    return GeneratorOptions(**options)
+        prover.close()
 
 
 def _log_line(progress: Progress, result: TheoremResult) -> None:

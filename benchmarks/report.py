@@ -68,7 +68,7 @@ def summarize(config: RunConfig, results: Sequence[TheoremResult], versions: dic
         "dataset": {"name": config.dataset, "commit": config.dataset_commit, "split": config.split, "backend": config.backend},
         "mode": {"name": config.mode, "sketches": config.sketches, "informal_data": config.informal_data},
         "budget": {**_budget(config), "text": config.budget.describe()},
-        "generator": config.generator,
+        "generator": config.generator.to_json(),
         "extra_imports": config.extra_imports,
         "policy": config.policy,
         "versions": versions,
@@ -268,8 +268,10 @@ def _generator_text(options: dict[str, Any]) -> str:
         parts.append("portfolio")
     if options.get("knn_index"):
         parts.append(f"knn {options['knn_index']} ({options.get('combine', 'chain')})")
-    if options.get("model"):
-        parts.append(f"model {options['model']} ({options.get('engine')})")
+    model = options.get("model")
+    if model:
+        spec = model if isinstance(model, dict) else {"model": model, "engine": options.get("engine")}
+        parts.append(f"model {spec['model']} ({spec.get('engine')})")
     return " + ".join(parts) or "none"
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from prover.factory import GeneratorOptions
+
 if TYPE_CHECKING:
     from search.best_first import SearchConfig
 
@@ -64,7 +66,7 @@ class RunConfig:
     backend: str
     split: str  # "valid", "test" or "all"
     names: tuple[str, ...]  # the selected problems, in order
-    generator: dict[str, Any]  # GeneratorOptions as plain values
+    generator: GeneratorOptions  # the tactic generators and the model spec (never its API key)
     budget: Budget
     policy: str = "cumulative"
     mode: str = "formal"  # "formal": best-first search; "informal": Draft-Sketch-Prove (sketch, fill holes, verify)
@@ -75,19 +77,32 @@ class RunConfig:
     extra_imports: str = ""  # Coq: library loads after each header, for the search and the proof module only
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "names": list(self.names), "budget": asdict(self.budget)}
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**data, "names": list(self.names), "budget": asdict(self.budget), "generator": self.generator.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunConfig:
         data = dict(data)
         data["names"] = tuple(data["names"])
         data["budget"] = Budget(**data["budget"])
+        generator = data["generator"]
+        if "engine" in generator:  # written before the model spec was typed: model fields were flat
+            generator = _typed_generator(generator)
+        data["generator"] = GeneratorOptions.from_json(generator)
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     def differences(self, other: RunConfig) -> list[str]:
         """Field names that differ (what a refused resume reports)."""
         mine, theirs = self.to_json(), other.to_json()
         return [k for k in mine if mine[k] != theirs.get(k)]
+
+
+def _typed_generator(flat: dict[str, Any]) -> dict[str, Any]:
+    """An older run's flat generator options (model fields beside the generator's) in today's form."""
+    own = ("backend", "portfolio", "tactics_file", "knn_index", "combine")
+    renamed = {"beam_search": "beam"}
+    spec = {renamed.get(k, k): v for k, v in flat.items() if k not in own and v is not None}
+    return {**{k: flat[k] for k in own if k in flat}, "model": spec if flat.get("model") else None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Self
 
-from prover.backends.base import Engine, GenRequest, RequestResult, run_batch
+from prover.engines.base import Engine, GenRequest, RequestResult, run_batch
 
 log = logging.getLogger(__name__)
 

@@ -8,38 +8,52 @@ from pathlib import Path
 from typing import Any
 
 from prover.base import TacticGenerator
+from prover.model_spec import ModelSpec
 
 
 @dataclass(frozen=True, slots=True)
 class GeneratorOptions:
+    """Which tactic generators to chain, and the model among them (a typed `ModelSpec`)."""
+
     backend: str
     portfolio: bool = True  # the backend's automation list, tried first
-    tactics_file: Path | None = None  # a user's tactic list
-    model: str | None = None  # model id or path; None: no model
-    engine: str = "hf"  # hf, vllm, openai
-    prompt_format: str | None = None
-    temperature: float = 0.0
-    beam_search: bool = False
-    max_new_tokens: int = 128
-    device: str | None = None
-    dtype: str = "auto"
-    endpoint: str | None = None
-    top_p: float | None = None
-    stop: tuple[str, ...] | None = None  # None: the prompt format's stop texts
-    score: str | None = None  # "sum" or "mean" token log-prob
-    api_key: str | None = None
-    max_batch_size: int | None = None
-    max_wait_s: float | None = None  # how long the batcher waits to fill a batch
-    batching: bool | None = None
+    tactics_file: Path | None = None  # a user's tactic list (replaces the portfolio)
+    model: ModelSpec | None = None  # None: no model
     knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
     combine: str = "chain"  # portfolio with retrieval: "chain" (portfolio first) or "interleave" (round robin)
+
+    def __post_init__(self) -> None:
+        if self.combine not in ("chain", "interleave"):
+            raise ValueError(f"--combine must be interleave or chain, not {self.combine!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain values for a run directory (the model spec without its API key)."""
+        return {"backend": self.backend, "portfolio": self.portfolio,
+                "tactics_file": str(self.tactics_file) if self.tactics_file is not None else None,
+                "model": self.model.to_json() if self.model is not None else None,
+                "knn_index": self.knn_index, "combine": self.combine}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GeneratorOptions:
+        """What `to_json` wrote; ValueError (one line) for anything else."""
+        unknown = sorted(set(data) - {"backend", "portfolio", "tactics_file", "model", "knn_index", "combine"})
+        if unknown:
+            raise ValueError(f"unknown generator field(s): {', '.join(unknown)}")
+        model = data.get("model")
+        if model is not None and not isinstance(model, dict):
+            raise ValueError(f"generator model must be a model spec object, not {model!r}")
+        tactics = data.get("tactics_file")
+        return cls(backend=data["backend"], portfolio=bool(data.get("portfolio", True)),
+                   tactics_file=Path(tactics) if tactics else None,
+                   model=ModelSpec.from_json(model) if model is not None else None,
+                   knn_index=data.get("knn_index"), combine=data.get("combine") or "chain")
 
 
 def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
     """Raises ValueError (one line) for unusable options.
 
     `engine`: an `Engine` for the model to use instead of loading one (e.g. a
-    `prover.worker.RayEngine` on a shared, batched model actor); it needs `options.model`."""
+    `prover.model_server.RayEngine` on a shared model server); it needs `options.model`."""
     if engine is not None and options.model is None:
         raise ValueError("an engine was given but no model")
     generators: list[TacticGenerator] = []
@@ -59,14 +73,12 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
             from prover.combined import InterleavedGenerator
 
             generators[-1] = InterleavedGenerator(generators[-1], knn)
-        elif options.combine in ("interleave", "chain"):
-            generators.append(knn)
         else:
-            raise ValueError(f"--combine must be interleave or chain, not {options.combine!r}")
+            generators.append(knn)
     if options.model is not None:
-        from prover.model_factory import make_model_generator
+        from prover.model_registry import build_generator
 
-        generators.append(make_model_generator(options, engine=engine))
+        generators.append(build_generator(options.model, engine=engine))
     if not generators:
         raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
     from prover.combined import ChainedGenerator

@@ -1,8 +1,8 @@
 """Automation portfolios: a fixed list of tactics per backend, each with a prior score.
 
 The baseline every model is compared with, and the first thing tried when combined with a model.
-Priors are rough success rates on competition problems (E_coq.md §4.6: `auto`, `field`,
-`intuition`, `lra` close most of what a fixed list can close); scores are their logarithms.
+Priors are rough success rates on competition problems (on miniF2F-rocq a fixed list proves about
+12%, nearly all by `auto`, `field`, `intuition` or `lra`); scores are their logarithms.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from prover.model_spec import DEFAULT_ENDPOINT
+
 
 class ModelUnavailable(RuntimeError):
     """The model cannot be reached or loaded (an infrastructure problem, not bad input)."""
@@ -28,7 +30,7 @@ def check_model(model: str | None, engine: str, endpoint: str | None, api_key: s
     if model is None or engine == "tiny":  # tiny: random weights built in memory
         return
     if engine == "openai":
-        check_endpoint(endpoint or "http://127.0.0.1:8000/v1", api_key, timeout_s)
+        check_endpoint(endpoint or DEFAULT_ENDPOINT, api_key, timeout_s)
     elif engine in ("hf", "vllm"):
         check_local_or_hub(model)
 

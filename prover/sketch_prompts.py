@@ -8,8 +8,8 @@ albertqjiang/draft_sketch_prove, `autoformalization/utils.py`), as reused by Lle
 sentences as comments and end in holes. Isabelle holes are DSP's `sledgehammer`; Lean holes are
 `have h : P := by sorry` as in DSP+ (microsoft/DSP-Plus) and DeepSeek-Prover-V2; Coq holes are
 `assert (h : P) by admit.`, the same idiom in Coq's tactic language (our own). The draft prompt is
-Minerva-style "Problem:/Solution:" as in DSP's Minerva drafts. Notes: research report
-C_isabelle_informal.md §1, §5b. The exemplars are our own, written for this project on problems
+Minerva-style "Problem:/Solution:" as in DSP's Minerva drafts (DSP: arXiv 2210.12283). The
+exemplars are our own, written for this project on problems
 that are not in miniF2F, so no benchmark proof leaks into a prompt.
 """
 

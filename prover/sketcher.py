@@ -1,7 +1,7 @@
 """The model side of informal proving: write informal drafts and formal sketches from a text completer.
 
 Sketching needs free text, not scored tactics, so the seam is a small `Completer` protocol. Any engine
-of the tactic-generation stack (prover/backends: hf, vllm, openai) serves through `EngineCompleter`;
+of the tactic-generation stack (prover/engines: hf, vllm, openai) serves through `EngineCompleter`;
 `FixedCompleter` returns given texts (a user's own sketch on the command line, and the test double).
 Completer failures are exceptions; an empty list means the model produced nothing usable.
 """
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES
 from prover.sketch_prompts import (
     DRAFT_STOP,
     InformalProblem,
@@ -29,13 +30,13 @@ class Completer(Protocol):
 
 
 class EngineCompleter:
-    """Adapts a batch-first `prover.backends.base.Engine` to `Completer` (one request per call)."""
+    """Adapts a batch-first `prover.engines.base.Engine` to `Completer` (one request per call)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
 
     def complete(self, prompt: str, n: int, max_tokens: int, stop: Sequence[str], temperature: float) -> list[str]:
-        from prover.backends.base import GenRequest, SamplingSettings
+        from prover.engines.base import GenRequest, SamplingSettings
 
         greedy = temperature == 0
         settings = SamplingSettings(
@@ -64,7 +65,7 @@ class FixedCompleter:
 
 @dataclass(frozen=True, slots=True)
 class SketcherConfig:
-    temperature: float = 0.8  # DSP samples sketches; 0 gives one greedy sketch
+    temperature: float = DEFAULT_TEMPERATURE[SKETCHES]  # 0 gives one greedy sketch
     max_sketch_tokens: int = 1024
     max_draft_tokens: int = 512
 

@@ -80,8 +80,8 @@ def train(model_name: str, examples: list[tuple[str, str]], out: Path, config: T
     PROMPTS.get(config.prompt_format)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    if model_name.startswith("tiny:"):  # a random Llama of a prover.backends.tiny shape, nothing downloaded
-        from prover.backends.tiny import tiny_llama
+    if model_name.startswith("tiny:"):  # a random Llama of a prover.engines.tiny shape, nothing downloaded
+        from prover.engines.tiny import tiny_llama
 
         model, tokenizer = tiny_llama(model_name.split(":", 1)[1], seed=config.seed, device=config.device)
     else:

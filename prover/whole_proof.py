@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from lean_env.base import Theorem
 from lean_env.registry import Registry
+from prover.model_spec import DEFAULT_TEMPERATURE, WHOLE_PROOFS
 
 
 class ExtractionError(ValueError):
@@ -287,7 +288,8 @@ class ProofSampler(Protocol):
 class CompleterSampler:
     """Samples from any text completer (`prover.sketcher.Completer`: engines of every kind)."""
 
-    def __init__(self, completer, fmt: WholeProofFormat, max_tokens: int = 2048, temperature: float = 1.0,
+    def __init__(self, completer, fmt: WholeProofFormat, max_tokens: int = 2048,
+                 temperature: float = DEFAULT_TEMPERATURE[WHOLE_PROOFS],
                  informal: Callable[[Theorem], str] | None = None) -> None:
         self.completer = completer
         self.format = fmt

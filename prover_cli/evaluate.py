@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from prover.model_spec import SKETCHES, TACTICS, WHOLE_PROOFS, ModelSpec
 from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, app, fail, setup_logging
 
 
 @app.command("eval")
-@opt.with_model_options
+@opt.with_model_spec
 def eval_command(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
@@ -31,7 +33,10 @@ def eval_command(
     mode: str = typer.Option("formal", help="formal: best-first search; informal: Draft-Sketch-Prove (sketch, fill holes by search, verify); whole-proof: sample whole proofs, pass@k."),
     sketches: Path | None = typer.Option(None, "--sketches", help="Informal: folder of human sketches <name>.v (or <name>.1.v, <name>.2.v, ...); a --model then only fills holes."),
     informal_data: Path | None = typer.Option(None, "--informal-data", help="Informal: folder of <split>/<name>.json (default: the 'informal' folder next to --data)."),
-    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
+    tactics: opt.Tactics = None,
+    portfolio: opt.Portfolio = True,
+    model_spec: Optional[ModelSpec] = None,  # the shared model options (prover_cli/options.py)
+    prompt_format: Optional[str] = None,  # --prompt-format as given: recorded whole proofs need it without a model
     extra_imports: str | None = typer.Option(
         None, "--extra-imports", help="Coq: library loads after each header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
@@ -50,7 +55,7 @@ def eval_command(
     workers: int = typer.Option(os.cpu_count() or 1, help="Proof workers: Ray actors when more than 1; 0 or 1 runs in this process without Ray."),
     address: str | None = typer.Option(None, help="Existing Ray cluster address ('auto', 'ray://host:10001')."),
     num_cpus: int | None = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
-    generator_workers: int = typer.Option(0, help="Shared generator actors (GPU when present); 0: one per proof worker."),
+    generator_workers: int = typer.Option(0, help="Shared generator actors (model servers with a model; GPU when present); 0: one generator per proof worker."),
     max_retries: int = typer.Option(2, help="Resubmissions of a theorem whose worker died."),
     progress: bool = typer.Option(True, help="Live progress bar on a terminal; one line per theorem on stderr otherwise."),
     verbose: opt.Verbose = False,
@@ -76,8 +81,8 @@ def eval_command(
         except (ValueError, OSError) as exc:
             raise fail(str(exc)) from None
         return eval_command(None, **params)  # type: ignore[arg-type]
-    m = model_choice
-    model, prompt_format = m.model, m.prompt_format
+    spec = model_spec
+    model = spec.model if spec is not None else None
     if dataset is not None and ctx is not None and ctx.get_parameter_source("backend").name == "DEFAULT":
         from benchmarks.datasets import backend_of
 
@@ -86,6 +91,7 @@ def eval_command(
     from benchmarks.evaluate import ExecOptions, run_evaluation
     from benchmarks.report import collect_versions
     from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir
+    from prover.factory import GeneratorOptions
 
     if (out is None) == (resume is None):
         raise fail("give either --out NEW_RUN_DIR or --resume RUN_DIR")
@@ -108,7 +114,12 @@ def eval_command(
         raise fail("--proofs needs --mode whole-proof")
     opt.check_budget(attempts=attempts, num_samples=num_samples, max_expansions=max_expansions,
                      wall_time=wall_time, tactic_timeout=tactic_timeout)
-    m.check(check_format=mode != "whole-proof")
+    if mode == "whole-proof":
+        opt.check_model_use(spec, WHOLE_PROOFS, num_samples, f"--num-samples {num_samples}")
+    else:  # informal: the model also fills the holes with tactics
+        opt.check_model_use(spec, TACTICS, 1 if mode == "informal" else attempts, f"--attempts {attempts}")
+    if mode == "informal" and sketches is None:
+        opt.check_model_use(spec, SKETCHES, attempts, f"--attempts {attempts}")
     if workers < 0:
         raise fail(f"--workers must be at least 0 (got {workers})")
     if shuffle is not None and limit is not None and limit < 1:
@@ -128,7 +139,7 @@ def eval_command(
     opt.apply_assistant_paths(lean_project, isabelle)
     # The model is checked before any data is read: an endpoint nobody answers, or a model that
     # cannot load, would otherwise make every theorem a "not proved" (or a traceback per theorem).
-    m.check_available()
+    opt.check_model_available(spec)
     if workers > 1 or address is not None:
         from importlib.util import find_spec
 
@@ -170,15 +181,15 @@ def eval_command(
         preflight(backend, problems[0].theorem, tactic_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
-    if m.api_key is not None:  # never stored in config.json; inherited by local workers
-        os.environ["OPENAI_API_KEY"] = m.api_key
+    if spec is not None and spec.api_key is not None:  # never stored in config.json; inherited by local workers
+        os.environ["OPENAI_API_KEY"] = spec.api_key
     if mode == "informal":
         from benchmarks.informal import default_informal_root
 
         informal_data = informal_data or default_informal_root(data)
         if informal_data is None and not any(p.informal_statement for p in problems):
             raise fail(f"{dataset} has no informal text: give --informal-data FOLDER (<split>/<name>.json)")
-    generator = {**m.stored(backend), "knn_index": knn, **({"combine": combine} if knn else {})}
+    generator = GeneratorOptions(backend, portfolio, tactics, spec, knn, combine if knn else "chain")
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,

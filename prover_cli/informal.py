@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from benchmarks.informal import evaluate_informal, informal_problems, read_informal, to_informal
 from lean_env.base import BadTheorem
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES, ModelSpec
 from prover.sketch_prompts import InformalProblem
+from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
 
 __all__ = ["evaluate_informal", "informal_problems", "read_informal", "to_informal"]
 
 
 @app.command("prove-informal", hidden=True, deprecated=True)
+@opt.with_model_spec
 def prove_informal_command(
     file: Path | None = typer.Argument(None, help="A file with a header and one theorem (.v for Coq)."),
     informal: Path = typer.Option(..., "--informal", help="JSON with informal_statement and informal_proof."),
@@ -32,11 +36,8 @@ def prove_informal_command(
     name: str | None = typer.Option(None, help="Which theorem of FILE to prove."),
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
     sketch: list[Path] = typer.Option([], "--sketch", help="A sketch file to use instead of a model (repeatable)."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model that drafts and sketches."),
-    engine: str = typer.Option("hf", help="Model engine: hf, vllm, openai, tiny."),
-    endpoint: str = typer.Option("http://127.0.0.1:8000/v1", help="Base URL for --engine openai."),
+    model_spec: Optional[ModelSpec] = None,  # the shared model options: the model that drafts and sketches
     num_sketches: int = typer.Option(4, help="Sketches per problem."),
-    temperature: float = typer.Option(0.8, help="Sampling temperature for drafts and sketches."),
     wall_time: float = typer.Option(600.0, help="Seconds for the whole problem."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
@@ -44,17 +45,19 @@ def prove_informal_command(
     """Deprecated: use `prover prove FILE --informal JSON`."""
     setup_logging(verbose)
     typer.echo("warning: `prover prove-informal` is deprecated: use `prover prove FILE --informal JSON`", err=True)
+    opt.check_model_use(model_spec, SKETCHES, num_sketches, f"--num-sketches {num_sketches}", as_json=as_json)
+    opt.check_model_available(model_spec, as_json=as_json)
     run_prove_informal(file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
-                       sketch=sketch, model=model, engine=engine, endpoint=endpoint, num_sketches=num_sketches,
-                       temperature=temperature, wall_time=wall_time, as_json=as_json)
+                       sketch=sketch, spec=model_spec, num_sketches=num_sketches, wall_time=wall_time, as_json=as_json)
 
 
 def run_prove_informal(*, file: Path | None, informal: Path, statement: str | None, header: str | None,
-                       name: str | None, backend: str, sketch: list[Path], model: str | None, engine: str,
-                       endpoint: str, num_sketches: int, temperature: float, wall_time: float, as_json: bool,
+                       name: str | None, backend: str, sketch: list[Path], spec: ModelSpec | None,
+                       num_sketches: int, wall_time: float, as_json: bool,
                        hole_search=None, extra_imports: str | None = None) -> None:
     """Draft, sketch, fill the holes (each searched under `hole_search`, a SearchConfig; default:
-    the informal defaults), verify; print the outcome and exit with its status."""
+    the informal defaults), verify; print the outcome and exit with its status. The model
+    (`spec`) drafts and sketches at its temperature for sketches."""
     from lean_env.base import EnvError
     from prover.sketcher import EngineCompleter, FixedCompleter
     from prover_cli.theorems import extra_imports_for, make_env, read_theorem
@@ -62,7 +65,7 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
 
     if (file is None) == (statement is None):
         raise fail("give either a FILE or --statement TEXT", as_json=as_json)
-    if bool(sketch) == bool(model):
+    if bool(sketch) == (spec is not None):
         raise fail("give either --sketch FILE (repeatable) or --model", as_json=as_json)
     try:
         theorem = read_theorem(backend, file, statement, header, name)
@@ -72,10 +75,10 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
         if sketch:
             completer = FixedCompleter([p.read_text(encoding="utf-8") for p in sketch])
         else:
-            from prover.model_registry import ModelSpec, engine_spec
-            from prover.worker import build_engine
+            from prover.model_registry import engine_spec
+            from prover.model_server import build_engine
 
-            spec = ModelSpec(model=model, engine=engine, endpoint=endpoint, temperature=temperature)
+            assert spec is not None
             completer = EngineCompleter(build_engine(engine_spec(spec)))
     except (BadTheorem, ValueError, OSError) as exc:
         raise fail(str(exc), as_json=as_json) from None
@@ -83,7 +86,8 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
     try:
         with make_env(backend, hole_search.tactic_timeout, imports) as env:
             result = run_informal(
-                problem, env, completer, num_sketches=num_sketches, wall_time=wall_time, temperature=temperature,
+                problem, env, completer, num_sketches=num_sketches, wall_time=wall_time,
+                temperature=spec.temperature_for(SKETCHES) if spec is not None else DEFAULT_TEMPERATURE[SKETCHES],
                 hole_search=hole_search,
             )
     except BadTheorem as exc:

@@ -1,7 +1,8 @@
-"""The options `prove` and `eval` share: the model spec and the search budget, declared once.
+"""The options commands share, declared once: the model spec group and the search budget.
 
-Each option is an `Annotated` type, so both commands show the same flag, default and help text in
-the same help panel, and `check_*` validate them the same way before any work starts: an unknown
+Each option is an `Annotated` type, so every command shows the same flag, default and help text in
+the same help panel. The model options reach a command as one validated `ModelSpec`
+(`with_model_spec`); `check_*` validate the rest the same way before any work starts: an unknown
 value or a bad budget is exit 2 naming the allowed values; a model that cannot be reached or
 loaded is exit 3 (checked with `check_model_available`, before a run directory is created).
 """
@@ -10,23 +11,20 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from prover.model_spec import DEFAULT_TEMPERATURE, DTYPES, ENGINE_NAMES
 from prover_cli.app import EXIT_BAD_INPUT, EXIT_ENV, fail
 
 MODEL_PANEL = "Model (the portfolio first, then the model's tactics)"
 BUDGET_PANEL = "Budget"
-ENGINES = ("hf", "vllm", "openai", "tiny")  # prover.model_registry.ENGINES (checked by a test)
-SCORES = ("sum", "mean")
+ENGINES = ENGINE_NAMES
 PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq")
-DEFAULT_ENDPOINT = "http://127.0.0.1:8000/v1"
 
 
 def _search_config_defaults() -> Any:
@@ -44,115 +42,122 @@ def _budget(*names: str, **kw):
     return typer.Option(*names, rich_help_panel=BUDGET_PANEL, **kw)
 
 
-# -- model spec ----------------------------------------------------------------------------------
+# -- model spec: one flag per `prover.model_spec.ModelSpec` field the CLI offers ---------------------
+# The portfolio and a tactic list are generator choices beside the model (prove and eval only).
 Tactics = Annotated[Optional[Path], _model(help="Tactic list file, one tactic per line (replaces the portfolio).")]
 Portfolio = Annotated[bool, _model(help="Try the backend's automation portfolio (first, when a model is used).")]
+
 Model = Annotated[Optional[str], _model(
     "--model", "-m", help="Hugging Face id or local model folder; with --engine openai, the served model's name.")]
 Engine = Annotated[str, _model(help=f"Model engine: {', '.join(ENGINES)} (tiny: random weights, for tests).")]
 PromptFormat = Annotated[Optional[str], _model(
-    help=f"Prompt format: {', '.join(PROMPT_FORMATS)} (default: chosen from the model id).")]
-Temperature = Annotated[float, _model(help="Sampling temperature (0: greedy; --attempts > 1 needs > 0).")]
-BeamSearch = Annotated[bool, _model(help="Beam search instead of sampling.")]
-TopP = Annotated[Optional[float], _model(help="Nucleus sampling threshold, in (0, 1].")]
+    help=f"Prompt format: {', '.join(PROMPT_FORMATS)}; with --mode whole-proof, a whole-proof format "
+         "(default: chosen from the model id).")]
+Temperature = Annotated[Optional[float], _model(
+    help="Sampling temperature; 0: greedy (beam search for several tactics). Default: "
+         + ", ".join(f"{t:g} for {use}" for use, t in DEFAULT_TEMPERATURE.items())
+         + ". Several attempts, sketches or whole proofs need > 0.")]
+BeamSearch = Annotated[bool, _model("--beam-search/--no-beam-search", help="Beam search instead of sampling.")]
+TopP = Annotated[float, _model(help="Nucleus sampling threshold, in (0, 1].")]
 Stop = Annotated[list[str], _model("--stop", help="Stop text (repeatable; default: the prompt format's).")]
 MaxNewTokens = Annotated[int, _model(help="Maximum tokens per generated tactic.")]
 Score = Annotated[str, _model(help="Candidate score: sum or mean token log-probability.")]
-Device = Annotated[Optional[str], _model(help="Model device (cpu, cuda, cuda:1, auto).")]
-Dtype = Annotated[str, _model(help="Model dtype (auto, bfloat16, float16, float32).")]
-Endpoint = Annotated[Optional[str], _model(
-    help=f"Base URL of an OpenAI-compatible completions server, for --engine openai (default {DEFAULT_ENDPOINT}).")]
+Device = Annotated[str, _model(help="Model device (cpu, cuda, cuda:1, auto).")]
+Dtype = Annotated[str, _model(help=f"Model dtype ({', '.join(DTYPES)}).")]
+Endpoint = Annotated[str, _model(help="Base URL of an OpenAI-compatible completions server, for --engine openai.")]
 ApiKey = Annotated[Optional[str], _model(envvar="OPENAI_API_KEY", show_envvar=False,
                                          help="API key for --endpoint (default $OPENAI_API_KEY; never stored).")]
-MaxBatchSize = Annotated[int, _model(help="Most generation requests a model worker batches together.")]
-MaxWait = Annotated[float, _model(help="Seconds a model worker waits to fill a batch.")]
+Batching = Annotated[bool, _model(help="Batch model requests across concurrent searches.")]
+MaxBatchSize = Annotated[int, _model(help="Most generation requests a model server batches together.")]
+MaxWait = Annotated[float, _model(help="Seconds a model server waits to fill a batch.")]
 
-
-@dataclass(frozen=True, slots=True)
-class ModelChoice:
-    """The model spec as the user gave it: one value for `prove` and `eval` alike."""
-
-    tactics: Path | None = None
-    portfolio: bool = True
-    model: str | None = None
-    engine: str = "hf"
-    prompt_format: str | None = None
-    temperature: float = 0.0
-    beam_search: bool = False
-    top_p: float | None = None
-    stop: tuple[str, ...] = ()
-    max_new_tokens: int = 128
-    score: str = "sum"
-    device: str | None = None
-    dtype: str = "auto"
-    endpoint: str | None = None
-    api_key: str | None = None
-    max_batch_size: int = 64
-    max_wait_s: float = 0.01
-
-    def check(self, *, check_format: bool = True, as_json: bool = False) -> None:
-        """Exit 2 for an unknown value (see `check_model_options`)."""
-        check_model_options(self.model, self.engine, self.score, self.prompt_format, self.temperature, self.top_p,
-                            check_format=check_format, as_json=as_json)
-
-    def check_available(self, as_json: bool = False) -> None:
-        """Exit 2/3 for a model that does not exist or cannot be reached (`check_model_available`)."""
-        check_model_available(self.model, self.engine, self.endpoint, self.api_key, as_json=as_json)
-
-    def generator_options(self, backend: str, **extra: Any):
-        """The `prover.factory.GeneratorOptions` these choices mean."""
-        from prover.factory import GeneratorOptions
-
-        values = asdict(self)
-        values["tactics_file"] = values.pop("tactics")
-        values["stop"] = self.stop or None
-        return GeneratorOptions(backend=backend, **values, **extra)
-
-    def stored(self, backend: str) -> dict[str, Any]:
-        """What a run directory records (config.json `generator`): never the API key; options added
-        later (top-p, stop, score) only when set, so that older runs still resume."""
-        stored = {
-            "backend": backend, "portfolio": self.portfolio, "tactics_file": str(self.tactics) if self.tactics else None,
-            "model": self.model, "engine": self.engine, "prompt_format": self.prompt_format,
-            "temperature": self.temperature, "beam_search": self.beam_search, "max_new_tokens": self.max_new_tokens,
-            "device": self.device, "dtype": self.dtype, "endpoint": self.endpoint,
-            "max_batch_size": self.max_batch_size, "max_wait_s": self.max_wait_s,
-        }
-        stored.update({k: v for k, v in (("top_p", self.top_p), ("stop", list(self.stop) or None), ("score", self.score))
-                       if v is not None and not (k == "score" and v == "sum")})
-        return stored
-
-
-_MODEL_OPTIONS: dict[str, Any] = {
-    "tactics": Tactics, "portfolio": Portfolio, "model": Model, "engine": Engine, "prompt_format": PromptFormat,
-    "temperature": Temperature, "beam_search": BeamSearch, "top_p": TopP, "stop": Stop,
-    "max_new_tokens": MaxNewTokens, "score": Score, "device": Device, "dtype": Dtype, "endpoint": Endpoint,
-    "api_key": ApiKey, "max_batch_size": MaxBatchSize, "max_wait_s": MaxWait,
+# The shared group: parameter name (= ModelSpec field) -> its option. Every command that takes a
+# model gets exactly these through `with_model_spec` (a test compares the commands' parameters).
+MODEL_OPTIONS: dict[str, Any] = {
+    "model": Model, "engine": Engine, "prompt_format": PromptFormat, "temperature": Temperature,
+    "beam": BeamSearch, "top_p": TopP, "stop": Stop, "max_new_tokens": MaxNewTokens, "score": Score,
+    "device": Device, "dtype": Dtype, "endpoint": Endpoint, "api_key": ApiKey, "batching": Batching,
+    "max_batch_size": MaxBatchSize, "max_wait_s": MaxWait,
 }
 
 
-def with_model_options(command: Callable) -> Callable:
-    """Give `command` the shared model options in place of its `model_choice: ModelChoice`
-    parameter: typer sees each flag, the command receives one `ModelChoice`."""
+def with_model_spec(command: Callable) -> Callable:
+    """Give `command` the shared model options in place of its `model_spec: ModelSpec | None`
+    parameter: typer sees each flag, the command receives one validated `ModelSpec` (None without
+    --model). A value no engine can use is exit 2 with one line naming the flag, before any work;
+    the other values are checked even without --model (a typo is an error either way). A command
+    that needs an option's value without a model (the format of recorded whole proofs) declares a
+    parameter of that name too: it gets the value as given, and typer still sees one flag."""
     signature = inspect.signature(command, eval_str=True)
-    names = list(signature.parameters)
-    at = names.index("model_choice")
-    defaults = ModelChoice()
+    params = [p for p in signature.parameters.values() if p.name not in MODEL_OPTIONS]
+    raw = [name for name in MODEL_OPTIONS if name in signature.parameters]
+    at = [p.name for p in params].index("model_spec")
+    defaults = model_params(None)
     shared = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation,
-                                default=[] if name == "stop" else getattr(defaults, name))
-              for name, annotation in _MODEL_OPTIONS.items()]
-    params = list(signature.parameters.values())
+                                default=defaults[name])
+              for name, annotation in MODEL_OPTIONS.items()]
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name) for name in _MODEL_OPTIONS if name in kwargs}
-        if "stop" in values:
-            values["stop"] = tuple(values["stop"] or ())
-        kwargs["model_choice"] = ModelChoice(**values)
+        values = {name: kwargs.pop(name) for name in MODEL_OPTIONS if name in kwargs}
+        kwargs["model_spec"] = model_spec_from(values, as_json=bool(kwargs.get("as_json", False)))
+        kwargs.update({name: values.get(name, defaults[name]) for name in raw})
         return command(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=params[:at] + shared + params[at + 1:])  # type: ignore[attr-defined]
     return wrapper
+
+
+_NO_MODEL = "(no model)"  # stands in for --model while the other values are checked without one
+
+
+def model_spec_from(values: dict[str, Any], as_json: bool = False):
+    """The `ModelSpec` the shared options say (None without --model); exit 2 naming a bad flag."""
+    from prover.model_spec import TACTICS, WHOLE_PROOFS, InvalidModelSpec, ModelSpec
+
+    values = dict(values)
+    model = values.pop("model", None)
+    if "stop" in values:
+        values["stop"] = tuple(values["stop"]) or None
+    try:
+        spec = ModelSpec(model=model if model is not None else _NO_MODEL, **values)
+        if model is None:  # which use is the command's to say; a name no use knows is a typo
+            try:
+                spec.check_use(WHOLE_PROOFS)
+            except InvalidModelSpec:
+                spec.check_use(TACTICS)
+    except InvalidModelSpec as exc:
+        raise fail(model_error(exc), as_json=as_json) from None
+    return spec if model is not None else None
+
+
+def model_params(spec) -> dict[str, Any]:
+    """The shared options' values that build `spec` again (what resume passes back); their
+    defaults for None."""
+    from prover.model_spec import ModelSpec
+
+    values = {name: getattr(spec or ModelSpec(model=_NO_MODEL), name) for name in MODEL_OPTIONS}
+    values["stop"] = list(values["stop"] or [])
+    values["model"] = spec.model if spec is not None else None
+    return values
+
+
+def model_error(exc) -> str:
+    """An `InvalidModelSpec` as one line naming the command-line flag."""
+    flag = "--beam-search" if exc.field == "beam" else "--" + exc.field.replace("_", "-")
+    return f"{flag} {exc.problem}"
+
+
+def check_model_use(spec, use: str, samples: int = 1, samples_option: str = "", as_json: bool = False) -> None:
+    """Exit 2 when `spec` cannot serve `use` (see `ModelSpec.check_use`); nothing without a model."""
+    from prover.model_spec import InvalidModelSpec
+
+    if spec is None:
+        return
+    try:
+        spec.check_use(use, samples, samples_option)
+    except InvalidModelSpec as exc:
+        raise fail(model_error(exc), as_json=as_json) from None
 
 
 # -- budget --------------------------------------------------------------------------------------
@@ -174,22 +179,6 @@ Verbose = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Log what the search and the proof assistant do (to stderr).")]
 
 
-def check_model_options(model: str | None, engine: str, score: str, prompt_format: str | None,
-                        temperature: float, top_p: float | None, check_format: bool = True,
-                        as_json: bool = False) -> None:
-    """Exit 2 naming the allowed values for any unknown model option, with or without a model."""
-    if engine not in ENGINES:
-        raise fail(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", as_json=as_json)
-    if score not in SCORES:
-        raise fail(f"--score must be one of {', '.join(SCORES)}, not {score!r}", as_json=as_json)
-    if check_format and prompt_format not in (None, "auto", *PROMPT_FORMATS):
-        raise fail(f"--prompt-format must be one of {', '.join(PROMPT_FORMATS)}, not {prompt_format!r}", as_json=as_json)
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise fail(f"--temperature must be a finite number >= 0 (got {temperature})", as_json=as_json)
-    if top_p is not None and not (0 < top_p <= 1):
-        raise fail(f"--top-p must be in (0, 1] (got {top_p})", as_json=as_json)
-
-
 def check_budget(*, num_samples: int, max_expansions: int, wall_time: float, tactic_timeout: float,
                  attempts: int = 1, as_json: bool = False) -> None:
     """Exit 2 for a budget the search would refuse (`SearchConfig`'s checks): the same rules for
@@ -204,14 +193,15 @@ def check_budget(*, num_samples: int, max_expansions: int, wall_time: float, tac
         raise fail(str(exc), as_json=as_json) from None
 
 
-def check_model_available(model: str | None, engine: str, endpoint: str | None, api_key: str | None,
-                          as_json: bool = False) -> None:
+def check_model_available(spec, as_json: bool = False) -> None:
     """Exit 2 for a model folder that does not exist, 3 for a model that cannot be reached or
     loaded (endpoint down, hub id not cached while offline): before any theorem is tried."""
     from prover.preflight import ModelNotFound, ModelUnavailable, check_model
 
+    if spec is None:
+        return
     try:
-        check_model(model, engine, endpoint, api_key)
+        check_model(spec.model, spec.engine, spec.endpoint, spec.api_key)
     except ModelNotFound as exc:
         raise fail(str(exc), EXIT_BAD_INPUT, as_json=as_json) from None
     except ModelUnavailable as exc:

@@ -10,13 +10,13 @@ from typing import Optional
 import typer
 
 from lean_env.registry import assistant
-
+from prover.model_spec import SKETCHES, TACTICS, WHOLE_PROOFS, ModelSpec
 from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
 
 
 @app.command()
-@opt.with_model_options
+@opt.with_model_spec
 def prove(
     ctx: typer.Context,
     file: Optional[Path] = typer.Argument(None, help="A file with a header and one theorem: .v (Coq), .lean (Lean 4), .thy (Isabelle)."),
@@ -26,14 +26,16 @@ def prove(
     backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle (default: from FILE's extension, else coq)."),
     lean_project: opt.LeanProject = None,
     isabelle: opt.IsabelleExe = None,
-    model_choice: opt.ModelChoice = opt.ModelChoice(),  # the shared model options (prover_cli/options.py)
+    tactics: opt.Tactics = None,
+    portfolio: opt.Portfolio = True,
+    model_spec: Optional[ModelSpec] = None,  # the shared model options (prover_cli/options.py)
+    prompt_format: Optional[str] = None,  # --prompt-format as given: recorded whole proofs need it without a model
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
     combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
     extra_imports: Optional[str] = typer.Option(
         None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),
-    batching: bool = typer.Option(True, help="Batch model requests across concurrent searches.", rich_help_panel=opt.MODEL_PANEL),
     max_expansions: opt.MaxExpansions = opt.BUDGET.max_expansions,
     num_samples: opt.NumSamples = opt.BUDGET.num_samples,
     wall_time: opt.WallTime = opt.BUDGET.wall_time,
@@ -66,7 +68,7 @@ def prove(
     setup_logging(verbose)
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName
-    from prover.factory import make_generator
+    from prover.factory import GeneratorOptions, make_generator
     from prover_cli.theorems import extra_imports_for, knn_index_for, make_env, read_theorem
     from search.best_first import SearchConfig, best_first_search
     from search.policy import POLICIES
@@ -82,8 +84,14 @@ def prove(
                      tactic_timeout=tactic_timeout, as_json=as_json)
     if mode not in ("formal", "whole-proof"):
         raise fail(f"--mode must be formal or whole-proof, not {mode!r}", as_json=as_json)
-    m = model_choice
-    m.check(check_format=mode == "formal", as_json=as_json)
+    spec = model_spec
+    sketches = num_sketches or max(1, num_samples if spec else len(sketch))
+    if mode == "whole-proof":
+        opt.check_model_use(spec, WHOLE_PROOFS, num_samples, f"--num-samples {num_samples}", as_json=as_json)
+    elif informal is not None:
+        opt.check_model_use(spec, SKETCHES, sketches, f"--num-sketches {sketches}", as_json=as_json)
+    else:
+        opt.check_model_use(spec, TACTICS, as_json=as_json)
     if policy not in POLICIES:
         raise fail(f"--policy must be one of {', '.join(POLICIES.names())}, not {policy!r}", as_json=as_json)
     if tree is not None and tree.suffix not in TREE_FORMATS:
@@ -91,14 +99,13 @@ def prove(
     if tree is not None and not tree.parent.is_dir():
         raise fail(f"--tree {tree}: folder {tree.parent} does not exist", as_json=as_json)
     opt.apply_assistant_paths(lean_project, isabelle, as_json=as_json)
-    m.check_available(as_json=as_json)
+    opt.check_model_available(spec, as_json=as_json)
     if mode == "whole-proof":
         from prover_cli.whole_proof import prove_whole_command
 
         prove_whole_command(
             theorem_args={"file": file, "statement": statement, "header": header, "name": name}, backend=backend,
-            model=m.model, engine=m.engine, endpoint=m.endpoint, device=m.device, prompt_format=m.prompt_format,
-            temperature=m.temperature, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
+            spec=spec, prompt_format=prompt_format, proofs=proofs, num_samples=num_samples, batch=batch, all_samples=all_samples,
             max_proof_tokens=max_proof_tokens, proof_timeout=proof_timeout, wall_time=wall_time, as_json=as_json,
         )
     if proofs:
@@ -108,8 +115,7 @@ def prove(
 
         run_prove_informal(
             file=file, informal=informal, statement=statement, header=header, name=name, backend=backend,
-            sketch=sketch, model=m.model, engine=m.engine, endpoint=m.endpoint or opt.DEFAULT_ENDPOINT,
-            num_sketches=num_sketches or max(1, num_samples if m.model else len(sketch)), temperature=m.temperature or 0.8,
+            sketch=sketch, spec=spec, num_sketches=sketches,
             wall_time=wall_time, as_json=as_json,
             hole_search=_hole_search(ctx, max_expansions, num_samples, tactic_timeout),
             extra_imports=extra_imports,
@@ -120,8 +126,8 @@ def prove(
         theorem = read_theorem(backend, file, statement, header, name)
         imports = extra_imports_for(backend, extra_imports)
         search_policy = POLICIES.get(policy)()
-        generator = make_generator(m.generator_options(
-            backend, batching=batching, knn_index=knn_index_for(generator_name, knn_index), combine=combine
+        generator = make_generator(GeneratorOptions(
+            backend, portfolio, tactics, spec, knn_index=knn_index_for(generator_name, knn_index), combine=combine
         ))
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
         raise fail(str(exc), as_json=as_json) from None

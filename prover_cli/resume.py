@@ -16,8 +16,6 @@ SOURCE_FILE = "source.json"
 # Options that may change on resume: how the run executes, and where the same data is found.
 FREE = {"out", "resume", "data", "download", "cache_dir", "workers", "address", "num_cpus",
         "generator_workers", "max_retries", "progress", "verbose", "api_key", "lean_project", "isabelle"}
-# Generator options stored under another key in config.json.
-_GENERATOR_KEYS = {"tactics": "tactics_file"}
 _BUDGET_KEYS = {"attempts": "attempts", "num_samples": "samples", "max_expansions": "expansions",
                 "wall_time": "wall_time", "tactic_timeout": "tactic_timeout"}
 _SELECTION = ("name", "filter_", "limit", "shuffle")
@@ -34,6 +32,7 @@ def write_source(run_dir: Path, data: Path | None, download: bool, cache_dir: Pa
 def stored_options(run_dir: Path) -> dict[str, Any]:
     """The eval options a run was started with, as the command's parameter values."""
     from benchmarks.results import RunDir
+    from prover_cli.options import model_params
 
     config = RunDir(run_dir).load_config()  # ValueError: not a run directory
     source_path = run_dir / SOURCE_FILE
@@ -50,15 +49,7 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
         "download": bool(source.get("download", False)),
         "cache_dir": Path(source["cache_dir"]) if source.get("cache_dir") else None,
     }
-    for option in ("portfolio", "model", "engine", "prompt_format", "temperature", "beam_search",
-                   "max_new_tokens", "device", "dtype", "endpoint", "max_batch_size", "max_wait_s", "tactics",
-                   "top_p", "stop", "score"):
-        key = _GENERATOR_KEYS.get(option, option)
-        if key in generator:
-            value = generator[key]
-            if option == "stop":
-                value = list(value or [])
-            options[option] = Path(value) if option == "tactics" and value else value
+    options.update(model_params(generator.model), portfolio=generator.portfolio, tactics=generator.tactics_file)
     budget = config.budget
     for option, field in _BUDGET_KEYS.items():
         options[option] = getattr(budget, field)
@@ -75,9 +66,8 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
         })
     # Tactic libraries and retrieval (Coq): as the run had them, "none" for none.
     options["extra_imports"] = getattr(config, "extra_imports", "") or "none"
-    if generator.get("knn_index"):
-        options.update({"generator_name": "knn", "knn_index": Path(generator["knn_index"]),
-                        "combine": generator.get("combine", "chain")})
+    if generator.knn_index:
+        options.update({"generator_name": "knn", "knn_index": Path(generator.knn_index), "combine": generator.combine})
     return options
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from prover.model_spec import WHOLE_PROOFS, ModelSpec
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, fail
 
 MODES = ("formal", "informal", "whole-proof")
@@ -49,11 +50,12 @@ def whole_settings(num_samples: int, batch: int, all_samples: bool, prompt_forma
             "max_tokens": max_proof_tokens, "proofs": str(proofs.resolve()) if proofs is not None else None}
 
 
-def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, engine: str, endpoint: str | None,
-                        device: str | None, prompt_format: str | None, temperature: float, proofs: list[Path],
+def prove_whole_command(*, theorem_args: dict, backend: str, spec: ModelSpec | None, prompt_format: str | None,
+                        proofs: list[Path],
                         num_samples: int, batch: int, all_samples: bool, max_proof_tokens: int,
                         proof_timeout: float, wall_time: float, as_json: bool) -> None:
-    """Sample and check whole proofs of one theorem; print every sample's outcome and the proof."""
+    """Sample and check whole proofs of one theorem; print every sample's outcome and the proof.
+    The model (`spec`) samples at its temperature for whole proofs."""
     from lean_env.base import BadTheorem, EnvError
     from lean_env.registry import UnknownName, assistant
     from prover.whole_proof import CompleterSampler, RecordedSampler, get_whole_format
@@ -63,6 +65,7 @@ def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, 
     for path in proofs:
         if not path.is_file():
             raise fail(f"--proofs {path}: no such file")
+    model = spec.model if spec is not None else None
     check_whole_options(backend, model, proofs[0] if proofs else None, prompt_format, num_samples, batch,
                         max_proof_tokens, proof_timeout)
     try:
@@ -72,14 +75,13 @@ def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, 
             texts = [p.read_text(encoding="utf-8") for p in proofs]
             sampler = RecordedSampler(lambda _theorem: texts)
         else:
-            from prover.model_registry import ModelSpec, engine_spec
+            from prover.model_registry import engine_spec
+            from prover.model_server import build_engine
             from prover.sketcher import EngineCompleter
-            from prover.worker import build_engine
 
-            spec = ModelSpec(model=model, engine=engine, endpoint=endpoint or "http://127.0.0.1:8000/v1",
-                             device=device or "auto", temperature=temperature)
+            assert spec is not None  # check_whole_options: --model or --proofs
             sampler = CompleterSampler(EngineCompleter(build_engine(engine_spec(spec))), fmt, max_proof_tokens,
-                                       temperature if temperature > 0 else 1.0)
+                                       spec.temperature_for(WHOLE_PROOFS))
         config = SamplingConfig(num_samples, batch, all_samples, proof_timeout, wall_time)
     except (BadTheorem, UnknownName, ValueError, OSError) as exc:
         raise fail(str(exc)) from None

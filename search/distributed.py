@@ -1,13 +1,13 @@
 """Ray orchestration of an evaluation: the only module that imports ray (inside its functions).
 
-Proof workers are actors, one theorem's search at a time on one actor, so a proof assistant
+Proof workers (`--workers`) are `TheoremProver` actors, one theorem's search at a time on one actor, so a proof assistant
 process never serves two searches at once. The driver keeps every actor busy, hands each result
 to a callback as it arrives, and replaces an actor that dies: its theorem is resubmitted, up to
 `max_retries` times, after which an error result is recorded so the run still completes.
 With `generator_workers > 0` the generator is shared: for a model, N batched model actors
-(`prover.worker.TacticWorker`, on a GPU when there is one) serve raw generation requests from all
+(`prover.model_server.ModelServer`, on a GPU when there is one) serve raw generation requests from all
 proof workers, each of which keeps its own prompt formatting, screening and portfolio and talks to
-one actor through a `prover.worker.RayEngine`; requests from concurrent searches share engine calls.
+one actor through a `prover.model_server.RayEngine`; requests from concurrent searches share engine calls.
 A generator without a model (portfolio, tactic file) is served whole by a `GeneratorServer`.
 """
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 class GeneratorServer:
     """A tactic generator without a model behind an actor: proof workers on any node call it
-    remotely, one request at a time (a model is served batched by `start_model_workers` instead)."""
+    remotely, one request at a time (a model is served batched by `start_model_servers` instead)."""
 
     def __init__(self, options: Any) -> None:
         from prover.factory import make_generator
@@ -76,39 +76,38 @@ def _gpus_available() -> bool:
     return ray.cluster_resources().get("GPU", 0) >= 1
 
 
-def start_model_workers(generator_options: Any, count: int) -> list[Any]:
-    """Start `count` batched model actors (`prover.worker.TacticWorker`) for the model named by
+def start_model_servers(generator_options: Any, count: int) -> list[Any]:
+    """Start `count` batched model actors (`prover.model_server.ModelServer`) for the model named by
     `generator_options` (a `prover.factory.GeneratorOptions`); needs Ray initialised.
 
     Each takes a GPU when the cluster has one (none for a served endpoint), and accepts at least
     `max_batch_size` concurrent requests so a full batch can form."""
-    from prover.model_factory import spec_from_options
     from prover.model_registry import batch_config, engine_spec
-    from prover.worker import ray_worker
+    from prover.model_server import start_model_server
 
-    model = spec_from_options(generator_options)
+    model = generator_options.model
     batch = batch_config(model)
     gpu = _gpus_available() and model.engine != "openai"
     return [
-        ray_worker(engine_spec(model), batch, num_gpus=1 if gpu else 0, num_cpus=1 if gpu else 0,
-                   max_concurrency=max(256, batch.max_batch_size), max_restarts=-1)
+        start_model_server(engine_spec(model), batch, num_gpus=1 if gpu else 0, num_cpus=1 if gpu else 0,
+                           max_concurrency=max(256, batch.max_batch_size), max_restarts=-1)
         for _ in range(count)
     ]
 
 
-def _wait_ready(model_workers: list[Any]) -> None:
+def _wait_ready(model_servers: list[Any]) -> None:
     """Raise ValueError (one line) when a model actor cannot load its model."""
     import ray
 
     try:
-        ray.get([w.ready.remote() for w in model_workers])
+        ray.get([w.ready.remote() for w in model_servers])
     except Exception as exc:  # noqa: BLE001 - the actor's constructor failed
         lines = [line for line in str(exc).splitlines() if line.strip()]
         raise ValueError(f"model worker failed to start: {lines[-1][:300] if lines else type(exc).__name__}") from None
 
 
 def run_pool(
-    worker_class: type,
+    prover_class: type,
     spec: Any,
     problems: Sequence[Any],
     budget: Any,
@@ -118,8 +117,8 @@ def run_pool(
 ) -> list[dict[str, float]]:
     """Prove `problems` on `options.workers` actors, calling `on_result` in the driver per theorem.
 
-    `worker_class(spec)` is built in each actor and must offer `prove(problem, budget)` and
-    `close()` (benchmarks.evaluate.ProofWorker); results are dataclasses with a `retries` field.
+    `prover_class(spec)` is built in each actor and must offer `prove(problem, budget)` and
+    `close()` (benchmarks.evaluate.TheoremProver); results are dataclasses with a `retries` field.
     An actor that dies mid-theorem is replaced and the theorem retried; after
     `options.max_retries` deaths, or when the worker raises, `error_result(problem, message,
     retries)` is reported instead. The caller supplies both so this module stays below benchmarks.
@@ -127,7 +126,7 @@ def run_pool(
     With `options.generator_workers > 0`: when `spec.generator` names a model, `spec` must have an
     `engine_actor` field, set per worker to one of the shared model actors (round robin); else a
     `generator_actor` field, set to a `GeneratorServer`. Returns the model actors' batch statistics
-    (`TacticWorker.stats()`, one dict per actor; empty without model actors).
+    (`ModelServer.stats()`, one dict per actor; empty without model actors).
     """
     import ray
     from ray.exceptions import RayActorError, RayTaskError
@@ -135,21 +134,21 @@ def run_pool(
     started = init_ray(options.address, options.num_cpus)
     actors: list[Any] = []
     generators: list[Any] = []  # GeneratorServer actors (no model)
-    model_workers: list[Any] = []  # batched TacticWorker actors (a model)
+    model_servers: list[Any] = []  # batched ModelServer actors (a model)
     stats: list[dict[str, float]] = []
     try:
-        if options.generator_workers > 0 and getattr(spec.generator, "model", None) is not None:
-            model_workers = start_model_workers(spec.generator, options.generator_workers)
+        if options.generator_workers > 0 and spec.generator.model is not None:
+            model_servers = start_model_servers(spec.generator, options.generator_workers)
         elif options.generator_workers > 0:
             gpu = _gpus_available()
             server = ray.remote(num_gpus=1 if gpu else 0, num_cpus=0 if not gpu else 1, max_restarts=-1)(GeneratorServer)
             generators = [server.remote(spec.generator) for _ in range(options.generator_workers)]
-        actor_class = ray.remote(num_cpus=1, max_restarts=0)(worker_class)
+        actor_class = ray.remote(num_cpus=1, max_restarts=0)(prover_class)
 
         def new_actor(i: int) -> Any:
             worker_spec = spec
-            if model_workers:
-                worker_spec = replace(spec, engine_actor=model_workers[i % len(model_workers)])
+            if model_servers:
+                worker_spec = replace(spec, engine_actor=model_servers[i % len(model_servers)])
             elif generators:
                 worker_spec = replace(spec, generator_actor=generators[i % len(generators)])
             actor = actor_class.remote(worker_spec)
@@ -159,7 +158,7 @@ def run_pool(
         queue = collections.deque(problems)
         deaths: dict[str, int] = collections.Counter()
         idle = [new_actor(i) for i in range(max(1, min(options.workers, len(problems))))]
-        _wait_ready(model_workers)  # while the proof workers start
+        _wait_ready(model_servers)  # while the proof workers start
         inflight: dict[Any, tuple[Any, Any]] = {}
         spawned = len(idle)
         while queue or inflight:
@@ -187,21 +186,21 @@ def run_pool(
                     result = error_result(problem, f"worker error: {str(exc).splitlines()[-1][:200]}", 0)
                 idle.append(actor)
                 on_result(replace(result, retries=deaths[problem.name]))
-        stats = _model_stats(model_workers)
+        stats = _model_stats(model_servers)
     finally:
         _close(actors)
-        for actor in actors + generators + model_workers:
+        for actor in actors + generators + model_servers:
             _kill(actor)
         if started:
             ray.shutdown()
     return stats
 
 
-def _model_stats(model_workers: list[Any]) -> list[dict[str, float]]:
+def _model_stats(model_servers: list[Any]) -> list[dict[str, float]]:
     import ray
 
     try:
-        return list(ray.get([w.stats.remote() for w in model_workers], timeout=10))
+        return list(ray.get([w.stats.remote() for w in model_servers], timeout=10))
     except Exception:  # noqa: BLE001 - statistics are a report, never a reason to fail the run
         return []
 

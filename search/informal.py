@@ -30,6 +30,7 @@ from lean_env.sketch import (
     skipped,
 )
 from prover.base import TacticGenerator
+from prover.model_spec import DEFAULT_TEMPERATURE, SKETCHES
 from prover.sketch_prompts import InformalProblem
 from search.best_first import SearchConfig, best_first_search
 
@@ -267,7 +268,7 @@ def run_informal(
     generator: TacticGenerator | None = None,
     num_sketches: int = 4,
     wall_time: float = 600.0,
-    temperature: float = 0.8,
+    temperature: float = DEFAULT_TEMPERATURE[SKETCHES],
     hole_search: SearchConfig | None = None,
 ) -> InformalResult:
     """`prove_informal` on one problem with `env`'s backend: holes are searched with `generator`

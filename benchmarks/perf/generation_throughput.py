@@ -1,4 +1,4 @@
-"""Tactic-generation throughput: one request at a time vs. the batched worker vs. the raw engine.
+"""Tactic-generation throughput: one request at a time vs. the batched model server vs. the raw engine.
 
 Measures tokens/s and candidate tactics/s for
   (a) sequential: one search, one request at a time (what a lone search gets);
@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks.perf.interleave import Work, finish, run_interleaved
 from lean_env.base import ProofState, Theorem
-from prover.backends.base import GenRequest, RequestResult
-from prover.backends.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
+from prover.engines.base import GenRequest, RequestResult
+from prover.engines.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
 from prover.batching import BatchConfig
 
 THEOREM = Theorem("bench", "", "theorem bench : True", backend="lean")
@@ -59,15 +59,15 @@ def states(n: int, chars: int) -> list[ProofState]:
 
 def build_engine(args: argparse.Namespace) -> Any:
     if args.engine == "hf":
-        from prover.backends.hf import HFEngine
-        from prover.backends.tiny import tiny_llama
+        from prover.engines.hf import HFEngine
+        from prover.engines.tiny import tiny_llama
 
         model, tokenizer = tiny_llama(args.shape, seed=0, dtype=args.dtype, device=args.device)
         return HFEngine(model, tokenizer, max_input_tokens=1 << 16)
     import tempfile
 
-    from prover.backends.tiny import SHAPES, char_tokenizer, llama_config
-    from prover.backends.vllm import VLLMConfig, VLLMEngine
+    from prover.engines.tiny import SHAPES, char_tokenizer, llama_config
+    from prover.engines.vllm import VLLMConfig, VLLMEngine
 
     # vLLM makes random weights itself from a config directory (the "dummy" load format).
     s = SHAPES[args.shape]

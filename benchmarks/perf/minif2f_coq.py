@@ -1,6 +1,6 @@
 """miniF2F-rocq with the automation portfolio: pass rate, wall time, 1 -> 2 worker scaling, and
-the share of wall time outside Coq. Runs `prover eval` once per worker count (same budget, E_coq.md
-§4.6-like), then writes the scaling into each run's summary (scaling.json, summary.md/json).
+the share of wall time outside Coq. Runs `prover eval` once per worker count (the same small
+budget each time), then writes the scaling into each run's summary (scaling.json, summary.md/json).
 
 Usage: python -m benchmarks.perf.minif2f_coq --data ../shared/data/minif2f/coq --out runs/perf
        [--split valid] [--workers 2 1] [--max-expansions 3] [--tactic-timeout 2] [--wall-time 6] [--reuse]

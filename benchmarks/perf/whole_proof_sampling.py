@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.perf.generation_throughput import CountingEngine, fix_length
 from benchmarks.perf.interleave import Work, finish, run_interleaved
 from lean_env.base import Theorem
-from prover.backends.base import GenRequest, SamplingSettings
+from prover.engines.base import GenRequest, SamplingSettings
 from prover.whole_proof import get_whole_format
 
 
@@ -36,8 +36,8 @@ def theorems(n: int, backend: str) -> list[Theorem]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from prover.backends.hf import HFEngine
-    from prover.backends.tiny import tiny_llama
+    from prover.engines.hf import HFEngine
+    from prover.engines.tiny import tiny_llama
 
     model, tokenizer = tiny_llama(args.shape, seed=0, dtype=args.dtype, device=args.device)
     engine = HFEngine(model, tokenizer, max_input_tokens=1 << 16)

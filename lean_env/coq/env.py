@@ -1,9 +1,9 @@
 """The Coq backend: one long-lived coqtop serving many theorems, with replay after any fault.
 
 Libraries are loaded once, before a `base` state; each theorem rewinds there with `BackTo` and
-re-runs its header (cheap once the libraries are loaded, E_coq.md §4.4). A proof state is its tactic
+re-runs its header (a few milliseconds once the libraries are loaded). A proof state is its tactic
 path: to run a tactic on any earlier state the env rewinds to the longest common prefix of the
-current path and replays the rest, since `BackTo` only reaches ancestors (pitfall 3). After a kill,
+current path and replays the rest, since `BackTo` only reaches ancestors of the current state. After a kill,
 a crash, or when the process grows too large, a fresh coqtop is started and the path replayed.
 """
 
@@ -261,7 +261,7 @@ class CoqEnv:
     def _state(self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed) -> ProofState:
         goals = parsed.goals  # lazy: a single goal's display is its whole content
         if self.config.full_goals and parsed.count > 1:
-            # Coq prints hypotheses only for the first goal: ask for the others (E_coq.md pitfall 6).
+            # Coq prints hypotheses only for the first goal: ask for the others.
             full = [goals[0]]
             for i in range(2, parsed.count + 1):
                 shown = output.parse_shown_goal(top.send(f"Show {i}.", self.config.command_timeout).output)

@@ -1,6 +1,6 @@
 """Read what `coqtop -emacs` prints after a sentence: errors, goal displays, and proof status.
 
-Formats (E_coq.md pitfalls 5 and 6): a display starts with "N goals (ID k)"; only the first goal
+Formats: a display starts with "N goals (ID k)"; only the first goal
 shows hypotheses, the others show "goal i (ID j) is:" and a conclusion; `Show i.` prints goal i in
 full. After a `BackTo`, the restored goals are printed together with the next command's output, so
 the *last* display is the one that counts. Info and warning blocks are removed first.

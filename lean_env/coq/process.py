@@ -203,7 +203,7 @@ def _with_timeout(sentence: str, seconds: int) -> str:
     """Prefix a tactic sentence with Coq's own `Timeout N` (whole seconds, at least 1).
 
     `Timeout` goes before the whole sentence, goal selectors included, and cannot wrap bullets or
-    braces (E_coq.md pitfall 2), which are returned unchanged.
+    braces (Coq rejects `Timeout N -` as a syntax error), which are returned unchanged.
     """
     if sentence in ("{", "}") or sentence.endswith("{") or re.fullmatch(r"[-+*]+", sentence):
         return sentence

@@ -1,8 +1,8 @@
 """Split Coq text into sentences, and screen model output so that only tactic sentences reach Coq.
 
-Coq runs one sentence per write correctly, and silently drops or misorders work otherwise
-(E_coq.md pitfall 1), so every text is split here first. Coq also accepts vernacular such as
-`Axiom cheat : False.` in the middle of a proof (pitfall 7): `screen_tactic` refuses anything that is
+Coq runs one sentence per write correctly, and silently drops or misorders work otherwise,
+so every text is split here first. Coq also accepts vernacular such as
+`Axiom cheat : False.` in the middle of a proof: `screen_tactic` refuses anything that is
 not a tactic, with a reason, before it is sent.
 """
 

@@ -2,7 +2,7 @@
 
 Own client of the documented protocol (lean_env/isabelle/protocol.py) rather than PyPI
 isabelle-client: that one is asyncio-based, and this project keeps clients synchronous with a deadline
-on every read (F_style.md). Every wait is bounded: a task past its deadline is cancelled (`cancel`)
+on every read (parallelism comes from Ray, not from an event loop). Every wait is bounded: a task past its deadline is cancelled (`cancel`)
 and reported as EnvTimeout; a dropped connection is EnvCrashed; garbage is ProtocolError.
 """
 

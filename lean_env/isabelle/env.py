@@ -1,6 +1,6 @@
 """The Isabelle backend over `isabelle server`: whole-theory checks with positioned messages.
 
-The server has no per-step proof-state API (C_isabelle_informal.md §2.2), so every request writes
+The server has no per-step proof-state API (it only checks whole theories), so every request writes
 one theory file (`<fresh name>.thy` under a local master folder), checks it with `use_theories`, reads
 the messages by line and purges it. `verify` builds the theory from the original imports and
 statement plus the screened proof and requires a clean check. Tactic search works on top of that

@@ -36,7 +36,7 @@ from lean_env.lean_repl.goals import parse_goals, pretty
 from lean_env.lean_repl.protocol import Outcome, ProofStepRequest, StepOutcome, encode
 from lean_env.lean_repl.screen import screen_tactic
 from lean_env.lean_repl.verify import verify_proof
-from lean_env.lean_repl.worker import Counters, Desync, ReplayDiverged, Worker
+from lean_env.lean_repl.header_repl import Counters, Desync, HeaderRepl, ReplayDiverged
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ class LeanEnv:
     def __init__(self, config: LeanConfig | None = None) -> None:
         self.config = config or LeanConfig()
         self._counters = Counters()
-        self._pool: OrderedDict[str, Worker] = OrderedDict()  # header -> worker, LRU first
-        self._verifier: Worker | None = None  # never used for search: a clean header env
+        self._pool: OrderedDict[str, HeaderRepl] = OrderedDict()  # header -> its REPL, LRU first
+        self._verifier: HeaderRepl | None = None  # never used for search: a clean header env
         self._verified = 0  # proofs checked by the current verifier process
         self._theorems: dict[str, Theorem] = {}
         self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
@@ -67,18 +67,18 @@ class LeanEnv:
             raise BadTheorem(f"{theorem.name} is written for {theorem.backend!r}, not Lean")
         previous = self._theorems.get(theorem.name)
         if previous is not None and previous != theorem:
-            for worker in self._pool.values():
-                worker.forget(theorem.name)
+            for repl in self._pool.values():
+                repl.forget(theorem.name)
             self._unreplayable = {k for k in self._unreplayable if k[0] != theorem.name}
         for attempt in range(2):
-            worker = self._worker(theorem.header)
+            repl = self._repl_for(theorem.header)
             try:
-                _, goal = worker.open(theorem)
+                _, goal = repl.open(theorem)
                 break
             except SetupError:
                 raise
             except EnvError as e:  # a desync or a death while elaborating: once more, fresh
-                worker.kill()
+                repl.kill()
                 if attempt:
                     raise
                 log.warning("opening %s failed, retrying on a fresh process: %s", theorem.name, e)
@@ -103,9 +103,9 @@ class LeanEnv:
         faults = 0
         fresh_for_heartbeats = False  # one retry on a fresh process after a heartbeat error
         while faults < 2:
-            worker = self._worker(theorem.header)
+            repl = self._repl_for(theorem.header)
             try:
-                repl_state = worker.rebuild(theorem, state.path)
+                repl_state = repl.rebuild(theorem, state.path)
             except ReplayDiverged as e:
                 return TacticFailure(FailureKind.ERROR, f"cannot rebuild this state: {e}")
             except SetupError:
@@ -114,13 +114,13 @@ class LeanEnv:
                 log.warning("rebuilding %s failed: %s", state.theorem, e)
                 last, on_tactic = e, False  # type: ignore[assignment]
                 faults += 1
-                worker.kill()
+                repl.kill()
                 continue
             try:
-                outcome = worker.step(theorem.name, state.path, repl_state, tactic, limit)
+                outcome = repl.step(theorem.name, state.path, repl_state, tactic, limit)
             except EnvTimeout:
                 self._counters.timeouts += 1
-                self._recover(worker, theorem, state)
+                self._recover(repl, theorem, state)
                 return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
             except EnvError as e:
                 if not isinstance(e, Desync):
@@ -134,7 +134,7 @@ class LeanEnv:
                 # process can run out on a cheap tactic. Only a fresh process can blame it.
                 fresh_for_heartbeats = True
                 self._counters.heartbeat_retries += 1
-                worker.kill()
+                repl.kill()
                 continue
             return self._result(state, tactic, outcome)
         if on_tactic:
@@ -157,7 +157,7 @@ class LeanEnv:
             if self._verifier is not None:
                 self._verifier.close()
                 self._counters.recycles += stale
-            self._verifier = Worker(cfg, theorem.header, self._counters, spare=False)
+            self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False)
             self._verified = 0
         self._verified += 1
         return verify_proof(self._verifier, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout)
@@ -170,8 +170,8 @@ class LeanEnv:
         return EnvStats(c.assistant_seconds, c.requests, c.restarts, c.replayed_tactics, extra)
 
     def close(self) -> None:
-        for worker in self._pool.values():
-            worker.close()
+        for repl in self._pool.values():
+            repl.close()
         self._pool.clear()
         if self._verifier is not None:
             self._verifier.close()
@@ -199,16 +199,16 @@ class LeanEnv:
         from lean_env.lean_repl.verify import proof_command
 
         limit = self.config.tactic_timeout if timeout is None else timeout
-        worker = self._worker(theorem.header)
+        repl = self._repl_for(theorem.header)
         try:
-            response = worker.command(proof_command(theorem, (proof,), self.config.max_heartbeats), None, limit)
+            response = repl.command(proof_command(theorem, (proof,), self.config.max_heartbeats), None, limit)
         except EnvTimeout:
             self._counters.timeouts += 1
-            worker.kill()
+            repl.kill()
             return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
         except EnvError as e:
             self._counters.crashes += 1
-            worker.kill()
+            repl.kill()
             return TacticFailure(FailureKind.CRASHED, f"the REPL broke on this proof: {e}")
         if isinstance(response, ReplError):
             return TacticFailure(FailureKind.ERROR, response.message)
@@ -223,26 +223,26 @@ class LeanEnv:
 
     # -- internals
 
-    def _worker(self, header: str) -> Worker:
-        worker = self._pool.get(header)
-        if worker is not None:
+    def _repl_for(self, header: str) -> HeaderRepl:
+        repl = self._pool.get(header)
+        if repl is not None:
             self._pool.move_to_end(header)
-            return worker
+            return repl
         while len(self._pool) >= max(1, self.config.pool_size):
             _, evicted = self._pool.popitem(last=False)
             evicted.close()  # its theorems replay on demand if they come back
             self._counters.evictions += 1
-        worker = Worker(self.config, header, self._counters)
-        self._pool[header] = worker
-        return worker
+        repl = HeaderRepl(self.config, header, self._counters)
+        self._pool[header] = repl
+        return repl
 
-    def _recover(self, worker: Worker, theorem: Theorem, state: ProofState) -> None:
+    def _recover(self, repl: HeaderRepl, theorem: Theorem, state: ProofState) -> None:
         """After a kill, rebuild the node at once so its siblings find a warm process."""
         try:
-            worker.rebuild(theorem, state.path)
+            repl.rebuild(theorem, state.path)
         except (EnvError, ReplayDiverged, BadTheorem) as e:
             log.warning("recovery of %s after a timeout failed: %s", state.theorem, e)
-            worker.kill()
+            repl.kill()
 
     def _result(self, state: ProofState, tactic: str, outcome: StepOutcome) -> TacticResult:
         kept = outcome.tactic or tactic  # `exact?` already replaced by what it found

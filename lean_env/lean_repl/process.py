@@ -3,7 +3,7 @@
 The REPL has no timeout of its own (repl #94) and nothing bounds its output, so the bridge
 enforces both: a wall-clock deadline kills the whole process group (the sandbox and the REPL),
 and a response larger than the cap is treated as garbage. stderr goes to a file because an
-unread pipe deadlocks the child once 64 KiB of panics pile up (B §1.3).
+unread pipe deadlocks the child once 64 KiB of panics pile up.
 """
 
 from __future__ import annotations

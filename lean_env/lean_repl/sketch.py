@@ -9,14 +9,14 @@ other line, and the part of a hole line before its `sorry`, passes `screen_tacti
 
 Elaboration sends the statement and the skeleton as ONE command on the theorem's header env,
 byte for byte the command `verify_proof` compiles (`proof_command`), through the search's own
-worker for that header (no extra Mathlib process). An error message becomes a SketchFailure naming
+REPL for that header (no extra Mathlib process). An error message becomes a SketchFailure naming
 the line it points at (or INCOMPLETE for `unsolved goals` at the theorem's own `by`); each reported
 sorry becomes a Hole with the sorry's goal.
 
 Filling: each hole is a standalone lemma `theorem <name>_hole<k> (x y : ℝ) (h₀ : …) : <goal> := by`,
 its binders being the hole's hypotheses as Lean printed them, searched by `best_first_search` on the
 same header (search.informal.SearchFiller, exactly as for Coq). Why not search from the sorry's
-`proofState` directly: REPL ids live only as long as their process (B §1.4), and every other part of
+`proofState` directly: REPL ids live only as long as their process, and every other part of
 the bridge (restart, replay, timeouts, recycling) knows a state by (theorem, tactic path) from a
 root that a fresh process can rebuild; a lemma is such a root, a sorry id is not. Since the lemma's
 binders carry the hypotheses' own names, its proof runs unchanged at the hole: assembly puts the
@@ -219,7 +219,7 @@ def hole_lemma(theorem: Theorem, number: int, goal: Goal, pretty: str) -> Theore
 
 
 class LeanSketcher:
-    """`SketchBackend` for Lean 4, on the REPL workers of a `LeanEnv` (the env the holes are searched
+    """`SketchBackend` for Lean 4, on the header REPLs of a `LeanEnv` (the env the holes are searched
     with and the assembled proof is verified by)."""
 
     backend = "lean"
@@ -258,9 +258,9 @@ class LeanSketcher:
     def _run(self, theorem: Theorem, command: str) -> CommandResponse | SketchFailure:
         last: EnvError | None = None
         for _attempt in range(2):  # a process that dies under us gets one fresh try, as in LeanEnv
-            worker = self.env._worker(theorem.header)
+            repl = self.env._repl_for(theorem.header)
             try:
-                response = worker.command(command, None, self.timeout)
+                response = repl.command(command, None, self.timeout)
             except EnvTimeout:
                 return SketchFailure(K.TIMEOUT, f"the sketch ran past {self.timeout:.0f} s")
             except EnvError as e:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verification
 from lean_env.lean_repl.protocol import CommandResponse, Message, ReplError, Severity
 from lean_env.lean_repl.screen import screen_tactic
-from lean_env.lean_repl.worker import Worker
+from lean_env.lean_repl.header_repl import HeaderRepl
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,9 @@ def parse_axioms(messages: Sequence[Message], name: str) -> tuple[str, ...] | No
 
 
 def verify_proof(
-    worker: Worker, theorem: Theorem, proof: Sequence[str], max_heartbeats: int, timeout: float
+    repl: HeaderRepl, theorem: Theorem, proof: Sequence[str], max_heartbeats: int, timeout: float
 ) -> Verification:
-    """Check `proof` on `worker` (a process reserved for verification, header = theorem's)."""
+    """Check `proof` on `repl` (a process reserved for verification, header = theorem's)."""
     start = time.monotonic()
     command = proof_command(theorem, proof, max_heartbeats)
     name = declared_name(theorem.statement)
@@ -140,41 +140,41 @@ def verify_proof(
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
     for attempt in range(2):
         try:
-            ok, message, axioms = _check(worker, stated, command, check, full, timeout)
+            ok, message, axioms = _check(repl, stated, command, check, full, timeout)
             return verdict(ok, message, axioms)
         except BadTheorem as e:
             return verdict(False, f"header does not elaborate: {e}")
         except SetupError:
             raise
         except EnvError as e:
-            worker.kill()
+            repl.kill()
             if attempt:
                 return verdict(False, f"verifier failed twice ({type(e).__name__}): {e}")
-            worker.counters.verifier_retries += 1
+            repl.counters.verifier_retries += 1
             log.warning("verifier broke on %s, checking again on a fresh process: %s", name, e)
     raise AssertionError("unreachable")
 
 
 def _check(
-    worker: Worker, stated: str, command: str, check: str, name: str, timeout: float
+    repl: HeaderRepl, stated: str, command: str, check: str, name: str, timeout: float
 ) -> tuple[bool, str, tuple[str, ...]]:
-    """The four steps of the module docstring on `worker`; EnvError when the process breaks."""
-    statement = worker.command(stated, None, timeout)
+    """The four steps of the module docstring on `repl`; EnvError when the process breaks."""
+    statement = repl.command(stated, None, timeout)
     problem = _problem(statement)
     if problem is not None:
         return False, f"the original statement does not elaborate on its own: {problem}", ()
     assert isinstance(statement, CommandResponse)
-    compiled = worker.command(command, statement.env, timeout)
+    compiled = repl.command(command, statement.env, timeout)
     problem = _problem(compiled)
     if problem is not None:
         return False, problem, ()
     assert isinstance(compiled, CommandResponse)
-    checked = worker.command(check, compiled.env, timeout)
+    checked = repl.command(check, compiled.env, timeout)
     problem = _problem(checked)
     if problem is not None:
         return False, f"the proved constant does not have the original statement's type: {problem}", ()
     assert isinstance(checked, CommandResponse)
-    printed = worker.command(f"#print axioms {name}", checked.env, timeout)
+    printed = repl.command(f"#print axioms {name}", checked.env, timeout)
     if not isinstance(printed, CommandResponse):
         return False, "no answer to #print axioms", ()
     axioms = parse_axioms(printed.messages, name)

@@ -61,10 +61,11 @@ def test_eval_bad_whole_proof_options(tmp_path, args, message):
 
 def test_report_compares_two_runs(tmp_path):
     from benchmarks.results import Budget, ResultsWriter, RunConfig, RunDir, TheoremResult
+    from prover.factory import GeneratorOptions
 
     names = ("a", "b", "c", "d")
     for run_name, mode, solved in (("step", "formal", {"a", "b"}), ("whole", "whole-proof", {"b", "c"})):
-        config = RunConfig("minif2f-coq", "c0", "coq", "valid", names, {}, Budget(), mode=mode,
+        config = RunConfig("minif2f-coq", "c0", "coq", "valid", names, GeneratorOptions("coq"), Budget(), mode=mode,
                            whole_proof={"num_samples": 8} if mode == "whole-proof" else None)
         run_dir = RunDir(tmp_path / run_name)
         run_dir.create(config)

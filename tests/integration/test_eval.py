@@ -163,13 +163,13 @@ def test_a_worker_killed_mid_theorem_is_replaced_and_the_theorem_retried(shared_
 def test_a_worker_keeps_its_env_when_the_tactic_timeout_changes() -> None:
     """The tactic timeout travels with each call: a new budget needs no new coqtop."""
     from benchmarks.datasets import Problem
-    from benchmarks.evaluate import ProofWorker, WorkerSpec
+    from benchmarks.evaluate import ProverSpec, TheoremProver
     from benchmarks.results import Budget
     from lean_env.base import Theorem
     from prover.factory import GeneratorOptions
 
     theorem = Theorem("t", "", "Theorem t : forall n : nat, n + 0 = n.", "coq")
-    worker = ProofWorker(WorkerSpec("coq", GeneratorOptions("coq")))
+    worker = TheoremProver(ProverSpec("coq", GeneratorOptions("coq")))
     try:
         first = worker.prove(Problem(theorem, "valid", "other"), Budget(expansions=5, samples=8, wall_time=60.0, tactic_timeout=5.0))
         env = worker._env

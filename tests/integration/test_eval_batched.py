@@ -1,5 +1,5 @@
 """`prover eval --generator-workers 1 --model tiny --engine tiny` under Ray (2 CPUs): both proof
-workers send their model requests to one shared, batched model actor (prover.worker.TacticWorker),
+workers send their model requests to one shared, batched model actor (prover.model_server.ModelServer),
 keeping prompts, screening and the portfolio in the proof worker."""
 
 from __future__ import annotations
@@ -45,13 +45,14 @@ def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path
 def test_make_generator_uses_an_injected_engine_after_the_portfolio():
     from prover.combined import ChainedGenerator
     from prover.factory import GeneratorOptions, make_generator
+    from prover.model_spec import ModelSpec
 
     class Engine:
         def generate_batch(self, requests):
             raise AssertionError("not called here")
 
     engine = Engine()
-    gen = make_generator(GeneratorOptions("coq", model="tiny", engine="tiny"), engine=engine)
+    gen = make_generator(GeneratorOptions("coq", model=ModelSpec("tiny", engine="tiny")), engine=engine)
     assert isinstance(gen, ChainedGenerator) and gen.second.engine is engine  # no model loaded, no second batcher
     with pytest.raises(ValueError, match="no model"):
         make_generator(GeneratorOptions("coq"), engine=engine)

@@ -111,7 +111,7 @@ def test_eval_through_address_runs_theorems_on_both_nodes(cluster, shared_data: 
     query = ("import json, ray, sys; ray.init(address=sys.argv[1]);"
              "from ray._private import state;"  # the GCS's actor table (no dashboard needed)
              "print(json.dumps([a['Address']['NodeID'] for a in state.actors().values()"
-             " if a.get('ActorClassName', '').endswith('ProofWorker')]))")
+             " if a.get('ActorClassName', '').endswith('TheoremProver')]))")
     nodes = subprocess.run([sys.executable, "-c", query, address], env=env, capture_output=True, text=True,
                            timeout=120)
     assert nodes.returncode == 0, nodes.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""Batcher, ModelGenerator, BatchedGenerator, ChainedGenerator and TacticWorker with fake engines."""
+"""Batcher, ModelGenerator, BatchedGenerator, ChainedGenerator and ModelServer with fake engines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lean_env.base import Goal, ProofState, Theorem
-from prover.backends.base import (
+from prover.engines.base import (
     Completion,
     GenRequest,
     RequestResult,
@@ -18,11 +18,11 @@ from prover.backends.base import (
     cut_at_stop,
     run_batch,
 )
-from prover.backends.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
+from prover.engines.generator import BatchedGenerator, GeneratorConfig, ModelGenerator
 from prover.base import Candidate
 from prover.batching import BatchConfig, Batcher, BatcherClosed
 from prover.combined import ChainedGenerator
-from prover.worker import TacticWorker
+from prover.model_server import ModelServer
 
 
 class EchoEngine:
@@ -265,7 +265,7 @@ def test_chained_generator_survives_one_failing_part_but_not_both() -> None:
 
 def test_worker_batches_direct_calls_through_one_thread() -> None:
     engine = EchoEngine(delay=0.01)
-    worker = TacticWorker(engine=engine, batch=BatchConfig(max_batch_size=8, max_wait_s=0.05))
+    worker = ModelServer(engine=engine, batch=BatchConfig(max_batch_size=8, max_wait_s=0.05))
     try:
         with ThreadPoolExecutor(8) as pool:
             out = list(pool.map(lambda i: worker.submit(GenRequest(f"q{i}")), range(8)))
@@ -295,32 +295,3 @@ def test_the_real_backend_screens_drop_forbidden_candidates() -> None:
     engine = FixedEngine([Completion("sorry", -0.1, 1), Completion("simp", -1.0, 1)])
     gen = ModelGenerator(engine, GeneratorConfig(model="m", prompt_format="bfs-prover"))
     assert [c.tactic for c in gen.generate(lean, STATE, 4)] == ["simp"]
-
-
-def test_cli_options_map_onto_a_model_spec() -> None:
-    from types import SimpleNamespace
-
-    from prover.model_factory import spec_from_options
-
-    options = SimpleNamespace(
-        backend="coq",
-        model="org/m",
-        engine="openai",
-        beam_search=True,
-        temperature=None,
-        stop=["\n"],
-        endpoint=None,
-        max_new_tokens=64,
-    )
-    spec = spec_from_options(options)
-    assert (
-        spec.model,
-        spec.engine,
-        spec.beam,
-        spec.temperature,
-        spec.stop,
-        spec.max_new_tokens,
-    ) == ("org/m", "openai", True, 1.0, ("\n",), 64)
-    assert spec.endpoint == "http://127.0.0.1:8000/v1"
-    with pytest.raises(ValueError, match="no model"):
-        spec_from_options(SimpleNamespace(model=None))

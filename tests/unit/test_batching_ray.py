@@ -9,11 +9,11 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from lean_env.base import ProofState, Theorem
-from prover.backends.base import GenRequest, SamplingSettings
-from prover.backends.generator import GeneratorConfig, ModelGenerator
-from prover.backends.tiny import TinyConfig
+from prover.engines.base import GenRequest, SamplingSettings
+from prover.engines.generator import GeneratorConfig, ModelGenerator
+from prover.engines.tiny import TinyConfig
 from prover.batching import BatchConfig
-from prover.worker import EngineSpec, RayEngine, ray_worker
+from prover.model_server import EngineSpec, RayEngine, start_model_server
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 THEOREM = Theorem("t", "", "theorem t : True", backend="lean")
@@ -22,7 +22,7 @@ THEOREM = Theorem("t", "", "theorem t : True", backend="lean")
 def test_worker_as_a_ray_actor_batches_many_clients() -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        actor = ray_worker(
+        actor = start_model_server(
             EngineSpec("tiny", TinyConfig(max_input_tokens=100)),
             BatchConfig(8, 0.2),
             num_gpus=0,

@@ -10,10 +10,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from lean_env.base import Goal, ProofState, Theorem
-from prover.backends.base import GenRequest, SamplingSettings
-from prover.backends.generator import GeneratorConfig, ModelGenerator
-from prover.backends.hf import HFEngine, PromptTooLong, _StopTexts
-from prover.backends.tiny import tiny_llama
+from prover.engines.base import GenRequest, SamplingSettings
+from prover.engines.generator import GeneratorConfig, ModelGenerator
+from prover.engines.hf import HFEngine, PromptTooLong, _StopTexts
+from prover.engines.tiny import tiny_llama
 from prover.batching import BatchConfig, Batcher
 
 pytestmark = pytest.mark.hf

@@ -11,9 +11,10 @@ pytest.importorskip("transformers")
 
 from lean_env.base import ProofState, Theorem
 from lean_env.registry import UnknownName
-from prover.backends.generator import ModelGenerator
+from prover.engines.generator import ModelGenerator
 from prover.batching import Batcher
 from prover.model_registry import ModelSpec, build_generator, engine_spec
+from prover.model_spec import InvalidModelSpec
 
 pytestmark = pytest.mark.hf
 THEOREM = Theorem("t", "", "theorem t : True", backend="lean")
@@ -45,7 +46,7 @@ def test_build_generator_from_cli_options() -> None:
 
 
 def test_unknown_engine_and_format_fail_before_loading() -> None:
-    with pytest.raises(UnknownName, match="hf"):
+    with pytest.raises(InvalidModelSpec, match="engine must be one of hf"):
         engine_spec(ModelSpec("m", engine="hff"))
     with pytest.raises(UnknownName, match="llemma"):
         build_generator(ModelSpec("tiny", engine="tiny", prompt_format="lemma"))

@@ -7,7 +7,7 @@ import pytest
 from lean_env.base import Theorem
 from lean_env.lean_repl.protocol import Message
 from lean_env.lean_repl.verify import declared_name, parse_axioms, proof_command, statement_proposition
-from lean_env.lean_repl.worker import sorry_command
+from lean_env.lean_repl.header_repl import sorry_command
 
 STATEMENT = "theorem mathd_algebra_10 : abs ((120 : ℝ) / 100 * 30 - 130 / 100 * 20) = 10 := by\n"
 

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from prover.backends.base import GenRequest, SamplingSettings
-from prover.backends.openai_api import EndpointError, OpenAIConfig, OpenAIEngine
+from prover.engines.base import GenRequest, SamplingSettings
+from prover.engines.openai_api import EndpointError, OpenAIConfig, OpenAIEngine
 
 
 class FakeServer:

@@ -70,11 +70,12 @@ def test_report_shows_pass_at_k_from_result_lines(tmp_path):
     """summary.json/md of a whole-proof run carry the pass@k table and the plot is written."""
     from benchmarks.report import write_report
     from benchmarks.results import Budget, RunConfig, RunDir, TheoremResult
+    from prover.factory import GeneratorOptions
 
     def samples(name, statuses):
         return tuple({"theorem": name, "index": i, "output": "", "proof": "", "status": s} for i, s in enumerate(statuses))
 
-    config = RunConfig("minif2f-coq", "c0", "coq", "valid", ("a", "b"), {}, Budget(4, 2, 1), mode="whole-proof",
+    config = RunConfig("minif2f-coq", "c0", "coq", "valid", ("a", "b"), GeneratorOptions("coq"), Budget(4, 2, 1), mode="whole-proof",
                        whole_proof={"num_samples": 4, "batch": 2, "all_samples": True})
     run = RunDir(tmp_path / "run")
     run.create(config)

@@ -102,10 +102,10 @@ def test_override_and_unknown_names() -> None:
 def test_importing_the_generator_modules_loads_no_model_stack() -> None:
     code = (
         "import sys\n"
-        "import prover.prompts, prover.batching, prover.worker, prover.combined, prover.model_registry\n"
-        "import prover.model_factory\n"
-        "import prover.backends.generator, prover.backends.hf, prover.backends.vllm\n"
-        "import prover.backends.openai_api, prover.backends.tiny\n"
+        "import prover.prompts, prover.batching, prover.model_server, prover.combined, prover.model_registry\n"
+        "import prover.model_spec, prover.factory\n"
+        "import prover.engines.generator, prover.engines.hf, prover.engines.vllm\n"
+        "import prover.engines.openai_api, prover.engines.tiny\n"
         "heavy = [m for m in ('torch', 'transformers', 'vllm', 'ray', 'httpx') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

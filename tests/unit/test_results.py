@@ -17,6 +17,7 @@ from benchmarks.results import (
     TheoremResult,
     read_results,
 )
+from prover.factory import GeneratorOptions
 
 
 def _result(name: str, proved: bool = False, **kw) -> TheoremResult:
@@ -27,7 +28,7 @@ def _result(name: str, proved: bool = False, **kw) -> TheoremResult:
 
 
 def _config(names=("mathd_algebra_1", "mathd_algebra_2", "amc12a_2020_p15"), **kw) -> RunConfig:
-    return RunConfig("minif2f-coq", "b60aff", "coq", "valid", tuple(names), {"backend": "coq", "portfolio": True},
+    return RunConfig("minif2f-coq", "b60aff", "coq", "valid", tuple(names), GeneratorOptions("coq"),
                      kw.pop("budget", Budget(1, 32, 3, 6.0, 2.0)), **kw)
 
 

@@ -128,7 +128,7 @@ class _FakeEngine:
 
 
 def test_engine_completer_passes_settings_and_raises_request_errors():
-    from prover.backends.base import Completion
+    from prover.engines.base import Completion
 
     engine = _FakeEngine([Completion("intros n.", -1.0, 3)])
     texts = EngineCompleter(engine).complete("P", 4, 99, ["Qed."], 0.0)

@@ -10,8 +10,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from lean_env.base import Goal, ProofState, Theorem
-from prover.backends.tiny import tiny_llama
+from prover.engines.tiny import tiny_llama
 from prover.factory import GeneratorOptions, make_generator
+from prover.model_spec import ModelSpec
 from prover.train import TrainConfig, examples_from_records, train
 
 pytestmark = pytest.mark.hf
@@ -40,8 +41,8 @@ def test_training_lowers_the_loss_and_the_checkpoint_proposes_the_learned_tactic
     report = train(str(base), examples, out, TrainConfig(steps=40, batch_size=3, learning_rate=1e-2, log_every=5))
     assert report.losses[-1] < 0.5 * report.losses[0]
     # The normal generation path: --model OUT with the hf engine; the format comes from the checkpoint.
-    generator = make_generator(GeneratorOptions(backend="coq", portfolio=False, model=str(out), engine="hf",
-                                                device="cpu", max_new_tokens=8, batching=False))
+    spec = ModelSpec(str(out), engine="hf", device="cpu", max_new_tokens=8, batching=False)
+    generator = make_generator(GeneratorOptions(backend="coq", portfolio=False, model=spec))
     theorem = Theorem("t", "", "Theorem t : 3 + 3 = 6.")
     state = ProofState("t", (), (Goal((), "3 + 3 = 6"),), "1 goal\n  ============================\n  3 + 3 = 6")
     candidates = generator.generate(theorem, state, 1)

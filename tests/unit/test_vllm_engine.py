@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from prover.backends.base import GenRequest, SamplingSettings
-from prover.backends.vllm import VLLMConfig, VLLMEngine
+from prover.engines.base import GenRequest, SamplingSettings
+from prover.engines.vllm import VLLMConfig, VLLMEngine
 
 
 @dataclass

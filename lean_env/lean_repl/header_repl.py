@@ -1,7 +1,7 @@
 """One REPL process bound to one header: the header's env, theorem roots, and replay by path.
 
 REPL ids live only as long as their process, so every proof state is known to the
-search by its tactic path; the worker keeps `path -> proofState` for the live process and
+search by its tactic path; a `HeaderRepl` keeps `path -> proofState` for the live process and
 rebuilds any path on a fresh one by re-running the header, the theorem and the tactics.
 """
 
@@ -42,7 +42,7 @@ Path_ = tuple[str, ...]
 
 @dataclass
 class Counters:
-    """Mutable counters shared by every worker of one env (read out as `EnvStats`)."""
+    """Mutable counters shared by every header REPL of one env (read out as `EnvStats`)."""
 
     assistant_seconds: float = 0.0
     requests: int = 0
@@ -114,8 +114,9 @@ def sorry_command(statement: str) -> str:
     raise BadTheorem(f"a Lean statement must end with ':= by' (got ...{text[-30:]!r})")
 
 
-class Worker:
-    """The REPL process for one header, started lazily and restarted on demand."""
+class HeaderRepl:
+    """The Lean REPL pool's process wrapper: one REPL process for one header, started lazily
+    and restarted on demand (a `LeanEnv` keeps one per header it has seen)."""
 
     def __init__(self, config: LeanConfig, header: str, counters: Counters, spare: bool = True) -> None:
         self.config = config

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prover.backends.base import (
+from prover.engines.base import (
     Completion,
     GenRequest,
     RequestResult,

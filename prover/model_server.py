@@ -1,7 +1,7 @@
-"""One model, many searches: `TacticWorker` owns an engine behind a `Batcher`; Ray wraps it.
+"""One model, many searches: `ModelServer` owns an engine behind a `Batcher`; Ray wraps it.
 
-The worker is a plain class so it runs and tests without Ray. `ray_worker` turns it into an actor
-with `max_concurrency` threads: every client request is its own actor call, and the worker's
+The server is a plain class so it runs and tests without Ray. `start_model_server` turns it into an
+actor with `max_concurrency` threads: every client request is its own actor call, and the server's
 batcher merges calls from all clients into shared engine calls. `RayEngine` is the client side,
 an `Engine` a `ModelGenerator` can use on any node.
 """
@@ -12,26 +12,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prover.backends.base import Completion, GenRequest, RequestResult
+from prover.engines.base import Completion, GenRequest, RequestResult
 from prover.batching import BatchConfig, Batcher
 
 
 @dataclass(frozen=True, slots=True)
 class EngineSpec:
-    """Which engine to build, picklable so a remote worker can build it where the GPU is."""
+    """Which engine to build, picklable so a remote model server can build it where the GPU is."""
 
     kind: str  # a name in `prover.model_registry.ENGINES`: "hf", "vllm", "openai", "tiny"
     config: Any  # that engine's config dataclass (HFConfig, VLLMConfig, OpenAIConfig, TinyConfig)
 
 
 def build_engine(spec: EngineSpec) -> Any:
-    from prover.model_registry import ENGINES
+    from prover.model_spec import ENGINES
 
     return ENGINES.get(spec.kind)(spec.config)
 
 
-class TacticWorker:
-    """Holds one engine; every call goes through its batcher, so the engine sees one thread."""
+class ModelServer:
+    """The model-serving actor: one engine behind a batcher, shared by many searches (the engine
+    sees one thread)."""
 
     def __init__(
         self,
@@ -71,7 +72,7 @@ class TacticWorker:
         self.batcher.close()
 
 
-def ray_worker(
+def start_model_server(
     spec: EngineSpec,
     batch: BatchConfig | None = None,
     *,
@@ -80,7 +81,7 @@ def ray_worker(
     max_concurrency: int = 256,
     **options: Any,
 ) -> Any:
-    """Start a `TacticWorker` as a Ray actor (needs `ray.init()` first); returns the handle.
+    """Start a `ModelServer` as a Ray actor (needs `ray.init()` first); returns the handle.
 
     `max_concurrency` bounds how many client requests can wait in one batch at once: keep it at
     least `batch.max_batch_size`.
@@ -89,12 +90,12 @@ def ray_worker(
 
     actor_class = ray.remote(
         num_gpus=num_gpus, num_cpus=num_cpus, max_concurrency=max_concurrency, **options
-    )(TacticWorker)
+    )(ModelServer)
     return actor_class.remote(spec, batch or BatchConfig())
 
 
 class RayEngine:
-    """The client side of a worker actor, usable as any `Engine` (and from many threads)."""
+    """The client side of a model-server actor, usable as any `Engine` (and from many threads)."""
 
     def __init__(self, actor: Any, timeout_s: float | None = None) -> None:
         self.actor = actor

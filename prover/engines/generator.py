@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lean_env.base import ProofState, Theorem
-from prover.backends.base import Completion, Engine, GenRequest, SamplingSettings
+from prover.engines.base import Completion, Engine, GenRequest, SamplingSettings
 from prover.base import Candidate, dedupe
+from prover.model_spec import DEFAULT_TEMPERATURE, TACTICS
 from prover.prompts import PromptFormat, get_format
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class GeneratorConfig:
 
     model: str  # model id or path: picks the default prompt format
     prompt_format: str | None = None  # a name in `prover.prompts.PROMPTS`; None: from the model id
-    temperature: float = 1.0  # 0: deterministic (greedy when k == 1, else beam search of width k)
+    temperature: float = DEFAULT_TEMPERATURE[TACTICS]  # 0: greedy when k == 1, else beam search of width k
     top_p: float = 1.0
     beam: bool = False  # beam search of width k instead of sampling
     max_new_tokens: int = 128

@@ -131,7 +131,7 @@ class TinyConfig:
 
 def load_engine(config: TinyConfig) -> Any:
     """Registry entry point (`prover.model_registry.ENGINES["tiny"]`)."""
-    from prover.backends.hf import HFEngine
+    from prover.engines.hf import HFEngine
 
     model, tokenizer = tiny_llama(
         config.shape, seed=config.seed, dtype=config.dtype, device=config.device
