@@ -309,8 +309,11 @@ class ChildProcess:
         them sees end of file, never a descriptor number reused since. Idempotent."""
         if self.popen is not None:
             self._finalizer()  # _reap, once
-        elif self.alive():
+        elif self.alive():  # not ours to reap: wait until it is gone or a zombie
             self.signal_group(signal.SIGKILL)
+            until = time.monotonic() + 5
+            while self.alive() and time.monotonic() < until:
+                time.sleep(0.005)
 
     def kill(self) -> None:
         """Kill the whole process group, reap it and close our ends of its pipes. Idempotent."""
