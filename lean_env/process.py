@@ -155,6 +155,8 @@ class ChildProcess:
         self._write_fd = into.fileno()
         os.set_blocking(self._write_fd, False)  # writes honour a deadline (`write(timeout=)`)
         self._stream = fdspawn(out.fileno(), maxread=_CHUNK, use_poll=True)  # poll: no FD_SETSIZE cap
+        self._ready = select.poll()
+        self._ready.register(out.fileno(), select.POLLIN | select.POLLHUP)
         self._writable = select.poll()
         self._writable.register(self._write_fd, select.POLLOUT)
         self._buf = bytearray()  # output read and not yet consumed by a match
@@ -259,6 +261,8 @@ class ChildProcess:
         """
         if self._buf:
             return True
+        if not self._ready.poll(0):  # asked before every command: the idle answer costs one poll
+            return False
         chunk = self._read_chunk(0)
         if chunk is None:
             return False
