@@ -212,10 +212,11 @@ class ChildProcess:
                 if len(buf) > self._limit:
                     self._buf = bytearray()
                     raise ProtocolError(f"more than {self.config.max_output_mb:g} MiB of output without an answer")
-                searched = len(buf)
-                chunk = self._read_chunk(deadline - time.monotonic())
+                remaining = deadline - time.monotonic()
+                chunk = self._read_chunk(remaining) if remaining > 0 else None
                 if chunk is None:
                     raise EnvTimeout(f"no answer within {timeout:.1f} s")
+                searched = len(buf)
                 if not chunk:
                     self._buf = bytearray()
                     raise self._ended(bytes(buf))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -71,6 +72,21 @@ def test_answers_in_order_and_a_timeout_keeps_the_process_and_what_it_printed():
         assert not proc.pending()
     finally:
         proc.kill()
+
+
+def test_the_deadline_holds_when_there_is_always_more_to_read():
+    # /dev/zero as the output: every poll finds more to read and no answer ever comes.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    proc = ChildProcess.attach(os.open("/dev/zero", os.O_RDONLY), os.open("/dev/null", os.O_WRONLY), sleeper.pid,
+                               max_output_mb=256)
+    try:
+        start = time.monotonic()
+        with pytest.raises(EnvTimeout):
+            proc.read_until(END, 0.02)
+        assert time.monotonic() - start < 1
+    finally:
+        proc.kill()
+        sleeper.wait()
 
 
 def test_a_pattern_split_across_reads_is_found():
