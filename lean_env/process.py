@@ -8,14 +8,19 @@ its output up to a pattern with a deadline so the caller never hangs, and cap ho
 arrive without a match (a flood). Memory and process trees come from psutil.
 
 Reading is pexpect's `fdpexpect.fdspawn` over the pipe end we hold (poll, read, end of file), for
-processes we started and for those we are handed (`ChildProcess.attach`) alike. `PopenSpawn` was
-measured and not chosen: it reads in a thread and hands chunks over through a queue, about 5 us
-more per answer than fdspawn. pexpect's own `expect` is not used either: its matching (a new
-`Expecter` per call, copies between `BytesIO` buffers) cost 12 us per answer against 4 us for the
-loop below (one poll, one read, one regex search over a bytearray), and a Coq tactic reads three
-answers (rewind, sentence, fence), so `expect` alone would add about 9% to a round trip where the
-bound is 5% (`benchmarks/perf/coq_overhead.py`). Writes are ours too: fdspawn writes to the one
-descriptor it reads, where a pipe has two, and cannot give up after a deadline.
+processes we started and for those we are handed (`ChildProcess.attach`) alike. Measured choices
+(CPU per answer already waiting in the pipe, `benchmarks/perf/coq_overhead.py`; a Coq tactic
+reads three answers: rewind, sentence, fence; a fenced round trip takes about 280 us):
+- `popen_spawn.PopenSpawn` reads in a thread and hands chunks over through a queue: about 5 us
+  more per answer than fdspawn. Not used.
+- pexpect's `expect` (a new `Expecter` per call, copies between `BytesIO` buffers): about 12 us
+  per answer, against 4 to 8 us for the loop below (one poll, one read, one regex search over a
+  bytearray) and 3 to 5 us for a bare `select` + `os.read` loop. Its 25 us per tactic would alone
+  exceed the 5% (14 us) the bridge may add to a round trip, so matching is ours.
+- fdspawn's `read_nonblocking` costs 1 to 2 us more per read than a kept poll object with
+  `os.read`: under 2% of a round trip; kept, so that reading has one implementation, pexpect's.
+Writes are ours: fdspawn writes to the one descriptor it reads, where a pipe has two, and cannot
+give up after a deadline.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@
    so the second ratio is what the bridge's own code (process helper, parsing, bookkeeping) adds.
    A third client sends the fenced sentences through the process helper alone
    (`lean_env.process.ChildProcess`, sandboxed as the bridge's coqtop is): its ratio to the fenced
-   bare pipe is the helper's share.
+   bare pipe is the helper's share. Its CPU per answer, without coqtop's scheduling noise, is
+   measured apart: an answer already waiting in a pipe, read by the helper and by the bare loop.
 2. The share of a best-first search's wall time spent outside Coq (not waiting on coqtop or coqc)
    on real miniF2F-rocq theorems with the automation portfolio. Goal: under 2%.
 
@@ -94,6 +95,43 @@ class HelperPipe(BarePipe):
 
     def close(self) -> None:
         self.child.kill()
+
+
+ANSWER = b"\n1 subgoal\n  \n  n, m : nat\n  ============================\n  n + m = m + n\n<prompt>triv < 3 |triv| 0 < </prompt>"
+
+
+def answer_cost(repeats: int) -> dict[str, float]:
+    """Microseconds of CPU per answer read (write it into a pipe, read up to its prompt)."""
+    sleeper = subprocess.Popen(["sleep", "600"])  # the attached helper's process: signals only
+    out_r, out_w = os.pipe()
+    in_r, in_w = os.pipe()
+    helper = ChildProcess.attach(out_r, in_w, sleeper.pid)
+    bare = BarePipe.__new__(BarePipe)
+    bare_w, bare.buf = os.pipe(), b""
+    bare.fd, bare_w = bare_w
+
+    def helper_answer() -> None:
+        os.write(out_w, ANSWER)
+        helper.read_until(PROMPT, 5.0)
+
+    def bare_answer() -> None:
+        os.write(bare_w, ANSWER)
+        bare.read()
+
+    best = {}
+    for name, answer in (("helper", helper_answer), ("bare", bare_answer)):
+        runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(repeats):
+                answer()
+            runs.append((time.perf_counter() - t0) / repeats)
+        best[name] = min(runs) * 1e6
+    helper.kill()
+    sleeper.wait()
+    for fd in (out_w, in_r, bare.fd, bare_w):
+        os.close(fd)
+    return best
 
 
 def round_trips(repeats: int) -> dict[str, float]:
@@ -183,6 +221,9 @@ def main() -> None:
           f"ratio {rt['fenced_ratio']:.3f}; the bridge's own code {rt['own_overhead_us']:.0f} us per tactic")
     print(f"  the process helper alone, same fenced sentences: {rt['helper_ms']:.3f} ms, ratio {rt['helper_ratio']:.3f} "
           f"to the fenced bare pipe; {rt['helper_overhead_us']:.0f} us per tactic")
+    cost = answer_cost(10 * args.repeats)
+    print(f"  CPU per answer read (no coqtop): helper {cost['helper']:.2f} us, bare loop {cost['bare']:.2f} us; "
+          f"a tactic reads 3 answers")
     if not DATA.exists():
         print(f"miniF2F-rocq data not found at {DATA}: skipping the search share")
         return
