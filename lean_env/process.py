@@ -47,6 +47,7 @@ _CHUNK = 1 << 16  # bytes per read
 # A new chunk is searched together with the _WINDOW bytes before it (so a flood is searched in
 # linear time, not whole again for every chunk): a match may be at most that long.
 _WINDOW = 1 << 16
+_TREE_AGE = 1.0  # seconds a child's process tree is reused by `rss_bytes`
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,8 @@ class ChildProcess:
         self._writable.register(self._write_fd, select.POLLOUT)
         self._buf = bytearray()  # output read and not yet consumed by a match
         self._limit = int(self.config.max_output_mb * 2**20)
+        self._tree: list[psutil.Process] = []
+        self._tree_at = float("-inf")
 
     @property
     def pid(self) -> int:
@@ -311,8 +314,13 @@ class ChildProcess:
 
     def rss_bytes(self) -> int:
         """Resident size of the child and everything it started (the sandbox's inner process
-        included); 0 when it is gone."""
-        return tree_rss_bytes(self.pid)
+        included); 0 when it is gone. Its descendants are looked up at most every `_TREE_AGE`
+        seconds: psutil finds children by reading every process's status on the machine (a few
+        milliseconds), where the sizes of known processes cost microseconds."""
+        now = time.monotonic()
+        if now - self._tree_at >= _TREE_AGE:
+            self._tree, self._tree_at = process_tree(self._pid), now
+        return resident_bytes(self._tree)
 
     def terminate(self) -> None:
         """Kill the process group and reap it, keeping our pipe ends open: a thread still reading
@@ -341,13 +349,17 @@ class ChildProcess:
             self._stderr_file = None
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident size of a process and all its descendants (0 when it is gone)."""
+def process_tree(pid: int) -> list[psutil.Process]:
+    """A process and all its descendants ([] when it is gone)."""
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return []
+
+
+def resident_bytes(procs: Sequence[psutil.Process]) -> int:
+    """Resident size of these processes together (those gone count 0)."""
     total = 0
     for proc in procs:
         try:

@@ -211,6 +211,37 @@ def test_rss_covers_the_tree_through_psutil():
     assert proc.rss_bytes() == 0
 
 
+def test_rss_sees_growth_at_once_and_a_new_descendant_soon():
+    proc = child(
+        """
+        import subprocess, sys, time
+        sys.stdin.readline()
+        own = bytearray(60 << 20)
+        sys.stdout.write("<end 0>"); sys.stdout.flush()
+        sys.stdin.readline()
+        code = "import time; b = bytearray(60 << 20); print('up', flush=True); time.sleep(60)"
+        grandchild = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        grandchild.stdout.readline()
+        sys.stdout.write("<end 1>"); sys.stdout.flush()
+        time.sleep(60)
+        """
+    )
+    try:
+        small = proc.rss_bytes()
+        proc.write(b"grow\n")
+        proc.read_until(END, 10)
+        grown = proc.rss_bytes()  # the same processes: their sizes are read afresh
+        assert grown > small + (50 << 20)
+        proc.write(b"fork\n")
+        proc.read_until(END, 10)
+        until = time.monotonic() + 3
+        while proc.rss_bytes() < grown + (50 << 20) and time.monotonic() < until:
+            time.sleep(0.05)
+        assert proc.rss_bytes() > grown + (50 << 20)
+    finally:
+        proc.kill()
+
+
 @pytest.mark.skipif(not sandbox_enabled(), reason="bubblewrap is not available here")
 def test_interrupt_reaches_the_program_inside_the_sandbox_which_survives_it(tmp_path):
     proc = child(
