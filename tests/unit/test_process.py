@@ -21,6 +21,8 @@ from lean_env.base import EnvCrashed, EnvTimeout, ProtocolError, SetupError
 from lean_env.process import ChildProcess, ProcessConfig, ProcessEnded, run_once
 from lean_env.sandbox import sandbox_enabled
 
+pytestmark = pytest.mark.timeout(60)  # a helper that hangs (or a FIFO never opened) fails its test
+
 END = re.compile(rb"<end (\d+)>")
 ECHO = """
 import sys
