@@ -284,8 +284,8 @@ class ChildProcess:
         """SIGINT to the program itself (the processes under the sandbox's wrapper): bubblewrap
         would die of it and take the program with it, where the program may survive it."""
         try:
-            inner = [p for p in psutil.Process(self.pid).children(recursive=True) if p.name() != "bwrap"]
-        except psutil.Error:
+            inner = [p for p in process_tree(self.pid)[1:] if p.name() != "bwrap"]
+        except psutil.Error:  # one ended while we looked
             inner = []
         if not inner:
             self.signal_group(signal.SIGINT)
@@ -302,11 +302,9 @@ class ChildProcess:
             if self.popen is not None or os.getpgid(self._pid) == self._pid:
                 os.killpg(self._pid, signum)
                 return
-            root = psutil.Process(self._pid)
-            procs = [root, *root.children(recursive=True)]
-        except (ProcessLookupError, PermissionError, psutil.Error):
+        except (ProcessLookupError, PermissionError):
             return
-        for proc in procs:
+        for proc in process_tree(self._pid):
             try:
                 proc.send_signal(signum)
             except psutil.Error:
