@@ -11,8 +11,6 @@ import logging
 import re
 import threading
 import time
-
-import psutil
 from dataclasses import dataclass, replace
 
 from lean_env.base import BadTheorem, EnvCrashed, EnvError, Theorem
@@ -185,11 +183,7 @@ class HeaderRepl:
         if limit is None or self._proc is None or now - self._rss_checked_at < 1.0:
             return False
         self._rss_checked_at = now
-        try:
-            root = psutil.Process(self._proc.pid)
-            rss = sum(p.memory_info().rss for p in (root, *root.children(recursive=True)))
-        except psutil.Error:
-            return False
+        rss = self._proc.rss_bytes()
         if rss > limit:
             self.counters.rss_recycles += 1
             log.info("recycling REPL resident at %d MiB", rss >> 20)
