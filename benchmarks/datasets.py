@@ -186,18 +186,13 @@ def load_lean4(root: Path, errata: str = "flag") -> Dataset:
 # -- Isabelle + informal (facebookresearch/miniF2F) --------------------------------------------
 
 ISABELLE_SOURCE = INFORMAL_SOURCE
-_ISA_DECL = re.compile(r"^theorem\s+([\w']+)", re.MULTILINE)
-_ISA_PROOF = re.compile(r"^\s*(?:proof|by|sorry|apply|using|unfolding|oops)\b", re.MULTILINE)
 
 
 def isabelle_from_file(text: str, name: str) -> Theorem:
     """Header (theory … begin) and the main theorem up to its proof, from one `.thy`."""
-    m = next((m for m in _ISA_DECL.finditer(text) if m.group(1) == name), None) or _ISA_DECL.search(text)
-    if m is None:
-        raise ValueError(f"{name}: no theorem in the theory")
-    end = _ISA_PROOF.search(text, m.end())
-    statement = text[m.start() : end.start() if end else len(text)].rstrip()
-    return Theorem(name, text[: m.start()], statement, backend="isabelle")
+    from lean_env.isabelle.files import theorem_from_text
+
+    return theorem_from_text(text, name)
 
 
 def load_isabelle(root: Path) -> Dataset:
@@ -252,8 +247,6 @@ DATASETS: dict[str, DatasetSpec] = {
     "leandojo": DatasetSpec("lean", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, False)),
     "leandojo-traced": DatasetSpec("leandojo", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, True)),
 }
-DEFAULT_FOR_BACKEND = {"coq": "minif2f-coq", "lean": "minif2f-lean4", "isabelle": "minif2f-isabelle",
-                       "leandojo": "leandojo-traced"}
 
 
 def backend_of(name: str) -> str | None:

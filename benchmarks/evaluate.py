@@ -64,7 +64,6 @@ class ProofWorker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self._env: ProofEnv | None = None
-        self._env_timeout: float | None = None
         self._generator = None
         self._completer = None  # informal mode with a model: built once, on first use
         self._policy = None
@@ -74,16 +73,15 @@ class ProofWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def _ensure_env(self, tactic_timeout: float) -> ProofEnv:
-        if self._env is not None and self._env_timeout != tactic_timeout:
-            self.close()
+    def _ensure_env(self) -> ProofEnv:
+        """The worker's environment, started once: every call to it carries its own time limit,
+        so budgets that differ between theorems need no new process."""
         if self._env is None:
-            self._env = make_env(self.spec.backend, tactic_timeout, self.spec.extra_imports)
-            self._env_timeout = tactic_timeout
+            self._env = make_env(self.spec.backend, extra_imports=self.spec.extra_imports)
         return self._env
 
-    def _setup(self, tactic_timeout: float) -> None:
-        self._ensure_env(tactic_timeout)
+    def _setup(self) -> None:
+        self._ensure_env()
         if self._generator is None:
             if self.spec.generator_actor is not None:
                 from search.distributed import RemoteGenerator
@@ -116,7 +114,7 @@ class ProofWorker:
 
         Returns a result for every outcome: a statement that does not elaborate, and a proof
         assistant that breaks beyond repair, are error results with proved=False."""
-        from search.best_first import SearchConfig, best_first_search
+        from search.best_first import best_first_search
 
         self._note(problem.name)
         start = time.monotonic()
@@ -130,14 +128,14 @@ class ProofWorker:
                                                    "generator_errors")}
         attempts, stop, proof, tree, generator_error = 0, "wall_time", (), None, ""
         try:
-            self._setup(budget.tactic_timeout)
+            self._setup()
             assert self._env is not None
             part_failures = getattr(self._generator, "failures", 0)  # a chained part that failed (model behind a portfolio)
             while attempts < budget.attempts:
                 remaining = budget.wall_time - (time.monotonic() - start)
                 if remaining <= 0:
                     break
-                config = SearchConfig(budget.expansions, budget.samples, remaining, budget.tactic_timeout)
+                config = budget.search(remaining)
                 result = best_first_search(self._env, self._generator, problem.theorem, config, self._policy)
                 attempts += 1
                 for key in totals:
@@ -172,7 +170,6 @@ class ProofWorker:
         budget S x T, everything within `budget.wall_time`. A problem without informal text or without
         a sketch is an error result (counted as not proved), never skipped."""
         from benchmarks.informal import to_informal
-        from search.best_first import SearchConfig
         from search.informal import run_informal
 
         try:
@@ -183,11 +180,11 @@ class ProofWorker:
         except Exception as exc:  # the model failed to load: this theorem's error, not the run's
             return self._failed(problem, exc, base, start)
         try:
-            self._setup(budget.tactic_timeout)
+            self._setup()
             assert self._env is not None
             before = self._env.stats().assistant_seconds
             remaining = budget.wall_time - (time.monotonic() - start)  # the env's start-up counts too
-            hole_search = SearchConfig(budget.expansions, budget.samples, remaining, budget.tactic_timeout)
+            hole_search = budget.search(remaining)
             result = run_informal(
                 informal, self._env, completer, generator=self._generator, num_sketches=budget.attempts,
                 wall_time=remaining, temperature=self.spec.generator.temperature, hole_search=hole_search,
@@ -219,7 +216,7 @@ class ProofWorker:
             sampler = self._sampler_for(fmt, wp)
             config = SamplingConfig(wp["num_samples"], wp["batch"], wp["all_samples"], budget.tactic_timeout,
                                     budget.wall_time - (time.monotonic() - start))
-            env = self._ensure_env(budget.tactic_timeout)
+            env = self._ensure_env()
             before = env.stats().assistant_seconds
 
             def on_sample(record) -> None:
@@ -273,11 +270,11 @@ class ProofWorker:
         from prover.sketcher import FixedCompleter
 
         if self.spec.sketch_dir is not None:
-            from benchmarks.informal import SKETCH_SUFFIX, read_sketches
+            from benchmarks.informal import read_sketches, sketch_suffix
 
             texts = read_sketches(self.spec.sketch_dir, problem.name, self.spec.backend)
             if not texts:
-                suffix = SKETCH_SUFFIX.get(self.spec.backend, ".txt")
+                suffix = sketch_suffix(self.spec.backend)
                 raise BadTheorem(f"no sketch {problem.name}{suffix} in {self.spec.sketch_dir}")
             return FixedCompleter(texts)
         return self._model_completer()

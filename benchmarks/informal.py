@@ -16,7 +16,14 @@ from pathlib import Path
 from lean_env.base import BadTheorem, ProofEnv, Theorem
 from prover.sketch_prompts import InformalProblem
 
-SKETCH_SUFFIX = {"coq": ".v", "lean": ".lean", "isabelle": ".thy"}  # a human sketch file per backend
+
+
+def sketch_suffix(backend: str) -> str:
+    """The suffix of a human sketch file for `backend`: its theorem files' (".txt" when it has none)."""
+    from lean_env.registry import assistant
+
+    suffixes = assistant(backend).suffixes
+    return suffixes[0] if suffixes else ".txt"
 
 
 def read_informal(path: Path) -> tuple[str, str | None]:
@@ -93,7 +100,7 @@ def default_informal_root(dataset_dir: Path | None) -> Path | None:
 def read_sketches(folder: Path | str, name: str, backend: str) -> list[str]:
     """The human sketches for problem `name` in `folder`: `<name>.v` first, then `<name>.1.v`,
     `<name>.2.v`, ... by number (`.v` being the backend's suffix). [] when there is none."""
-    suffix = SKETCH_SUFFIX.get(backend, ".txt")
+    suffix = sketch_suffix(backend)
     numbered = re.compile(re.escape(name) + r"\.(\d+)" + re.escape(suffix))
     found: list[tuple[int, Path]] = []
     for path in Path(folder).iterdir():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import subprocess
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,12 +35,12 @@ def collect_versions(backend: str) -> dict[str, str]:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             out[package] = "not installed"
-    if backend == "coq":
-        try:
-            text = subprocess.run(["coqtop", "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
-            out["coq"] = text.strip().splitlines()[0] if text.strip() else "unknown"
-        except (OSError, subprocess.SubprocessError):
-            out["coq"] = "not found"
+    from lean_env.registry import ASSISTANTS, assistant
+
+    if backend in ASSISTANTS:
+        version = assistant(backend).version()
+        if version:
+            out[backend] = version
     return out
 
 

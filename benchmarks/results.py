@@ -13,9 +13,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+if TYPE_CHECKING:
+    from search.best_first import SearchConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +28,25 @@ TREES_DIR, SESSIONS_FILE = "trees", "sessions.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """N attempts x S samples per expansion x T expansions, plus wall-clock limits."""
+    """N attempts x S samples per expansion x T expansions, plus wall-clock limits: the run's record
+    of the search budget (`SearchConfig`, which validates it) and how many searches to run."""
 
     attempts: int = 1  # N: independent searches per theorem (only useful when sampling); informal: sketches
     samples: int = 32  # S: candidates asked of the generator per expansion
     expansions: int = 100  # T: expansions per attempt
     wall_time: float = 600.0  # seconds per theorem, all attempts together
     tactic_timeout: float = 5.0  # seconds per tactic
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"--attempts must be at least 1 (got {self.attempts})")
+        self.search(self.wall_time)  # the search's own checks, with the same messages
+
+    def search(self, wall_time: float) -> SearchConfig:
+        """One search's budget with `wall_time` seconds left (spent time: a search that stops at once)."""
+        from search.best_first import SearchConfig
+
+        return SearchConfig(self.expansions, self.samples, max(wall_time, 1e-6), self.tactic_timeout)
 
     def describe(self) -> str:
         return (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lean_env.base import ProofEnv, Theorem
+    from lean_env.base import ProofEnv, Theorem, Verification
     from lean_env.sketch import HoleFiller, SketchBackend
 
 
@@ -33,6 +33,19 @@ class EnvOptions:
 
     tactic_timeout: float = 5.0
     extra_imports: str = ""
+    verify_timeout: float | None = None  # seconds for checking one whole proof (None: the env's default)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofToCheck:
+    """One proof read from a file or a results record, to be checked against its statement."""
+
+    name: str
+    header: str
+    statement: str
+    script: tuple[str, ...]  # tactic texts, screened by the verifier like any model output
+    problem: str = ""  # why it cannot be checked (e.g. closed with Admitted), "" when it can
+
 
 
 class Assistant:
@@ -44,8 +57,10 @@ class Assistant:
     suffixes: tuple[str, ...] = ()  # theorem-file suffixes `prove FILE` recognises
     default_dataset: str | None = None  # `eval` without `--dataset`
     install_hint: str = ""  # one line: how to install it (shown when it is missing)
+    programs: tuple[str, ...] = ()  # executables that must be on PATH before anything starts
     extra_imports: str | None = None  # the default `--extra-imports`; None: not supported
     whole_proof: bool = False  # whole-proof sampling has a prompt format and a checker for it
+    sketches: bool = False  # informal-to-formal: `sketcher` elaborates sketches with holes
 
     # -- environments --------------------------------------------------------------------------
     def env_class(self) -> type:
@@ -60,6 +75,12 @@ class Assistant:
         """Why `tactic` may not be sent, or None when it may. Needs no process, so generators can
         drop forbidden candidates early."""
         raise NotImplementedError
+
+    def missing_programs(self) -> list[str]:
+        """The `programs` not found on PATH (checked before a run, for a one-line error)."""
+        import shutil
+
+        return [program for program in self.programs if shutil.which(program) is None]
 
     def version(self) -> str:
         """The installed assistant's version line for run summaries ("" when unknown)."""
@@ -85,14 +106,21 @@ class Assistant:
 
         raise BadTheorem(f"--statement is not supported for {self.name}: give a file")
 
-    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
-        """The proof as a user pastes it into a file: header, extra imports, statement, tactics."""
+    def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "", header: bool = True) -> str:
+        """The proof as a user pastes it into a file: header (unless `header` is False), the extra
+        imports it was checked with, the statement and the tactics."""
         body = "".join(f"  {t}\n" for t in proof)
-        return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"
+        top = f"{theorem.header.rstrip()}\n\n" if header else ""
+        return f"{top}{theorem.statement.rstrip()}\n{body}"
+
+    def unproved_lemmas_used(self, theorem: Theorem, verification: Verification) -> list[str]:
+        """Lemmas the theorem's own header leaves unproved that a rejected proof relied on (a hint
+        for the user: prove them first, or state them as hypotheses)."""
+        return []
 
     # -- informal-to-formal --------------------------------------------------------------------
     def sketcher(self, env: ProofEnv) -> SketchBackend | None:
-        """The sketch elaborator sharing `env`, or None when sketches are not supported."""
+        """The sketch elaborator sharing `env` (None when `sketches` is False)."""
         return None
 
     def hole_filler(self, env: ProofEnv) -> HoleFiller | None:

@@ -1,6 +1,6 @@
 """Lazy name -> "module:attr" registries, so naming a backend never imports it until it is used.
 
-Used for proof environments, tactic screens, generators, prompt formats and datasets. An unknown
+Used for proof assistants (their descriptors), generators, prompt formats and datasets. An unknown
 name raises `UnknownName` (a `ValueError`) whose message is one line with suggestions.
 """
 
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from lean_env.assistant import Assistant, EnvOptions
 
 if TYPE_CHECKING:
     from lean_env.base import ProofEnv, Theorem
@@ -56,55 +59,50 @@ class Registry(Generic[T]):
         return obj
 
 
-# Proof environments: a class taking one config argument (or none).
-ENVIRONMENTS: Registry[type] = Registry(
+# Proof assistants: one descriptor per assistant (lean_env/assistant.py), in its own folder. Adding
+# an assistant is its folder plus one line here (and a conformance subject, tests/conformance/).
+ASSISTANTS: Registry[Assistant] = Registry(
     "backend",
     {
-        "coq": "lean_env.coq.env:CoqEnv",
-        "lean": "lean_env.lean_repl.env:LeanEnv",
-        "isabelle": "lean_env.isabelle.env:IsabelleEnv",
-        "leandojo": "lean_env.leandojo.env:LeanDojoEnv",  # optional: needs the lean-dojo package
+        "coq": "lean_env.coq.assistant:ASSISTANT",
+        "lean": "lean_env.lean_repl.assistant:ASSISTANT",
+        "isabelle": "lean_env.isabelle.assistant:ASSISTANT",
+        "leandojo": "lean_env.leandojo.assistant:ASSISTANT",  # optional: needs the lean-dojo package
     },
 )
 
-# Tactic screens: `screen(tactic: str) -> str | None`, the reason a text may not be sent. Usable
-# without starting a process, so generators can drop forbidden candidates early.
-SCREENS: Registry = Registry(
-    "backend",
-    {
-        "coq": "lean_env.coq.sentences:screen_tactic",
-        "lean": "lean_env.lean_repl.screen:screen_tactic",
-        "isabelle": "lean_env.isabelle.screen:screen_tactic",
-        "leandojo": "lean_env.lean_repl.screen:screen_tactic",
-    },
-)
+
+def assistant(name: str) -> Assistant:
+    """The descriptor of `name`; UnknownName (one line, with suggestions) for an unknown one."""
+    return ASSISTANTS.get(name)
+
+
+def assistant_for_file(path: Path, default: str = "coq") -> str:
+    """The assistant whose theorem files end like `path` (`default` when none claims it)."""
+    for name in ASSISTANTS.names():
+        if path.suffix and path.suffix in assistant(name).suffixes:
+            return name
+    return default
 
 
 def screen(backend: str, tactic: str) -> str | None:
     """Why `tactic` may not be sent to `backend`, or None when it may."""
-    return SCREENS.get(backend)(tactic)
+    return assistant(backend).screen(tactic)
 
 
-def make_env(backend: str, tactic_timeout: float, extra_imports: str = "") -> ProofEnv:
-    """A fresh environment for `backend`: the one constructor the CLI and the evaluation harness share,
-    so both apply the tactic timeout the same way. `extra_imports` (Coq only): library loads run
-    after each header, for the search and the proof module, never for the statement. Raises
-    SetupError when the assistant is missing and UnknownName for an unknown backend."""
-    if extra_imports and backend != "coq":
+def make_env(
+    backend: str, tactic_timeout: float = 5.0, extra_imports: str = "", verify_timeout: float | None = None
+) -> ProofEnv:
+    """A fresh environment for `backend`: the one constructor every command and the evaluation
+    harness share. `tactic_timeout` is only the default of a `run_tactic` call that passes none
+    (the search passes its budget's on every call). `extra_imports`: library loads run after each
+    header, for the search and the proof module, never for the statement (assistants whose
+    descriptor supports them); `verify_timeout`: seconds to check one whole proof. Raises SetupError when the assistant is missing and UnknownName
+    for an unknown backend."""
+    chosen = assistant(backend)
+    if extra_imports and chosen.extra_imports is None:
         raise ValueError(f"extra imports are only supported for Coq, not {backend!r}")
-    if backend == "coq":
-        from lean_env.coq.env import CoqConfig, CoqEnv
-
-        return CoqEnv(CoqConfig(tactic_timeout=tactic_timeout, extra_imports=extra_imports))
-    if backend == "lean":
-        from lean_env.lean_repl.env import LeanConfig, LeanEnv
-
-        return LeanEnv(LeanConfig(tactic_timeout=tactic_timeout))
-    if backend == "leandojo":
-        from lean_env.leandojo.env import DojoConfig, LeanDojoEnv
-
-        return LeanDojoEnv(DojoConfig(tactic_timeout=tactic_timeout))
-    return ENVIRONMENTS.get(backend)()
+    return chosen.make_env(EnvOptions(tactic_timeout, extra_imports, verify_timeout))
 
 
 def preflight(backend: str, theorem: "Theorem", tactic_timeout: float) -> None:

@@ -82,9 +82,7 @@ def eval_command(
         from benchmarks.datasets import backend_of
 
         backend = backend_of(dataset) or backend  # `--dataset leandojo` alone means Lean
-    import shutil
-
-    from benchmarks.datasets import DEFAULT_CACHE, DEFAULT_FOR_BACKEND, ERRATA_MODES, load_dataset
+    from benchmarks.datasets import DEFAULT_CACHE, ERRATA_MODES, load_dataset
     from benchmarks.evaluate import ExecOptions, run_evaluation
     from benchmarks.report import collect_versions
     from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir
@@ -136,9 +134,16 @@ def eval_command(
 
         if find_spec("ray") is None:
             raise fail("ray is not installed: pip install 'ray>=2.30', or run in-process with --workers 0")
-    if backend == "coq" and (shutil.which("coqtop") is None or shutil.which("coqc") is None):
-        raise fail("coqtop/coqc not found: install Coq 8.16 (apt-get install -y coq)", EXIT_ENV)
-    dataset = dataset or DEFAULT_FOR_BACKEND.get(backend)
+    from lean_env.registry import UnknownName, assistant
+
+    try:
+        chosen = assistant(backend)
+    except UnknownName as exc:
+        raise fail(str(exc)) from None
+    missing = chosen.missing_programs()
+    if missing:
+        raise fail(f"{'/'.join(missing)} not found: {chosen.install_hint}", EXIT_ENV)
+    dataset = dataset or chosen.default_dataset
     if dataset is None:
         raise fail(f"no default dataset for backend {backend!r}: give --dataset")
     options = {"errata": errata} if dataset == "minif2f-lean4" else {}
@@ -210,7 +215,7 @@ EXIT_RUN_ERRORS = 4  # the run finished but some theorems ended in an error (see
 
 def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | None, informal_data: Path | None) -> None:
     """Refuse, with one line, options that do not fit the mode (before any dataset is read)."""
-    from search.informal import SKETCH_BACKENDS
+    from search.informal import sketch_backends
 
     if mode not in ("formal", "informal", "whole-proof"):
         raise fail(f"--mode must be formal, informal or whole-proof, not {mode!r}")
@@ -218,8 +223,8 @@ def _check_mode(mode: str, backend: str, model: str | None, sketches: Path | Non
         if sketches is not None or informal_data is not None:
             raise fail("--sketches and --informal-data need --mode informal")
         return
-    if backend not in SKETCH_BACKENDS:
-        raise fail(f"--mode informal is not available for backend {backend!r} (only {', '.join(SKETCH_BACKENDS)})")
+    if backend not in sketch_backends():
+        raise fail(f"--mode informal is not available for backend {backend!r} (only {', '.join(sketch_backends())})")
     if sketches is None and model is None:
         raise fail("--mode informal needs --sketches FOLDER or --model (who writes the sketches)")
     for option, folder in (("--sketches", sketches), ("--informal-data", informal_data)):

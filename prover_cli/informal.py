@@ -51,12 +51,14 @@ def prove_informal_command(
 
 def run_prove_informal(*, file: Path | None, informal: Path, statement: str | None, header: str | None,
                        name: str | None, backend: str, sketch: list[Path], model: str | None, engine: str,
-                       endpoint: str, num_sketches: int, temperature: float, wall_time: float, as_json: bool) -> None:
-    """Draft, sketch, fill the holes, verify; print the outcome and exit with its status."""
+                       endpoint: str, num_sketches: int, temperature: float, wall_time: float, as_json: bool,
+                       hole_search=None, extra_imports: str | None = None) -> None:
+    """Draft, sketch, fill the holes (each searched under `hole_search`, a SearchConfig; default:
+    the informal defaults), verify; print the outcome and exit with its status."""
     from lean_env.base import EnvError
     from prover.sketcher import EngineCompleter, FixedCompleter
-    from prover_cli.theorems import make_env, read_theorem
-    from search.informal import run_informal, summary
+    from prover_cli.theorems import extra_imports_for, make_env, read_theorem
+    from search.informal import InformalConfig, run_informal, summary
 
     if (file is None) == (statement is None):
         raise fail("give either a FILE or --statement TEXT", as_json=as_json)
@@ -64,6 +66,8 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
         raise fail("give either --sketch FILE (repeatable) or --model", as_json=as_json)
     try:
         theorem = read_theorem(backend, file, statement, header, name)
+        imports = extra_imports_for(backend, extra_imports)
+        hole_search = hole_search or InformalConfig().hole_search
         text, proof = read_informal(informal)
         if sketch:
             completer = FixedCompleter([p.read_text(encoding="utf-8") for p in sketch])
@@ -77,9 +81,10 @@ def run_prove_informal(*, file: Path | None, informal: Path, statement: str | No
         raise fail(str(exc), as_json=as_json) from None
     problem = InformalProblem(theorem.name, text, proof, theorem)
     try:
-        with make_env(backend, 5.0) as env:
+        with make_env(backend, hole_search.tactic_timeout, imports) as env:
             result = run_informal(
-                problem, env, completer, num_sketches=num_sketches, wall_time=wall_time, temperature=temperature
+                problem, env, completer, num_sketches=num_sketches, wall_time=wall_time, temperature=temperature,
+                hole_search=hole_search,
             )
     except BadTheorem as exc:
         raise fail(str(exc), as_json=as_json) from None

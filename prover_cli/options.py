@@ -27,7 +27,6 @@ ENGINES = ("hf", "vllm", "openai", "tiny")  # prover.model_registry.ENGINES (che
 SCORES = ("sum", "mean")
 PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq")
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000/v1"
-SUFFIX_BACKEND = {".v": "coq", ".lean": "lean", ".thy": "isabelle"}
 
 
 def _model(*names: str, **kw):
@@ -183,15 +182,16 @@ def check_model_options(model: str | None, engine: str, score: str, prompt_forma
 
 def check_budget(*, num_samples: int, max_expansions: int, wall_time: float, tactic_timeout: float,
                  attempts: int = 1, as_json: bool = False) -> None:
-    """Exit 2 for a budget that is not a positive number: the same rules for prove and eval."""
-    for option, value in (("--attempts", attempts), ("--num-samples", num_samples), ("--max-expansions", max_expansions)):
-        if value < 1:
-            raise fail(f"{option} must be at least 1 (got {value})", as_json=as_json)
-    if math.isnan(wall_time) or wall_time <= 0:  # inf is fine: no wall-clock limit
-        raise fail(f"--wall-time must be a positive number of seconds (got {wall_time})", as_json=as_json)
-    if not math.isfinite(tactic_timeout) or tactic_timeout <= 0:
-        raise fail(f"--tactic-timeout must be a positive, finite number of seconds (got {tactic_timeout})",
-                   as_json=as_json)
+    """Exit 2 for a budget the search would refuse (`SearchConfig`'s checks): the same rules for
+    every command that searches."""
+    from search.best_first import SearchConfig
+
+    try:
+        if attempts < 1:
+            raise ValueError(f"--attempts must be at least 1 (got {attempts})")
+        SearchConfig(max_expansions, num_samples, wall_time, tactic_timeout)
+    except ValueError as exc:
+        raise fail(str(exc), as_json=as_json) from None
 
 
 def check_model_available(model: str | None, engine: str, endpoint: str | None, api_key: str | None,
@@ -213,7 +213,9 @@ def infer_backend(ctx: typer.Context | None, backend: str, file: Path | None) ->
     given = ctx is not None and getattr(ctx.get_parameter_source("backend"), "name", "") != "DEFAULT"
     if given or file is None:
         return backend
-    return SUFFIX_BACKEND.get(file.suffix, backend)
+    from lean_env.registry import assistant_for_file
+
+    return assistant_for_file(file, backend)
 
 
 def apply_assistant_paths(lean_project: Path | None, isabelle: str | None, as_json: bool = False) -> None:

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from lean_env.registry import assistant
+
 from prover_cli import options as opt
 from prover_cli.app import EXIT_ENV, EXIT_NOT_PROVED, EXIT_PROVED, app, fail, setup_logging
 
@@ -109,6 +111,8 @@ def prove(
             sketch=sketch, model=m.model, engine=m.engine, endpoint=m.endpoint or opt.DEFAULT_ENDPOINT,
             num_sketches=num_sketches or max(1, num_samples if m.model else len(sketch)), temperature=m.temperature or 0.8,
             wall_time=wall_time, as_json=as_json,
+            hole_search=_hole_search(ctx, max_expansions, num_samples, tactic_timeout),
+            extra_imports=extra_imports,
         )
     if sketch:
         raise fail("--sketch needs --informal FILE", as_json=as_json)
@@ -152,6 +156,19 @@ def prove(
 
 
 TREE_FORMATS = (".json", ".graphml", ".svg")
+
+
+def _hole_search(ctx: typer.Context | None, max_expansions: int, num_samples: int, tactic_timeout: float):
+    """The budget of one hole's search under `--informal`: the informal defaults (small searches,
+    many holes), with each budget option the user gave on the command line instead."""
+    from dataclasses import replace
+
+    from search.informal import InformalConfig
+
+    chosen = {"max_expansions": max_expansions, "num_samples": num_samples, "tactic_timeout": tactic_timeout}
+    given = {name: value for name, value in chosen.items()
+             if ctx is not None and getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"}
+    return replace(InformalConfig().hole_search, **given)
 
 
 def _write_tree(proof_tree, path: Path) -> None:
@@ -212,10 +229,7 @@ def _report(result, as_json: bool, extra_imports: str = "") -> None:
     )
     if result.proved:
         typer.echo(f"Proved {result.theorem.name}: {summary}")
-        if result.theorem.backend == "coq":
-            typer.echo("Proof.\n" + "".join(f"  {t}\n" for t in result.proof) + "Qed.")
-        else:  # Lean: the statement ends with ":= by"; Isabelle: the methods in order
-            typer.echo(result.theorem.statement.rstrip() + "\n" + "".join(f"  {t}\n" for t in result.proof), nl=False)
+        typer.echo(assistant(result.theorem.backend).proof_text(result.theorem, result.proof, header=False), nl=False)
     else:
         typer.echo(f"Not proved {result.theorem.name} ({result.stop_reason}): {summary}")
         if result.verification is not None and not result.verification.ok:
@@ -226,27 +240,14 @@ def _report(result, as_json: bool, extra_imports: str = "") -> None:
 
 
 def _admitted_lemmas_used(result) -> list[str]:
-    """Lemmas of the theorem's own header closed with `Admitted` that the rejected proof used
-    (the verifier counts them as axioms the header does not bring)."""
-    theorem, check = result.theorem, result.verification
-    if theorem.backend != "coq" or check is None or check.ok or "Admitted" not in theorem.header:
+    """Lemmas of the theorem's own file left unproved that the rejected proof used."""
+    check = result.verification
+    if check is None or check.ok:
         return []
-    from lean_env.coq.sentences import SentenceError
-    from prover_cli.verify_cmd import proofs_in_coq_text
-
-    try:
-        admitted = [p.name for p in proofs_in_coq_text(theorem.header) if p.problem == "proof closed with Admitted"]
-    except SentenceError:
-        return []
-    used = set(check.axioms) | {word.rstrip(":,") for word in check.message.split()}
-    return [name for name in admitted if name in used or any(u.endswith("." + name) for u in used)]
+    return assistant(result.theorem.backend).unproved_lemmas_used(result.theorem, check)
 
 
 def clean_script(theorem, proof, extra_imports: str = "") -> str:
     """The proof as a user pastes it into their file: header, the extra tactic libraries it was
     verified with (Coq), statement, tactics (nothing the verifier adds to check it)."""
-    body = "".join(f"  {t}\n" for t in proof)
-    if theorem.backend == "coq":
-        extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
-        return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{body}Qed.\n"
-    return f"{theorem.header.rstrip()}\n\n{theorem.statement.rstrip()}\n{body}"
+    return assistant(theorem.backend).proof_text(theorem, proof, extra_imports)

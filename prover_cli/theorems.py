@@ -5,31 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from lean_env.base import BadTheorem, Theorem
-from lean_env.registry import ENVIRONMENTS, make_env  # noqa: F401  (make_env: for the commands)
+from lean_env.registry import assistant, make_env  # noqa: F401  (make_env: for the commands)
 
 
 def read_theorem(backend: str, file: Path | None, statement: str | None, header: str | None, name: str | None) -> Theorem:
     """Raises BadTheorem with a one-line message for missing or unusable input."""
-    if backend not in ENVIRONMENTS:
-        ENVIRONMENTS.get(backend)  # raises UnknownName with suggestions
-    if backend == "coq":
-        from lean_env.coq.files import theorem_from_statement, theorem_from_text
-    elif backend == "lean":
-        from lean_env.lean_repl.files import theorem_from_statement, theorem_from_text
-    elif backend == "isabelle":
-        if statement is not None:
-            raise BadTheorem("--statement is not supported for Isabelle: give a .thy file")
-        from benchmarks.datasets import isabelle_from_file
-
-        def theorem_from_text(text: str, name: str | None) -> Theorem:
-            try:
-                return isabelle_from_file(text, name or file.stem)
-            except ValueError as exc:
-                raise BadTheorem(str(exc)) from None
-    else:
-        raise BadTheorem(f"reading theorems for backend {backend!r} is not supported yet")
+    chosen = assistant(backend)  # raises UnknownName with suggestions
     if statement is not None:
-        return theorem_from_statement(statement, header)
+        return chosen.theorem_from_statement(statement, header)
     assert file is not None
     if not file.exists():
         raise BadTheorem(f"{file}: no such file")
@@ -40,7 +23,7 @@ def read_theorem(backend: str, file: Path | None, statement: str | None, header:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadTheorem(f"{file}: cannot read: {exc}") from None
     try:
-        return theorem_from_text(text, name)
+        return chosen.theorem_from_text(text, name)
     except BadTheorem as exc:
         raise BadTheorem(f"{file}: {exc}") from None
 
@@ -53,15 +36,12 @@ def extra_imports_for(backend: str, value: str | None) -> str:
     """
     if value is not None and value.strip().lower() == "none":
         return ""
-    if backend != "coq":
+    chosen = assistant(backend)
+    if chosen.extra_imports is None:
         if value:
             raise ValueError(f"--extra-imports is only supported for Coq, not {backend!r}")
         return ""
-    from lean_env.coq.env import DEFAULT_EXTRA_IMPORTS, check_extra_imports
-
-    text = DEFAULT_EXTRA_IMPORTS if value is None else value.strip()
-    check_extra_imports(text)
-    return text
+    return chosen.check_extra_imports(chosen.extra_imports if value is None else value.strip())
 
 
 def knn_index_for(generator: str, index: Path | None) -> str | None:

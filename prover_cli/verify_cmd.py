@@ -27,61 +27,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
+from lean_env.assistant import ProofToCheck
+from lean_env.coq.files import proofs_in_coq_text
+
 from prover_cli.app import EXIT_BAD_INPUT, EXIT_ENV, EXIT_NOT_PROVED, app, fail
 
-_DECL = re.compile(r"(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)")
-_END = re.compile(r"(Qed|Defined|Admitted|Abort)\b")
 _NAME_FIELDS = ("name", "problem_id", "id")
 _WHOLE_FIELDS = ("full_code", "code", "formal_proof")
-
-
-@dataclass(frozen=True, slots=True)
-class ProofToCheck:
-    name: str
-    header: str
-    statement: str
-    script: tuple[str, ...]  # tactic texts, screened by the verifier like any model output
-    problem: str = ""  # why it cannot be checked (e.g. closed with Admitted), "" when it can
-
-
-def proofs_in_coq_text(text: str) -> list[ProofToCheck]:
-    """Each declaration of a `.v` text with the sentences of its proof."""
-    from lean_env.coq.sentences import sentence_spans
-
-    spans = sentence_spans(text)
-    sentences = [text[a:b] for a, b in spans]
-    first = next((i for i, s in enumerate(sentences) if _DECL.match(s)), None)
-    if first is None:
-        return []
-    header = text[: spans[first][0]]
-    found: list[ProofToCheck] = []
-    i = first
-    while i < len(sentences):
-        m = _DECL.match(sentences[i])
-        if not m:
-            i += 1
-            continue
-        statement, script, j, closing = sentences[i], [], i + 1, ""
-        while j < len(sentences):
-            s = sentences[j].strip()
-            end = _END.match(s)
-            if end and s.rstrip(".").strip() == end.group(1):
-                closing = end.group(1)
-                break
-            if _DECL.match(s):
-                break
-            if not (s == "Proof." or s.startswith("Proof using")):
-                script.append(sentences[j])
-            j += 1
-        problem = "" if closing in ("Qed", "Defined") else f"proof closed with {closing or 'nothing'}"
-        found.append(ProofToCheck(m.group(1), header, statement, tuple(script), problem))
-        i = j + 1
-    return found
 
 
 def _record_proofs(record: dict, dataset: dict | None) -> ProofToCheck:
@@ -121,12 +77,14 @@ def verify_command(
 ) -> None:
     """Re-check proofs from scratch with the independent verifier; exit 1 if any fails."""
     from lean_env.base import SetupError, Theorem
+    from lean_env.registry import make_env
 
     if not path.is_file():
         raise fail(f"{path}: no such file")
     if not (verify_timeout > 0 and verify_timeout != float("inf")):
         raise fail("--verify-timeout must be a positive number of seconds")
     lean = path.suffix == ".lean" or _backend_of(dataset) == "lean"
+    backend = "lean" if lean else "coq"  # the two proof formats this command reads
     if lean and data is None:
         raise fail("Lean proofs are checked against a dataset's statements: give --data DIR (and --dataset)")
     if lean and path.suffix == ".lean" and _backend_of(dataset) != "lean":
@@ -139,7 +97,7 @@ def verify_command(
     if not to_check:
         raise fail(f"{path}: no proofs found")
     try:
-        env = _lean_env(verify_timeout) if lean else _coq_env(verify_timeout, imports)
+        env = make_env(backend, extra_imports=imports, verify_timeout=verify_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
     failed = 0
@@ -151,7 +109,7 @@ def verify_command(
                 continue
             try:
                 verdict = env.verify(
-                    Theorem(item.name, item.header, item.statement, "lean" if lean else "coq"), item.script
+                    Theorem(item.name, item.header, item.statement, backend), item.script
                 )
             except SetupError as exc:  # the Lean REPL starts on first use
                 raise fail(str(exc), EXIT_ENV) from None
@@ -170,19 +128,6 @@ def _backend_of(dataset: str) -> str | None:
     from benchmarks.datasets import backend_of
 
     return backend_of(dataset)
-
-
-def _coq_env(verify_timeout: float, extra_imports: str):
-    from lean_env.coq.env import CoqConfig, CoqEnv
-
-    return CoqEnv(CoqConfig(verify_timeout=verify_timeout, extra_imports=extra_imports))
-
-
-def _lean_env(verify_timeout: float):
-    from lean_env.lean_repl.config import LeanConfig
-    from lean_env.lean_repl.env import LeanEnv
-
-    return LeanEnv(LeanConfig(verify_timeout=verify_timeout))
 
 
 _LEAN_NEXT_DECL = re.compile(r"(?m)^(?:theorem|lemma|def|example|end|namespace|section|#)\b")

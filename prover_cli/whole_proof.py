@@ -22,11 +22,12 @@ MODES = ("formal", "informal", "whole-proof")
 def check_whole_options(backend: str, model: str | None, proofs: Path | None, prompt_format: str | None,
                         num_samples: int, batch: int, max_proof_tokens: int, proof_timeout: float) -> None:
     """Refuse, with one line, whole-proof options that cannot work (before any data is read)."""
-    from lean_env.registry import UnknownName
+    from lean_env.registry import ASSISTANTS, UnknownName, assistant
     from prover.whole_proof import get_whole_format
 
-    if backend not in ("coq", "lean"):
-        raise fail(f"--mode whole-proof is not available for backend {backend!r} (only coq, lean)")
+    able = [name for name in ASSISTANTS.names() if assistant(name).whole_proof]
+    if backend not in able:
+        raise fail(f"--mode whole-proof is not available for backend {backend!r} (only {', '.join(able)})")
     if (model is None) == (proofs is None):
         raise fail("--mode whole-proof needs either --model or --proofs (recorded model outputs)")
     if proofs is not None and not proofs.exists():
@@ -54,7 +55,7 @@ def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, 
                         proof_timeout: float, wall_time: float, as_json: bool) -> None:
     """Sample and check whole proofs of one theorem; print every sample's outcome and the proof."""
     from lean_env.base import BadTheorem, EnvError
-    from lean_env.registry import UnknownName
+    from lean_env.registry import UnknownName, assistant
     from prover.whole_proof import CompleterSampler, RecordedSampler, get_whole_format
     from prover_cli.theorems import make_env, read_theorem
     from search.whole_proof import SamplingConfig, sample_and_check
@@ -98,11 +99,8 @@ def prove_whole_command(*, theorem_args: dict, backend: str, model: str | None, 
             typer.echo(f"sample {r.index}: {r.status}" + (f" ({r.error[:100]})" if r.error else "") + f" {r.seconds:.2f} s")
         if result.proved:
             typer.echo(f"Proved {theorem.name} ({fmt.name}, {len(result.records)} sample(s))")
-            if backend == "coq":
-                typer.echo("Proof.\n" + "".join(f"  {line}\n" for line in result.proof.splitlines()) + "Qed.")
-            else:
-                typer.echo(theorem.statement.rstrip() + "\n" + "".join(f"  {line}\n" for line in result.proof.splitlines()),
-                           nl=False)
+            proof = result.proof.splitlines()
+            typer.echo(assistant(backend).proof_text(theorem, proof, header=False), nl=False)
         else:
             typer.echo(f"Not proved {theorem.name} ({result.stop_reason}, {len(result.records)} sample(s))")
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,10 +39,27 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
+    """The budget of one search: the only one, validated here for every command that searches.
+
+    `tactic_timeout` travels with each `run_tactic` call; an environment that must replay a path
+    after a restart gives replayed tactics its own allowance (a multiple of the limit they first
+    ran under), so a slow replay is not mistaken for a hung tactic.
+    """
+
     max_expansions: int = 100  # T: nodes expanded (a generator call each)
     num_samples: int = 32  # S: candidates asked of the generator per expansion
-    wall_time: float = 600.0  # seconds per theorem, all included
+    wall_time: float = 600.0  # seconds per theorem, all included (inf: no limit)
     tactic_timeout: float = 5.0  # seconds per tactic text
+
+    def __post_init__(self) -> None:
+        # One-line messages naming the command-line options, which map one to one onto the fields.
+        for option, value in (("--max-expansions", self.max_expansions), ("--num-samples", self.num_samples)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{option} must be at least 1 (got {value})")
+        if math.isnan(self.wall_time) or self.wall_time <= 0:
+            raise ValueError(f"--wall-time must be a positive number of seconds (got {self.wall_time})")
+        if not math.isfinite(self.tactic_timeout) or self.tactic_timeout <= 0:
+            raise ValueError(f"--tactic-timeout must be a positive, finite number of seconds (got {self.tactic_timeout})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,36 +230,33 @@ def prove_informal(
     )
 
 
-SKETCH_BACKENDS = ("coq", "isabelle", "lean")  # backends with a sketch elaborator (`sketch_pipeline`)
+def sketch_backends() -> tuple[str, ...]:
+    """The registered assistants that elaborate sketches."""
+    from lean_env.registry import ASSISTANTS, assistant
+
+    return tuple(name for name in ASSISTANTS.names() if assistant(name).sketches)
 
 
 def sketch_pipeline(
     backend: str, env: ProofEnv, generator: TacticGenerator | None = None, hole_search: SearchConfig | None = None,
     deadline: float | None = None,
 ) -> tuple[SketchBackend, HoleFiller]:
-    """(SketchBackend, HoleFiller) for `backend` sharing `env`. Coq and Lean fill holes by search with
-    `generator` (default: the portfolio), stopping at `deadline`; Isabelle by the hammer portfolio."""
-    if backend == "coq":
-        from lean_env.coq.sketch import CoqSketcher
+    """(SketchBackend, HoleFiller) for `backend` sharing `env`. Holes are filled by the assistant's
+    own filler when it has one (Isabelle: its hammers), else by search with `generator` (default:
+    the assistant's portfolio), stopping at `deadline`. ValueError when `backend` has no sketches."""
+    from lean_env.registry import assistant
+
+    chosen = assistant(backend)
+    sketcher = chosen.sketcher(env) if chosen.sketches else None
+    if sketcher is None:
+        raise ValueError(f"sketch elaboration for backend {backend!r} is not implemented yet")
+    filler = chosen.hole_filler(env)
+    if filler is None:
         from prover.portfolio import PortfolioGenerator
 
         config = hole_search or InformalConfig().hole_search
-        filler = SearchFiller(env, generator or PortfolioGenerator("coq"), config, deadline=deadline)
-        return CoqSketcher(env.config), filler
-    if backend == "lean":
-        from lean_env.lean_repl.sketch import LeanSketcher
-        from prover.portfolio import PortfolioGenerator
-
-        config = hole_search or InformalConfig().hole_search
-        filler = SearchFiller(env, generator or PortfolioGenerator("lean"), config, deadline=deadline)
-        return LeanSketcher(env), filler
-    if backend == "isabelle":
-        from lean_env.isabelle.sketch import HammerFiller, IsabelleSketcher
-
-        return IsabelleSketcher(env), HammerFiller(env)
-    raise ValueError(
-        f"sketch elaboration for backend {backend!r} is not implemented yet ({', '.join(SKETCH_BACKENDS)} are)"
-    )
+        filler = SearchFiller(env, generator or PortfolioGenerator(backend), config, deadline=deadline)
+    return sketcher, filler
 
 
 def run_informal(

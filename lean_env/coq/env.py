@@ -37,6 +37,7 @@ from lean_env.base import (
     Verification,
 )
 from lean_env.coq import hammer, output
+from lean_env.coq.assistant import DEFAULT_EXTRA_IMPORTS  # noqa: F401  (re-exported)
 from lean_env.coq.process import CoqTop, OutOfStep, Reply, with_timeout
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 
@@ -66,7 +67,6 @@ class CoqConfig:
     extra_imports: str = ""
 
 
-DEFAULT_EXTRA_IMPORTS = "From Coq Require Import Lia Lra Psatz."
 
 
 def check_extra_imports(text: str) -> list[str]:

@@ -1,9 +1,11 @@
-"""Read a theorem from a `.v` file or from a bare statement given on the command line."""
+"""Read a theorem from a `.v` file or from a bare statement given on the command line, and the
+proofs a `.v` file holds (for `prover verify`)."""
 
 from __future__ import annotations
 
 import re
 
+from lean_env.assistant import ProofToCheck
 from lean_env.base import BadTheorem, Theorem
 from lean_env.coq.sentences import SentenceError, sentence_spans
 
@@ -61,3 +63,39 @@ def theorem_from_statement(statement: str, header: str | None = None) -> Theorem
     if count != 1:
         raise BadTheorem(f"the statement must be one sentence, found {count}: {text[:80]!r}")
     return theorem_from_text((DEFAULT_HEADER if header is None else header.rstrip() + "\n") + "\n" + text)
+
+
+_END = re.compile(r"(Qed|Defined|Admitted|Abort)\b")
+
+
+def proofs_in_coq_text(text: str) -> list[ProofToCheck]:
+    """Each declaration of a `.v` text with the sentences of its proof."""
+    spans = sentence_spans(text)
+    sentences = [text[a:b] for a, b in spans]
+    first = next((i for i, s in enumerate(sentences) if _DECL.match(s)), None)
+    if first is None:
+        return []
+    header = text[: spans[first][0]]
+    found: list[ProofToCheck] = []
+    i = first
+    while i < len(sentences):
+        m = _DECL.match(sentences[i])
+        if not m:
+            i += 1
+            continue
+        statement, script, j, closing = sentences[i], [], i + 1, ""
+        while j < len(sentences):
+            s = sentences[j].strip()
+            end = _END.match(s)
+            if end and s.rstrip(".").strip() == end.group(1):
+                closing = end.group(1)
+                break
+            if _DECL.match(s):
+                break
+            if not (s == "Proof." or s.startswith("Proof using")):
+                script.append(sentences[j])
+            j += 1
+        problem = "" if closing in ("Qed", "Defined") else f"proof closed with {closing or 'nothing'}"
+        found.append(ProofToCheck(m.group(1), header, statement, tuple(script), problem))
+        i = j + 1
+    return found

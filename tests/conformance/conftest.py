@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lean_env.base import ProofEnv
-from lean_env.registry import ENVIRONMENTS, SCREENS
+from lean_env.registry import ASSISTANTS
 from tests.conformance.subjects import SUBJECTS, Subject, load
 
 
@@ -17,9 +17,8 @@ from tests.conformance.subjects import SUBJECTS, Subject, load
 def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Subject:
     chosen = load(request.param)
     if chosen.test_only is not None:  # registered for this test only, restored afterwards
-        for registry, target in zip((ENVIRONMENTS, SCREENS), chosen.test_only):
-            monkeypatch.setattr(registry, "_targets", {**registry._targets, chosen.name: target})
-            monkeypatch.setattr(registry, "_loaded", dict(registry._loaded))
+        monkeypatch.setattr(ASSISTANTS, "_targets", {**ASSISTANTS._targets, chosen.name: chosen.test_only})
+        monkeypatch.setattr(ASSISTANTS, "_loaded", dict(ASSISTANTS._loaded))
     return chosen
 
 

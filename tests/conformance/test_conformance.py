@@ -11,7 +11,7 @@ import time
 import pytest
 
 from lean_env.base import Advanced, FailureKind, ProofEnv, ProofState, Proved, TacticFailure
-from lean_env.registry import ENVIRONMENTS, SCREENS
+from lean_env.registry import assistant, screen
 from tests.conformance.subjects import Subject
 
 pytestmark = pytest.mark.timeout(120)  # a bridge that hangs fails its check instead of the run
@@ -29,7 +29,7 @@ def walk(env: ProofEnv, subject: Subject) -> list[ProofState]:
 
 def test_open_and_prove(subject: Subject, env: ProofEnv, declared) -> None:
     declared("open")
-    assert isinstance(env, ProofEnv) and isinstance(env, ENVIRONMENTS.get(subject.name))
+    assert isinstance(env, ProofEnv) and isinstance(env, assistant(subject.name).env_class())
     assert env.backend == subject.name
     states = walk(env, subject)
     root = states[0]
@@ -97,7 +97,7 @@ def test_forbidden_texts_are_refused_and_never_sent(subject: Subject, env: Proof
     for text in subject.forbidden:
         why = env.screen(text)
         assert isinstance(why, str) and why, text
-        assert SCREENS.get(subject.name)(text), f"the registered screen lets {text!r} through"
+        assert screen(subject.name, text), f"the registered screen lets {text!r} through"
         sent = env.stats().requests
         result = env.run_tactic(root, text)
         assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, (text, result)

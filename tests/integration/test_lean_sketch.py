@@ -28,7 +28,7 @@ from prover.portfolio import PortfolioGenerator
 from prover.sketch_prompts import InformalProblem
 from prover.sketcher import FixedCompleter
 from search.best_first import SearchConfig
-from search.informal import SKETCH_BACKENDS, run_informal, sketch_pipeline
+from search.informal import run_informal, sketch_backends, sketch_pipeline
 
 TOY = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
 HEADER = "import Mathlib\nset_option maxHeartbeats 400000\nopen BigOperators Real Nat Topology Rat\n"
@@ -163,7 +163,7 @@ def test_a_bare_sorry_line_is_replaced_by_the_tactics(env: LeanEnv) -> None:
 
 
 def test_the_pipeline_fills_holes_by_search_and_verifies_the_assembled_proof(env: LeanEnv, log_file: Path) -> None:
-    assert "lean" in SKETCH_BACKENDS
+    assert "lean" in sketch_backends()
     backend, _ = sketch_pipeline("lean", env)
     assert isinstance(backend, LeanSketcher)
     problem = InformalProblem("toy_thm", "Show b = a.", "a = a, and b = a by h0.", THM)

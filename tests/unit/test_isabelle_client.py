@@ -105,9 +105,9 @@ def test_theory_result_parse_tolerates_missing_fields():
 
 def test_missing_isabelle_is_one_clear_setup_error():
     from lean_env.isabelle.env import IsabelleConfig, IsabelleEnv
-    from lean_env.registry import ENVIRONMENTS, screen
+    from lean_env.registry import assistant, screen
 
-    assert ENVIRONMENTS.get("isabelle") is IsabelleEnv
+    assert assistant("isabelle").env_class() is IsabelleEnv
     with pytest.raises(SetupError) as info:
         IsabelleEnv(IsabelleConfig(isabelle="no-such-isabelle-binary"))
     assert "install Isabelle" in str(info.value) and "\n" not in str(info.value)

@@ -32,7 +32,7 @@ Starter = Callable[[pytest.MonkeyPatch, Path], AbstractContextManager[ProofEnv]]
 
 @dataclass(frozen=True)
 class Subject:
-    name: str  # the assistant's name in lean_env.registry (ENVIRONMENTS and SCREENS)
+    name: str  # the assistant's name in lean_env.registry.ASSISTANTS
     # Starts the env for one test, inside a `with`; may set environment variables through the
     # monkeypatch and write under the temporary directory. Closed by the kit.
     start: Starter
@@ -49,8 +49,8 @@ class Subject:
     unsupported: Mapping[str, str] = field(default_factory=dict)  # capability -> why not
     marks: tuple[pytest.MarkDecorator, ...] = ()  # e.g. pytest.mark.coq: needs coqtop
     # For an assistant registered only while the kit runs (the worked example): the
-    # ("module:EnvClass", "module:screen_function") its registry lines would name.
-    test_only: tuple[str, str] | None = None
+    # "module:ASSISTANT" its registry line would name.
+    test_only: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.proof) < 2:

@@ -34,5 +34,5 @@ SUBJECT = Subject(
     false_theorem=Theorem("p_to_q", "", "p -> q", "prop"),
     cheat=("intro h", "exact h"),  # `h : p` is not a proof of `q`
     crash=kill_process_group,
-    test_only=("tests.example_prop.env:PropEnv", "tests.example_prop.screen:screen_tactic"),
+    test_only="tests.example_prop.assistant:ASSISTANT",
 )
