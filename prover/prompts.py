@@ -52,6 +52,12 @@ _COQ_SHOTS = (
     ("l : list nat\n============================\nrev (rev l) = l", "apply rev_involutive."),
 )
 
+_HOL_LIGHT_SHOTS = (
+    ("`!n. n + 0 = n`", "ARITH_TAC"),
+    ("  0 [`&0 < x`]\n\n`&0 < x * x + x`", "ASM_SIMP_TAC[REAL_LT_ADD; REAL_LT_MUL]"),
+    ("`!x y. x <= y \\/ y <= x`", "REPEAT GEN_TAC THEN REAL_ARITH_TAC"),
+)
+
 
 def _few_shot(header: str, shots: tuple[tuple[str, str], ...], state: str) -> str:
     parts = [header, "Here are some examples:\n"]
@@ -69,6 +75,14 @@ def _llemma(theorem: Theorem, state: ProofState) -> str:
 
 def _coq(theorem: Theorem, state: ProofState) -> str:
     return _few_shot("Given the Coq proof state, suggest a next tactic.", _COQ_SHOTS, state.pretty)
+
+
+def _hol_light(theorem: Theorem, state: ProofState) -> str:
+    return _few_shot(
+        "Given the HOL Light goal (numbered assumptions, then the goal), suggest the next tactic.",
+        _HOL_LIGHT_SHOTS,
+        state.pretty,
+    )
 
 
 # --- Fine-tuned step provers ------------------------------------------------------------------
@@ -149,6 +163,14 @@ for _fmt in (
         stop=("---",),
         description="3-shot Coq prompt for base models",
     ),
+    PromptFormat(
+        "hol-light",
+        "our HOL Light counterpart of the Llemma layout",
+        "hol-light",
+        _hol_light,
+        stop=("---",),
+        description="3-shot HOL Light prompt for base models",
+    ),
 ):
     PROMPTS.register(_fmt.name, _fmt)
 
@@ -168,7 +190,7 @@ def format_for(model: str, backend: str = "lean") -> str:
 
     A `prover train` checkpoint gets the format it was trained on; fine-tuned Lean provers get
     their training format; any other model gets the few-shot prompt of the backend ("coq" for
-    Coq, "llemma" otherwise).
+    Coq, "hol-light" for HOL Light, "llemma" otherwise).
     """
     trained = _trained_format(model)
     if trained is not None:
@@ -177,7 +199,7 @@ def format_for(model: str, backend: str = "lean") -> str:
     for needle, name in MODEL_FORMATS:
         if needle in lowered:
             return name
-    return "coq" if backend == "coq" else "llemma"
+    return backend if backend in ("coq", "hol-light") else "llemma"
 
 
 TRAINED_FORMAT_FILE = "prover_train.json"  # written by `prover train` next to the checkpoint

@@ -25,7 +25,7 @@ MODEL_PANEL = "Model (the portfolio first, then the model's tactics)"
 BUDGET_PANEL = "Budget"
 ENGINES = ("hf", "vllm", "openai", "tiny")  # prover.model_registry.ENGINES (checked by a test)
 SCORES = ("sum", "mean")
-PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq")
+PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq", "hol-light")
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000/v1"
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from lean_env.base import BadTheorem, Theorem
 
-_LET = re.compile(r"\A\s*let\s+([A-Za-z][A-Za-z0-9_'\-]*)\s*=\s*`([^`]*)`\s*;;\s*\Z")
+# Two upstream files repeat their `let <name> =` (amc12-2000-p1, amc12-2000-p6): accepted once more.
+_LET = re.compile(r"\A\s*let\s+([A-Za-z][A-Za-z0-9_'\-]*)\s*=\s*(?:let\s+\1\s*=\s*)?`([^`]*)`\s*;;\s*\Z")
 
 
 def normalise_name(name: str) -> str:
