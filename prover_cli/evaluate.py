@@ -17,7 +17,7 @@ def eval_command(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (config, results, summary, trees)."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory; its options are read from it (given again, they must match)."),
-    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle."),
+    backend: str = typer.Option("coq", "--backend", "-b", help="Proof assistant: coq, lean, isabelle, hol-light."),
     dataset: str | None = typer.Option(None, help="minif2f-coq, minif2f-lean4, minif2f-isabelle, minif2f-hollight (default: the backend's)."),
     data: Path | None = typer.Option(None, "--data", help="Local dataset folder (staged JSONL or upstream checkout)."),
     download: bool = typer.Option(False, help="Download the upstream files at the pinned commit when --data is not given."),
