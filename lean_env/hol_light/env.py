@@ -36,6 +36,8 @@ from lean_env.hol_light.screen import ScreenError, ocaml_string, render, screen_
 from lean_env.hol_light.zygote import Child, Zygote, ZygoteConfig, check_installed, shared_zygote, unhex
 
 log = logging.getLogger(__name__)
+# The CPU timer fired outside the driver's handler (while the tactic's expression was evaluated).
+_TIMER_FIRED = re.compile(r"^Exception: Prover_timeout", re.M)
 
 @dataclass(frozen=True, slots=True)
 class HolLightConfig:
@@ -193,7 +195,7 @@ class HolLightEnv:
 
     def _result(self, child: Child, state: ProofState, tactic: str, text: str, number: int) -> TacticResult:
         nonce = child.nonce
-        if f"<<<{nonce} TIMEOUT>>>" in text or "Prover_timeout" in text:
+        if f"<<<{nonce} TIMEOUT>>>" in text or _TIMER_FIRED.search(text):
             return TacticFailure(FailureKind.TIMEOUT, "tactic ran past its CPU time limit")
         fail = re.search(re.escape(f"<<<{nonce} FAIL ") + r"([0-9a-f]*)>>>", text)
         if fail:

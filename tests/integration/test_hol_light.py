@@ -33,7 +33,7 @@ def env(hol_zygote):  # type: ignore[no-untyped-def]
 def test_goals_carry_hypotheses_and_every_open_goal(env: HolLightEnv) -> None:
     root = env.open(thm("!x:real. &0 < x ==> &0 < x + &1 /\\ &0 <= x"))
     assert len(root.goals) == 1 and root.goals[0].hypotheses == ()
-    intro = env.run_tactic(root, "REPEAT STRIP_TAC")
+    intro = env.run_tactic(root, "GEN_TAC THEN DISCH_TAC")
     assert isinstance(intro, Advanced)
     (goal,) = intro.state.goals
     assert [h.type for h in goal.hypotheses] == ["&0 < x"]
@@ -46,7 +46,7 @@ def test_goals_carry_hypotheses_and_every_open_goal(env: HolLightEnv) -> None:
     first = env.run_tactic(split.state, "ASM_REAL_ARITH_TAC")
     assert isinstance(first, Advanced) and [g.conclusion for g in first.state.goals] == ["&0 <= x"]
     done = env.run_tactic(first.state, "ASM_REAL_ARITH_TAC")
-    assert done == Proved(("REPEAT STRIP_TAC", "CONJ_TAC", "ASM_REAL_ARITH_TAC", "ASM_REAL_ARITH_TAC"))
+    assert done == Proved(("GEN_TAC THEN DISCH_TAC", "CONJ_TAC", "ASM_REAL_ARITH_TAC", "ASM_REAL_ARITH_TAC"))
     assert env.verify(thm("!x:real. &0 < x ==> &0 < x + &1 /\\ &0 <= x"), done.proof).ok
 
 
