@@ -4,17 +4,18 @@
    size), then forking a fresh loaded child from the zygote (median and p90 of `--forks` forks,
    each until the child answers).
 2. Tactic latency: `run_tactic` round trips of cheap tactics on a theorem's root, median and p90.
-3. The sweep: each problem of a sample of the valid split is opened and every closing tactic of
+3. The sweep: each problem of a random sample of the valid split is opened and every closing tactic of
    the portfolio is tried once on its root (`--tactic-timeout` each) until one proves it; every
    proof found is checked by the verifier.
 
 Run: python -m benchmarks.perf.hol_light_latency [--forks 50] [--repeats 50] [--limit 40]
-     [--tactic-timeout 1] [--data ../shared/data]
+     [--tactic-timeout 1] [--seed 0] [--data ../shared/data]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import time
 from pathlib import Path
@@ -67,18 +68,20 @@ def latency(env: HolLightEnv, repeats: int) -> None:
         print(f"run_tactic {tactic:<16} {quantiles(times)}  ({type(result).__name__})")
 
 
-def sweep(env: HolLightEnv, data: Path, limit: int, timeout: float) -> None:
+def sweep(env: HolLightEnv, data: Path, limit: int, timeout: float, seed: int) -> None:
     from benchmarks.datasets import load_dataset
 
-    problems = load_dataset("minif2f-hollight", data_root=data).select("valid")[:limit]
+    problems = load_dataset("minif2f-hollight", data_root=data).select("valid")
+    problems = random.Random(seed).sample(problems, min(limit, len(problems)))  # across categories
     proved = verified = bad = 0
     by_tactic: dict[str, int] = {}
     t0 = time.monotonic()
     for problem in problems:
         try:
             root = env.open(problem.theorem)
-        except BadTheorem:
+        except BadTheorem as exc:
             bad += 1
+            print(f"  {exc}"[:200])
             continue
         for tactic in CLOSERS:
             result = env.run_tactic(root, tactic, timeout=timeout)
@@ -102,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--limit", type=int, default=40, help="valid problems in the sweep (0: skip it)")
     parser.add_argument("--tactic-timeout", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0, help="which sample of the valid split")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     zygote = startup(args.forks)
@@ -109,7 +113,7 @@ def main() -> None:
         with HolLightEnv(HolLightConfig(), zygote=zygote) as env:
             latency(env, args.repeats)
             if args.limit:
-                sweep(env, args.data, args.limit, args.tactic_timeout)
+                sweep(env, args.data, args.limit, args.tactic_timeout, args.seed)
             stats = env.stats()
             print(f"env: {stats.requests} requests, {stats.assistant_seconds:.1f} s waiting on HOL Light, "
                   f"{stats.restarts} restarts")

@@ -11,7 +11,7 @@
 (* HOL Light's syntax extension reads all-capital names as values, so the Unix constructors these
    need are bound through OCaml's own parser. *)
 Toploop.execute_phrase false Format.std_formatter (Parse.toplevel_phrase (Lexing.from_string
-  "let prover_itimer = Unix.ITIMER_PROF and prover_wronly = Unix.O_WRONLY and prover_rdonly = Unix.O_RDONLY;;"));;
+  "let prover_itimer = Unix.ITIMER_REAL and prover_wronly = Unix.O_WRONLY and prover_rdonly = Unix.O_RDONLY;;"));;
 
 let prover_parse_term = parse_term;;
 let prover_parse_type = parse_type;;
@@ -64,9 +64,10 @@ let prover_message e = match e with
   | Prover_timeout -> "timeout"
   | e -> Printexc.to_string e;;
 
-(* CPU-time limit of the next request: the watchdog in Python kills a child that ignores it. *)
+(* Wall-clock limit of the next request (the seam's timeouts are wall-clock, as under load a CPU
+   limit would let a tactic run far past it): the watchdog in Python kills a child that ignores it. *)
 let prover_arm ms =
-  ignore (Sys.signal Sys.sigprof (Sys.Signal_handle (fun _ -> raise Prover_timeout)));
+  ignore (Sys.signal Sys.sigalrm (Sys.Signal_handle (fun _ -> raise Prover_timeout)));
   ignore (Unix.setitimer prover_itimer
             {Unix.it_interval = 0.0; Unix.it_value = float_of_int ms /. 1000.0});;
 

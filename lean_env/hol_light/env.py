@@ -2,9 +2,9 @@
 
 The child keeps every goal state it reached in a table, so a tactic runs on any earlier state
 directly, by number. After a crash or a timeout the child is killed; the next call forks a fresh
-one from the zygote (tens of milliseconds) and replays the state's path. Each tactic gets a CPU
+one from the zygote (tens of milliseconds) and replays the state's path. Each tactic gets a
 timer inside the child and a wall-clock watchdog here: a tactic that swallows the timer's
-exception is killed all the same.
+exception is killed all the same. Both are wall-clock, as `ProofEnv` asks.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from lean_env.hol_light.screen import ScreenError, ocaml_string, render, screen_
 from lean_env.hol_light.zygote import Child, Zygote, ZygoteConfig, check_installed, shared_zygote, unhex
 
 log = logging.getLogger(__name__)
-# The CPU timer fired outside the driver's handler (while the tactic's expression was evaluated).
+# The timer fired outside the driver's handler (while the tactic's expression was evaluated).
 _TIMER_FIRED = re.compile(r"^Exception: Prover_timeout", re.M)
 
 @dataclass(frozen=True, slots=True)
 class HolLightConfig:
     zygote: ZygoteConfig = field(default_factory=ZygoteConfig)
-    tactic_timeout: float = 5.0  # default seconds per tactic (CPU timer in the child)
+    tactic_timeout: float = 5.0  # default seconds per tactic (a wall-clock timer in the child)
     watchdog_grace: float = 1.0  # wall-clock seconds past the limit before the child is killed
     command_timeout: float = 60.0  # opening a statement, each replayed step
     verify_timeout: float = 120.0  # the whole proof in the verifier's child
@@ -65,6 +65,7 @@ class HolLightEnv:
         self._replayed = 0
         self._requests = 0
         self._busy = 0.0
+        self._root_text = ""  # the live child's answer to opening the theorem
 
     # -- processes ----------------------------------------------------------------------------
 
@@ -190,13 +191,16 @@ class HolLightEnv:
                 continue
             except BadTheorem as exc:  # the statement opened before: the zygote is broken
                 raise EnvCrashed(str(exc)) from exc
+            except EnvError as exc:  # a replay that no longer goes through
+                self._kill_child()
+                return TacticFailure(FailureKind.ERROR, str(exc))
             return self._result(child, state, tactic, text, number)
         return TacticFailure(FailureKind.CRASHED, f"the HOL Light child died twice on this tactic: {last}")
 
     def _result(self, child: Child, state: ProofState, tactic: str, text: str, number: int) -> TacticResult:
         nonce = child.nonce
         if f"<<<{nonce} TIMEOUT>>>" in text or _TIMER_FIRED.search(text):
-            return TacticFailure(FailureKind.TIMEOUT, "tactic ran past its CPU time limit")
+            return TacticFailure(FailureKind.TIMEOUT, "tactic ran past its time limit")
         fail = re.search(re.escape(f"<<<{nonce} FAIL ") + r"([0-9a-f]*)>>>", text)
         if fail:
             return TacticFailure(FailureKind.ERROR, unhex(fail.group(1)) or "the tactic failed")

@@ -31,7 +31,7 @@ SUBJECT = Subject(
         ("ADD_SYM", FailureKind.ERROR),  # a theorem, not a tactic: a type error
         ("ALL_TAC", FailureKind.NO_PROGRESS),
     ),
-    # Swaps `n + 0` and `0 + n` for ever; the CPU timer (or the watchdog) stops it.
+    # Swaps `n + 0` and `0 + n` for ever; the timer (or the watchdog) stops it.
     loop="REPEAT (ONCE_REWRITE_TAC[ADD_SYM])",
     loop_timeout=1.0,
     timeout_bound=3.0,
