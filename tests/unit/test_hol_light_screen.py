@@ -123,6 +123,13 @@ def test_a_quotation_cannot_end_the_string_it_is_sent_in() -> None:
     # Inside a quotation, `"` and `\` are escaped: the OCaml string ends where render ends it.
     sent = render('EXISTS_TAC `" ^ (CHEAT_TAC) ^ "`')
     assert sent == 'EXISTS_TAC (prover_term "\\" ^ (CHEAT_TAC) ^ \\"")'
+    # HOL4-style antiquotation is only term text here (HOL Light's term parser rejects the `^`),
+    # and a backquote inside it ends the quotation: what follows is lexed as tactic text, where
+    # `mk_thm` stays inside the next quotation's string.
+    assert render("EXISTS_TAC `x = ^(ACCEPT_TAC)`") == 'EXISTS_TAC (prover_term "x = ^(ACCEPT_TAC)")'
+    sent = render("EXISTS_TAC `^(mk_thm([],`F`))`")
+    assert sent == 'EXISTS_TAC (prover_term "^(mk_thm([],") F (prover_term "))")'
+    assert screen_tactic("EXISTS_TAC (`a` ^ `b`)") is not None  # `^` outside a quotation
     sent = render("EXISTS_TAC `x\\`")
     assert sent == 'EXISTS_TAC (prover_term "x\\\\")'
 
