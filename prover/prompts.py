@@ -52,9 +52,10 @@ _COQ_SHOTS = (
     ("l : list nat\n============================\nrev (rev l) = l", "apply rev_involutive."),
 )
 
+
 _HOL_LIGHT_SHOTS = (
     ("`!n. n + 0 = n`", "ARITH_TAC"),
-    ("  0 [`&0 < x`]\n\n`&0 < x * x + x`", "ASM_SIMP_TAC[REAL_LT_ADD; REAL_LT_MUL]"),
+    ("  0 [`&0 < x`]\n\n`&0 < x + &1 /\\ &0 <= x`", "CONJ_TAC THEN ASM_REAL_ARITH_TAC"),
     ("`!x y. x <= y \\/ y <= x`", "REPEAT GEN_TAC THEN REAL_ARITH_TAC"),
 )
 
