@@ -164,26 +164,26 @@ class _Parser:
         if tok.kind in ("int", "term", "type"):
             self.i += 1
             return True
-        if tok.kind == "(":
+        if tok.kind == "(":  # a parenthesised expression or a tuple
             self.i += 1
-            self.expr(depth + 1)
-            while (nxt := self.peek()) is not None and nxt.kind == ",":
-                self.i += 1
-                self.expr(depth + 1)
-            self.take(")")
+            self.separated(",", ")", depth)
             return True
-        if tok.kind == "[":
+        if tok.kind == "[":  # a list, possibly empty
             self.i += 1
             if (nxt := self.peek()) is not None and nxt.kind == "]":
                 self.i += 1
-                return True
-            self.expr(depth + 1)
-            while (nxt := self.peek()) is not None and nxt.kind == ";":
-                self.i += 1
-                self.expr(depth + 1)
-            self.take("]")
+            else:
+                self.separated(";", "]", depth)
             return True
         return False
+
+    def separated(self, separator: str, closing: str, depth: int) -> None:
+        """One or more expressions separated by `separator`, then `closing`."""
+        self.expr(depth + 1)
+        while (nxt := self.peek()) is not None and nxt.kind == separator:
+            self.i += 1
+            self.expr(depth + 1)
+        self.take(closing)
 
 
 def parse(text: str) -> list[Token]:
