@@ -56,7 +56,8 @@ class HolLightEnv:
     def __init__(self, config: HolLightConfig | None = None, zygote: Zygote | None = None) -> None:
         self.config = config or HolLightConfig()
         check_installed(self.config.zygote.hol_dir)
-        self._zygote = zygote
+        # Loaded here, not on the first `open`: minutes of CPU that no theorem's budget should pay.
+        self._zygote = zygote if zygote is not None else shared_zygote(self.config.zygote)
         self._child: Child | None = None
         self._theorem: Theorem | None = None
         self._ids: dict[tuple[str, ...], int] = {}  # path -> the state's number in the live child
