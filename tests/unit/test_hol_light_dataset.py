@@ -49,3 +49,11 @@ def test_the_hol_light_prompt_format_is_the_default_for_base_models() -> None:
     prompt = fmt.render(Theorem("t", "", "x", "hol-light"), state)
     assert prompt.endswith("Tactic state:\n---\n  0 [`&0 < x`]\n\n`&0 < x + &1`\n---\nNext tactic:\n---\n")
     assert "ARITH_TAC" in prompt and fmt.extract(" REAL_ARITH_TAC\n---\nmore") == "REAL_ARITH_TAC"
+
+
+def test_a_missing_installation_is_one_setup_line(tmp_path: Path) -> None:
+    from lean_env.base import SetupError
+    from lean_env.hol_light.zygote import check_installed
+
+    with pytest.raises(SetupError, match="apt-get install -y hol-light libnum-ocaml-dev"):
+        check_installed(str(tmp_path))
