@@ -220,6 +220,41 @@ def load_isabelle(root: Path) -> Dataset:
     return Dataset("minif2f-isabelle", "isabelle", commit, tuple(problems))
 
 
+# -- HOL Light (openai/miniF2F, hollight/) -----------------------------------------------------
+
+HOLLIGHT_SOURCE = Source("openai/miniF2F", "4e433ff5cadff23f9911a2bb5bbab2d351ce5554")
+
+
+def hollight_from_file(text: str, name: str) -> Theorem:
+    """The term of one `let <name-with-dashes> = `<term>`;;` file, named as Coq and Lean name it."""
+    from lean_env.hol_light.statements import theorem_from_text as hol_theorem
+
+    return hol_theorem(text, name)
+
+
+def load_hollight(root: Path) -> Dataset:
+    """`root`: the staged folder ({valid,test}/*.ml) or an openai/miniF2F checkout (hollight/...).
+
+    Informal statements and proofs come from miniF2F's informal data where it has the problem:
+    `informal/` next to the staged folder, or inside a facebookresearch/miniF2F-like checkout."""
+    folder = root / "hollight" if (root / "hollight").is_dir() else root
+    informal_roots = [root.parent / "informal", root / "informal"]
+    problems = []
+    for split in SPLITS:
+        for path in sorted((folder / split).glob("*.ml")):
+            thm = hollight_from_file(path.read_text(encoding="utf-8"), path.stem)
+            data: dict = {}
+            for informal_root in informal_roots:
+                informal = informal_root / split / f"{thm.name}.json"
+                if informal.exists():
+                    data = json.loads(informal.read_text(encoding="utf-8"))
+                    break
+            problems.append(
+                Problem(thm, split, category(thm.name), data.get("informal_statement", ""), data.get("informal_proof", ""))
+            )
+    return Dataset("minif2f-hollight", "hol-light", _commit_of(root, HOLLIGHT_SOURCE), tuple(problems))
+
+
 # -- registry, local paths and downloads -------------------------------------------------------
 
 LEANDOJO_SOURCE = Source("leanprover-community/mathlib4", "")  # no pinned download
@@ -243,6 +278,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "minif2f-coq": DatasetSpec("coq", COQ_SOURCE, "minif2f/coq", load_coq),
     "minif2f-lean4": DatasetSpec("lean", LEAN_SOURCE, "minif2f/lean4", load_lean4),
     "minif2f-isabelle": DatasetSpec("isabelle", ISABELLE_SOURCE, "minif2f/isabelle", load_isabelle),
+    "minif2f-hollight": DatasetSpec("hol-light", HOLLIGHT_SOURCE, "minif2f/hollight", load_hollight),
     # LeanDojo Benchmark 4 (benchmarks/leandojo.py): local only, the commit comes from the data.
     "leandojo": DatasetSpec("lean", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, False)),
     "leandojo-traced": DatasetSpec("leandojo", LEANDOJO_SOURCE, "leandojo", lambda root: _leandojo(root, True)),

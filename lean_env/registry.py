@@ -68,6 +68,7 @@ ASSISTANTS: Registry[Assistant] = Registry(
         "lean": "lean_env.lean_repl.assistant:ASSISTANT",
         "isabelle": "lean_env.isabelle.assistant:ASSISTANT",
         "leandojo": "lean_env.leandojo.assistant:ASSISTANT",  # optional: needs the lean-dojo package
+        "hol-light": "lean_env.hol_light.assistant:ASSISTANT",
     },
 )
 

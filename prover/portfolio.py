@@ -77,6 +77,30 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("by eval", 0.05),
         ("by sos", 0.03),
     ),
+    # HOL Light: decision procedures first, numeral evaluation, then intro steps that expose
+    # hypotheses to them. MESON and the field procedure can run long: they come last among closers.
+    "hol-light": (
+        ("ARITH_TAC", 0.25),
+        ("REAL_ARITH_TAC", 0.25),
+        ("INT_ARITH_TAC", 0.15),
+        ("CONV_TAC REAL_RAT_REDUCE_CONV", 0.12),
+        ("CONV_TAC NUM_REDUCE_CONV", 0.12),
+        ("CONV_TAC REAL_FIELD", 0.10),
+        ("ASM_ARITH_TAC", 0.15),
+        ("ASM_REAL_ARITH_TAC", 0.12),
+        ("REWRITE_TAC[]", 0.08),
+        ("ASM_REWRITE_TAC[]", 0.06),
+        ("SIMP_TAC[]", 0.05),
+        ("MESON_TAC[]", 0.05),
+        ("ASM_MESON_TAC[]", 0.04),
+        ("REPEAT STRIP_TAC", 0.40),
+        ("GEN_TAC", 0.10),
+        ("STRIP_TAC", 0.10),
+        ("CONJ_TAC", 0.06),
+        ("EQ_TAC", 0.03),
+        ("REAL_ARITH_TAC ORELSE CONV_TAC REAL_RAT_REDUCE_CONV", 0.03),
+        ("CONV_TAC(ONCE_DEPTH_CONV NUM_REDUCE_CONV) THEN ARITH_TAC", 0.03),
+    ),
 }
 PORTFOLIOS["leandojo"] = PORTFOLIOS["lean"]  # Lean 4 through LeanDojo: the same tactics
 

@@ -53,6 +53,13 @@ _COQ_SHOTS = (
 )
 
 
+_HOL_LIGHT_SHOTS = (
+    ("`!n. n + 0 = n`", "ARITH_TAC"),
+    ("  0 [`&0 < x`]\n\n`&0 < x + &1 /\\ &0 <= x`", "CONJ_TAC THEN ASM_REAL_ARITH_TAC"),
+    ("`!x y. x <= y \\/ y <= x`", "REPEAT GEN_TAC THEN REAL_ARITH_TAC"),
+)
+
+
 def _few_shot(header: str, shots: tuple[tuple[str, str], ...], state: str) -> str:
     parts = [header, "Here are some examples:\n"]
     for goal, tactic in shots:
@@ -69,6 +76,14 @@ def _llemma(theorem: Theorem, state: ProofState) -> str:
 
 def _coq(theorem: Theorem, state: ProofState) -> str:
     return _few_shot("Given the Coq proof state, suggest a next tactic.", _COQ_SHOTS, state.pretty)
+
+
+def _hol_light(theorem: Theorem, state: ProofState) -> str:
+    return _few_shot(
+        "Given the HOL Light goal (numbered assumptions, then the goal), suggest the next tactic.",
+        _HOL_LIGHT_SHOTS,
+        state.pretty,
+    )
 
 
 # --- Fine-tuned step provers ------------------------------------------------------------------
@@ -149,6 +164,14 @@ for _fmt in (
         stop=("---",),
         description="3-shot Coq prompt for base models",
     ),
+    PromptFormat(
+        "hol-light",
+        "our HOL Light counterpart of the Llemma layout",
+        "hol-light",
+        _hol_light,
+        stop=("---",),
+        description="3-shot HOL Light prompt for base models",
+    ),
 ):
     PROMPTS.register(_fmt.name, _fmt)
 
@@ -164,7 +187,7 @@ MODEL_FORMATS: tuple[tuple[str, str], ...] = (
 
 
 # The few-shot prompt a model without a known format gets, by assistant ("llemma" for the others).
-FEW_SHOT_FORMATS = {"coq": "coq"}
+FEW_SHOT_FORMATS = {"coq": "coq", "hol-light": "hol-light"}
 
 
 def format_for(model: str, backend: str = "lean") -> str:
@@ -172,7 +195,7 @@ def format_for(model: str, backend: str = "lean") -> str:
 
     A `prover train` checkpoint gets the format it was trained on; fine-tuned Lean provers get
     their training format; any other model gets the few-shot prompt of the backend ("coq" for
-    Coq, "llemma" otherwise).
+    Coq, "hol-light" for HOL Light, "llemma" otherwise).
     """
     trained = _trained_format(model)
     if trained is not None:

@@ -24,7 +24,7 @@ from prover_cli.app import EXIT_BAD_INPUT, EXIT_ENV, fail
 MODEL_PANEL = "Model (the portfolio first, then the model's tactics)"
 BUDGET_PANEL = "Budget"
 ENGINES = ENGINE_NAMES
-PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq")
+PROMPT_FORMATS = ("llemma", "reprover", "internlm2-stepprover", "internlm2.5-stepprover", "bfs-prover", "coq", "hol-light")
 
 
 def _search_config_defaults() -> Any:

@@ -11,6 +11,8 @@ command -v coqc >/dev/null 2>&1 || need_apt+=(coq libcoq-coquelicot)
 [ -d /usr/lib/ocaml/coq/user-contrib/Hammer ] || need_apt+=(libcoq-hammer eprover z3)   # sauto, hammer (E and Z3 pick lemmas)
 [ -d /usr/lib/ocaml/coq/user-contrib/Interval ] || need_apt+=(libcoq-interval)        # interval: bounds on sqrt, ln, exp
 command -v csdp >/dev/null 2>&1 || need_apt+=(coinor-csdp)   # psatz's external solver
+[ -f /usr/share/hol-light/hol.ml ] || need_apt+=(hol-light)         # HOL Light (prover setup hol-light checks it)
+[ -f /usr/lib/ocaml/nums.cma ] || need_apt+=(libnum-ocaml-dev)       # HOL Light cannot load without nums.cma
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)   # the sandbox around every proof assistant
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -11,6 +11,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def _hol_light_missing() -> str | None:
+    """Why HOL Light cannot run here (not installed, or nums.cma missing), or None."""
+    from lean_env.base import SetupError
+    from lean_env.hol_light.zygote import check_installed
+
+    try:
+        check_installed()
+    except SetupError as exc:
+        return str(exc)
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     missing = {
         "coq": shutil.which("coqtop") is None or shutil.which("coqc") is None,
@@ -21,6 +33,34 @@ def pytest_collection_modifyitems(config, items):
         for marker, absent in missing.items():
             if absent and marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=f"{marker} is not installed"))
+    hol_missing = _hol_light_missing() if any("hol_light" in item.keywords for item in items) else None
+    for item in items:
+        if hol_missing and "hol_light" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=hol_missing))
+
+
+def pytest_collection_finish(session):
+    """Load HOL Light's zygote once, before the first test that needs it: loading takes minutes
+    of CPU, longer than any one test's timeout, and every HOL Light test forks from it."""
+    if any("hol_light" in item.keywords for item in session.items) and _hol_light_missing() is None:
+        from lean_env.base import SetupError
+        from lean_env.hol_light.zygote import shared_zygote
+
+        try:
+            shared_zygote()
+        except SetupError:
+            pass  # the tests that need it fail with the reason
+
+
+@pytest.fixture(scope="session")
+def hol_zygote():
+    """The HOL Light zygote of the whole test run (skips with the reason when HOL Light is missing)."""
+    why = _hol_light_missing()
+    if why:
+        pytest.skip(why)
+    from lean_env.hol_light.zygote import shared_zygote
+
+    return shared_zygote()
 
 
 @pytest.fixture(scope="session")

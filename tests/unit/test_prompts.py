@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from lean_env.base import Goal, Hypothesis, ProofState, Theorem
-from lean_env.registry import UnknownName
+from lean_env.registry import ASSISTANTS, UnknownName
 from prover.prompts import PROMPTS, format_for, get_format
 
 LEAN = Theorem(
@@ -33,7 +33,7 @@ def test_every_format_is_documented_and_puts_the_state_in_the_prompt() -> None:
     }
     for name in PROMPTS.names():
         fmt = PROMPTS.get(name)
-        assert fmt.name == name and fmt.source and fmt.backend in ("lean", "coq")
+        assert fmt.name == name and fmt.source and fmt.backend in ASSISTANTS
         assert STATE.pretty in fmt.render(LEAN, STATE)
 
 

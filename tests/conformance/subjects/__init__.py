@@ -69,6 +69,7 @@ SUBJECTS: dict[str, str] = {
     "isabelle": "tests.conformance.subjects.isabelle",
     "leandojo": "tests.conformance.subjects.leandojo",
     "prop": "tests.conformance.subjects.prop",  # the worked example of docs/adding-a-proof-assistant.md
+    "hol-light": "tests.conformance.subjects.hol_light",
 
 }
 

@@ -1,0 +1,1 @@
+"""HOL Light through a zygote: one loaded toplevel, a forked child per theorem (see zygote.py)."""
