@@ -19,15 +19,12 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import pexpect
 import psutil
-from pexpect import fdpexpect
 
 from lean_env.base import EnvCrashed, EnvError, EnvTimeout, SetupError
 from lean_env.process import ChildProcess, ProcessConfig
@@ -73,17 +70,27 @@ def unhex(text: str | bytes) -> str:
 
 
 class Child:
-    """One forked HOL Light toplevel, driven over its FIFOs (pexpect's fd reader on `out`)."""
+    """One forked HOL Light toplevel, driven over its FIFOs through the shared process helper
+    (`ChildProcess.attach`: it is the zygote's child, not ours)."""
 
     def __init__(self, folder: Path, nonce: str, out_fd: int, in_fd: int, verdict_fd: int) -> None:
         self.folder = folder
         self.nonce = nonce
-        self.pid: int | None = None  # the host's pid, for kills from outside
-        self._in = in_fd
+        self._fds = (out_fd, in_fd)  # handed to the helper once the child's pid is known
         self._verdict = verdict_fd
-        self._reader = fdpexpect.fdspawn(out_fd, timeout=None, maxread=1 << 16, use_poll=True)
+        self.process: ChildProcess | None = None
         self._sync = 0
         self.requests = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The host's pid, for kills from outside (None before `attach` and after `kill`)."""
+        return self.process.pid if self.process is not None else None
+
+    def attach(self, pid: int) -> None:
+        """Start talking to the forked child `pid` over the FIFOs opened before the fork."""
+        out_fd, in_fd = self._fds
+        self.process = ChildProcess.attach(out_fd, in_fd, pid)
 
     def frame(self, body: str) -> re.Pattern[bytes]:
         return re.compile(re.escape(f"<<<{self.nonce} ".encode()) + body.encode() + re.escape(f">>>{self.nonce}".encode()), re.S)
@@ -91,23 +98,16 @@ class Child:
     def expect(self, pattern: re.Pattern[bytes], timeout: float) -> tuple[bytes, re.Match[bytes]]:
         """Output up to `pattern`, and its match. EnvTimeout past `timeout` (the child is left
         running), EnvCrashed when the child is gone."""
-        try:
-            self._reader.expect(pattern, timeout=timeout)
-        except pexpect.TIMEOUT:
-            raise EnvTimeout(f"no answer from HOL Light within {timeout:.1f} s") from None
-        except pexpect.EOF:
-            raise EnvCrashed(f"the HOL Light child ended; last output: {self._reader.before[-300:]!r}") from None
-        return self._reader.before, self._reader.match
+        if self.process is None:
+            raise EnvCrashed("the HOL Light child is gone")
+        return self.process.read_until(pattern, timeout)
 
     def write_line(self, line: str) -> None:
         if "\n" in line:
             raise ValueError("one phrase per line")
-        data = (line + "\n").encode()
-        try:
-            while data:
-                data = data[os.write(self._in, data) :]
-        except (BlockingIOError, BrokenPipeError, OSError) as exc:
-            raise EnvCrashed(f"the HOL Light child stopped reading: {exc}") from exc
+        if self.process is None:
+            raise EnvCrashed("the HOL Light child is gone")
+        self.process.write((line + "\n").encode(), timeout=30.0)
 
     def request(self, phrases: list[str], timeout: float) -> bytes:
         """Send phrases, one per line, then a sync; return everything printed before the sync."""
@@ -137,26 +137,21 @@ class Child:
         return data.decode(errors="replace").strip() or None
 
     def alive(self) -> bool:
-        return self.pid is not None and psutil.pid_exists(self.pid)
+        return self.process is not None and self.process.alive()
 
     def kill(self) -> None:
-        """SIGKILL the child (the zygote reaps it) and remove its FIFOs. Idempotent."""
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.pid = None
-        for fd in (self._in, self._verdict):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        try:
-            self._reader.close()
-        except OSError:
-            pass
-        self._in = self._verdict = -1
+        """SIGKILL the child (the zygote reaps it), close the FIFOs and remove them. Idempotent."""
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+            self._fds = (-1, -1)
+        for fd in (*self._fds, self._verdict):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._fds, self._verdict = (-1, -1), -1
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -239,7 +234,7 @@ class Zygote:
             try:
                 self.process.write(f"prover_fork {ocaml_string(str(folder))} {ocaml_string(nonce)};;\n".encode())
                 _, match = self.process.read_until(_FORKED, timeout)
-                child.pid = self._host_pid(int(match.group(1)))
+                child.attach(self._host_pid(int(match.group(1))))
                 child.expect(child.frame("READY"), timeout)
             except BaseException:
                 child.kill()
