@@ -146,7 +146,7 @@ def test_prove_with_no_server_listening_is_one_line_exit_3():
 @pytest.mark.parametrize(("args", "needle"), [
     (["--engine", "foo"], "--engine must be one of hf, vllm, openai, tiny"),
     (["--score", "foo"], "--score must be one of sum, mean"),
-    (["--prompt-format", "foo"], "--prompt-format must be one of bfs-prover, coq, internlm2-stepprover"),
+    (["--prompt-format", "foo"], "--prompt-format must be one of bfs-prover, coq, hol-light, internlm2-stepprover"),
     (["--model", "./no/such/dir"], "no such directory"),
     (["--wall-time", "nan"], "--wall-time must be a positive"),
     (["--tactic-timeout", "inf"], "--tactic-timeout must be a positive, finite"),
