@@ -335,28 +335,92 @@ def goal_from_record(goal: dict[str, Any]) -> Goal:
     return Goal(hyps, goal["conclusion"])
 
 
-class KnnGenerator:
-    """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics.
+# Closers appended to retrieved tactics (`t; lia.`), by the kind of numbers the goal is about:
+# a retrieved step that splits or rewrites the goal is worth most when whatever it leaves is
+# closed at once, on every goal it made (which one search step cannot do for several goals).
+CLOSERS: dict[str, tuple[str, ...]] = {
+    "R": ("lra", "field", "nra"),
+    "Z": ("lia", "nia"),
+    "nat": ("lia", "nia"),
+    "": ("lia", "lra", "nia", "auto with arith"),
+}
+_NUMBER_TYPES = {"R": "R", "Z": "Z", "nat": "nat", "N": "Z", "positive": "Z", "Q": "R"}
+_NUMBER_SCOPES = {"%R": "R", "%Z": "Z", "%nat": "nat", "%N": "Z", "%Q": "R"}
+_CLOSER_HEADS = ("lia", "lra", "nia", "nra", "field", "ring", "auto", "easy", "trivial", "reflexivity", "assumption",
+                 "tauto", "intuition", "congruence", "discriminate", "contradiction", "exact", "now")
 
-    Scores are log-similarities, so they fall between a portfolio's log-priors and 0."""
+
+def number_kind(goal: Goal) -> str:
+    """"R", "Z", "nat", or "" (unknown): the numbers the goal is about, from its variables' types
+    and scope marks, reals first (a goal mixing INR n with reals is a real goal)."""
+    seen = {_NUMBER_TYPES[h.type.strip()] for h in goal.hypotheses if h.type.strip() in _NUMBER_TYPES}
+    seen |= {kind for mark, kind in _NUMBER_SCOPES.items() if mark in goal.conclusion}
+    seen |= {_NUMBER_TYPES[t] for t in re.findall(r":\s*(R|Z|nat|N|positive|Q)\b", goal.conclusion)}
+    text = " ".join([goal.conclusion, *(h.type for h in goal.hypotheses)])
+    if re.search(r"\b(INR|IZR|sqrt|Rabs|PI|Rpower)\b", text) or "R -> R" in text:
+        seen.add("R")
+    for kind in ("R", "Z", "nat"):
+        if kind in seen:
+            return kind
+    return ""
+
+
+def compose(tactic: str, closer: str) -> str | None:
+    """`tactic` followed by `closer` on every goal it leaves, as one sentence, or None when that
+    adds nothing (it already ends with a closer) or cannot be written safely (a goal selector, a
+    text that is not one sentence)."""
+    from lean_env.coq.sentences import split_tactic
+
+    sentences, reason = split_tactic(tactic)
+    if reason is not None or len(sentences) != 1:
+        return None
+    body = sentences[0].strip()[:-1].rstrip()
+    if not body or re.match(r"^(\d+|all)\s*:", body) or body.split(";")[-1].split()[0] in _CLOSER_HEADS:
+        return None
+    if re.search(r"\b(by|match|with|using|in)\b|\|\||\b(try|repeat|do)\b", body):
+        body = f"({body})"  # `rewrite H by t; lia` would hand `t; lia` to `by`
+    return f"{body}; {closer}."
+
+
+class KnnGenerator:
+    """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics, and the best
+    of them composed with a closer for the goal's kind of numbers (`compose` of them; 0: none).
+
+    Scores are log-similarities, so they fall between a portfolio's log-priors and 0. A composed
+    candidate comes right after the tactic it extends; scores never rise along the list."""
 
     name = "knn"
 
-    def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64) -> None:
+    def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64,
+                 compose: int = 6) -> None:
         self.index = index if isinstance(index, KnnIndex) else KnnIndex.load(Path(index))
         self.backend = backend
         self.neighbours = neighbours
+        self.compose = compose if backend == "coq" else 0
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if not state.goals:
             return []
         from lean_env.registry import screen
 
-        out = []
-        for tactic, sim in self.index.propose(state.goals[0], k, max(self.neighbours, 4 * k)):
-            if screen(self.backend, tactic) is None:
-                out.append(Candidate(tactic, math.log(max(sim, 1e-6)), self.name))
-        return out
+        goal = state.goals[0]
+        closers = CLOSERS[number_kind(goal)] if self.compose else ()
+        out: list[Candidate] = []
+        seen: set[str] = set()
+        composed = 0
+        for tactic, sim in self.index.propose(goal, k, max(self.neighbours, 4 * k)):
+            score = math.log(max(sim, 1e-6))
+            texts = [tactic]
+            if composed < self.compose:
+                extended = [c for c in (compose(tactic, closer) for closer in closers) if c is not None]
+                composed += bool(extended)
+                texts += extended
+            for text in texts:
+                if text not in seen and screen(self.backend, text) is None:
+                    seen.add(text)
+                    score = min(score, out[-1].score - 0.01) if out else score  # the list is the try order
+                    out.append(Candidate(text, score, self.name))
+        return out[:k]
 
 
 def read_records(path: Path) -> Iterable[dict[str, Any]]:
@@ -370,4 +434,4 @@ def read_records(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records"]
+__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind"]

@@ -65,3 +65,45 @@ def test_interleaving_alternates_two_generators_and_survives_one_failing() -> No
     assert [c.source for c in mixed.generate(theorem, state, 3)] == ["p", "k", "k"]  # auto came first from k
     half = InterleavedGenerator(Fixed("p", ["lia."]), Fixed("k", [], fail=True))
     assert [c.tactic for c in half.generate(theorem, state, 4)] == ["lia."]
+
+
+def test_composition_appends_a_closer_as_one_sentence_and_only_where_it_adds_something() -> None:
+    from prover.knn import compose
+
+    assert compose("destruct b.", "lia") == "destruct b; lia."
+    assert compose("induction n as [| n IH]; simpl.", "lia") == "induction n as [| n IH]; simpl; lia."
+    assert compose("rewrite H by lia.", "lra") == "(rewrite H by lia); lra."  # `by` must not take the closer
+    assert compose("lia.", "nia") is None and compose("intros; field; trivial.", "lra") is None  # ends closed
+    assert compose("2: reflexivity.", "lia") is None  # a goal selector applies to one goal only
+    assert compose("intros. lia.", "lia") is None  # two sentences: not a retrieved step
+
+
+def test_closers_follow_the_kind_of_numbers_in_the_goal() -> None:
+    from prover.knn import CLOSERS, number_kind
+
+    assert number_kind(_goal("x = 1", (("x",), "R"))) == "R"
+    assert number_kind(_goal("forall (a b : Z), a = b")) == "Z"
+    assert number_kind(_goal("INR n = 2", (("n",), "nat"))) == "R"  # a real goal about a natural
+    assert number_kind(_goal("(if b then 1 else 2) <= 2", (("b",), "bool"))) == ""
+    assert "lra" in CLOSERS["R"] and "lia" in CLOSERS["nat"] and "lia" in CLOSERS[""]
+
+
+def test_the_generator_puts_each_composed_candidate_after_the_tactic_it_extends() -> None:
+    from lean_env.base import ProofState, Theorem
+    from prover.knn import KnnGenerator
+
+    def record(conclusion, hyps, tactic):
+        goal = {"conclusion": conclusion, "hypotheses": [{"names": n, "type": t, "value": None} for n, t in hyps]}
+        return {"tactic": tactic, "state_before": {"goals": [goal]}, "theorem": "t", "file": "f.v"}
+
+    index = KnnIndex.build([record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "destruct b."),
+                            record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "auto.")])
+    state = ProofState("t", (), (_goal("(if c then 1 else 2) <= 2", (("c",), "bool")),), "")
+    theorem = Theorem("t", "", "Theorem t (c : bool) : (if c then 1 else 2) <= 2.")
+    texts = [c.tactic for c in KnnGenerator(index).generate(theorem, state, 16)]
+    assert texts[:2] == ["destruct c.", "destruct c; lia."] and "auto." in texts
+    assert not any(t.startswith("auto;") for t in texts)  # `auto` is a closer already
+    plain = [c.tactic for c in KnnGenerator(index, compose=0).generate(theorem, state, 16)]
+    assert sorted(plain) == ["auto.", "destruct c."]
+    scores = [c.score for c in KnnGenerator(index).generate(theorem, state, 16)]
+    assert scores == sorted(scores, reverse=True)
