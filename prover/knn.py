@@ -120,35 +120,51 @@ def _type_signature(goal: Goal) -> list[tuple[str, set[str]]]:
     return out
 
 
+def _ranked(name: str, i: int, sig: set[str], target: Sequence[tuple[str, set[str]]], taken: set[str]) -> list[str]:
+    """Target hypotheses for source hypothesis `name` (position i, type symbols `sig`), best
+    first: Jaccard similarity of type symbols, then the same name, then the nearest position;
+    those sharing no symbol are left out."""
+    keyed = []
+    for j, (cand, csig) in enumerate(target):
+        union = sig | csig
+        jac = len(sig & csig) / len(union) if union else 1.0
+        if cand not in taken and jac > 0.0:
+            keyed.append(((jac, cand == name, -abs(i - j)), cand))
+    return [cand for _, cand in sorted(keyed, key=lambda kc: kc[0], reverse=True)]
+
+
+def renamings(
+    tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]], limit: int = 1
+) -> list[str]:
+    """`tactic` with the hypotheses of the source state it mentions renamed onto the target
+    state's: the best one-to-one mapping first (see `rename_hypotheses`), then, for a tactic that
+    mentions one hypothesis, the same tactic on the next most similar ones, up to `limit` texts
+    (a retrieved `rewrite H` is worth trying with each equation here, not only the likeliest)."""
+    mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
+    used = [(i, name, set(sig)) for i, (name, sig) in enumerate(source) if name in mentioned]
+    if not used:
+        return [tactic]
+    if len(used) == 1:
+        i, name, sig = used[0]
+        choices = _ranked(name, i, sig, target, set())[:limit]
+        return [_NAME.sub(lambda m, c=c: c if m.group(1) == name else m.group(1), tactic) for c in choices]
+    mapping: dict[str, str] = {}
+    for i, name, sig in used:
+        best = _ranked(name, i, sig, target, set(mapping.values()))
+        if not best:
+            return []
+        mapping[name] = best[0]
+    return [_NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)]
+
+
 def rename_hypotheses(
     tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]]
 ) -> str | None:
     """`tactic` with each hypothesis of the source state it mentions renamed to the most similar
     hypothesis of the target state (Jaccard similarity of type symbols, one-to-one, ties to the
     same name then the same position); None when one has no counterpart."""
-    mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
-    used = [(i, name, set(sig)) for i, (name, sig) in enumerate(source) if name in mentioned]
-    if not used:
-        return tactic
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for i, name, sig in used:
-        best, best_key = None, None
-        for j, (cand, csig) in enumerate(target):
-            if cand in taken:
-                continue
-            union = sig | csig
-            jac = len(sig & csig) / len(union) if union else 1.0
-            key = (jac, cand == name, -abs(i - j))
-            if best_key is None or key > best_key:
-                best, best_key = cand, key
-        if best is None or best_key is None or best_key[0] == 0.0:
-            return None
-        mapping[name] = best
-        taken.add(best)
-    if all(k == v for k, v in mapping.items()):
-        return tactic
-    return _NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)
+    found = renamings(tactic, source, target)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,20 +311,19 @@ class KnnIndex:
             self.rows.tactics[int(i)] for i in top]
         return [Neighbour(int(i), float(scores[i]), t) for i, t in zip(top, tactics) if scores[i] > 0]
 
-    def propose(self, goal: Goal, k: int, neighbours: int = 64) -> list[tuple[str, float]]:
+    def propose(self, goal: Goal, k: int, neighbours: int = 64, variants: int = 1) -> list[tuple[str, float]]:
         """Up to k (tactic, similarity) for `goal`: the nearest states' tactics, hypotheses renamed,
-        best similarity first, each text once."""
+        best similarity first, each text once; `variants`: how many hypotheses here a tactic that
+        names one hypothesis is tried with."""
         target = _type_signature(goal)
         out: dict[str, float] = {}
         for nb in self.nearest(goal, neighbours):
             row = self.rows[nb.row]
-            tactic = rename_hypotheses(nb.tactic, [(n, s) for n, s in row["hyps"]], target)
-            if tactic is None or tactic in out:
-                continue
-            out[tactic] = nb.similarity
+            for tactic in renamings(nb.tactic, [(n, s) for n, s in row["hyps"]], target, variants):
+                out.setdefault(tactic, nb.similarity)
             if len(out) >= k:
                 break
-        return list(out.items())
+        return list(out.items())[:k]
 
 
 class _LazyRows:
@@ -384,7 +399,8 @@ def compose(tactic: str, closer: str) -> str | None:
 
 class KnnGenerator:
     """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics, and the best
-    of them composed with a closer for the goal's kind of numbers (`compose` of them; 0: none).
+    of them composed with a closer for the goal's kind of numbers (`compose` of them; 0: none); a
+    tactic naming one hypothesis is tried with the `variants` most similar hypotheses here.
 
     Scores are log-similarities, so they fall between a portfolio's log-priors and 0. A composed
     candidate comes right after the tactic it extends; scores never rise along the list."""
@@ -392,11 +408,12 @@ class KnnGenerator:
     name = "knn"
 
     def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64,
-                 compose: int = 6) -> None:
+                 compose: int = 6, variants: int = 3) -> None:
         self.index = index if isinstance(index, KnnIndex) else KnnIndex.load(Path(index))
         self.backend = backend
         self.neighbours = neighbours
         self.compose = compose if backend == "coq" else 0
+        self.variants = variants
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if not state.goals:
@@ -408,7 +425,7 @@ class KnnGenerator:
         out: list[Candidate] = []
         seen: set[str] = set()
         composed = 0
-        for tactic, sim in self.index.propose(goal, k, max(self.neighbours, 4 * k)):
+        for tactic, sim in self.index.propose(goal, k, max(self.neighbours, 4 * k), self.variants):
             score = math.log(max(sim, 1e-6))
             texts = [tactic]
             if composed < self.compose:

@@ -107,3 +107,15 @@ def test_the_generator_puts_each_composed_candidate_after_the_tactic_it_extends(
     assert sorted(plain) == ["auto.", "destruct c."]
     scores = [c.score for c in KnnGenerator(index).generate(theorem, state, 16)]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_tactic_naming_one_hypothesis_is_tried_with_each_similar_one() -> None:
+    from prover.knn import renamings
+
+    source = [("H", ["$x", "=", "1"])]
+    target = [("n", {"nat"}), ("h0", {"forall", "$x", "=", "*", "5"}), ("h1", {"$x", "=", "2"}), ("h2", {"$x", "<", "3"})]
+    assert renamings("rewrite H; lra.", source, target, limit=3) == ["rewrite h1; lra.", "rewrite h0; lra.",
+                                                                     "rewrite h2; lra."]
+    assert renamings("rewrite H.", source, [("n", {"nat"})], limit=3) == []  # no counterpart: dropped
+    two = [("H", ["$x", "=", "1"]), ("H0", ["$x", "<", "3"])]
+    assert renamings("rewrite H in H0.", two, target, limit=3) == ["rewrite h1 in h2."]  # several: best mapping only
