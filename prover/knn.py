@@ -361,6 +361,10 @@ CLOSERS: dict[str, tuple[str, ...]] = {
 }
 _NUMBER_TYPES = {"R": "R", "Z": "Z", "nat": "nat", "N": "Z", "positive": "Z", "Q": "R"}
 _NUMBER_SCOPES = {"%R": "R", "%Z": "Z", "%nat": "nat", "%N": "Z", "%Q": "R"}
+# Steps that reshape the goal without needing a library lemma to fit it: worth a closer after them.
+_STRUCTURAL = frozenset({"intro", "intros", "destruct", "induction", "case", "elim", "split", "rewrite", "unfold",
+                         "simpl", "subst", "replace", "repeat", "generalize", "inversion", "cbn", "red", "revert",
+                         "assert", "pose", "cut", "clear", "symmetry", "exists", "left", "right", "constructor"})
 _CLOSER_HEADS = ("lia", "lra", "nia", "nra", "field", "ring", "auto", "easy", "trivial", "reflexivity", "assumption",
                  "tauto", "intuition", "congruence", "discriminate", "contradiction", "exact", "now")
 
@@ -382,8 +386,9 @@ def number_kind(goal: Goal) -> str:
 
 def compose(tactic: str, closer: str) -> str | None:
     """`tactic` followed by `closer` on every goal it leaves, as one sentence, or None when that
-    adds nothing (it already ends with a closer) or cannot be written safely (a goal selector, a
-    text that is not one sentence)."""
+    adds nothing (it already ends with a closer), is unlikely to (it does not start with a
+    structural step such as a case split or a rewrite) or cannot be written safely (a goal
+    selector, a text that is not one sentence)."""
     from lean_env.coq.sentences import split_tactic
 
     sentences, reason = split_tactic(tactic)
@@ -392,6 +397,8 @@ def compose(tactic: str, closer: str) -> str | None:
     body = sentences[0].strip()[:-1].rstrip()
     if not body or re.match(r"^(\d+|all)\s*:", body) or body.split(";")[-1].split()[0] in _CLOSER_HEADS:
         return None
+    if body.split()[0] not in _STRUCTURAL:
+        return None  # `apply lemma; lra` from another development rarely fits; a case split or rewrite may
     if re.search(r"\b(by|match|with|using|in)\b|\|\||\b(try|repeat|do)\b", body):
         body = f"({body})"  # `rewrite H by t; lia` would hand `t; lia` to `by`
     return f"{body}; {closer}."

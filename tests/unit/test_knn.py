@@ -119,3 +119,11 @@ def test_a_tactic_naming_one_hypothesis_is_tried_with_each_similar_one() -> None
     assert renamings("rewrite H.", source, [("n", {"nat"})], limit=3) == []  # no counterpart: dropped
     two = [("H", ["$x", "=", "1"]), ("H0", ["$x", "<", "3"])]
     assert renamings("rewrite H in H0.", two, target, limit=3) == ["rewrite h1 in h2."]  # several: best mapping only
+
+
+def test_only_structural_steps_are_composed() -> None:
+    from prover.knn import compose
+
+    assert compose("apply derivable_pt_inv.", "lra") is None  # a lemma of another development
+    assert compose("rewrite h0 in h1.", "lra") == "(rewrite h0 in h1); lra."
+    assert compose("unfold f.", "lra") == "unfold f; lra."
