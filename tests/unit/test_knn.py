@@ -10,6 +10,12 @@ def _goal(conclusion: str, *hyps: tuple[tuple[str, ...], str]) -> Goal:
     return Goal(tuple(Hypothesis(names, typ) for names, typ in hyps), conclusion)
 
 
+def _record(conclusion: str, hyps: list[tuple[list[str], str]], tactic: str) -> dict:
+    """A trace step record with one focused goal."""
+    goal = {"conclusion": conclusion, "hypotheses": [{"names": n, "type": t, "value": None} for n, t in hyps]}
+    return {"tactic": tactic, "state_before": {"goals": [goal]}, "theorem": "t", "file": "f.v"}
+
+
 def test_features_ignore_local_names_but_not_which_local_is_which() -> None:
     a = state_features(_goal("a + 1 = b + 1", (("a", "b"), "nat"), (("Hab",), "a = b")))
     renamed = state_features(_goal("x + 1 = y + 1", (("x", "y"), "nat"), (("E",), "x = y")))
@@ -31,14 +37,10 @@ def test_renaming_is_one_to_one_by_type_and_drops_what_has_no_counterpart() -> N
 
 
 def test_the_index_ranks_the_closest_state_first_and_renames() -> None:
-    def record(conclusion, hyps, tactic):
-        goal = {"conclusion": conclusion, "hypotheses": [{"names": n, "type": t, "value": None} for n, t in hyps]}
-        return {"tactic": tactic, "state_before": {"goals": [goal]}, "theorem": "t", "file": "f.v"}
-
     index = KnnIndex.build([
-        record("a + 0 = a", [(["a"], "nat")], "apply Nat.add_0_r."),
-        record("b = a", [(["a", "b"], "nat"), (["Hab"], "a = b")], "symmetry; exact Hab."),
-        record("x * y = y * x", [(["x", "y"], "R")], "ring."),
+        _record("a + 0 = a", [(["a"], "nat")], "apply Nat.add_0_r."),
+        _record("b = a", [(["a", "b"], "nat"), (["Hab"], "a = b")], "symmetry; exact Hab."),
+        _record("x * y = y * x", [(["x", "y"], "R")], "ring."),
     ])
     goal = _goal("q = p", (("p", "q"), "nat"), (("Hpq",), "p = q"))
     proposals = index.propose(goal, 3)
@@ -92,12 +94,8 @@ def test_the_generator_puts_each_composed_candidate_after_the_tactic_it_extends(
     from lean_env.base import ProofState, Theorem
     from prover.knn import KnnGenerator
 
-    def record(conclusion, hyps, tactic):
-        goal = {"conclusion": conclusion, "hypotheses": [{"names": n, "type": t, "value": None} for n, t in hyps]}
-        return {"tactic": tactic, "state_before": {"goals": [goal]}, "theorem": "t", "file": "f.v"}
-
-    index = KnnIndex.build([record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "destruct b."),
-                            record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "auto.")])
+    index = KnnIndex.build([_record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "destruct b."),
+                            _record("(if b then 0 else 1) <= 1", [(["b"], "bool")], "auto.")])
     state = ProofState("t", (), (_goal("(if c then 1 else 2) <= 2", (("c",), "bool")),), "")
     theorem = Theorem("t", "", "Theorem t (c : bool) : (if c then 1 else 2) <= 2.")
     texts = [c.tactic for c in KnnGenerator(index).generate(theorem, state, 16)]
