@@ -419,7 +419,7 @@ class KnnGenerator:
         self.index = index if isinstance(index, KnnIndex) else KnnIndex.load(Path(index))
         self.backend = backend
         self.neighbours = neighbours
-        self.compose = compose if backend == "coq" else 0
+        self.compose = compose  # the closers and the `t; c.` form are Coq's, as the traces are
         self.variants = variants
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
