@@ -120,35 +120,51 @@ def _type_signature(goal: Goal) -> list[tuple[str, set[str]]]:
     return out
 
 
+def _ranked(name: str, i: int, sig: set[str], target: Sequence[tuple[str, set[str]]], taken: set[str]) -> list[str]:
+    """Target hypotheses for source hypothesis `name` (position i, type symbols `sig`), best
+    first: Jaccard similarity of type symbols, then the same name, then the nearest position;
+    those sharing no symbol are left out."""
+    keyed = []
+    for j, (cand, csig) in enumerate(target):
+        union = sig | csig
+        jac = len(sig & csig) / len(union) if union else 1.0
+        if cand not in taken and jac > 0.0:
+            keyed.append(((jac, cand == name, -abs(i - j)), cand))
+    return [cand for _, cand in sorted(keyed, key=lambda kc: kc[0], reverse=True)]
+
+
+def renamings(
+    tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]], limit: int = 1
+) -> list[str]:
+    """`tactic` with the hypotheses of the source state it mentions renamed onto the target
+    state's: the best one-to-one mapping first (see `rename_hypotheses`), then, for a tactic that
+    mentions one hypothesis, the same tactic on the next most similar ones, up to `limit` texts
+    (a retrieved `rewrite H` is worth trying with each equation here, not only the likeliest)."""
+    mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
+    used = [(i, name, set(sig)) for i, (name, sig) in enumerate(source) if name in mentioned]
+    if not used:
+        return [tactic]
+    if len(used) == 1:
+        i, name, sig = used[0]
+        choices = _ranked(name, i, sig, target, set())[:limit]
+        return [_NAME.sub(lambda m, c=c: c if m.group(1) == name else m.group(1), tactic) for c in choices]
+    mapping: dict[str, str] = {}
+    for i, name, sig in used:
+        best = _ranked(name, i, sig, target, set(mapping.values()))
+        if not best:
+            return []
+        mapping[name] = best[0]
+    return [_NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)]
+
+
 def rename_hypotheses(
     tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]]
 ) -> str | None:
     """`tactic` with each hypothesis of the source state it mentions renamed to the most similar
     hypothesis of the target state (Jaccard similarity of type symbols, one-to-one, ties to the
     same name then the same position); None when one has no counterpart."""
-    mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
-    used = [(i, name, set(sig)) for i, (name, sig) in enumerate(source) if name in mentioned]
-    if not used:
-        return tactic
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for i, name, sig in used:
-        best, best_key = None, None
-        for j, (cand, csig) in enumerate(target):
-            if cand in taken:
-                continue
-            union = sig | csig
-            jac = len(sig & csig) / len(union) if union else 1.0
-            key = (jac, cand == name, -abs(i - j))
-            if best_key is None or key > best_key:
-                best, best_key = cand, key
-        if best is None or best_key is None or best_key[0] == 0.0:
-            return None
-        mapping[name] = best
-        taken.add(best)
-    if all(k == v for k, v in mapping.items()):
-        return tactic
-    return _NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)
+    found = renamings(tactic, source, target)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,20 +311,19 @@ class KnnIndex:
             self.rows.tactics[int(i)] for i in top]
         return [Neighbour(int(i), float(scores[i]), t) for i, t in zip(top, tactics) if scores[i] > 0]
 
-    def propose(self, goal: Goal, k: int, neighbours: int = 64) -> list[tuple[str, float]]:
+    def propose(self, goal: Goal, k: int, neighbours: int = 64, variants: int = 1) -> list[tuple[str, float]]:
         """Up to k (tactic, similarity) for `goal`: the nearest states' tactics, hypotheses renamed,
-        best similarity first, each text once."""
+        best similarity first, each text once; `variants`: how many hypotheses here a tactic that
+        names one hypothesis is tried with."""
         target = _type_signature(goal)
         out: dict[str, float] = {}
         for nb in self.nearest(goal, neighbours):
             row = self.rows[nb.row]
-            tactic = rename_hypotheses(nb.tactic, [(n, s) for n, s in row["hyps"]], target)
-            if tactic is None or tactic in out:
-                continue
-            out[tactic] = nb.similarity
+            for tactic in renamings(nb.tactic, [(n, s) for n, s in row["hyps"]], target, variants):
+                out.setdefault(tactic, nb.similarity)
             if len(out) >= k:
                 break
-        return list(out.items())
+        return list(out.items())[:k]
 
 
 class _LazyRows:
@@ -335,28 +350,101 @@ def goal_from_record(goal: dict[str, Any]) -> Goal:
     return Goal(hyps, goal["conclusion"])
 
 
-class KnnGenerator:
-    """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics.
+# Closers appended to retrieved tactics (`t; lia.`), by the kind of numbers the goal is about:
+# a retrieved step that splits or rewrites the goal is worth most when whatever it leaves is
+# closed at once, on every goal it made (which one search step cannot do for several goals).
+CLOSERS: dict[str, tuple[str, ...]] = {
+    "R": ("lra", "field", "nra"),
+    "Z": ("lia", "nia"),
+    "nat": ("lia", "nia"),
+    "": ("lia", "lra", "nia", "auto with arith"),
+}
+_NUMBER_TYPES = {"R": "R", "Z": "Z", "nat": "nat", "N": "Z", "positive": "Z", "Q": "R"}
+_NUMBER_SCOPES = {"%R": "R", "%Z": "Z", "%nat": "nat", "%N": "Z", "%Q": "R"}
+# Steps that reshape the goal without needing a library lemma to fit it: worth a closer after them.
+_STRUCTURAL = frozenset({"intro", "intros", "destruct", "induction", "case", "elim", "split", "rewrite", "unfold",
+                         "simpl", "subst", "replace", "repeat", "generalize", "inversion", "cbn", "red", "revert",
+                         "assert", "pose", "cut", "clear", "symmetry", "exists", "left", "right", "constructor"})
+_CLOSER_HEADS = ("lia", "lra", "nia", "nra", "field", "ring", "auto", "easy", "trivial", "reflexivity", "assumption",
+                 "tauto", "intuition", "congruence", "discriminate", "contradiction", "exact", "now")
 
-    Scores are log-similarities, so they fall between a portfolio's log-priors and 0."""
+
+def number_kind(goal: Goal) -> str:
+    """"R", "Z", "nat", or "" (unknown): the numbers the goal is about, from its variables' types
+    and scope marks, reals first (a goal mixing INR n with reals is a real goal)."""
+    seen = {_NUMBER_TYPES[h.type.strip()] for h in goal.hypotheses if h.type.strip() in _NUMBER_TYPES}
+    seen |= {kind for mark, kind in _NUMBER_SCOPES.items() if mark in goal.conclusion}
+    seen |= {_NUMBER_TYPES[t] for t in re.findall(r":\s*(R|Z|nat|N|positive|Q)\b", goal.conclusion)}
+    text = " ".join([goal.conclusion, *(h.type for h in goal.hypotheses)])
+    if re.search(r"\b(INR|IZR|sqrt|Rabs|PI|Rpower)\b", text) or "R -> R" in text:
+        seen.add("R")
+    for kind in ("R", "Z", "nat"):
+        if kind in seen:
+            return kind
+    return ""
+
+
+def compose(tactic: str, closer: str) -> str | None:
+    """`tactic` followed by `closer` on every goal it leaves, as one sentence, or None when that
+    adds nothing (it already ends with a closer), is unlikely to (it does not start with a
+    structural step such as a case split or a rewrite) or cannot be written safely (a goal
+    selector, a text that is not one sentence)."""
+    from lean_env.coq.sentences import split_tactic
+
+    sentences, reason = split_tactic(tactic)
+    if reason is not None or len(sentences) != 1:
+        return None
+    body = sentences[0].strip()[:-1].rstrip()
+    if not body or re.match(r"^(\d+|all)\s*:", body) or body.split(";")[-1].split()[0] in _CLOSER_HEADS:
+        return None
+    if body.split()[0] not in _STRUCTURAL:
+        return None  # `apply lemma; lra` from another development rarely fits; a case split or rewrite may
+    if re.search(r"\b(by|match|with|using|in)\b|\|\||\b(try|repeat|do)\b", body):
+        body = f"({body})"  # `rewrite H by t; lia` would hand `t; lia` to `by`
+    return f"{body}; {closer}."
+
+
+class KnnGenerator:
+    """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics, and the best
+    of them composed with a closer for the goal's kind of numbers (`compose` of them; 0: none); a
+    tactic naming one hypothesis is tried with the `variants` most similar hypotheses here.
+
+    Scores are log-similarities, so they fall between a portfolio's log-priors and 0. A composed
+    candidate comes right after the tactic it extends; scores never rise along the list."""
 
     name = "knn"
 
-    def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64) -> None:
+    def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64,
+                 compose: int = 6, variants: int = 3) -> None:
         self.index = index if isinstance(index, KnnIndex) else KnnIndex.load(Path(index))
         self.backend = backend
         self.neighbours = neighbours
+        self.compose = compose  # the closers and the `t; c.` form are Coq's, as the traces are
+        self.variants = variants
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if not state.goals:
             return []
         from lean_env.registry import screen
 
-        out = []
-        for tactic, sim in self.index.propose(state.goals[0], k, max(self.neighbours, 4 * k)):
-            if screen(self.backend, tactic) is None:
-                out.append(Candidate(tactic, math.log(max(sim, 1e-6)), self.name))
-        return out
+        goal = state.goals[0]
+        closers = CLOSERS[number_kind(goal)] if self.compose else ()
+        out: list[Candidate] = []
+        seen: set[str] = set()
+        composed = 0
+        for tactic, sim in self.index.propose(goal, k, max(self.neighbours, 4 * k), self.variants):
+            score = math.log(max(sim, 1e-6))
+            texts = [tactic]
+            if composed < self.compose:
+                extended = [c for c in (compose(tactic, closer) for closer in closers) if c is not None]
+                composed += bool(extended)
+                texts += extended
+            for text in texts:
+                if text not in seen and screen(self.backend, text) is None:
+                    seen.add(text)
+                    score = min(score, out[-1].score - 0.01) if out else score  # the list is the try order
+                    out.append(Candidate(text, score, self.name))
+        return out[:k]
 
 
 def read_records(path: Path) -> Iterable[dict[str, Any]]:
@@ -370,4 +458,4 @@ def read_records(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records"]
+__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind"]

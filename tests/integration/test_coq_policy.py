@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.base import Goal, Hypothesis, Theorem
+from lean_env.base import Goal, Hypothesis, TacticFailure, Theorem
 from lean_env.coq.env import CoqConfig, CoqEnv
 from lean_env.coq.trace import collect_files, trace_development
 from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
@@ -177,3 +177,25 @@ def test_knn_search_proves_what_the_portfolio_alone_cannot(traced: Path) -> None
         assert result.proved, result.stop_reason
         assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk
         assert any("rev_length" in t for t in result.proof)
+
+
+def test_a_composed_candidate_proves_what_neither_of_its_parts_proves() -> None:
+    """A retrieved case split, then a closer on every case it makes: one step, verified by coqc.
+    Neither the split (it leaves two goals) nor the closer (it cannot see through `if`) proves it,
+    and neither does the portfolio in the same single expansion."""
+    step = {"names": ["b"], "type": "bool", "value": None}
+    records = [{"tactic": "destruct b.", "theorem": "t", "file": "f.v",
+                "state_before": {"goals": [{"conclusion": "(if b then 0 else 3) <= 3", "hypotheses": [step]}]}}]
+    index = KnnIndex.build(records)
+    theorem = Theorem("if_le", "", "Theorem if_le (c : bool) : (if c then 1 else 2) <= 2.")
+    config = SearchConfig(max_expansions=1, num_samples=48, wall_time=120, tactic_timeout=2)
+    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports="From Coq Require Import Lia.")) as env:
+        root = env.open(theorem)
+        split, closer = env.run_tactic(root, "destruct c.", 2.0), env.run_tactic(root, "lia.", 2.0)
+        assert len(split.state.goals) == 2 and isinstance(closer, TacticFailure)
+        portfolio = PortfolioGenerator("coq")
+        assert not best_first_search(env, portfolio, theorem, config).proved
+        assert not best_first_search(env, KnnGenerator(index, compose=0), theorem, config).proved
+        result = best_first_search(env, ChainedGenerator(portfolio, KnnGenerator(index)), theorem, config)
+        assert result.proved and result.proof == ("destruct c; lia.",)
+        assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk
