@@ -35,6 +35,13 @@ class EnvOptions:
     extra_imports: str = ""
     verify_timeout: float | None = None  # seconds for checking one whole proof (None: the env's default)
 
+    def limits(self) -> dict[str, float]:
+        """The time limits as keyword arguments of an env's config (the unset ones left to it)."""
+        out = {"tactic_timeout": self.tactic_timeout}
+        if self.verify_timeout is not None:
+            out["verify_timeout"] = self.verify_timeout
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class ProofToCheck:

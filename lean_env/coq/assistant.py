@@ -37,8 +37,7 @@ class Coq(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.coq.env import CoqConfig, CoqEnv
 
-        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
-        return CoqEnv(CoqConfig(tactic_timeout=options.tactic_timeout, extra_imports=options.extra_imports, **limits))
+        return CoqEnv(CoqConfig(extra_imports=options.extra_imports, **options.limits()))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.coq.sentences import screen_tactic

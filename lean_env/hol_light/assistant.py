@@ -28,8 +28,7 @@ class HolLight(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.hol_light.env import HolLightConfig, HolLightEnv
 
-        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
-        return HolLightEnv(HolLightConfig(tactic_timeout=options.tactic_timeout, **limits))
+        return HolLightEnv(HolLightConfig(**options.limits()))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.hol_light.screen import screen_tactic

@@ -27,8 +27,7 @@ class Isabelle(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.isabelle.env import IsabelleConfig, IsabelleEnv
 
-        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
-        return IsabelleEnv(IsabelleConfig(tactic_timeout=options.tactic_timeout, **limits))
+        return IsabelleEnv(IsabelleConfig(**options.limits()))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.isabelle.screen import screen_tactic

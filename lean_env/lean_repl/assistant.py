@@ -28,8 +28,7 @@ class Lean(Assistant):
     def make_env(self, options: EnvOptions) -> ProofEnv:
         from lean_env.lean_repl.env import LeanConfig, LeanEnv
 
-        limits = {"verify_timeout": options.verify_timeout} if options.verify_timeout is not None else {}
-        return LeanEnv(LeanConfig(tactic_timeout=options.tactic_timeout, **limits))
+        return LeanEnv(LeanConfig(**options.limits()))
 
     def screen(self, tactic: str) -> str | None:
         from lean_env.lean_repl.screen import screen_tactic
