@@ -10,13 +10,20 @@ current state's hypotheses (matched by the features of their types), so a retrie
 names a hypothesis that exists here; a tactic that mentions a hypothesis with no counterpart here
 is dropped.
 
-The index is a folder: the CSR matrix (states x features) and the idf weights as `.npy` arrays,
-the features and, per state, its tactic, hypotheses and source as text files with one line each,
-and `index.json` (format version and shape).
+A second table indexes hypotheses rather than states: for every traced tactic that names a
+hypothesis, the features of that hypothesis's type (and of its skeleton, its form with the
+constants blanked). Each fact of the current state is looked up there, and what the traces did
+with hypotheses like it is proposed with its name (`KnnIndex.by_hypothesis`).
+
+The index is a folder: the CSR matrices (states x features, named hypotheses x features) and the
+idf weights as `.npy` arrays, the features and, per state, its tactic, hypotheses and source, and
+per named hypothesis its state's row and its name, as text files with one line each, and
+`index.json` (format version and shapes).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -34,6 +41,7 @@ _BINDERS = {"forall", "exists", "fun", "exists2"}
 _NAME = re.compile(r"(?<![\w'.])([A-Za-z_][\w']*)(?![\w'])")
 LOCAL = "$x"
 META = "index.json"
+VERSION = 5  # 4: the hypothesis table (hyp_*.npy, hyp_rows.txt); 5: with skeleton features
 
 
 def _tokens(text: str) -> list[str]:
@@ -110,51 +118,114 @@ def state_features(goal: Goal) -> Counter[str]:
     return feats
 
 
+_BINDER_HEADS = ("forall", "exists", "exists2", "fun", "~")
+_CONNECTIVES = ("<->", "->", "\\/", "/\\", "<>", "<=", ">=", "=", "<", ">")
+
+
+def shape(text: str) -> str:
+    """The outermost form of a type, as a marker (`^forall`, `^=`, `^/\\`, `^app`): its leading
+    binder or negation, else its loosest connective outside parentheses."""
+    head = _tokens(text)[:1]
+    if head and head[0] in _BINDER_HEADS:
+        return "^" + head[0]
+    flat, previous = re.sub(r"%\w+", "", text).strip(), None
+    while flat.startswith("(") and flat.endswith(")") and _balanced(flat[1:-1]):
+        flat = flat[1:-1].strip()
+    while flat != previous:
+        previous, flat = flat, re.sub(r"\([^()]*\)", "_", flat)
+    for conn in _CONNECTIVES:
+        if conn in flat:
+            return "^" + conn
+    return "^app"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _signature(text: str, local: set[str]) -> set[str]:
+    """The abstracted symbols of a hypothesis's type, and its shape marker."""
+    sig = {t if not t.startswith(LOCAL) else LOCAL for t in _abstract(_tokens(text), local)} - {"(", ")"}
+    return sig | {shape(text)}
+
+
 def _type_signature(goal: Goal) -> list[tuple[str, set[str]]]:
-    """(name, abstracted symbols of its type) for each hypothesis name, in context order."""
+    """(name, signature of its type) for each hypothesis name, in context order."""
     local = set(hyp_names(goal))
     out = []
     for hyp in goal.hypotheses:
-        sig = {t if not t.startswith(LOCAL) else LOCAL for t in _abstract(_tokens(hyp.type), local)} - {"(", ")"}
+        sig = _signature(hyp.type, local)
         out.extend((name, sig) for name in hyp.names)
     return out
+
+
+# What a declaration of data (`n : nat`, `f : R -> R`, `l : list Z`) is made of: type names
+# (capitalised), arrows and products. A hypothesis whose type has anything else (`=`, `<`, `~`,
+# `prime`, `forall`) is a fact, and a fact is renamed only onto a fact: `rewrite H` never becomes
+# `rewrite f` for a function `f`.
+_TYPE_WORDS = frozenset({"->", "*", "nat", "bool", "positive", "unit", "list", "option", "prod", LOCAL})
+
+
+def is_data(sig: set[str] | Sequence[str]) -> bool:
+    """Whether a type's symbols (as `_type_signature` gives them) declare data rather than a fact."""
+    return all(t in _TYPE_WORDS or t[:1] == "^" or (t[:1].isupper() and t not in ("False", "True")) for t in sig)
 
 
 def _ranked(name: str, i: int, sig: set[str], target: Sequence[tuple[str, set[str]]], taken: set[str]) -> list[str]:
     """Target hypotheses for source hypothesis `name` (position i, type symbols `sig`), best
     first: Jaccard similarity of type symbols, then the same name, then the nearest position;
-    those sharing no symbol are left out."""
+    those sharing no symbol, of the other kind (data for a fact) or of another outermost form
+    (`shape`: an equation for a conjunction) are left out."""
     keyed = []
+    kind = is_data(sig)
+    form = {t for t in sig if t[:1] == "^"}
     for j, (cand, csig) in enumerate(target):
         union = sig | csig
         jac = len(sig & csig) / len(union) if union else 1.0
-        if cand not in taken and jac > 0.0:
+        same_form = not form or form == {t for t in csig if t[:1] == "^"}
+        if cand not in taken and jac > 0.0 and is_data(csig) == kind and same_form:
             keyed.append(((jac, cand == name, -abs(i - j)), cand))
     return [cand for _, cand in sorted(keyed, key=lambda kc: kc[0], reverse=True)]
 
 
 def renamings(
-    tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]], limit: int = 1
+    tactic: str, source: Sequence[tuple[str, Sequence[str]]], target: Sequence[tuple[str, set[str]]], limit: int = 1,
+    fixed: dict[str, str] | None = None,
 ) -> list[str]:
     """`tactic` with the hypotheses of the source state it mentions renamed onto the target
-    state's: the best one-to-one mapping first (see `rename_hypotheses`), then, for a tactic that
-    mentions one hypothesis, the same tactic on the next most similar ones, up to `limit` texts
-    (a retrieved `rewrite H` is worth trying with each equation here, not only the likeliest)."""
+    state's, up to `limit` texts, best first. The first is the best one-to-one mapping (see
+    `rename_hypotheses`); the others give one, then two, of the mentioned hypotheses their
+    next most similar counterparts (a retrieved `rewrite H in H0` is worth trying on each
+    equation and each hypothesis here, not only the likeliest pair). `fixed` maps some source
+    names in advance (the hypothesis a retrieval by hypothesis was made for)."""
+    fixed = fixed or {}
     mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
     used = [(i, name, set(sig)) for i, (name, sig) in enumerate(source) if name in mentioned]
     if not used:
         return [tactic]
-    if len(used) == 1:
-        i, name, sig = used[0]
-        choices = _ranked(name, i, sig, target, set())[:limit]
-        return [_NAME.sub(lambda m, c=c: c if m.group(1) == name else m.group(1), tactic) for c in choices]
-    mapping: dict[str, str] = {}
-    for i, name, sig in used:
-        best = _ranked(name, i, sig, target, set(mapping.values()))
-        if not best:
-            return []
-        mapping[name] = best[0]
-    return [_NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)]
+    taken = set(fixed.values())
+    choices = [[fixed[name]] if name in fixed else _ranked(name, i, sig, target, taken)[:limit] for i, name, sig in used]
+    if not all(choices):
+        return []
+    # Mappings in order of the summed ranks of their choices; one-to-one only.
+    mappings = sorted(itertools.product(*(range(len(c)) for c in choices)), key=lambda ranks: (sum(ranks), ranks))
+    out: list[str] = []
+    for ranks in mappings:
+        picked = [c[r] for c, r in zip(choices, ranks)]
+        if len(set(picked)) < len(picked):
+            continue
+        mapping = {name: new for (_, name, _), new in zip(used, picked)}
+        text = _NAME.sub(lambda m: mapping.get(m.group(1), m.group(1)), tactic)
+        if text not in out:
+            out.append(text)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def rename_hypotheses(
@@ -177,12 +248,17 @@ class Neighbour:
 class KnnIndex:
     """Traced states as TF-IDF vectors; nearest states by cosine similarity."""
 
-    def __init__(self, features: dict[str, int], idf: Any, matrix: Any, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, features: dict[str, int], idf: Any, matrix: Any, rows: Any,
+                 hyp_matrix: Any, hyp_rows: Sequence[tuple[int, str]]) -> None:
         self.features = features
         self.idf = idf
         self.matrix = matrix  # scipy.sparse.csr_matrix, rows L2-normalised
         self.rows = rows  # per state: {"tactic", "hyps": [[name, [type symbols]]], "theorem", "file"}
         # (a list when built, a _LazyRows when loaded)
+        # Per hypothesis that a traced tactic names: the features of its type (same vocabulary),
+        # and (the state's row, the hypothesis's name there).
+        self.hyp_matrix = hyp_matrix
+        self.hyp_rows = hyp_rows
 
     # -- building ----------------------------------------------------------------------------
 
@@ -198,6 +274,8 @@ class KnnIndex:
         seen: set[tuple[str, str]] = set()
         counts: list[Counter[str]] = []
         rows: list[dict[str, Any]] = []
+        hyp_counts: list[Counter[str]] = []
+        hyp_rows: list[tuple[int, str]] = []  # (row, the hypothesis of that row's state its tactic names)
         for rec in records:
             goals = rec["state_before"]["goals"]
             tactic = rec["tactic"].strip()
@@ -208,6 +286,9 @@ class KnnIndex:
             if key in seen:
                 continue
             seen.add(key)
+            for name, features in _named_facts(goal, tactic):
+                hyp_rows.append((len(rows), name))
+                hyp_counts.append(features)
             counts.append(state_features(goal))
             rows.append({
                 "tactic": tactic,
@@ -216,25 +297,30 @@ class KnnIndex:
                 "file": rec.get("file", ""),
             })
         df: Counter[str] = Counter()
-        for c in counts:
+        for c in (*counts, *hyp_counts):  # one vocabulary: a hypothesis's skeleton features are its own
             df.update(c.keys())
         features = {f: i for i, f in enumerate(sorted(df))}
-        n = max(1, len(counts))
+        n = max(1, len(counts) + len(hyp_counts))
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in sorted(df)], dtype=np.float32)
-        indptr, indices, data = [0], [], []
-        for c in counts:
-            for f, v in c.items():
-                indices.append(features[f])
-                data.append((1.0 + math.log(v)) * idf[features[f]])
-            indptr.append(len(indices))
-        matrix = sparse.csr_matrix(
-            (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
-            shape=(len(counts), len(features)),
-        )
-        norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
-        norms[norms == 0] = 1.0
-        matrix = sparse.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
-        return cls(features, idf, matrix, rows)
+
+        def matrix_of(vectors: list[Counter[str]]) -> Any:
+            """Rows TF-IDF weighted over the states' vocabulary and L2-normalised."""
+            indptr, indices, data = [0], [], []
+            for c in vectors:
+                for f, v in c.items():
+                    if f in features:
+                        indices.append(features[f])
+                        data.append((1.0 + math.log(v)) * idf[features[f]])
+                indptr.append(len(indices))
+            matrix = sparse.csr_matrix(
+                (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+                shape=(len(vectors), len(features)),
+            )
+            norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+            norms[norms == 0] = 1.0
+            return sparse.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
+
+        return cls(features, idf, matrix_of(counts), rows, matrix_of(hyp_counts), hyp_rows)
 
     def save(self, folder: Path) -> None:
         """Plain `.npy` arrays and one text file per per-state field, a line per entry (features,
@@ -244,18 +330,21 @@ class KnnIndex:
 
         folder.mkdir(parents=True, exist_ok=True)
         for name, array in (("data", self.matrix.data), ("indices", self.matrix.indices),
-                            ("indptr", self.matrix.indptr), ("idf", self.idf)):
+                            ("indptr", self.matrix.indptr), ("idf", self.idf), ("hyp_data", self.hyp_matrix.data),
+                            ("hyp_indices", self.hyp_matrix.indices), ("hyp_indptr", self.hyp_matrix.indptr)):
             np.save(folder / f"{name}.npy", array)
         columns = {
             "features": list(self.features),
             "tactics": [r["tactic"] for r in self.rows],
             "hyps": [json.dumps(r["hyps"], ensure_ascii=False) for r in self.rows],
             "sources": [f"{r['file']}:{r['theorem']}" for r in self.rows],
+            "hyp_rows": [f"{row} {name}" for row, name in self.hyp_rows],
         }
         for name, lines in columns.items():
             assert not any("\n" in line for line in lines), name
             (folder / f"{name}.txt").write_text("\n".join(lines), encoding="utf-8")
-        (folder / META).write_text(json.dumps({"version": 3, "shape": list(self.matrix.shape)}))
+        (folder / META).write_text(json.dumps({"version": VERSION, "shape": list(self.matrix.shape),
+                                               "hyp_shape": list(self.hyp_matrix.shape)}))
 
     @classmethod
     def load(cls, folder: Path) -> "KnnIndex":
@@ -267,27 +356,33 @@ class KnnIndex:
             meta = json.loads((folder / META).read_text())
         except (OSError, ValueError):
             raise ValueError(f"{folder}: not a knn index (build one with `prover index`)") from None
-        if meta.get("version") != 3:
+        if meta.get("version") != VERSION:
             raise ValueError(f"{folder}: index version {meta.get('version')} is not supported: rebuild it")
 
         def lines(name: str) -> list[str]:
             text = (folder / f"{name}.txt").read_text(encoding="utf-8")
             return text.split("\n") if text else []
 
-        arrays = {name: np.load(folder / f"{name}.npy") for name in ("data", "indices", "indptr", "idf")}
-        matrix = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(meta["shape"]),
-                                   copy=False)
+        def matrix(prefix: str, shape: list[int]) -> Any:
+            parts = [np.load(folder / f"{prefix}{name}.npy") for name in ("data", "indices", "indptr")]
+            return sparse.csr_matrix(tuple(parts), shape=tuple(shape), copy=False)
+
         names = lines("features")
         rows = _LazyRows(lines("tactics"), lines("hyps"), lines("sources"))
-        return cls(dict(zip(names, range(len(names)))), arrays["idf"], matrix, rows)
+        hyp_rows = [(int(row), name) for row, _, name in (line.partition(" ") for line in lines("hyp_rows"))]
+        return cls(dict(zip(names, range(len(names)))), np.load(folder / "idf.npy"), matrix("", meta["shape"]), rows,
+                   matrix("hyp_", meta["hyp_shape"]), hyp_rows)
 
     # -- querying ----------------------------------------------------------------------------
 
     def vector(self, goal: Goal) -> Any:
+        return self._vector(state_features(goal))
+
+    def _vector(self, counts: Counter[str]) -> Any:
         import numpy as np
 
         idx, vals = [], []
-        for f, v in state_features(goal).items():
+        for f, v in counts.items():
             i = self.features.get(f)
             if i is not None:
                 idx.append(i)
@@ -325,6 +420,70 @@ class KnnIndex:
                 break
         return list(out.items())[:k]
 
+    def by_hypothesis(self, goal: Goal, k: int, neighbours: int = 32) -> list[tuple[str, float]]:
+        """Up to k (tactic, similarity): for each fact among the goal's hypotheses, the traced
+        tactics that named a hypothesis of the most similar type, with that name mapped onto this
+        fact (and any other hypothesis they name renamed as `propose` does). Per fact, tactics are
+        ranked by summed similarity (one used on many hypotheses like this one first); the facts
+        take turns, so each gets its best tactics near the top. This finds
+        what is done *with* a hypothesis like `f : forall x, g x = a * x + b`, however unlike the
+        rest of the traced state was."""
+        import numpy as np
+
+        if not self.hyp_rows:
+            return []
+        target = _type_signature(goal)
+        local = set(hyp_names(goal))
+        per_fact: list[list[tuple[str, float]]] = []
+        for name, features in _facts(goal, local):
+            scores = self.hyp_matrix.dot(self._vector(features))
+            top = np.argsort(-scores, kind="stable")[:neighbours]
+            votes: Counter[str] = Counter()  # a tactic used on many hypotheses like this one first
+            for i in top:
+                if scores[i] <= 0:
+                    break
+                row_index, source_name = self.hyp_rows[int(i)]
+                row = self.rows[row_index]
+                source = [(n, sig) for n, sig in row["hyps"]]
+                for tactic in renamings(row["tactic"], source, target, 1, fixed={source_name: name}):
+                    votes[tactic] += float(scores[i])
+            per_fact.append([(tactic, min(1.0, vote)) for tactic, vote in votes.most_common(k)])
+        return _alternate(*per_fact)[:k]
+
+
+def _facts(goal: Goal, local: set[str]) -> list[tuple[str, Counter[str]]]:
+    """(name, features of its type) for each hypothesis of `goal` that states a fact (not data,
+    not a local definition); features as `state_features` gives hypotheses (prefix `h:`), local
+    names numbered from the type's own first."""
+    out = []
+    for hyp in goal.hypotheses:
+        if hyp.value is None and not is_data(_signature(hyp.type, local)):
+            features = term_features(hyp.type, local, "h:") + skeleton_features(hyp.type, local)
+            out.extend((name, features) for name in hyp.names)
+    return out
+
+
+_KEEP = frozenset({"forall", "exists", "fun", ",", ":", "=", "<>", "<", "<=", ">", ">=", "->", "<->", "/\\", "\\/", "~",
+                   "(", ")"})
+
+
+def skeleton_features(text: str, local: set[str]) -> Counter[str]:
+    """The form of a type with its constants blanked (`forall x : R, f x = 3 * x + 1` reads
+    `forall $x0 : _ , $x1 $x0 = _ _ $x0 _ _`): its opening, and its 3-grams. Two definitions of a
+    function (`f x = ...`) look alike here whatever their right-hand sides, which is what matters
+    for what a proof does with them."""
+    toks = [t if t.startswith(LOCAL) or t in _KEEP else "_" for t in _abstract(_tokens(text), local)]
+    feats: Counter[str] = Counter({"s:" + " ".join(toks[:8]): 1})
+    for i in range(len(toks) - 2):
+        feats["s:" + " ".join(toks[i:i + 3])] += 1
+    return feats
+
+
+def _named_facts(goal: Goal, tactic: str) -> list[tuple[str, Counter[str]]]:
+    """The facts of `goal` that `tactic` names, with their features (see `_facts`)."""
+    mentioned = {m.group(1) for m in _NAME.finditer(tactic)}
+    return [(name, f) for name, f in _facts(goal, set(hyp_names(goal))) if name in mentioned]
+
 
 class _LazyRows:
     """Per-state fields of a loaded index; a row's hypotheses are decoded when first asked for."""
@@ -354,7 +513,7 @@ def goal_from_record(goal: dict[str, Any]) -> Goal:
 # a retrieved step that splits or rewrites the goal is worth most when whatever it leaves is
 # closed at once, on every goal it made (which one search step cannot do for several goals).
 CLOSERS: dict[str, tuple[str, ...]] = {
-    "R": ("lra", "field", "nra"),
+    "R": ("lra", "nra", "field"),  # field last: it may succeed leaving side conditions
     "Z": ("lia", "nia"),
     "nat": ("lia", "nia"),
     "": ("lia", "lra", "nia", "auto with arith"),
@@ -367,6 +526,13 @@ _STRUCTURAL = frozenset({"intro", "intros", "destruct", "induction", "case", "el
                          "assert", "pose", "cut", "clear", "symmetry", "exists", "left", "right", "constructor"})
 _CLOSER_HEADS = ("lia", "lra", "nia", "nra", "field", "ring", "auto", "easy", "trivial", "reflexivity", "assumption",
                  "tauto", "intuition", "congruence", "discriminate", "contradiction", "exact", "now")
+
+
+def closer_for(kind: str) -> str:
+    """One closer text for a kind of numbers: its closers tried in turn on each goal (`first`), so
+    a composed step costs one candidate, not one per closer."""
+    closers = CLOSERS[kind]
+    return closers[0] if len(closers) == 1 else f"first [{' | '.join(closers)}]"
 
 
 def number_kind(goal: Goal) -> str:
@@ -404,23 +570,93 @@ def compose(tactic: str, closer: str) -> str | None:
     return f"{body}; {closer}."
 
 
-class KnnGenerator:
-    """`TacticGenerator` over a `KnnIndex`: the focused goal's nearest traced tactics, and the best
-    of them composed with a closer for the goal's kind of numbers (`compose` of them; 0: none); a
-    tactic naming one hypothesis is tried with the `variants` most similar hypotheses here.
+def rewrite_variants(tactic: str, hypotheses: Iterable[str] | None = None) -> list[str]:
+    """Other forms of a retrieved `rewrite`: everywhere (`rewrite !E in *.`) and, for one equation,
+    the other direction; [] for any other tactic. Where a traced rewrite acted (the goal, one
+    hypothesis) and which way it turned its equation are as local to its proof as a hypothesis's
+    name: a problem's definition `f x = ...` is unfolded left to right, in the givens as well as
+    in the goal, where a library proof may have folded it back. With `hypotheses`, only a rewrite
+    with one of them has variants (a library lemma's direction is part of what it means), and each
+    of them in a chain (`rewrite h1, h0.`) is also tried alone, everywhere."""
+    from lean_env.coq.sentences import split_tactic
 
-    Scores are log-similarities, so they fall between a portfolio's log-priors and 0. A composed
+    sentences, reason = split_tactic(tactic)
+    if reason is not None or len(sentences) != 1:
+        return []
+    body = sentences[0].strip()[:-1].rstrip()
+    if not re.match(r"^rewrite\s", body) or re.search(r"[;|\[\]]|\b(by|at|using)\b", body):
+        return []
+    terms = re.sub(r"\s+in\s+.*$", "", body)[len("rewrite"):].strip()
+    if hypotheses is not None:
+        named = {m.group(1) for m in _NAME.finditer(terms)}
+        if not named & set(hypotheses):
+            return []
+    if terms.startswith("->"):
+        terms = terms[2:].strip()
+    forms = [terms]
+    if "," not in terms:  # one equation: both directions
+        forms.append(terms[2:].strip() if terms.startswith("<-") else f"<- {terms}")
+    # Everywhere, as often as it applies (`!`: `f 6 - f 2` needs the definition twice).
+    texts = [text for t in forms for text in (f"rewrite {_repeated(t)} in *.", f"rewrite {t}.")]
+    if "," in terms and hypotheses is not None:  # a chain: also each hypothesis of it on its own
+        mine = set(hypotheses)
+        texts += [f"rewrite {_repeated(t.strip())} in *." for t in terms.split(",")
+                  if {m.group(1) for m in _NAME.finditer(t)} & mine]
+    return [t for t in dict.fromkeys(texts) if t != tactic.strip()]
+
+
+def _repeated(terms: str) -> str:
+    """`!` on each equation of a rewrite (`<- H, E` -> `<- !H, !E`), unless it has a multiplicity."""
+    out = []
+    for term in terms.split(","):
+        term = term.strip()
+        backwards = term.startswith("<-")
+        rest = term[2:].strip() if backwards else term.lstrip("->").strip() if term.startswith("->") else term
+        if not re.match(r"^[!?\d]", rest):
+            rest = "!" + rest
+        out.append(f"<- {rest}" if backwards else rest)
+    return ", ".join(out)
+
+
+def everywhere(tactic: str) -> str | None:
+    """A retrieved `rewrite` applied to the goal and every hypothesis (`rewrite !E in *.`), or None
+    for any other tactic (see `rewrite_variants`)."""
+    variants = rewrite_variants(tactic)
+    return variants[0] if variants and variants[0].endswith(" in *.") else None
+
+
+def _alternate(*lists: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Round robin over ranked lists, each text once."""
+    out: dict[str, float] = {}
+    for group in itertools.zip_longest(*lists):
+        for item in group:
+            if item is not None:
+                out.setdefault(item[0], item[1])
+    return list(out.items())
+
+
+class KnnGenerator:
+    """`TacticGenerator` over a `KnnIndex`. Candidates, in try order:
+    - the tactics of the focused goal's nearest traced states, alternating with the tactics
+      traced on hypotheses most like this goal's facts (`KnnIndex.by_hypothesis`; `by_hypothesis=False`
+      turns that off); a tactic naming one hypothesis is tried with the `variants` most similar ones;
+    - after a rewrite, its other forms (`rewrite_variants`: everywhere, the other direction);
+    - after each of the first `compose` structural steps, the step followed by the closers for the
+      goal's kind of numbers (`compose`, `closer_for`; 0: none).
+
+    Scores are log-similarities, so they fall between a portfolio's log-priors and 0. A derived
     candidate comes right after the tactic it extends; scores never rise along the list."""
 
     name = "knn"
 
     def __init__(self, index: KnnIndex | str | Path, backend: str = "coq", neighbours: int = 64,
-                 compose: int = 6, variants: int = 3) -> None:
+                 compose: int = 12, variants: int = 3, by_hypothesis: bool = True) -> None:
         self.index = index if isinstance(index, KnnIndex) else KnnIndex.load(Path(index))
         self.backend = backend
         self.neighbours = neighbours
         self.compose = compose  # the closers and the `t; c.` form are Coq's, as the traces are
         self.variants = variants
+        self.by_hypothesis = by_hypothesis
 
     def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
         if not state.goals:
@@ -428,22 +664,30 @@ class KnnGenerator:
         from lean_env.registry import screen
 
         goal = state.goals[0]
-        closers = CLOSERS[number_kind(goal)] if self.compose else ()
+        closer = closer_for(number_kind(goal))
+        names = hyp_names(goal)
         out: list[Candidate] = []
         seen: set[str] = set()
         composed = 0
-        for tactic, sim in self.index.propose(goal, k, max(self.neighbours, 4 * k), self.variants):
+        retrieved = self.index.propose(goal, k, max(self.neighbours, 4 * k), self.variants)
+        if self.by_hypothesis:
+            retrieved = _alternate(retrieved, self.index.by_hypothesis(goal, k))
+        for tactic, sim in retrieved:
             score = math.log(max(sim, 1e-6))
-            texts = [tactic]
-            if composed < self.compose:
-                extended = [c for c in (compose(tactic, closer) for closer in closers) if c is not None]
-                composed += bool(extended)
-                texts += extended
-            for text in texts:
-                if text not in seen and screen(self.backend, text) is None:
-                    seen.add(text)
-                    score = min(score, out[-1].score - 0.01) if out else score  # the list is the try order
-                    out.append(Candidate(text, score, self.name))
+            for base in (tactic, *rewrite_variants(tactic, names)):
+                texts = [base]
+                if composed < self.compose:
+                    extended = compose(base, closer)
+                    if extended is not None:
+                        composed += 1
+                        texts.append(extended)
+                for text in texts:
+                    if text not in seen and screen(self.backend, text) is None:
+                        seen.add(text)
+                        score = min(score, out[-1].score - 0.01) if out else score  # the list is the try order
+                        out.append(Candidate(text, score, self.name))
+            if len(out) >= k:
+                break
         return out[:k]
 
 
@@ -458,4 +702,5 @@ def read_records(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind"]
+__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind",
+           "everywhere", "rewrite_variants", "closer_for"]

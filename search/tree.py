@@ -1,13 +1,15 @@
 """The search tree: a networkx DiGraph of proof states, with identical states merged.
 
-State nodes are keyed by `ProofState.key`, so two tactic paths reaching the same goals share one
-node (the graph is a DAG). Every tactic tried is an edge; failures and proofs end in leaf nodes of
+State nodes are keyed by `state_key`, so two tactic paths reaching the same goals, up to the names
+of their hypotheses, share one node (the graph is a DAG). Every tactic tried is an edge; failures and proofs end in leaf nodes of
 their own ("fail:N", "proved:N") so the whole search can be drawn and audited afterwards.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,33 @@ MAX_MESSAGE_CHARS = 300  # a failed tactic's error message as saved
 MAX_TACTIC_CHARS = 500  # a (model-written) tactic as saved
 
 
+def state_key(state: ProofState) -> str:
+    """`state.key` up to a consistent renaming of hypotheses: `intros x y H.` and `intros a b E.`
+    reach one state, and the search expands it once. The first node keeps its names, and the
+    tactics below it use them, so a proof through it is the path to it, as found."""
+    try:
+        goals = list(state.goals)
+    except Exception:  # goals that do not parse: merge identical texts only
+        return state.key
+    names: dict[str, str] = {}
+    for goal in goals:
+        for hyp in goal.hypotheses:
+            for name in hyp.names:
+                names.setdefault(name, f"\x02{len(names)}")
+    if not names:
+        return state.key
+    pattern = re.compile(r"(?<![\w'.])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?![\w'])")
+
+    def rename(text: str) -> str:
+        return pattern.sub(lambda m: names[m.group(1)], text)
+
+    parts = [state.note]
+    for goal in goals:
+        parts.extend(f"{','.join(names[n] for n in h.names)}:{rename(h.type)}:{rename(h.value or '')}" for h in goal.hypotheses)
+        parts.append("|-" + rename(goal.conclusion))
+    return hashlib.sha1("\x00".join(parts).encode()).hexdigest()
+
+
 def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -29,28 +58,30 @@ class ProofTree:
     def __init__(self, root: ProofState) -> None:
         self.graph = nx.DiGraph()
         self._leaves = 0
-        self._key_to_node: dict[str, str] = {root.key: ROOT}
+        self._key_to_node: dict[str, str] = {state_key(root): ROOT}
         self.graph.add_node(
             ROOT, kind="state", state=root, depth=0, cumulative=0.0, priority=0.0, expanded=False, status="open"
         )
 
     def node_for(self, state: ProofState) -> str | None:
-        """The node already holding an identical state, if any."""
-        return self._key_to_node.get(state.key)
+        """The node already holding the same state (up to hypothesis names), if any."""
+        return self._key_to_node.get(state_key(state))
 
     def state(self, node: str) -> ProofState:
         state: ProofState = self.graph.nodes[node]["state"]
         return state
 
     def add_state(self, parent: str, state: ProofState, tactic: str, score: float, cumulative: float, priority: float) -> tuple[str, bool]:
-        """Add the edge parent -tactic-> state; returns (node, is_new). Identical states merge."""
-        existing = self.node_for(state)
+        """Add the edge parent -tactic-> state; returns (node, is_new). The same state (up to
+        hypothesis names) merges."""
+        key = state_key(state)
+        existing = self._key_to_node.get(key)
         if existing is not None:
             if not self.graph.has_edge(parent, existing) and existing != parent:
                 self.graph.add_edge(parent, existing, tactic=tactic, score=score, outcome="merged", message="")
             return existing, False
         node = f"s{self.graph.number_of_nodes()}"
-        self._key_to_node[state.key] = node
+        self._key_to_node[key] = node
         self.graph.add_node(
             node,
             kind="state",

@@ -189,7 +189,7 @@ def test_a_composed_candidate_proves_what_neither_of_its_parts_proves() -> None:
     index = KnnIndex.build(records)
     theorem = Theorem("if_le", "", "Theorem if_le (c : bool) : (if c then 1 else 2) <= 2.")
     config = SearchConfig(max_expansions=1, num_samples=48, wall_time=120, tactic_timeout=2)
-    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports="From Coq Require Import Lia.")) as env:
+    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports="From Coq Require Import Lia Lra Psatz.")) as env:
         root = env.open(theorem)
         split, closer = env.run_tactic(root, "destruct c.", 2.0), env.run_tactic(root, "lia.", 2.0)
         assert len(split.state.goals) == 2 and isinstance(closer, TacticFailure)
@@ -197,5 +197,29 @@ def test_a_composed_candidate_proves_what_neither_of_its_parts_proves() -> None:
         assert not best_first_search(env, portfolio, theorem, config).proved
         assert not best_first_search(env, KnnGenerator(index, compose=0), theorem, config).proved
         result = best_first_search(env, ChainedGenerator(portfolio, KnnGenerator(index)), theorem, config)
-        assert result.proved and result.proof == ("destruct c; lia.",)
+        assert result.proved and result.proof == ("destruct c; first [lia | lra | nia | auto with arith].",)
+        assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk
+
+
+def test_a_tactic_retrieved_for_a_hypothesis_proves_a_problem_with_a_definition() -> None:
+    """The traced step is unlike the problem (a list lemma) but used a hypothesis like the problem's
+    definition `h0`: retrieved for h0, rewritten everywhere and closed, it proves in one expansion
+    what the portfolio cannot prove in three; coqc and coqchk accept the proof."""
+    records = [{"tactic": "rewrite Hdef in Hlen.", "theorem": "t", "file": "f.v", "state_before": {"goals": [{
+        "conclusion": "length (l ++ l) = 6",
+        "hypotheses": [{"names": ["l"], "type": "list nat", "value": None},
+                       {"names": ["g"], "type": "nat -> nat", "value": None},
+                       {"names": ["Hdef"], "type": "forall n : nat, g n = 2 * n + 1", "value": None},
+                       {"names": ["Hlen"], "type": "g (length l) = 7", "value": None}]}]}}]
+    index = KnnIndex.build(records)
+    theorem = Theorem("lin", "Require Import ZArith.\nOpen Scope Z_scope.\n",
+                      "Theorem lin (a b : Z) (f : Z -> Z) (h0 : forall x, f x = a * x + b) (h1 : f 1 = 3) "
+                      "(h2 : f 2 = 5) : f 4 = 9.")
+    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports="From Coq Require Import Lia Lra Psatz.")) as env:
+        portfolio = PortfolioGenerator("coq")
+        three = SearchConfig(max_expansions=3, num_samples=48, wall_time=120, tactic_timeout=2)
+        assert not best_first_search(env, portfolio, theorem, three).proved
+        one = SearchConfig(max_expansions=1, num_samples=48, wall_time=120, tactic_timeout=2)
+        result = best_first_search(env, ChainedGenerator(portfolio, KnnGenerator(index)), theorem, one)
+        assert result.proved and result.proof == ("(rewrite !h0 in *); first [lia | nia].",)
         assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk

@@ -88,6 +88,9 @@ def test_closers_follow_the_kind_of_numbers_in_the_goal() -> None:
     assert number_kind(_goal("INR n = 2", (("n",), "nat"))) == "R"  # a real goal about a natural
     assert number_kind(_goal("(if b then 1 else 2) <= 2", (("b",), "bool"))) == ""
     assert "lra" in CLOSERS["R"] and "lia" in CLOSERS["nat"] and "lia" in CLOSERS[""]
+    from prover.knn import closer_for
+
+    assert closer_for("R") == "first [lra | nra | field]"  # one candidate per composed step
 
 
 def test_the_generator_puts_each_composed_candidate_after_the_tactic_it_extends() -> None:
@@ -99,7 +102,7 @@ def test_the_generator_puts_each_composed_candidate_after_the_tactic_it_extends(
     state = ProofState("t", (), (_goal("(if c then 1 else 2) <= 2", (("c",), "bool")),), "")
     theorem = Theorem("t", "", "Theorem t (c : bool) : (if c then 1 else 2) <= 2.")
     texts = [c.tactic for c in KnnGenerator(index).generate(theorem, state, 16)]
-    assert texts[:2] == ["destruct c.", "destruct c; lia."] and "auto." in texts
+    assert texts[:2] == ["destruct c.", "destruct c; first [lia | lra | nia | auto with arith]."] and "auto." in texts
     assert not any(t.startswith("auto;") for t in texts)  # `auto` is a closer already
     plain = [c.tactic for c in KnnGenerator(index, compose=0).generate(theorem, state, 16)]
     assert sorted(plain) == ["auto.", "destruct c."]
@@ -116,7 +119,21 @@ def test_a_tactic_naming_one_hypothesis_is_tried_with_each_similar_one() -> None
                                                                      "rewrite h2; lra."]
     assert renamings("rewrite H.", source, [("n", {"nat"})], limit=3) == []  # no counterpart: dropped
     two = [("H", ["$x", "=", "1"]), ("H0", ["$x", "<", "3"])]
-    assert renamings("rewrite H in H0.", two, target, limit=3) == ["rewrite h1 in h2."]  # several: best mapping only
+    # Several: the best mapping first, then those that move one choice down the ranking.
+    assert renamings("rewrite H in H0.", two, target, limit=3) == ["rewrite h1 in h2.", "rewrite h0 in h2.",
+                                                                   "rewrite h1 in h0."]
+    assert renamings("rewrite H in H0.", two, target, limit=1) == ["rewrite h1 in h2."]
+
+
+def test_a_fact_is_never_renamed_onto_data_nor_data_onto_a_fact() -> None:
+    from prover.knn import is_data, renamings
+
+    assert is_data({"R", "->"}) and is_data({"nat"}) and is_data({"list", "Z"})
+    assert not is_data({"$x", "=", "1"}) and not is_data({"prime", "$x"}) and not is_data({"False"})
+    source = [("H", ["$x", "=", "R"]), ("f", ["R", "->"])]
+    target = [("g", {"R", "->"}), ("h", {"forall", "$x", "R", "=", "+"})]
+    assert renamings("rewrite H.", source, target, limit=3) == ["rewrite h."]  # not `rewrite g`
+    assert renamings("unfold f.", source, target, limit=3) == ["unfold g."]
 
 
 def test_only_structural_steps_are_composed() -> None:
@@ -125,3 +142,71 @@ def test_only_structural_steps_are_composed() -> None:
     assert compose("apply derivable_pt_inv.", "lra") is None  # a lemma of another development
     assert compose("rewrite h0 in h1.", "lra") == "(rewrite h0 in h1); lra."
     assert compose("unfold f.", "lra") == "unfold f; lra."
+
+
+def test_retrieval_by_hypothesis_finds_what_was_done_with_a_similar_hypothesis() -> None:
+    """A state unlike any traced one, but with a hypothesis like one a traced tactic used: the
+    tactic comes back on this hypothesis, with the other hypothesis it names mapped too."""
+    closers = ["auto.", "simpl.", "reflexivity.", "easy.", "trivial.", "lia.", "intuition.", "tauto."]
+    records = [_record(f"k 4 = {i}", [(["k"], "Z -> Z"), (["Hk"], "forall x : Z, k x > a"), (["H1"], "k 1 = 3")], t)
+               for i, t in enumerate(closers)]
+    records.append(_record("P (g 3)", [(["g"], "nat -> nat"), (["Hdef"], "forall n : nat, g n = 2 * n + 1"),
+                                       (["Hval"], "g 1 = 3")], "rewrite Hdef in Hval."))
+    index = KnnIndex.build(records)
+    goal = _goal("f 4 = 9", (("f",), "Z -> Z"), (("h0",), "forall x : Z, f x = a * x + b"), (("h1",), "f 1 = 3"))
+    assert not any("h0" in t for t, _ in index.propose(goal, 3))  # the states are not alike
+    by_hyp = [t for t, _ in index.by_hypothesis(goal, 5)]
+    assert by_hyp[0] == "rewrite h0 in h1."
+    assert index.by_hypothesis(_goal("x = 1", (("x",), "R")), 5) == []  # no fact: nothing to retrieve for
+
+
+def test_the_index_keeps_its_hypothesis_table_on_disk(tmp_path) -> None:
+    records = [_record("P (g 3)", [(["Hdef"], "forall n : nat, g n = 2 * n + 1"), (["Hval"], "g 1 = 3")],
+                       "rewrite Hdef in Hval.")]
+    KnnIndex.build(records).save(tmp_path / "idx")
+    loaded = KnnIndex.load(tmp_path / "idx")
+    goal = _goal("f 4 = 9", (("h0",), "forall x : Z, f x = a * x + b"), (("h1",), "f 1 = 3"))
+    assert [t for t, _ in loaded.by_hypothesis(goal, 5)] == ["rewrite h0 in h1."]
+
+
+def test_a_retrieved_rewrite_is_also_tried_everywhere() -> None:
+    from prover.knn import everywhere
+
+    assert everywhere("rewrite h0.") == "rewrite !h0 in *."
+    assert everywhere("rewrite <- H in H1.") == "rewrite <- !H in *."
+    assert everywhere("rewrite (H x), H2.") == "rewrite !(H x), !H2 in *."
+    assert everywhere("rewrite H by lia.") is None and everywhere("rewrite H; lra.") is None
+    assert everywhere("apply H.") is None and everywhere("rewrite H. lia.") is None
+
+
+def test_a_hypothesis_is_renamed_only_onto_one_of_the_same_outermost_form() -> None:
+    from prover.knn import renamings, shape
+
+    assert [shape(t) for t in ("forall x, f x = 1", "f 7 = 4", "(0 <= x)%R", "0 < a /\\ 0 < b", "prime a")] == [
+        "^forall", "^=", "^<=", "^/\\", "^app"]
+    source = [("H", ["$x", "<", "0", "^/\\"])]  # a conjunction
+    target = [("h0", {"$x", "<", "0", "^<"}), ("h1", {"$x", "<", "1", "^/\\"})]
+    assert renamings("destruct H.", source, target, limit=3) == ["destruct h1."]  # not the bare inequality
+
+
+def test_a_rewrite_with_a_hypothesis_here_is_tried_in_both_directions_and_everywhere() -> None:
+    from prover.knn import rewrite_variants
+
+    assert rewrite_variants("rewrite h0.", ["h0", "h1"]) == ["rewrite !h0 in *.", "rewrite <- !h0 in *.",
+                                                             "rewrite <- h0."]
+    assert rewrite_variants("rewrite <- h0 in h1.", ["h0", "h1"]) == ["rewrite <- !h0 in *.", "rewrite <- h0.",
+                                                                      "rewrite !h0 in *.", "rewrite h0."]
+    assert rewrite_variants("rewrite -> h0.", ["h0"])[:2] == ["rewrite !h0 in *.", "rewrite h0."]
+    assert rewrite_variants("rewrite 2!h0, <- h1.", ["h0", "h1"]) == [  # several: their way, and each alone
+        "rewrite 2!h0, <- !h1 in *.", "rewrite 2!h0 in *.", "rewrite <- !h1 in *."]
+    assert rewrite_variants("rewrite Rplus_comm.", ["h0"]) == []  # a library lemma's direction is its meaning
+    assert rewrite_variants("rewrite Rplus_comm.") != []  # without the names, every rewrite has forms
+
+
+def test_each_hypothesis_of_a_rewrite_chain_is_also_tried_alone_everywhere() -> None:
+    from prover.knn import rewrite_variants
+
+    assert rewrite_variants("rewrite h1, h0.", ["h0", "h1"]) == ["rewrite !h1, !h0 in *.", "rewrite !h1 in *.",
+                                                                 "rewrite !h0 in *."]
+    assert rewrite_variants("rewrite 2!h0, Rplus_0_l.", ["h0"]) == ["rewrite 2!h0, !Rplus_0_l in *.",
+                                                                    "rewrite 2!h0 in *."]

@@ -279,3 +279,25 @@ def test_the_tree_serialises_with_the_proof_marked(tmp_path: Path) -> None:
     tree.write(tmp_path / "tree.graphml")
     assert nx.read_graphml(tmp_path / "tree.graphml").number_of_edges() == 3
     assert [e["tactic"] for e in data["edges"] if e["on_proof"]] == ["x", "done"]
+
+
+def test_states_that_differ_only_in_hypothesis_names_share_a_node() -> None:
+    from lean_env.base import Goal, Hypothesis, ProofState
+    from search.tree import ProofTree, state_key
+
+    def state(path: tuple[str, ...], *hyps: tuple[str, str], conclusion: str) -> ProofState:
+        goal = Goal(tuple(Hypothesis((n,), t) for n, t in hyps), conclusion)
+        return ProofState("t", path, (goal,), str(goal))
+
+    xy = state(("intros x y H.",), ("x", "R"), ("y", "R"), ("H", "x < y"), conclusion="x + 1 < y + 1")
+    ab = state(("intros a b E.",), ("a", "R"), ("b", "R"), ("E", "a < b"), conclusion="a + 1 < b + 1")
+    swapped = state(("intros y x H.",), ("x", "R"), ("y", "R"), ("H", "y < x"), conclusion="x + 1 < y + 1")
+    assert xy.key != ab.key and state_key(xy) == state_key(ab)
+    assert state_key(swapped) != state_key(xy)  # not the same statement: x and y changed roles
+    h0 = state(("intros.",), ("h₀", "f = 1"), ("h", "f = 2"), conclusion="f = 1")
+    assert state_key(h0) != state_key(state(("intros.",), ("h₀", "f = 1"), ("h", "f = 2"), conclusion="f = 2"))
+    tree = ProofTree(state((), conclusion="forall x y : R, x < y -> x + 1 < y + 1"))
+    first, new = tree.add_state("root", xy, "intros x y H.", -1.0, -1.0, -1.0)
+    again, new_again = tree.add_state("root", ab, "intros a b E.", -2.0, -2.0, -2.0)
+    assert new and not new_again and again == first
+    assert tree.state(first).path == ("intros x y H.",)  # the first names are kept: tactics below use them
