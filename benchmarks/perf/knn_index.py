@@ -3,7 +3,9 @@
     python -m benchmarks.perf.knn_index TRACE_DIR INDEX_DIR [--queries 500]
 
 Prints the trace's size (files, theorems, steps), the index's size, its load time, and the median
-and p90 query latency of `KnnIndex.propose` (features, one sparse product, top-k, renaming).
+and p90 latency of a query by state (`KnnIndex.propose`: features, one sparse product, top-k,
+renaming), of a query by hypothesis (`KnnIndex.by_hypothesis`: one product per fact of the
+state), and of a whole `KnnGenerator.generate` call (both, rewrite forms, composition, screen).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
-from prover.knn import KnnIndex, goal_from_record, read_records
+from lean_env.base import ProofState, Theorem
+from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
 
 
 def main() -> None:
@@ -34,16 +37,23 @@ def main() -> None:
     steps = [r for r in read_records(args.trace) if r["state_before"]["goals"]]
     random.seed(0)
     sample = random.sample(steps, min(args.queries, len(steps)))
-    times = []
-    for rec in sample:
-        goal = goal_from_record(rec["state_before"]["goals"][0])
-        t0 = time.perf_counter()
-        index.propose(goal, 32)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    print(f"query (top 32): median {1000 * statistics.median(times):.2f} ms, "
-          f"p90 {1000 * times[int(0.9 * len(times))]:.2f} ms over {len(times)} traced states")
-
+    generator = KnnGenerator(index)
+    theorem = Theorem("t", "", "")
+    queries = {
+        "query by state (top 32)": lambda goal: index.propose(goal, 32),
+        "query by hypothesis (top 32)": lambda goal: index.by_hypothesis(goal, 32),
+        "generate (64 candidates)": lambda goal: generator.generate(theorem, ProofState("t", (), (goal,), ""), 64),
+    }
+    for label, query in queries.items():
+        times = []
+        for rec in sample:
+            goal = goal_from_record(rec["state_before"]["goals"][0])
+            t0 = time.perf_counter()
+            query(goal)
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(f"{label}: median {1000 * statistics.median(times):.2f} ms, "
+              f"p90 {1000 * times[int(0.9 * len(times))]:.2f} ms over {len(times)} traced states")
 
 if __name__ == "__main__":
     main()
