@@ -162,12 +162,14 @@ def best_first_search(
             c["generator_errors"] += 1
             generator_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             continue
+        tried = crashed = 0
         for cand in list(candidates)[: config.num_samples]:
             remaining = config.wall_time - clock.elapsed()
             if remaining <= 0:
                 stop = "wall_time"
                 break
             c["tactic_calls"] += 1
+            tried += 1
             timeout = min(config.tactic_timeout, max(remaining, 0.5))
             result = clock.timed("env", env.run_tactic, state, cand.tactic, timeout)
             if isinstance(result, Proved):
@@ -190,11 +192,16 @@ def best_first_search(
             else:
                 assert isinstance(result, TacticFailure)
                 c["errors"] += 1
+                crashed += result.kind is FailureKind.CRASHED
                 if result.kind is FailureKind.TIMEOUT:
                     c["timeouts"] += 1
                 tree.add_leaf(node, cand.tactic, cand.score, result.kind.value, result.message)
         if stop in ("proved", "wall_time"):
             break
+        if tried and crashed == tried and tree.revive(node):
+            # Every tactic broke the process here: the path is likely the culprit. States merged
+            # into this node up to names came by other paths; expand it again from the next one.
+            heapq.heappush(frontier, (-data["priority"], next(counter), node))
 
     wall = clock.elapsed()
     after = env.stats()

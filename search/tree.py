@@ -21,6 +21,7 @@ ROOT = "root"
 MAX_GOALS_CHARS = 2000  # a state's goals as saved (the live tree keeps them whole)
 MAX_MESSAGE_CHARS = 300  # a failed tactic's error message as saved
 MAX_TACTIC_CHARS = 500  # a (model-written) tactic as saved
+MAX_ALTERNATIVES = 3  # other paths kept per node, to a state merged up to names (see `revive`)
 
 
 def state_key(state: ProofState) -> str:
@@ -79,6 +80,9 @@ class ProofTree:
         if existing is not None:
             if not self.graph.has_edge(parent, existing) and existing != parent:
                 self.graph.add_edge(parent, existing, tactic=tactic, score=score, outcome="merged", message="")
+            data = self.graph.nodes[existing]
+            if state.key != data["state"].key and len(data.setdefault("alternatives", [])) < MAX_ALTERNATIVES:
+                data["alternatives"].append(state)  # the same state under other names, by another path
             return existing, False
         node = f"s{self.graph.number_of_nodes()}"
         self._key_to_node[key] = node
@@ -95,6 +99,20 @@ class ProofTree:
         self.graph.add_edge(parent, node, tactic=tactic, score=score, outcome="advanced", message="")
         return node, True
 
+    def revive(self, node: str) -> bool:
+        """Give a node whose path the environment cannot replay its next alternative: the same
+        state reached by another path, under other names. True when there was one; the node is
+        then open again, to be expanded from the new path. (A graph keeps one edge per parent:
+        the proof found this way is the result's `proof`; an edge drawn may name the first path's
+        tactic.)"""
+        data = self.graph.nodes[node]
+        alternatives = data.get("alternatives") or []
+        if not alternatives:
+            return False
+        data["state"] = alternatives.pop(0)
+        data["expanded"] = False
+        return True
+
     def add_leaf(self, parent: str, tactic: str, score: float, outcome: str, message: str) -> str:
         """A tactic that failed or closed the proof: a leaf of its own."""
         self._leaves += 1
@@ -105,15 +123,24 @@ class ProofTree:
         return node
 
     def mark_proof(self, leaf: str, path: tuple[str, ...]) -> None:
-        """Mark the nodes and edges along the found proof (for highlighting and audits)."""
+        """Mark the nodes and edges along the found proof (for highlighting and audits). A node
+        reached by a merged path keeps one edge per parent, so a step is also recognised by the
+        path of the state the node now holds (see `revive`)."""
         node = ROOT
-        for tactic in path[:-1]:
-            nxt = next(v for _, v, d in self.graph.out_edges(node, data=True) if d["tactic"] == tactic and d["outcome"] in ("advanced", "merged"))
+        for i, tactic in enumerate(path[:-1]):
+            nxt = next((v for _, v, d in self.graph.out_edges(node, data=True)
+                        if d["tactic"] == tactic and d["outcome"] in ("advanced", "merged")), None)
+            if nxt is None:
+                nxt = next((v for v in self.graph.successors(node) if self.graph.nodes[v]["kind"] == "state"
+                            and self.graph.nodes[v]["state"].path == path[: i + 1]), None)
+            if nxt is None:
+                break
             self.graph.edges[node, nxt]["on_proof"] = True
             self.graph.nodes[node]["status"] = "proved"
             node = nxt
-        self.graph.nodes[node]["status"] = "proved"
-        self.graph.edges[node, leaf]["on_proof"] = True
+        (parent,) = self.graph.predecessors(leaf)
+        self.graph.nodes[parent]["status"] = "proved"
+        self.graph.edges[parent, leaf]["on_proof"] = True
 
     def to_serializable(self) -> nx.DiGraph:
         """A copy whose attributes are plain strings and numbers (for GraphML and JSON).
@@ -122,7 +149,7 @@ class ProofTree:
         from the root, not repeated per node), and long texts are capped."""
         out = nx.DiGraph()
         for node, data in self.graph.nodes(data=True):
-            attrs: dict[str, Any] = {k: v for k, v in data.items() if k != "state"}
+            attrs: dict[str, Any] = {k: v for k, v in data.items() if k not in ("state", "alternatives")}
             if "state" in data:
                 state: ProofState = data["state"]
                 attrs["goals"] = _cap(state.pretty, MAX_GOALS_CHARS)

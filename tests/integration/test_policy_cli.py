@@ -37,7 +37,7 @@ def test_trace_index_and_prove_with_knn(tmp_path: Path) -> None:
     assert proved.returncode == 0, proved.stdout + proved.stderr
     result = json.loads(proved.stdout)
     # the traced steps, the rewrite with a closer appended (a composed candidate) ending it at once
-    assert result["proof"] == ["intros l.", "rewrite rev_length; lia."]
+    assert result["proof"] == ["intros l.", "rewrite rev_length; first [lia | lra | nia | auto with arith]."]
     assert "From Coq Require Import Lia Lra Psatz." in result["script"]  # verified with the extra imports
 
 

@@ -301,3 +301,21 @@ def test_states_that_differ_only_in_hypothesis_names_share_a_node() -> None:
     again, new_again = tree.add_state("root", ab, "intros a b E.", -2.0, -2.0, -2.0)
     assert new and not new_again and again == first
     assert tree.state(first).path == ("intros x y H.",)  # the first names are kept: tactics below use them
+
+
+def test_a_node_whose_path_breaks_is_expanded_again_from_a_path_merged_into_it() -> None:
+    from lean_env.base import Goal, Hypothesis, ProofState
+    from search.tree import ProofTree
+
+    def state(path: tuple[str, ...], name: str) -> ProofState:
+        goal = Goal((Hypothesis((name,), "nat"),), f"{name} = {name}")
+        return ProofState("t", path, (goal,), str(goal))
+
+    tree = ProofTree(ProofState("t", (), (Goal((), "forall n : nat, n = n"),), "forall n : nat, n = n"))
+    node, _ = tree.add_state("root", state(("intros n.",), "n"), "intros n.", -1.0, -1.0, -1.0)
+    same, new = tree.add_state("root", state(("intros n.",), "n"), "intros n.", -1.0, -1.0, -1.0)
+    assert same == node and not new and not tree.graph.nodes[node].get("alternatives")  # identical: nothing to keep
+    tree.add_state("root", state(("intro k.",), "k"), "intro k.", -2.0, -2.0, -2.0)
+    tree.graph.nodes[node]["expanded"] = True
+    assert tree.revive(node) and tree.state(node).path == ("intro k.",) and not tree.graph.nodes[node]["expanded"]
+    assert not tree.revive(node)  # no other path left
