@@ -618,13 +618,6 @@ def _repeated(terms: str) -> str:
     return ", ".join(out)
 
 
-def everywhere(tactic: str) -> str | None:
-    """A retrieved `rewrite` applied to the goal and every hypothesis (`rewrite !E in *.`), or None
-    for any other tactic (see `rewrite_variants`)."""
-    variants = rewrite_variants(tactic)
-    return variants[0] if variants and variants[0].endswith(" in *.") else None
-
-
 def _alternate(*lists: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     """Round robin over ranked lists, each text once."""
     out: dict[str, float] = {}
@@ -703,4 +696,4 @@ def read_records(path: Path) -> Iterable[dict[str, Any]]:
 
 
 __all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind",
-           "everywhere", "rewrite_variants", "closer_for"]
+           "rewrite_variants", "closer_for"]

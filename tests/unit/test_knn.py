@@ -170,7 +170,11 @@ def test_the_index_keeps_its_hypothesis_table_on_disk(tmp_path) -> None:
 
 
 def test_a_retrieved_rewrite_is_also_tried_everywhere() -> None:
-    from prover.knn import everywhere
+    from prover.knn import rewrite_variants
+
+    def everywhere(tactic: str) -> str | None:  # the first form of a rewrite: everywhere, as often as it applies
+        forms = rewrite_variants(tactic)
+        return forms[0] if forms and forms[0].endswith(" in *.") else None
 
     assert everywhere("rewrite h0.") == "rewrite !h0 in *."
     assert everywhere("rewrite <- H in H1.") == "rewrite <- !H in *."
