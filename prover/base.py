@@ -34,6 +34,19 @@ class TacticGenerator(Protocol):
         ...
 
 
+@runtime_checkable
+class StagedGenerator(Protocol):
+    """A generator whose parts take turns as whole searches, not within one expansion: the search
+    runs `stages` one after the other, each a fresh search with its generator, on at most its share
+    of the wall-time budget (the last stage: all that is left), until one proves the theorem.
+    Called directly (`generate`), it is its last stage's generator."""
+
+    name: str
+    stages: tuple[tuple[TacticGenerator, float], ...]
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> Sequence[Candidate]: ...
+
+
 def dedupe(candidates: Sequence[Candidate], k: int) -> list[Candidate]:
     """Merge identical tactic texts (keeping the best score) and return the best `k`."""
     best: dict[str, Candidate] = {}

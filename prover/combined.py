@@ -1,4 +1,4 @@
-"""Portfolio first, model after: one `TacticGenerator` that chains two others.
+"""Portfolio first, model after: one `TacticGenerator` that chains two others (or stages them).
 
 Cheap automation (the portfolio) often closes a goal outright, so its tactics are tried before the
 model's. The returned list is the try order: all of `first`'s candidates, then `second`'s that are
@@ -119,3 +119,38 @@ class InterleavedGenerator:
         return _merge([], mixed, k)
 
     close = ChainedGenerator.close
+
+
+class StagedSearch:
+    """`first`'s own search first, on a share of the budget (wall time and expansions); only if it
+    finds no proof, a fresh search with `first` and `second` chained, on what is left.
+
+    Chained into every expansion, a second generator's children compete with the first's for the
+    budget: retrieval's shallow children outrank the portfolio's five-step paths, and every
+    expansion costs three times the tactic calls. Staged, what the first proves alone it still
+    proves (it keeps its own search, its own node order), provided it does so within its share,
+    and the second stage sees the problems the first could not prove. Implements
+    `prover.base.StagedGenerator`; called directly, it is the chain.
+    """
+
+    def __init__(self, first: TacticGenerator, second: TacticGenerator, *, first_share: float = 0.5,
+                 name: str | None = None) -> None:
+        if not 0 < first_share < 1:
+            raise ValueError(f"the first stage's share of the budget must be in (0, 1), not {first_share}")
+        self.chain = ChainedGenerator(first, second)
+        self.stages: tuple[tuple[TacticGenerator, float], ...] = ((first, first_share), (self.chain, 1.0))
+        self.name = name or f"{first.name}>{second.name}"
+
+    def generate(self, theorem: Theorem, state: ProofState, k: int) -> list[Candidate]:
+        return self.chain.generate(theorem, state, k)
+
+    @property
+    def failures(self) -> int:  # as ChainedGenerator: a part that failed behind a working one
+        return self.chain.failures
+
+    @property
+    def last_error(self) -> str:
+        return self.chain.last_error
+
+    def close(self) -> None:
+        self.chain.close()

@@ -11,6 +11,9 @@ from prover.base import TacticGenerator
 from prover.model_spec import ModelSpec
 
 
+COMBINE = ("chain", "interleave", "staged")
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratorOptions:
     """Which tactic generators to chain, and the model among them (a typed `ModelSpec`)."""
@@ -20,11 +23,13 @@ class GeneratorOptions:
     tactics_file: Path | None = None  # a user's tactic list (replaces the portfolio)
     model: ModelSpec | None = None  # None: no model
     knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
-    combine: str = "chain"  # portfolio with retrieval: "chain" (portfolio first) or "interleave" (round robin)
+    # portfolio with retrieval: "chain" (portfolio first in every expansion), "interleave" (round
+    # robin), or "staged" (the portfolio's own search on half the budget, then the chain's)
+    combine: str = "chain"
 
     def __post_init__(self) -> None:
-        if self.combine not in ("chain", "interleave"):
-            raise ValueError(f"--combine must be interleave or chain, not {self.combine!r}")
+        if self.combine not in COMBINE:
+            raise ValueError(f"--combine must be one of {', '.join(COMBINE)}, not {self.combine!r}")
 
     def to_json(self) -> dict[str, Any]:
         """Plain values for a run directory (the model spec without its API key)."""
@@ -73,6 +78,10 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
             from prover.combined import InterleavedGenerator
 
             generators[-1] = InterleavedGenerator(generators[-1], knn)
+        elif generators and options.combine == "staged":
+            from prover.combined import StagedSearch
+
+            generators[-1] = StagedSearch(generators[-1], knn)
         else:
             generators.append(knn)
     if options.model is not None:

@@ -23,6 +23,7 @@ per named hypothesis its state's row and its name, as text files with one line e
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import math
@@ -213,9 +214,8 @@ def renamings(
     if not all(choices):
         return []
     # Mappings in order of the summed ranks of their choices; one-to-one only.
-    mappings = sorted(itertools.product(*(range(len(c)) for c in choices)), key=lambda ranks: (sum(ranks), ranks))
     out: list[str] = []
-    for ranks in mappings:
+    for ranks in itertools.islice(_by_rank_sum([len(c) for c in choices]), 64 * limit):
         picked = [c[r] for c, r in zip(choices, ranks)]
         if len(set(picked)) < len(picked):
             continue
@@ -226,6 +226,23 @@ def renamings(
         if len(out) >= limit:
             break
     return out
+
+
+def _by_rank_sum(sizes: Sequence[int]) -> Iterable[tuple[int, ...]]:
+    """Every rank tuple (one rank below each size), in order of (sum, tuple), generated lazily: a
+    tactic naming n hypotheses has limit**n mappings, and only the first few are wanted. Each tuple
+    of sum s + 1 follows one of sum s, so a heap of the successors of those popped keeps the order."""
+    first = (0,) * len(sizes)
+    heap, seen = [(0, first)], {first}
+    while heap:
+        total, ranks = heapq.heappop(heap)
+        yield ranks
+        for i, size in enumerate(sizes):
+            if ranks[i] + 1 < size:
+                after = ranks[:i] + (ranks[i] + 1,) + ranks[i + 1:]
+                if after not in seen:
+                    seen.add(after)
+                    heapq.heappush(heap, (total + 1, after))
 
 
 def rename_hypotheses(
@@ -606,13 +623,15 @@ def rewrite_variants(tactic: str, hypotheses: Iterable[str] | None = None) -> li
 
 
 def _repeated(terms: str) -> str:
-    """`!` on each equation of a rewrite (`<- H, E` -> `<- !H, !E`), unless it has a multiplicity."""
+    """`!` on each forward equation of a rewrite (`<- H, E` -> `<- H, !E`), unless it has a
+    multiplicity. Backwards, once: a right-hand side that is a bare variable (`f x = x`) matches
+    every term, and `!` would rewrite until the tactic timeout."""
     out = []
     for term in terms.split(","):
         term = term.strip()
         backwards = term.startswith("<-")
         rest = term[2:].strip() if backwards else term.lstrip("->").strip() if term.startswith("->") else term
-        if not re.match(r"^[!?\d]", rest):
+        if not backwards and not re.match(r"^[!?\d]", rest):
             rest = "!" + rest
         out.append(f"<- {rest}" if backwards else rest)
     return ", ".join(out)
@@ -695,5 +714,14 @@ def read_records(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "compose", "number_kind",
+def read_all_records(paths: Sequence[Path]) -> Iterable[dict[str, Any]]:
+    """The step records of several traces, one after the other. Every path is checked before any
+    record is read, so a typo in the last one fails before minutes of indexing."""
+    for path in paths:
+        if not (path / "steps.jsonl" if path.is_dir() else path).is_file():
+            raise ValueError(f"{path}: no trace here (expected steps.jsonl from `prover trace`)")
+    return itertools.chain.from_iterable(read_records(path) for path in paths)
+
+
+__all__ = ["KnnIndex", "KnnGenerator", "state_features", "rename_hypotheses", "read_records", "read_all_records", "compose", "number_kind",
            "rewrite_variants", "closer_for"]

@@ -42,7 +42,7 @@ def eval_command(
     ),
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
-    combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first) or interleave (round robin)."),
+    combine: str = typer.Option("chain", help="With --generator knn and the portfolio: chain (portfolio first in each expansion), interleave (round robin), or staged (the portfolio's own search on half the budget, then the chain's on the rest)."),
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
                                  rich_help_panel=opt.BUDGET_PANEL),
     num_samples: opt.NumSamples = opt.BUDGET.num_samples,
@@ -91,7 +91,7 @@ def eval_command(
     from benchmarks.evaluate import ExecOptions, run_evaluation
     from benchmarks.report import collect_versions
     from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir
-    from prover.factory import GeneratorOptions
+    from prover.factory import COMBINE, GeneratorOptions
 
     if (out is None) == (resume is None):
         raise fail("give either --out NEW_RUN_DIR or --resume RUN_DIR")
@@ -130,8 +130,8 @@ def eval_command(
     try:
         imports = extra_imports_for(backend, extra_imports)
         knn = knn_index_for(generator_name, knn_index)
-        if combine not in ("interleave", "chain"):
-            raise ValueError(f"--combine must be interleave or chain, not {combine!r}")
+        if combine not in COMBINE:
+            raise ValueError(f"--combine must be one of {', '.join(COMBINE)}, not {combine!r}")
     except ValueError as exc:
         raise fail(str(exc)) from None
     if policy not in POLICIES:

@@ -23,12 +23,15 @@ def trace_command(
     workers: int = typer.Option(1, help="Files traced in parallel (one coqtop each)."),
     sentence_timeout: float = typer.Option(30.0, help="Seconds per sentence."),
     file_timeout: float = typer.Option(600.0, help="Seconds per file."),
+    load_path: list[str] = typer.Option(
+        [], "--load-path", "-R", help="DIR=NAME: the development's library, as coqc's -R DIR NAME (repeatable). "
+        "A traced folder's _CoqProject is read for these too."),
     progress: bool = typer.Option(True, help="Progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Replay every proof of a Coq development; one JSONL record per tactic step."""
+    """Replay every proof of a compiled Coq development; one JSONL record per tactic step."""
     setup_logging(verbose)
-    from lean_env.coq.trace import TraceOptions, collect_files, trace_development
+    from lean_env.coq.trace import LoadPath, TraceOptions, collect_files, coq_project_load_paths, trace_development
 
     if shutil.which("coqtop") is None:
         raise fail("coqtop not found: install Coq 8.16 (apt-get install -y coq)", EXIT_ENV)
@@ -36,34 +39,37 @@ def trace_command(
         raise fail("--workers must be at least 1 and timeouts positive")
     try:
         files = collect_files(inputs)
+        paths = [LoadPath.parse(text) for text in load_path]
+        paths += [p for folder in inputs if folder.is_dir() for p in coq_project_load_paths(folder)]
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     if any("minif2f" in str(p).lower() for p, _ in files):
         raise fail("refusing to trace miniF2F: it is the benchmark, not training data")
     if not files:
         raise fail("no .v files found")
-    summary = trace_development(files, out, workers, TraceOptions(sentence_timeout=sentence_timeout,
-                                                                  file_timeout=file_timeout), progress)
+    options = TraceOptions(sentence_timeout=sentence_timeout, file_timeout=file_timeout,
+                           load_paths=tuple(dict.fromkeys(paths)))
+    summary = trace_development(files, out, workers, options, progress)
     typer.echo(json.dumps(summary))
 
 
 @app.command("index")
 def index_command(
-    trace: Path = typer.Argument(..., help="A trace folder (steps.jsonl) from `prover trace`, or a steps JSONL."),
+    traces: list[Path] = typer.Argument(..., help="Trace folders (steps.jsonl) from `prover trace`, or steps JSONL files: one or more."),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder to write (for --generator knn --index)."),
 ) -> None:
-    """Build the nearest-neighbour tactic index of a trace."""
+    """Build the nearest-neighbour tactic index of one or more traces (e.g. a library and its dependencies)."""
     import time
 
-    from prover.knn import KnnIndex, read_records
+    from prover.knn import KnnIndex, read_all_records
 
     start = time.monotonic()
     try:
-        index = KnnIndex.build(read_records(trace))
+        index = KnnIndex.build(read_all_records(traces))
     except (ValueError, OSError, KeyError, json.JSONDecodeError) as exc:
-        raise fail(str(exc) if isinstance(exc, ValueError) else f"{trace}: {exc}") from None
+        raise fail(str(exc) if isinstance(exc, ValueError) else f"{' '.join(map(str, traces))}: {exc}") from None
     if index.matrix.shape[0] == 0:
-        raise fail(f"{trace}: no tactic steps to index")
+        raise fail(f"{' '.join(map(str, traces))}: no tactic steps to index")
     index.save(out)
     typer.echo(json.dumps({"states": index.matrix.shape[0], "features": index.matrix.shape[1],
                            "seconds": round(time.monotonic() - start, 2), "out": str(out)}))
@@ -71,7 +77,7 @@ def index_command(
 
 @app.command("train")
 def train_command(
-    trace: Path = typer.Argument(..., help="A trace folder (steps.jsonl) from `prover trace`, or a steps JSONL."),
+    traces: list[Path] = typer.Argument(..., help="Trace folders (steps.jsonl) from `prover trace`, or steps JSONL files: one or more."),
     model: str = typer.Option(..., "--model", "-m", help="Hugging Face causal LM to fine-tune (hub id or folder; tiny:tiny or tiny:small: a random tiny Llama)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkpoint folder (then: --model OUT)."),
     prompt_format: str = typer.Option("reprover", help="Prompt format the examples are rendered in (registry name)."),
@@ -85,7 +91,7 @@ def train_command(
 ) -> None:
     """Fine-tune a causal LM on traced (state -> tactic) steps; the checkpoint loads with --model."""
     setup_logging(verbose)
-    from prover.knn import read_records
+    from prover.knn import read_all_records
     from prover.prompts import PROMPTS
     from prover.train import TrainConfig, examples_from_records, train
 
@@ -93,11 +99,11 @@ def train_command(
         raise fail("--steps, --batch-size, --max-length and --learning-rate must be positive")
     try:
         PROMPTS.get(prompt_format)
-        examples = examples_from_records(read_records(trace), prompt_format)
+        examples = examples_from_records(read_all_records(traces), prompt_format)
     except (ValueError, OSError, KeyError) as exc:
         raise fail(str(exc)) from None
     if not examples:
-        raise fail(f"{trace}: no tactic steps to train on")
+        raise fail(f"{' '.join(map(str, traces))}: no tactic steps to train on")
     config = TrainConfig(prompt_format, steps, batch_size, learning_rate, max_length, seed, device)
     try:
         report = train(model, examples, out, config)

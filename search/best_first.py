@@ -15,8 +15,8 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ParamSpec, TypeVar
 
 from lean_env.base import (
     Advanced,
@@ -28,7 +28,7 @@ from lean_env.base import (
     Theorem,
     Verification,
 )
-from prover.base import TacticGenerator
+from prover.base import StagedGenerator, TacticGenerator
 from search.policy import CumulativeScore, SearchPolicy
 from search.tree import ROOT, ProofTree
 
@@ -125,8 +125,67 @@ def best_first_search(
 ) -> SearchResult:
     """Search for a proof of `theorem`. Raises BadTheorem if it does not elaborate, EnvError if
     the environment breaks beyond repair; every other outcome is a SearchResult. `progress` is
-    called after each expansion with the counts so far and the seconds elapsed."""
+    called after each expansion with the counts so far and the seconds elapsed. A staged
+    generator's stages run as searches one after the other (`_staged_search`)."""
     policy = policy or CumulativeScore()
+    if isinstance(generator, StagedGenerator):
+        return _staged_search(env, generator.stages, theorem, config, policy, progress)
+    return _search(env, generator, theorem, config, policy, progress)
+
+
+def _staged_search(
+    env: ProofEnv,
+    stages: tuple[tuple[TacticGenerator, float], ...],
+    theorem: Theorem,
+    config: SearchConfig,
+    policy: SearchPolicy,
+    progress: Callable[[dict[str, int], float], None] | None,
+) -> SearchResult:
+    """Each stage a fresh search, until one proves the theorem. The budget is shared, never
+    renewed: a stage gets at most its share of the wall time and of the expansions (the last
+    stage, all that is left of both). The result is the last stage's (its tree, its stop reason),
+    with the counts of all stages added up."""
+    start = time.monotonic()
+    totals: dict[str, Any] = {}
+    result: SearchResult | None = None
+    errors: list[str] = []
+    for number, (generator, share) in enumerate(stages):
+        wall_left = config.wall_time - (time.monotonic() - start)
+        expansions_left = config.max_expansions - int(totals.get("expansions", 0))
+        if wall_left <= 0 or expansions_left < 1:
+            break
+        last = number == len(stages) - 1
+        if not last:
+            wall_left = min(wall_left, share * config.wall_time)
+            expansions_left = min(expansions_left, max(1, round(share * config.max_expansions)))
+        stage = replace(config, wall_time=wall_left, max_expansions=expansions_left)
+        done = dict(totals)  # the counts of the earlier stages, for the progress callback
+
+        def report(counts: dict[str, int], seconds: float, done: dict[str, float] = done) -> None:
+            assert progress is not None
+            progress({k: v + int(done.get(k, 0)) for k, v in counts.items()}, time.monotonic() - start)
+
+        result = _search(env, generator, theorem, stage, policy, report if progress else None)
+        for f in fields(SearchStats):
+            totals[f.name] = totals.get(f.name, 0) + getattr(result.stats, f.name)
+        if result.generator_error:
+            errors.append(result.generator_error)
+        if result.proved:
+            break
+    assert result is not None, "the first stage always runs: the budget is validated positive"
+    totals["wall_seconds"] = time.monotonic() - start
+    stats = SearchStats(**totals)
+    return replace(result, stats=stats, generator_error=errors[-1] if errors else "")
+
+
+def _search(
+    env: ProofEnv,
+    generator: TacticGenerator,
+    theorem: Theorem,
+    config: SearchConfig,
+    policy: SearchPolicy,
+    progress: Callable[[dict[str, int], float], None] | None,
+) -> SearchResult:
     clock = _Clock()
     stats_before: EnvStats = env.stats()
     root = clock.timed("env", env.open, theorem)

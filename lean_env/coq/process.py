@@ -57,10 +57,12 @@ class CoqTop:
         max_output_mb: int = 64,
         start_timeout: float = 30.0,
         sandbox: bool = True,
+        args: tuple[str, ...] = (),
     ):
+        # args: extra command-line options, such as a traced development's `-R DIR NAME`
         self.child = ChildProcess(
             ProcessConfig(
-                argv=(coqtop, "-emacs", "-q", "-quiet"),
+                argv=(coqtop, "-emacs", "-q", "-quiet", *args),
                 cwd=cwd,
                 memory_limit_mb=memory_limit_mb,
                 max_output_mb=max_output_mb,

@@ -16,6 +16,7 @@ sentence after the proof; an error outside a proof is counted and skipped.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -32,12 +33,68 @@ _ENDS = re.compile(r"^(Qed|Defined|Admitted|Abort|Save)\b")
 _REFOCUS = re.compile(r"^(?:[-+*]+|\{|\}|(?:\d+|\[[^\]]*\])\s*:\s*\{)$")
 
 
+_LOGICAL_NAME = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPath:
+    """A development's library binding, as coqc takes it: `-R DIR NAME` (its modules load by their
+    short names too, as the development's own files write them) or `-Q DIR NAME` (only qualified).
+
+    Without it a file that says `Require Import Hierarchy.` fails at that line, and so does every
+    proof after it. The development must be compiled (its `.vo` files beside the sources).
+    """
+
+    directory: str
+    name: str
+    flag: str = "-R"
+
+    def __post_init__(self) -> None:
+        if self.flag not in ("-R", "-Q"):
+            raise ValueError(f"load path flag must be -R or -Q, not {self.flag!r}")
+        if not _LOGICAL_NAME.fullmatch(self.name):
+            raise ValueError(f"{self.name!r} is not a Coq library name (like Coquelicot or My.Lib)")
+        if not Path(self.directory).is_dir():
+            raise ValueError(f"{self.directory}: no such directory")
+
+    def args(self) -> tuple[str, str, str]:
+        return (self.flag, self.directory, self.name)
+
+    @classmethod
+    def parse(cls, text: str) -> LoadPath:
+        """`DIR=NAME` (the `-R` binding), as `prover trace --load-path` takes it."""
+        directory, sep, name = text.rpartition("=")
+        if not sep or not directory:
+            raise ValueError(f"--load-path {text!r}: expected DIR=NAME, e.g. theories=MyLib")
+        return cls(str(Path(directory).resolve()), name)
+
+
+def coq_project_load_paths(folder: Path) -> list[LoadPath]:
+    """The `-R`/`-Q` bindings of `folder/_CoqProject` (directories relative to `folder`), or none
+    without one. Other options (`-arg`, `-I`, file names) are not needed to replay sources."""
+    project = folder / "_CoqProject"
+    if not project.is_file():
+        return []
+    try:
+        words = shlex.split(project.read_text(encoding="utf-8", errors="replace"), comments=True)
+    except ValueError as exc:
+        raise ValueError(f"{project}: {exc}") from None
+    found = []
+    for i, word in enumerate(words):
+        if word in ("-R", "-Q"):
+            if i + 2 >= len(words):
+                raise ValueError(f"{project}: {word} needs a directory and a name")
+            found.append(LoadPath(str((folder / words[i + 1]).resolve()), words[i + 2], word))
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class TraceOptions:
     coqtop: str = "coqtop"
     sentence_timeout: float = 30.0  # seconds per sentence; a slower one counts as an error
     file_timeout: float = 600.0  # seconds per file; the rest of the file is skipped
     memory_limit_mb: int | None = 4096
+    load_paths: tuple[LoadPath, ...] = ()  # the development's own library bindings
 
 
 @dataclass
@@ -102,7 +159,8 @@ def trace_file(path: Path, relative: str, options: TraceOptions = TraceOptions()
     scratch = tempfile.mkdtemp(prefix="prover-trace-")
     top: CoqTop | None = None
     try:
-        top = CoqTop(options.coqtop, scratch, options.memory_limit_mb)
+        args = tuple(word for path in options.load_paths for word in path.args())
+        top = CoqTop(options.coqtop, scratch, options.memory_limit_mb, args=args)
         top.send("Set Printing Width 1000.", options.sentence_timeout)
         _replay(top, sentences, result, options, start)
     except EnvError as exc:  # the process died or stopped answering: keep what was traced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import pytest
 
 from lean_env.base import Goal, Hypothesis, TacticFailure, Theorem
 from lean_env.coq.env import CoqConfig, CoqEnv
-from lean_env.coq.trace import collect_files, trace_development
+from lean_env.coq.trace import LoadPath, TraceOptions, collect_files, coq_project_load_paths, trace_development
 from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
 from prover.portfolio import PortfolioGenerator
-from prover.combined import ChainedGenerator
+from prover.combined import ChainedGenerator, StagedSearch
 from search.best_first import SearchConfig, best_first_search
 from tests.integration.policy_fixtures import REV_LEN_DEV, REV_LEN_TARGET_STATEMENT
 
@@ -129,6 +130,33 @@ def test_trace_resumes_without_losing_or_repeating_a_file(traced: Path, tmp_path
     assert sorted((copy / "steps.jsonl").read_text().splitlines()) == sorted(steps.splitlines())
 
 
+def test_a_development_with_its_own_library_name_is_traced_through_its_coq_project(tmp_path: Path) -> None:
+    """`Require Import Base.` resolves only under the development's `-R theories MyDev`: read from
+    its _CoqProject, the second file's proof is traced; without it, the file stops at the Require."""
+    dev = tmp_path / "mydev"
+    (dev / "theories").mkdir(parents=True)
+    (dev / "_CoqProject").write_text("# the development's binding\n-R theories MyDev\n-arg -w -arg none\ntheories/Base.v\n")
+    (dev / "theories" / "Base.v").write_text("Definition double (n : nat) := n + n.\n")
+    (dev / "theories" / "Use.v").write_text(
+        "Require Import Base.\nLemma double_2 : double 2 = 4.\nProof.\n  unfold double.\n  reflexivity.\nQed.\n")
+    subprocess.run(["coqc", "-R", "theories", "MyDev", "theories/Base.v"], cwd=dev, check=True, capture_output=True)
+    paths = coq_project_load_paths(dev)
+    assert paths == [LoadPath(str((dev / "theories").resolve()), "MyDev", "-R")]
+    use = [(dev / "theories" / "Use.v", "mydev/Use.v")]
+    with_paths = trace_development(use, tmp_path / "with", progress=False, options=TraceOptions(load_paths=tuple(paths)))
+    without = trace_development(use, tmp_path / "without", progress=False)
+    assert (with_paths["steps"], with_paths["errors"]) == (2, 0)
+    assert without["steps"] == 0 and without["errors"] >= 1
+    assert [s["tactic"] for s in read_records(tmp_path / "with")] == ["unfold double.", "reflexivity."]
+
+
+def test_a_bad_load_path_is_refused_in_one_line(tmp_path: Path) -> None:
+    for text, message in (("nodir=X", "no such directory"), (f"{tmp_path}=-bad", "not a Coq library name"),
+                          ("nothing", "expected DIR=NAME")):
+        with pytest.raises(ValueError, match=message):
+            LoadPath.parse(text)
+
+
 def test_index_returns_the_traced_tactic_for_a_traced_state(traced: Path, tmp_path: Path) -> None:
     KnnIndex.build(read_records(traced)).save(tmp_path / "idx")
     start = time.monotonic()
@@ -177,6 +205,10 @@ def test_knn_search_proves_what_the_portfolio_alone_cannot(traced: Path) -> None
         assert result.proved, result.stop_reason
         assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk
         assert any("rev_length" in t for t in result.proof)
+        staged = best_first_search(env, StagedSearch(portfolio, KnnGenerator(index)), theorem, config)
+        # The portfolio's own search runs out of states first; the chain's proves it on what is left.
+        assert staged.proved and staged.verification is not None and staged.verification.ok
+        assert staged.stats.expansions <= config.max_expansions and staged.stats.expansions > result.stats.expansions
 
 
 def test_a_composed_candidate_proves_what_neither_of_its_parts_proves() -> None:

@@ -39,6 +39,10 @@ def test_trace_index_and_prove_with_knn(tmp_path: Path) -> None:
     # the traced steps, the rewrite with a closer appended (a composed candidate) ending it at once
     assert result["proof"] == ["intros l.", "rewrite rev_length; first [lia | lra | nia | auto with arith]."]
     assert "From Coq Require Import Lia Lra Psatz." in result["script"]  # verified with the extra imports
+    staged = run("prove", str(tmp_path / "t.v"), "--generator", "knn", "--index", str(tmp_path / "idx"),
+                 "--combine", "staged", "--max-expansions", "10", "--json")
+    assert staged.returncode == 0, staged.stdout + staged.stderr  # the portfolio's search, then the chain's
+    assert json.loads(staged.stdout)["stats"]["expansions"] <= 10
 
 
 @pytest.mark.parametrize(
@@ -46,6 +50,9 @@ def test_trace_index_and_prove_with_knn(tmp_path: Path) -> None:
     [
         (("trace", "/nonexistent", "--out", "/tmp/x"), "no such file or directory"),
         (("index", "/nonexistent", "--out", "/tmp/x"), "no trace here"),
+        (("trace", "tests", "--load-path", "/nonexistent=Lib", "--out", "/tmp/x"), "no such directory"),
+        (("trace", "tests", "--load-path", "tests", "--out", "/tmp/x"), "expected DIR=NAME"),
+        (("prove", "-s", "1 = 1", "--combine", "magic"), "--combine must be one of chain, interleave, staged"),
         (("prove", "-s", "1 = 1", "--generator", "knn"), "needs --index"),
         (("prove", "-s", "1 = 1", "--generator", "magic"), "portfolio or knn"),
         (("prove", "-s", "1 = 1", "--generator", "knn", "--index", "/tmp"), "not a knn index"),

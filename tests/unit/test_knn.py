@@ -177,7 +177,7 @@ def test_a_retrieved_rewrite_is_also_tried_everywhere() -> None:
         return forms[0] if forms and forms[0].endswith(" in *.") else None
 
     assert everywhere("rewrite h0.") == "rewrite !h0 in *."
-    assert everywhere("rewrite <- H in H1.") == "rewrite <- !H in *."
+    assert everywhere("rewrite <- H in H1.") == "rewrite <- H in *."  # backwards once: `!` may loop
     assert everywhere("rewrite (H x), H2.") == "rewrite !(H x), !H2 in *."
     assert everywhere("rewrite H by lia.") is None and everywhere("rewrite H; lra.") is None
     assert everywhere("apply H.") is None and everywhere("rewrite H. lia.") is None
@@ -196,13 +196,13 @@ def test_a_hypothesis_is_renamed_only_onto_one_of_the_same_outermost_form() -> N
 def test_a_rewrite_with_a_hypothesis_here_is_tried_in_both_directions_and_everywhere() -> None:
     from prover.knn import rewrite_variants
 
-    assert rewrite_variants("rewrite h0.", ["h0", "h1"]) == ["rewrite !h0 in *.", "rewrite <- !h0 in *.",
+    assert rewrite_variants("rewrite h0.", ["h0", "h1"]) == ["rewrite !h0 in *.", "rewrite <- h0 in *.",
                                                              "rewrite <- h0."]
-    assert rewrite_variants("rewrite <- h0 in h1.", ["h0", "h1"]) == ["rewrite <- !h0 in *.", "rewrite <- h0.",
+    assert rewrite_variants("rewrite <- h0 in h1.", ["h0", "h1"]) == ["rewrite <- h0 in *.", "rewrite <- h0.",
                                                                       "rewrite !h0 in *.", "rewrite h0."]
     assert rewrite_variants("rewrite -> h0.", ["h0"])[:2] == ["rewrite !h0 in *.", "rewrite h0."]
     assert rewrite_variants("rewrite 2!h0, <- h1.", ["h0", "h1"]) == [  # several: their way, and each alone
-        "rewrite 2!h0, <- !h1 in *.", "rewrite 2!h0 in *.", "rewrite <- !h1 in *."]
+        "rewrite 2!h0, <- h1 in *.", "rewrite 2!h0 in *.", "rewrite <- h1 in *."]
     assert rewrite_variants("rewrite Rplus_comm.", ["h0"]) == []  # a library lemma's direction is its meaning
     assert rewrite_variants("rewrite Rplus_comm.") != []  # without the names, every rewrite has forms
 
@@ -214,3 +214,38 @@ def test_each_hypothesis_of_a_rewrite_chain_is_also_tried_alone_everywhere() -> 
                                                                  "rewrite !h0 in *."]
     assert rewrite_variants("rewrite 2!h0, Rplus_0_l.", ["h0"]) == ["rewrite 2!h0, !Rplus_0_l in *.",
                                                                     "rewrite 2!h0 in *."]
+
+
+def test_mappings_are_enumerated_lazily_in_order_of_summed_rank() -> None:
+    import itertools
+    import time
+
+    from prover.knn import _by_rank_sum, renamings
+
+    sizes = [3, 2, 3]
+    expected = sorted(itertools.product(*(range(n) for n in sizes)), key=lambda r: (sum(r), r))
+    assert list(_by_rank_sum(sizes)) == expected
+    # A tactic naming twenty hypotheses, each with three counterparts: 3**20 mappings, a few wanted.
+    names = [f"H{i}" for i in range(20)]
+    source = [(n, ["$x", "<", str(i)]) for i, n in enumerate(names)]
+    target = [(f"h{i}", {"$x", "<", str(i)}) for i in range(20)] + [(f"g{i}", {"$x", str(i)}) for i in range(20)]
+    start = time.monotonic()
+    found = renamings("clear " + " ".join(names) + ".", source, target, limit=3)
+    assert time.monotonic() - start < 1.0 and len(found) == 3
+    assert found[0] == "clear " + " ".join(f"h{i}" for i in range(20)) + "."  # then one hypothesis moved
+    assert found[1] == "clear " + " ".join(f"h{i}" for i in range(19)) + " g19."
+
+
+def test_several_traces_are_read_one_after_the_other_and_checked_first(tmp_path) -> None:
+    import json
+
+    import pytest
+
+    from prover.knn import read_all_records
+
+    for name, tactic in (("a", "lia."), ("b", "lra.")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "steps.jsonl").write_text(json.dumps({"tactic": tactic}) + "\n")
+    assert [r["tactic"] for r in read_all_records([tmp_path / "a", tmp_path / "b" / "steps.jsonl"])] == ["lia.", "lra."]
+    with pytest.raises(ValueError, match="missing: no trace here"):
+        read_all_records([tmp_path / "a", tmp_path / "missing"])  # before a record is read

@@ -319,3 +319,96 @@ def test_a_node_whose_path_breaks_is_expanded_again_from_a_path_merged_into_it()
     tree.graph.nodes[node]["expanded"] = True
     assert tree.revive(node) and tree.state(node).path == ("intro k.",) and not tree.graph.nodes[node]["expanded"]
     assert not tree.revive(node)  # no other path left
+
+
+def _deep_first_shallow_second() -> tuple[dict[tuple[str, str], Move], ScriptedGenerator, ScriptedGenerator]:
+    """The first generator proves A in six expansions (five steps, then `done`); the second offers
+    ten shallow dead ends at every goal, each scored just below the first's step."""
+    moves, offers = chain(5)
+    moves[("G5", "done")] = QED
+    first = ScriptedGenerator({g: [("step", -1.0)] for g in offers} | {"G5": [("done", -1.0)]}, name="first")
+    dead = {goal: [(f"{goal}-dead{i}", -0.01 * i) for i in range(10)] for goal in offers}
+    for goal, options in dead.items():
+        for tactic, _ in options:
+            moves[(goal, tactic)] = f"{tactic}-state"
+    return moves, first, ScriptedGenerator(dead, name="second")
+
+
+def test_a_staged_search_keeps_the_first_generators_deep_proof_that_the_chain_starves() -> None:
+    from prover.combined import ChainedGenerator, StagedSearch
+
+    moves, first, second = _deep_first_shallow_second()
+    chained = run(ScriptedEnv(moves), ChainedGenerator(first, second), max_expansions=12)
+    assert not chained.proved  # the second's children at depth 1 outrank the first's at depth 3
+    moves, first, second = _deep_first_shallow_second()
+    staged = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=12)  # 6 for the first
+    assert staged.proved and staged.proof == ("step",) * 5 + ("done",)
+    assert second.asked == [] and staged.stats.expansions == 6  # the second stage never ran
+
+
+def test_the_second_stage_searches_on_what_the_first_left_of_the_budget() -> None:
+    from prover.combined import StagedSearch
+
+    moves: dict[tuple[str, str], Move] = {("A", "intro"): "B", ("B", "retrieved"): QED}
+    first = ScriptedGenerator({"A": [("intro", -0.1)]}, name="first")  # exhausts after 2 expansions
+    second = ScriptedGenerator({"B": [("retrieved", -0.5)]}, name="second")
+    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=4)
+    assert result.proved and result.proof == ("intro", "retrieved")
+    assert first.asked == ["A", "B", "A", "B"]  # its own search, then the chain's (first, then second)
+    assert second.asked == ["A", "B"] and result.stats.expansions == 4
+
+
+def test_a_staged_search_never_exceeds_the_budget() -> None:
+    from prover.combined import StagedSearch
+
+    moves: dict[tuple[str, str], Move] = {("A", "intro"): "B", ("B", "retrieved"): QED}
+    first = ScriptedGenerator({"A": [("intro", -0.1)]}, name="first")
+    second = ScriptedGenerator({"B": [("retrieved", -0.5)]}, name="second")
+    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=3)
+    # The first stage spends 2 expansions and exhausts; the second has 1 left: only its root.
+    assert not result.proved and result.stats.expansions == 3 and result.stop_reason == "expansions"
+    assert second.asked == ["A"]
+
+
+def test_the_first_stage_gets_only_its_share_of_the_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.best_first as best_first
+    from prover.combined import StagedSearch
+
+    clock = FakeClock()
+    monkeypatch.setattr(best_first, "time", clock)
+    moves, offers = chain(100)  # the first generator could step for ever
+    moves[("A", "retrieved")] = QED
+    first = ScriptedGenerator(offers, name="first")
+    second = ScriptedGenerator({"A": [("retrieved", -9.0)]}, name="second")
+    env = ScriptedEnv(moves, clock=clock, seconds_per_tactic=1.0)
+    result = run(env, StagedSearch(first, second, first_share=0.25), wall_time=20.0)
+    assert result.proved and result.proof == ("retrieved",)
+    first_stage = [call for call in env.calls if call[1] == "step"]
+    assert 5 <= len(first_stage) <= 6  # 5 s of the 20 (a tactic in flight may end past the share)
+    assert result.stats.wall_seconds <= 20.0 and result.stop_reason == "proved"
+
+
+def test_the_first_stage_gets_only_its_share_of_the_expansions() -> None:
+    from prover.combined import StagedSearch
+
+    moves, offers = chain(100)
+    moves[("A", "retrieved")] = QED
+    first = ScriptedGenerator(offers, name="first")
+    second = ScriptedGenerator({"A": [("retrieved", -9.0)]}, name="second")
+    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=10)
+    assert result.proved and first.asked[:5] == ["A", "G1", "G2", "G3", "G4"] and first.asked[5] == "A"
+    assert result.stats.expansions == 6  # five of the first stage's own, then the chain's root
+
+
+def test_a_staged_generator_called_directly_is_the_chain() -> None:
+    from prover.base import StagedGenerator
+    from prover.combined import StagedSearch
+
+    first = ScriptedGenerator({"A": [("a", -0.1)]}, name="first")
+    second = ScriptedGenerator({"A": [("b", -0.1), ("a", -0.2)]}, name="second")
+    staged = StagedSearch(first, second)
+    assert isinstance(staged, StagedGenerator) and isinstance(staged, TacticGenerator)
+    state = ProofState("t", (), (Goal((), "A"),), "⊢ A")
+    assert [c.tactic for c in staged.generate(THM, state, 5)] == ["a", "b"]
+    with pytest.raises(ValueError, match="share"):
+        StagedSearch(first, second, first_share=1.0)
