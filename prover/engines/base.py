@@ -69,6 +69,12 @@ class Completion:
 RequestResult = list[Completion] | BaseException
 
 
+class PromptTooLong(ValueError):
+    """The prompt has more tokens than the engine accepts. Engines never cut a prompt (what the
+    model would see is not what was asked); a tactic generator treats it as a state it has
+    nothing to propose for (`ModelGenerator`)."""
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A model that completes many prompts in one call (the unit a GPU is efficient at)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lean_env.base import ProofState, Theorem
-from prover.engines.base import Completion, Engine, GenRequest, SamplingSettings
+from prover.engines.base import Completion, Engine, GenRequest, PromptTooLong, SamplingSettings
 from prover.base import Candidate, dedupe
 from prover.model_spec import DEFAULT_TEMPERATURE, TACTICS
 from prover.prompts import PromptFormat, get_format
@@ -52,6 +52,7 @@ class GeneratorStats:
     empty: int = 0  # completions with no tactic text
     forbidden: int = 0  # dropped by the backend's screen
     duplicates: int = 0  # merged into an identical candidate
+    too_long: int = 0  # states whose prompt the engine could not take: nothing proposed for them
 
 
 def registry_screen(backend: str, tactic: str) -> str | None:
@@ -120,6 +121,16 @@ class ModelGenerator:
         if k < 1:
             return []
         (result,) = self.engine.generate_batch([self.request(theorem, state, k)])
+        if isinstance(result, PromptTooLong):
+            # A property of this state and this model's context, not a failure: the same state
+            # gives the same answer, so retrying the theorem would not help. The search goes on
+            # with the other generators' candidates (a chain's portfolio) and other states.
+            with self._lock:
+                self.stats.too_long += 1
+                first = self.stats.too_long == 1
+            (log.warning if first else log.debug)("%s: no candidates for a state of %s: %s (counted in "
+                                                  "stats.too_long)", self.name, theorem.name, result)
+            return []
         if isinstance(result, BaseException):
             raise result
         return self.to_candidates(theorem, result, k)

@@ -18,6 +18,7 @@ from typing import Any
 from prover.engines.base import (
     Completion,
     GenRequest,
+    PromptTooLong,
     RequestResult,
     SamplingSettings,
     cut_at_stop,
@@ -39,10 +40,6 @@ class HFConfig:
     )
     trust_remote_code: bool = False  # InternLM checkpoints need it
     max_input_tokens: int = 4096  # longer prompts fail alone (PromptTooLong), never truncated
-
-
-class PromptTooLong(ValueError):
-    """The prompt has more tokens than the engine accepts."""
 
 
 class HFEngine:

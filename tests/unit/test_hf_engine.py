@@ -171,3 +171,17 @@ def test_beam_search_treats_single_token_stop_texts_as_end_of_sequence(engine: H
     assert (
         engine._single_token_stops(["::", "--"]) == colon_pair
     )  # "--" is two tokens: cut afterwards
+
+
+def test_a_state_too_long_for_the_model_gets_no_candidates_not_an_error(engine: HFEngine) -> None:
+    """A huge state (Coq's `compute` on a large numeral) is a property of the state and of the
+    model's context: the generator proposes nothing for it and counts it, so that a chained
+    search goes on with the portfolio instead of failing the theorem."""
+    gen = ModelGenerator(engine, GeneratorConfig("tiny", prompt_format="reprover", max_new_tokens=4))
+    theorem = Theorem("t", "", "Theorem t : True.", "coq")
+    small = ProofState("t", (), (Goal((), "True"),), "True")
+    huge = ProofState("t", (), (Goal((), "S " * 400 + "O = O"),), "S " * 400 + "O = O")
+    assert gen.generate(theorem, huge, 2) == [] and gen.stats.too_long == 1
+    assert gen.stats.calls == 0  # nothing was generated for it
+    gen.generate(theorem, small, 2)
+    assert gen.stats.calls == 1 and gen.stats.too_long == 1
