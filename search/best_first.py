@@ -25,6 +25,7 @@ from lean_env.base import (
     ProofEnv,
     Proved,
     TacticFailure,
+    TacticResult,
     Theorem,
     Verification,
 )
@@ -143,9 +144,12 @@ def _staged_search(
 ) -> SearchResult:
     """Each stage a fresh search, until one proves the theorem. The budget is shared, never
     renewed: a stage gets at most its share of the wall time and of the expansions (the last
-    stage, all that is left of both). The result is the last stage's (its tree, its stop reason),
-    with the counts of all stages added up."""
+    stage, all that is left of both). A tactic an earlier stage ran on the same path is not run
+    again (its result is reused: the environment is deterministic along a path), so the chain's
+    stage pays only for what the first stage never tried. The result is the last stage's (its
+    tree, its stop reason), with the counts of all stages added up."""
     start = time.monotonic()
+    memo: Memo = {}  # (path, tactic) -> result, shared by the stages: same path, same answer
     totals: dict[str, Any] = {}
     result: SearchResult | None = None
     errors: list[str] = []
@@ -165,7 +169,7 @@ def _staged_search(
             assert progress is not None
             progress({k: v + int(done.get(k, 0)) for k, v in counts.items()}, time.monotonic() - start)
 
-        result = _search(env, generator, theorem, stage, policy, report if progress else None)
+        result = _search(env, generator, theorem, stage, policy, report if progress else None, memo)
         for f in fields(SearchStats):
             totals[f.name] = totals.get(f.name, 0) + getattr(result.stats, f.name)
         if result.generator_error:
@@ -178,6 +182,18 @@ def _staged_search(
     return replace(result, stats=stats, generator_error=errors[-1] if errors else "")
 
 
+Memo = dict[tuple[tuple[str, ...], str], TacticResult]
+
+
+def _reusable(result: TacticResult, full_allowance: bool) -> bool:
+    """Whether a later stage may take this result without running the tactic again: every
+    outcome the same path and text would give again. Not a crash (the process may be to blame),
+    nor a timeout under less than the full per-tactic allowance (the wall budget cut it short)."""
+    if isinstance(result, TacticFailure):
+        return result.kind is not FailureKind.CRASHED and (result.kind is not FailureKind.TIMEOUT or full_allowance)
+    return True
+
+
 def _search(
     env: ProofEnv,
     generator: TacticGenerator,
@@ -185,7 +201,10 @@ def _search(
     config: SearchConfig,
     policy: SearchPolicy,
     progress: Callable[[dict[str, int], float], None] | None,
+    memo: Memo | None = None,
 ) -> SearchResult:
+    """One best-first search. `memo` maps (path, tactic) to the result an earlier search of the
+    same theorem got: a staged search's later stages do not pay again for what the first ran."""
     clock = _Clock()
     stats_before: EnvStats = env.stats()
     root = clock.timed("env", env.open, theorem)
@@ -227,10 +246,16 @@ def _search(
             if remaining <= 0:
                 stop = "wall_time"
                 break
-            c["tactic_calls"] += 1
             tried += 1
             timeout = min(config.tactic_timeout, max(remaining, 0.5))
-            result = clock.timed("env", env.run_tactic, state, cand.tactic, timeout)
+            key = (state.path, cand.tactic)
+            if memo is not None and key in memo:
+                result = memo[key]  # an earlier stage ran this tactic on this very path
+            else:
+                c["tactic_calls"] += 1
+                result = clock.timed("env", env.run_tactic, state, cand.tactic, timeout)
+                if memo is not None and _reusable(result, timeout == config.tactic_timeout):
+                    memo[key] = result
             if isinstance(result, Proved):
                 check = clock.timed("verify", env.verify, theorem, result.proof)
                 verification = check

@@ -352,10 +352,25 @@ def test_the_second_stage_searches_on_what_the_first_left_of_the_budget() -> Non
     moves: dict[tuple[str, str], Move] = {("A", "intro"): "B", ("B", "retrieved"): QED}
     first = ScriptedGenerator({"A": [("intro", -0.1)]}, name="first")  # exhausts after 2 expansions
     second = ScriptedGenerator({"B": [("retrieved", -0.5)]}, name="second")
-    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=4)
+    env = ScriptedEnv(moves)
+    result = run(env, StagedSearch(first, second), max_expansions=4)
     assert result.proved and result.proof == ("intro", "retrieved")
     assert first.asked == ["A", "B", "A", "B"]  # its own search, then the chain's (first, then second)
     assert second.asked == ["A", "B"] and result.stats.expansions == 4
+    # `intro` on the root ran once: the chain's stage reused the first stage's result for that path.
+    assert [(path, tactic) for path, tactic, _ in env.calls] == [((), "intro"), (("intro",), "retrieved")]
+    assert result.stats.tactic_calls == 2
+
+
+def test_only_results_that_would_come_again_are_reused_by_a_later_stage() -> None:
+    from search.best_first import _reusable
+
+    state = ProofState("t", ("x",), (Goal((), "B"),), "⊢ B")
+    assert _reusable(Advanced(state), full_allowance=False) and _reusable(Proved(("x",)), full_allowance=False)
+    assert _reusable(TacticFailure(FailureKind.ERROR, "no"), full_allowance=False)
+    assert _reusable(TacticFailure(FailureKind.TIMEOUT, "slow"), full_allowance=True)
+    assert not _reusable(TacticFailure(FailureKind.TIMEOUT, "cut short by the wall budget"), full_allowance=False)
+    assert not _reusable(TacticFailure(FailureKind.CRASHED, "the process died"), full_allowance=True)
 
 
 def test_a_staged_search_never_exceeds_the_budget() -> None:
