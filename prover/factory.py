@@ -11,7 +11,7 @@ from prover.base import TacticGenerator
 from prover.model_spec import ModelSpec
 
 
-COMBINE = ("chain", "interleave", "staged")
+COMBINE = ("staged", "chain", "interleave")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +23,9 @@ class GeneratorOptions:
     tactics_file: Path | None = None  # a user's tactic list (replaces the portfolio)
     model: ModelSpec | None = None  # None: no model
     knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
-    # portfolio with retrieval: "chain" (portfolio first in every expansion), "interleave" (round
-    # robin), or "staged" (the portfolio's own search on half the budget, then the chain's)
-    combine: str = "chain"
+    # portfolio with retrieval: "staged" (the portfolio's own search on half the budget, then the
+    # chain's), "chain" (portfolio first in every expansion), or "interleave" (round robin)
+    combine: str = "staged"
 
     def __post_init__(self) -> None:
         if self.combine not in COMBINE:
@@ -51,7 +51,8 @@ class GeneratorOptions:
         return cls(backend=data["backend"], portfolio=bool(data.get("portfolio", True)),
                    tactics_file=Path(tactics) if tactics else None,
                    model=ModelSpec.from_json(model) if model is not None else None,
-                   knn_index=data.get("knn_index"), combine=data.get("combine") or "chain")
+                   knn_index=data.get("knn_index"),
+                   **({"combine": data["combine"]} if data.get("combine") else {}))  # older runs had no retrieval
 
 
 def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
