@@ -38,8 +38,8 @@ class TacticGenerator(Protocol):
 class StagedGenerator(Protocol):
     """A generator whose parts take turns as whole searches, not within one expansion: the search
     runs `stages` one after the other, each a fresh search with its generator, on at most its share
-    of the wall-time budget (the last stage: all that is left), until one proves the theorem.
-    Called directly (`generate`), it is its last stage's generator."""
+    of the budget, wall time and expansions (the last stage: all that is left), until one proves
+    the theorem. Called directly (`generate`), it is its last stage's generator."""
 
     name: str
     stages: tuple[tuple[TacticGenerator, float], ...]
