@@ -276,6 +276,17 @@ class KnnIndex:
         # and (the state's row, the hypothesis's name there).
         self.hyp_matrix = hyp_matrix
         self.hyp_rows = hyp_rows
+        self._last_target: tuple[Goal | None, list[tuple[str, set[str]]]] = (None, [])
+
+    def _target(self, goal: Goal) -> list[tuple[str, set[str]]]:
+        """`_type_signature(goal)`, kept for the goal last asked about: `propose` and
+        `by_hypothesis` are asked about the same goal in each generator call."""
+        last = self._last_target  # one read: another thread may replace it meanwhile
+        if last[0] is goal:
+            return last[1]
+        signature = _type_signature(goal)
+        self._last_target = (goal, signature)
+        return signature
 
     # -- building ----------------------------------------------------------------------------
 
@@ -427,7 +438,7 @@ class KnnIndex:
         """Up to k (tactic, similarity) for `goal`: the nearest states' tactics, hypotheses renamed,
         best similarity first, each text once; `variants`: how many hypotheses here a tactic that
         names one hypothesis is tried with."""
-        target = _type_signature(goal)
+        target = self._target(goal)
         out: dict[str, float] = {}
         for nb in self.nearest(goal, neighbours):
             row = self.rows[nb.row]
@@ -449,7 +460,7 @@ class KnnIndex:
 
         if not self.hyp_rows:
             return []
-        target = _type_signature(goal)
+        target = self._target(goal)
         local = set(hyp_names(goal))
         per_fact: list[list[tuple[str, float]]] = []
         for name, features in _facts(goal, local):
@@ -703,12 +714,17 @@ class KnnGenerator:
         return out[:k]
 
 
-def read_records(path: Path) -> Iterable[dict[str, Any]]:
-    """Step records from a trace folder (its steps.jsonl) or a JSONL file."""
+def _steps_file(path: Path) -> Path:
+    """A trace folder's steps.jsonl, or the JSONL file given; ValueError when there is none."""
     file = path / "steps.jsonl" if path.is_dir() else path
     if not file.is_file():
         raise ValueError(f"{path}: no trace here (expected steps.jsonl from `prover trace`)")
-    with open(file, encoding="utf-8") as handle:
+    return file
+
+
+def read_records(path: Path) -> Iterable[dict[str, Any]]:
+    """Step records from a trace folder (its steps.jsonl) or a JSONL file."""
+    with open(_steps_file(path), encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
@@ -718,8 +734,7 @@ def read_all_records(paths: Sequence[Path]) -> Iterable[dict[str, Any]]:
     """The step records of several traces, one after the other. Every path is checked before any
     record is read, so a typo in the last one fails before minutes of indexing."""
     for path in paths:
-        if not (path / "steps.jsonl" if path.is_dir() else path).is_file():
-            raise ValueError(f"{path}: no trace here (expected steps.jsonl from `prover trace`)")
+        _steps_file(path)
     return itertools.chain.from_iterable(read_records(path) for path in paths)
 
 
