@@ -68,7 +68,15 @@ class Coq(Assistant):
         return theorem_from_statement(statement, header)
 
     def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "", header: bool = True) -> str:
-        body = "".join(f"  {t}\n" for t in proof)
+        """The sentences the verifier compiled (each text screened: its period added, comments
+        dropped), not the raw texts: `["intros", "lia"]` must not print as `intros lia Qed.`."""
+        from lean_env.coq.sentences import split_tactic
+
+        lines: list[str] = []
+        for text in proof:
+            sentences, reason = split_tactic(text)
+            lines.extend(sentences if reason is None else [text])  # a verified proof's texts screen
+        body = "".join(f"  {s}\n" for s in lines)
         extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
         top = f"{theorem.header.rstrip()}\n{extra}\n" if header else ""
         return f"{top}{theorem.statement.strip()}\nProof.\n{body}Qed.\n"

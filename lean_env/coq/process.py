@@ -59,10 +59,12 @@ class CoqTop:
         sandbox: bool = True,
         args: tuple[str, ...] = (),
     ):
-        # args: extra command-line options, such as a traced development's `-R DIR NAME`
+        # args: extra command-line options, such as a traced development's `-R DIR NAME`.
+        # `-native-compiler no`: Debian's Coq compiles on demand otherwise, so `native_compute`
+        # or a `<<:` cast that slipped past the screen would start the OCaml compiler.
         self.child = ChildProcess(
             ProcessConfig(
-                argv=(coqtop, "-emacs", "-q", "-quiet", *args),
+                argv=(coqtop, "-emacs", "-q", "-quiet", "-native-compiler", "no", *args),
                 cwd=cwd,
                 memory_limit_mb=memory_limit_mb,
                 max_output_mb=max_output_mb,

@@ -13,7 +13,6 @@ import unicodedata
 from functools import lru_cache
 
 _BULLET = re.compile(r"-+|\++|\*+")
-_SELECTOR = re.compile(r"(?:\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|all|!|\[\s*[^\W\d][\w']*\s*\])\s*:", re.U)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 
 # Coq's blanks: only these four separate tokens and may follow a sentence-ending period. Other
@@ -32,7 +31,9 @@ _ALLOWED_COMMANDS = {"Unshelve"}
 _FORBIDDEN_TACTICS = {"admit", "give_up"}
 # Native compilation runs ocamlfind/ocamlopt and writes files under /tmp from inside coqtop, and
 # adds the OCaml compiler to what must be trusted: refused (vm_compute does the same job).
-_NATIVE_TACTICS = {"native_compute", "native_cast_no_check"}
+_NATIVE_TACTICS = {"native_compute", "native_cast_no_check", "i_native_compute"}  # the last: Interval's option
+# The native cast `t <<: T` asks for the same compilation as native_compute.
+_NATIVE_CAST = "<<:"
 # The tags coqtop -emacs frames its answers with: model text must never be able to print them.
 _PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)
 
@@ -99,12 +100,68 @@ def _skip_quotation(text: str, i: int) -> int:
     return j
 
 
+# Coq 8.16's lexer classes, which are not Python's: the no-break space U+00A0 is a letter to Coq
+# (a name may hold one), superscript digits are symbols (`x²` is `x` then `²`), subscript digits
+# and vulgar fractions continue a name, connector punctuation (U+203F) is a symbol. Where the
+# two disagree, they cut sentences at different places, so the lexer below follows Coq, and
+# `split_tactic` refuses every character outside `_ALLOWED_BLOCKS` anyway.
+_COQ_LETTERS = "\u00a0"
+_COQ_NAME_PARTS = "¼½¾₀₁₂₃₄₅₆₇₈₉"
+
+
 def _ident_start(c: str) -> bool:
-    return c == "_" or c.isalpha()
+    if c.isascii():
+        return c == "_" or c.isalpha()
+    return unicodedata.category(c)[0] == "L" or c in _COQ_LETTERS
 
 
 def _ident_part(c: str) -> bool:
-    return c in "_'" or c.isalnum() or unicodedata.category(c) in ("Mn", "Mc", "No", "Nl", "Pc")
+    if c.isascii():
+        return c in "_'" or c.isalnum()
+    return _ident_start(c) or unicodedata.category(c) in ("Nd", "Mn") or c in _COQ_NAME_PARTS
+
+
+# Non-ASCII characters a tactic may hold outside strings and comments: those of the blocks that
+# mathematics uses (Latin letters, Greek, phonetic and modifier letters, super- and subscripts,
+# letterlike symbols, arrows, operators, technical and supplemental mathematical symbols,
+# mathematical alphanumerics) whose class Coq and the lexer above agree on, which a test checks
+# character by character against coqtop. Everything else is refused: spaces and format characters
+# (no-break spaces, zero-width joiners, bidirectional overrides), control characters, and scripts
+# and symbols nobody checked.
+_ALLOWED_BLOCKS = (
+    (0x00A1, 0x024F), (0x0370, 0x03FF), (0x1D00, 0x1DBF), (0x2010, 0x205E), (0x2070, 0x209F),
+    (0x2100, 0x214F), (0x2190, 0x23FF), (0x27C0, 0x27FF), (0x2900, 0x2AFF), (0x1D400, 0x1D7FF),
+)
+_REFUSED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Pc", "Mc", "Me"}
+_LOOKALIKE_STOPS = "\u2024\u2025\u2026\u2027"  # dot leaders and the hyphenation point: they read as periods
+
+
+def allowed_character(c: str) -> bool:
+    """Whether `c` may appear in a tactic outside strings and comments (see `_ALLOWED_BLOCKS`)."""
+    if c.isascii():
+        return c.isprintable() or c in BLANKS
+    code = ord(c)
+    if c in _LOOKALIKE_STOPS:
+        return False
+    return any(a <= code <= b for a, b in _ALLOWED_BLOCKS) and unicodedata.category(c) not in _REFUSED_CATEGORIES
+
+
+def _unsupported_character(text: str) -> str | None:
+    """The first character of `text` that `allowed_character` refuses, outside strings and
+    comments; inside them, only a control character (Coq's lexer reads the rest verbatim)."""
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("(*", i) or text[i] == '"':
+            j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
+            inner = next((c for c in text[i:j] if not c.isprintable() and c not in BLANKS and c.isascii()), None)
+            if inner is not None:
+                return inner
+            i = j
+            continue
+        if not allowed_character(text[i]):
+            return text[i]
+        i += 1
+    return None
 
 
 def _dot_token(text: str, i: int) -> tuple[int, bool]:
@@ -175,6 +232,9 @@ def _is_goal_selector(tokens: list[str]) -> bool:
         else:
             return False
     return not expect_number
+
+
+_SELECTOR_TOKENS = 40  # tokens kept per sentence: more than any goal selector has
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -251,8 +311,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             start = None  # at_start stays False: Coq read this `{` mid-sentence
             i = j
             continue
-        if len(tokens) < 8:
-            tokens.append(text[i:j])
+        tokens.append(text[i:j])
+        if len(tokens) > _SELECTOR_TOKENS:
+            tokens[_SELECTOR_TOKENS:] = ["…"]  # too long for a selector: `{` ends nothing here
         i = j
     if start is not None:
         spans.append((start, n))
@@ -296,11 +357,26 @@ def _is_complete_sentence(sentence: str) -> bool:
     return len(spans) == 2 and sentence[spans[0][0] : spans[0][1]] == sentence
 
 
-def _first_word(sentence: str) -> str:
-    body = sentence
-    m = _SELECTOR.match(body)
+_NUMBER_SELECTOR = re.compile(r"(?:all|!|[0-9]+(?:[ \t\n\r]*-[ \t\n\r]*[0-9]+)?(?:[ \t\n\r]*,[ \t\n\r]*[0-9]+(?:[ \t\n\r]*-[ \t\n\r]*[0-9]+)?)*)[ \t\n\r]*:")
+_NAME_SELECTOR = re.compile(r"\[[ \t\n\r]*([^\s\]]+)[ \t\n\r]*\][ \t\n\r]*:")
+
+
+def _selector_end(sentence: str) -> int:
+    """The offset just past the goal selector and its colon that start `sentence`, or 0. The
+    name of a `[name]:` selector is checked with the lexer's classes, as Coq reads it."""
+    m = _NUMBER_SELECTOR.match(sentence)
     if m:
-        body = body[m.end() :].lstrip()
+        return m.end()
+    m = _NAME_SELECTOR.match(sentence)
+    if m:
+        name = m.group(1)
+        if _ident_start(name[0]) and all(_ident_part(c) for c in name) and name not in _KEYWORDS:
+            return m.end()
+    return 0
+
+
+def _first_word(sentence: str) -> str:
+    body = sentence[_selector_end(sentence) :].lstrip(BLANKS)
     w = _WORD.match(body)
     return w.group(0) if w else ""
 
@@ -333,6 +409,12 @@ def screen_sentence(sentence: str) -> str | None:
     The sentence is sent on its own, at a sentence start (after the previous answer's fence), so
     it must be one finished sentence when read alone: that is checked with the same lexer first.
     """
+    try:
+        odd = _unsupported_character(sentence)
+    except SentenceError as exc:
+        return str(exc)
+    if odd is not None:
+        return f"character U+{ord(odd):04X} ({unicodedata.name(odd, 'unnamed')}) is not allowed in a tactic"
     marker = _PROTOCOL_MARKER.search(sentence)
     if marker:
         # coqtop's answers are framed by these tags (process.py, output.py): a tactic that prints
@@ -345,12 +427,18 @@ def screen_sentence(sentence: str) -> str | None:
         return f"not exactly one finished sentence when sent alone: {sentence[:60]!r}"
     if sentence in ("{", "}") or _BULLET.fullmatch(sentence):
         return None
+    selector = _selector_end(sentence)
+    body = sentence[selector:].lstrip(BLANKS)
     if sentence.endswith("{"):
-        return None  # a goal selector and `{`: the lexer ends a sentence there only then
+        # The lexer ends a sentence at `{` only after a goal selector: anything else before it
+        # means the lexer and this check disagree, and Coq would not end the sentence here.
+        if selector and body == "{":
+            return None
+        return f"not a goal selector before '{{': {sentence[:60]!r}"
     word = _first_word(sentence)
     if word and word[0].isupper() and word not in _ALLOWED_COMMANDS:
         return f"vernacular command {word!r} is not a tactic"
-    if not word and not sentence.startswith(("(", "[")):
+    if not word and not body.startswith(("(", "[>")):
         return f"not a tactic sentence: {sentence[:60]!r}"
     if _QUOTATION.search(sentence):
         return "quotations (`name:{{ ... }}`) are not tactic text"
@@ -364,6 +452,8 @@ def screen_sentence(sentence: str) -> str | None:
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"
+    if _NATIVE_CAST in re.sub(r'"(?:[^"]|"")*"', " ", sentence):
+        return "the native cast '<<:' runs the OCaml compiler (use '<:', the VM's)"
     return None
 
 
@@ -378,6 +468,12 @@ def split_tactic(text: str) -> tuple[tuple[str, ...], str | None]:
     stripped = text.strip()
     if not stripped:
         return (), "empty tactic"
+    try:
+        odd = _unsupported_character(stripped)
+    except SentenceError as exc:
+        return (), str(exc)
+    if odd is not None:
+        return (), f"character U+{ord(odd):04X} ({unicodedata.name(odd, 'unnamed')}) is not allowed in a tactic"
     try:
         sentences = split_sentences(stripped)
     except SentenceError as exc:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from lean_env.base import BadTheorem, Goal, SetupError, Theorem
 from lean_env.coq import output
 from lean_env.coq.env import CoqConfig, declared_name
-from lean_env.coq.process import CoqTop, with_timeout
+from lean_env.coq.process import CoqTop, OutOfStep, with_timeout
 from lean_env.coq.sentences import SentenceError, screen_sentence, split_sentences
 from lean_env.sketch import (
     Elaboration,
@@ -130,8 +130,8 @@ class CoqSketcher:
             return result
         return Elaboration(theorem, tuple(steps), result, time.monotonic() - start)
 
-    def _send(self, top: CoqTop, sentence: str, timeout: float) -> tuple[output.Parsed, bool]:
-        reply = top.send(sentence, timeout, self.config.interrupt_grace)
+    def _send(self, top: CoqTop, sentence: str, timeout: float, fenced: bool = False) -> tuple[output.Parsed, bool]:
+        reply = top.send(sentence, timeout, self.config.interrupt_grace, fenced=fenced)
         return output.parse_output(reply.output), reply.interrupted
 
     def _enter(self, top: CoqTop, theorem: Theorem) -> None:
@@ -150,9 +150,12 @@ class CoqSketcher:
             prefix = hole_prefix(step)
             tactic = step if prefix is None else prefix
             if tactic:
-                parsed, interrupted = self._send(
-                    top, with_timeout(tactic, self.step_timeout), self.step_timeout + 1.0
-                )
+                try:  # model text: fenced, so that a step Coq reads as two sentences is caught
+                    parsed, interrupted = self._send(
+                        top, with_timeout(tactic, self.step_timeout), self.step_timeout + 1.0, fenced=True
+                    )
+                except OutOfStep as exc:
+                    return SketchFailure(K.FORBIDDEN, f"Coq did not read the step as one sentence: {exc}", step, i)
                 if interrupted or (parsed.error or "").startswith("Timeout"):
                     return SketchFailure(K.TIMEOUT, f"ran past {self.step_timeout:.0f} s", step, i)
                 if parsed.error:

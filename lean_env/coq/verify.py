@@ -11,7 +11,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    only one it may write.
 3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
    `(Proof.name : type of Stmt.name)`, so the proof's constant must have the statement's type
-   (up to conversion) however the proof's file was read; then it prints the proof's assumptions.
+   (up to conversion) however the proof's file was read; then it prints the assumptions of that
+   checked term.
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
    that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
@@ -90,7 +91,9 @@ def check_file(name: str) -> str:
         f"Definition prover_type_check :=\n"
         f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
         f"{RAW_PRINTING}\n"
-        f"Print Assumptions {PROOF_LIB}.Proof.{name}.\n"
+        # The checked term, not the proof's constant alone: whatever the cast's elaboration
+        # inserted (a coercion the proof's libraries declare) is audited with it.
+        f"Print Assumptions prover_type_check.\n"
     )
 
 

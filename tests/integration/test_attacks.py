@@ -57,6 +57,14 @@ ATTACKS: dict[str, list[str]] = {
         "idtac. Redirect \"{target}\" Print nat.",
         "Extraction \"{target}\" nat.",
         "BackTo 1.",
+        # U+00A0 is a letter to Coq: `[a<nbsp>]: {` is a selector and a brace, the rest a command
+        "refine ?[a\u00a0].",
+        "[a\u00a0]: { Abort. Lemma f : True. exact I.",
+        "[x²]: { Abort.",  # a superscript ends a name: no selector, no sentence end at `{`
+        "1,2,3,4,5,6,7,8: idtac { Abort.",  # too long for a selector
+        "exact (eq_refl <<: 1 = 2).",  # the native cast starts the OCaml compiler
+        "idtac\u2024 Abort.",
+        "idtac\u200b. Abort.",
     ],
     "Theorem f : False.": [
         "[a']: { Axiom cheat : False. exact cheat.",
@@ -142,6 +150,8 @@ def test_a_text_that_runs_more_than_one_sentence_is_caught_by_the_fence(coq_env,
         (["Axiom cheat : forall Closed under the global context : Prop, False. destruct (cheat True True True True True)."], "axiom"),
         (["Abort. Unset Guard Checking. Fixpoint loop (n : nat) : False := loop n. Theorem f : 1 = 2. Proof. destruct (loop 0)."], "fixpoint"),
         (["Abort. Set Universe Polymorphism. Axiom cheat : 1 = 2. Theorem f : 1 = 2. Proof. exact cheat."], "axiom"),
+        # Coq leaves the real theorem pending and closes the nested lemma with the verifier's Qed.
+        (["Set Nested Proofs Allowed. Lemma f : True. exact I."], "type"),
         (["Abort. Module ClassicalDedekindReals. Axiom sig_forall_dec : 1 = 2. End ClassicalDedekindReals. Theorem f : 1 = 2. Proof. exact ClassicalDedekindReals.sig_forall_dec."], "axiom"),
     ],
 )

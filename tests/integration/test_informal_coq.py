@@ -93,6 +93,20 @@ def test_changed_statement_and_axioms_are_rejected(coq_env, sketcher):
     assert not result.proved and [a.outcome for a in result.attempts] == ["sketch_failed", "sketch_failed"]
 
 
+def test_a_sketch_step_coq_reads_as_two_sentences_is_caught(sketcher, monkeypatch):
+    """The sketch's coqtop is fenced like the search's: with the splitter and the screen switched
+    off (as if both misread a step), a step that runs a second sentence is refused, and the
+    second sentence (`Abort.`, here) does not leave the replies out of step."""
+    import lean_env.coq.sketch as sketch
+
+    real = sketch.split_sentences
+    monkeypatch.setattr(sketch, "split_sentences", lambda t: [t.strip()] if t.strip().startswith("intros") else real(t))
+    monkeypatch.setattr(sketch, "screen_sentence", lambda s: None)
+    failure = sketcher.elaborate(THEOREM, "intros n m h0 h1. Abort.")
+    assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.FORBIDDEN, failure
+    assert "one sentence" in failure.message
+
+
 def test_a_hole_left_open_never_becomes_a_proof(coq_env, sketcher):
     false_hole = "intros n m h0 h1.\nassert (h2 : n = 0) by admit.\nlia."
     elaboration = sketcher.elaborate(THEOREM, false_hole)

@@ -75,3 +75,13 @@ def test_lazy_goals_parse_on_first_use_and_pickle():
     state = ProofState("t", (), parsed.goals, parsed.display)
     clone = pickle.loads(pickle.dumps(state))
     assert clone == state and clone.key == state.key and "(ID" not in state.pretty
+
+
+def test_the_printed_proof_is_the_screened_one():
+    """What the user pastes is what the verifier compiled: periods added, comments dropped."""
+    from lean_env.base import Theorem
+    from lean_env.coq.assistant import ASSISTANT
+
+    theorem = Theorem("t", "Require Import Lia.", "Theorem t : forall n : nat, n + 0 = n.")
+    text = ASSISTANT.proof_text(theorem, ["intros", "lia (* closes it *)"])
+    assert text.endswith("Proof.\n  intros.\n  lia.\nQed.\n"), text

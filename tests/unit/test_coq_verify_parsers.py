@@ -71,4 +71,10 @@ def test_coqchk_summary():
 def test_the_check_file_is_the_verifiers_own_text():
     text = check_file("mathd_algebra_10")
     assert "type of ProverStmt.Stmt.mathd_algebra_10" in text and "ProverProof.Proof.mathd_algebra_10 : t" in text
-    assert text.rstrip().endswith("Print Assumptions ProverProof.Proof.mathd_algebra_10.")
+    assert text.rstrip().endswith("Print Assumptions prover_type_check.")  # the checked term, cast included
+
+
+def test_definitional_uip_is_never_read_as_allowed_axioms():
+    out = "Axioms:\nClassical_Prop.classic : forall P : Prop, P \\/ ~ P\nProverProof.Proof.f relies on definitional UIP.\n"
+    assert parse_assumptions(out)[0] == "other"
+    assert parse_assumptions("Closed under the global context\nProverProof.Proof.f relies on definitional UIP.")[0] == "other"
