@@ -33,8 +33,26 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("intuition.", 0.10),
         ("nra.", 0.10),
         ("psatz R 2.", 0.05),
+        # `lia` in Coq 8.16 treats `n mod 8` and `n / 8` on nat as opaque atoms. This turns the goal
+        # into Z, pushes the casts inside `mod` and `/`, and replaces each by its defining
+        # equation (a = b * q + r, 0 <= r < b), which is linear when b is a numeral: Lean's `omega`
+        # does the same. Names are qualified so that it needs only the Lia import.
+        (
+            "intros; Zify.zify; rewrite ?Znat.Nat2Z.inj_mod, ?Znat.Nat2Z.inj_div in *; "
+            "simpl BinInt.Z.of_nat in *; PreOmega.Z.div_mod_to_equations; lia.",
+            0.06,
+        ),
+        # Absolute values: split on the sign of every `Rabs x` in goal and hypotheses, then `lra`.
+        (
+            "intros; unfold Rabs in *; repeat match goal with |- context [Rcase_abs ?x] => "
+            "destruct (Rcase_abs x) | H : context [Rcase_abs ?x] |- _ => destruct (Rcase_abs x) end; lra.",
+            0.04,
+        ),
         ("intros.", 0.40),
         ("split.", 0.08),
+        # An equation with divisions among the hypotheses, multiplied out (its side conditions,
+        # denominators <> 0, usually follow from the hypotheses by lra).
+        ("intros; match goal with H : context [Rdiv _ _] |- _ => field_simplify_eq in H end; try lra; try nra.", 0.05),
         ("simpl.", 0.06),
         ("subst.", 0.05),
         ("f_equal.", 0.04),

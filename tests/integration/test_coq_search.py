@@ -8,7 +8,7 @@ import signal
 import networkx as nx
 import pytest
 
-from lean_env.base import Theorem
+from lean_env.base import Proved, Theorem
 from prover.base import Candidate
 from prover.portfolio import PortfolioGenerator
 from search.best_first import SearchConfig, best_first_search
@@ -52,6 +52,40 @@ def test_portfolio_needs_several_steps_for_real_squares(coq_env):
     result = best_first_search(coq_env, PortfolioGenerator("coq"), REALS, SearchConfig(max_expansions=10))
     assert result.proved and len(result.proof) >= 2 and result.proof[0].startswith("intros")
     assert result.verification.ok and result.verification.axioms  # Reals' axioms, allowed by the header
+
+
+REAL_HEADER = "Require Import Reals.\nOpen Scope R_scope.\n"
+
+
+@pytest.mark.parametrize(
+    "theorem, marker",
+    [
+        # nat remainders: lia alone sees `n mod 8` as an atom (Coq 8.16), the header has no ZArith
+        (Theorem("mod_8_4", "Require Import Arith.\n",
+                 "Theorem mod_8_4 : forall n : nat, n mod 8 = 7 -> n mod 4 = 3."), "div_mod_to_equations"),
+        (Theorem("abs_bound", REAL_HEADER,
+                 "Theorem abs_bound : forall a : R, Rabs (2 * a + 9) < 5 -> -7 < a /\\ a < -2."), "Rcase_abs"),
+        (Theorem("solve_div", REAL_HEADER,
+                 "Theorem solve_div : forall x : R, x <> 0 -> 3 + 1 / x = 7 / x -> x = 2."), "field_simplify_eq"),
+    ],
+    ids=["nat-mod", "rabs", "division-in-hypothesis"],
+)
+def test_portfolio_arithmetic_normalisers(theorem, marker):
+    """Each of these needs its normalising tactic: lia, lra and nra alone fail on them. They run
+    with the default extra imports (the command line's), as in an evaluation."""
+    from lean_env.coq.assistant import DEFAULT_EXTRA_IMPORTS
+    from lean_env.coq.env import CoqConfig, CoqEnv
+
+    env = CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=DEFAULT_EXTRA_IMPORTS))
+    try:
+        state = env.open(theorem)
+        for closer in ("intros; lia.", "intros; lra.", "intros; nra."):
+            assert not isinstance(env.run_tactic(state, closer), Proved), closer
+        result = best_first_search(env, PortfolioGenerator("coq"), theorem, SearchConfig(max_expansions=6))
+    finally:
+        env.close()
+    assert result.proved and result.verification.ok
+    assert any(marker in step for step in result.proof), result.proof
 
 
 def test_multi_step_search_with_replay_and_a_well_formed_tree(coq_env):
