@@ -31,7 +31,7 @@ from lean_env.lean_repl.protocol import (
     encode,
     is_desync,
 )
-from lean_env.lean_repl.screen import substitute_suggestions
+from lean_env.lean_repl.screen import screen_tactic, substitute_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +332,10 @@ class HeaderRepl:
         if not isinstance(response, ReplError) and response.proof_status is not None:
             self._reports_status = True
         outcome = classify(response, require_status=self._reports_status)
-        kept = substitute_suggestions(tactic, outcome.suggestions) or tactic
+        kept = substitute_suggestions(tactic, outcome.suggestions)
+        if kept is not None and screen_tactic(kept) is not None:
+            kept = None  # any message can start with "Try this:": a refused text is never resent
+        kept = kept or tactic
         if kept != tactic:
             outcome = replace(outcome, tactic=kept)
         if outcome.outcome is Outcome.OPEN and outcome.proof_state is not None:

@@ -21,13 +21,69 @@ MAX_TACTIC_CHARS = 20_000
 MAX_REC_DEPTH = 10_000  # Lean's default is 512
 MAX_SYNTH_SIZE = 1_024  # synthInstance.maxSize, default 128
 
-# Lean identifiers run on letters, digits, `_`, `'`, `!`, `?` and dots (`h.sorry` is no cheat
-# word but `Lean.sorryAx` is caught below on its own).
-_ID = r"[\w'!?.]"
+# A word is a token of its own unless it continues a name, and what continues a name is Lean's
+# lexer's business, not Python's `\w`: a numeral ends at the first letter (`iterate 1sorry` is
+# `iterate 1 sorry`), a char literal ends at its quote (`'a'def`), and `ᶜ`, `²`, `λ` are no name
+# characters (`exact hᶜdef x := 0` starts a command). Lean's classes (Lean.isIdFirst,
+# isIdRest, isLetterLike, isSubScriptAlnum) are copied below.
 
 
-def _word(words: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!{_ID})(?:{words})(?![\w'!?])")
+def _letter_like(c: str) -> bool:
+    o = ord(c)
+    return (
+        (0x3B1 <= o <= 0x3C9 and o != 0x3BB)  # Greek lower case but λ
+        or (0x391 <= o <= 0x3A9 and o not in (0x3A0, 0x3A3))  # Greek upper case but Π and Σ
+        or 0x3CA <= o <= 0x3FB  # Coptic
+        or 0x1F00 <= o <= 0x1FFE  # polytonic Greek
+        or 0x2100 <= o <= 0x214F  # letterlike symbols
+        or 0x1D49C <= o <= 0x1D59F  # script, fraktur, double-struck
+    )
+
+
+def _id_first(c: str) -> bool:
+    return (c.isascii() and (c.isalpha() or c == "_")) or _letter_like(c)
+
+
+def _id_rest(c: str) -> bool:
+    o = ord(c)
+    subscript = 0x2080 <= o <= 0x2089 or 0x2090 <= o <= 0x209C or 0x1D62 <= o <= 0x1D6A or o == 0x2C7C
+    return (c.isascii() and (c.isalnum() or c in "_'!?")) or _letter_like(c) or subscript
+
+
+def _continues_a_name(text: str, start: int, dots: bool) -> bool:
+    """Whether `text[start]` continues a name begun before it: the run of name characters (and,
+    with `dots`, dots) just before it starts with a character that can start a name. A run that
+    starts with a digit or a quote is a numeral or a char literal, which ends before `start`."""
+    j = start
+    while j > 0 and (_id_rest(text[j - 1]) or (dots and text[j - 1] == ".")):
+        j -= 1
+    return j < start and _id_first(text[j])
+
+
+class _Word:
+    """Finds the first of `words` that Lean reads as a token of its own (see `_continues_a_name`).
+    With `dots`, a word after a dot is part of a qualified name (`h.sorry` is no cheat word);
+    without, it counts (`Lean.sorryAx` is)."""
+
+    def __init__(self, words: str, dots: bool = True) -> None:
+        self.pattern, self.dots = re.compile(rf"(?:{words})"), dots
+
+    def search(self, text: str) -> re.Match[str] | None:
+        for m in self.pattern.finditer(text):
+            inside = _continues_a_name(text, m.start(), self.dots)
+            if not inside and not (m.end() < len(text) and _id_rest(text[m.end()])):
+                return m
+        return None
+
+    def count(self, text: str) -> int:
+        n, at = 0, 0
+        while (m := self.search(text[at:])) is not None:
+            n, at = n + 1, at + m.end()
+        return n
+
+
+def _word(words: str) -> _Word:
+    return _Word(words)
 
 
 _COMMANDS = (
@@ -37,15 +93,17 @@ _COMMANDS = (
     r"|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
     r"|register_simp_attr|register_option|add_decl_doc|alias|irreducible_def|lemma_def"
     r"|unseal|seal|assert_not_exists|suppress_compilation|compile_inductive"
+    r"|binder_predicate|unif_hint|proof_wanted|init_quot|gen_injective_theorems%|recommended_spelling"
 )
 
 _FORBIDDEN = [
     (_word(r"sorry|admit|stop"), "gives up the goal (sorry/admit/stop)"),
     # Qualified names (`Lean.ofReduceBool`) count too: no dot guard on these.
-    (re.compile(r"(?<![\w'!?])sorryAx(?![\w'!?])"), "gives up the goal (sorry/admit)"),
-    (re.compile(r"(?<![\w'!?])(?:ofReduceBool|ofReduceNat|trustCompiler)(?![\w'!?])"),
-     "trusts compiled code (native_decide and the like)"),
-    (_word(r"native_decide|bv_decide|native"), "trusts compiled code (native_decide and the like)"),
+    (_Word(r"sorryAx", dots=False), "gives up the goal (sorry/admit)"),
+    (_Word(r"ofReduceBool|ofReduceNat|trustCompiler", dots=False), "trusts compiled code (native_decide and the like)"),
+    (_word(r"native_decide|bv_decide\??|bv_check|bv_normalize|native"), "trusts compiled code (native_decide and the like)"),
+    # They read files or start programs (a SAT solver, curl) from inside the proof.
+    (_word(r"include_str|polyrith"), "reads files or runs programs"),
     (_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
@@ -66,9 +124,9 @@ _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final
 
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
-_OPEN = re.compile(r"(?<![\w'!?.])open(?![\w'!?])")
-_OPEN_IN = re.compile(r"(?<![\w'!?.])open\s+[^\n;]*?(?<![\w'!?.])in(?![\w'!?])")
-_SET_OPTION = re.compile(r"(?<![\w'!?.])set_option(?![\w'!?])")
+_OPEN = _word(r"open")
+_OPEN_IN = _word(r"open\s+[^\n;]*?\sin")
+_SET_OPTION = _word(r"set_option")
 _SET_OPTION_ARGS = re.compile(r"set_option\s+([\w«».']+)\s+([^\s()]+)")
 _LIMITED_OPTIONS = {
     "maxHeartbeats": None,  # the configured cap
@@ -79,6 +137,13 @@ _LIMITED_OPTIONS = {
 _HARMLESS_OPTIONS = re.compile(r"(?:pp|linter|push_neg|tactic\.simp|simprocs)(?:\.|$)|trace\.(?!profiler)")
 _LIMIT_WORDS = re.compile(r"(?i)max|heartbeat|threshold|limit|depth|size|fuel")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Meta-programming that switches checks off or adds declarations, refused wherever they appear,
+# even inside a longer word: a second layer under the token rules above, which depend on reading
+# token boundaries exactly as Lean does. No proof of a mathematical statement spells these.
+_NEVER_ANYWHERE = re.compile(
+    r"skipKernelTC|addDecl|addAndCompile|ofReduceBool|ofReduceNat|sorryAx|implemented_by"
+    r"|run_tac|run_cmd|run_elab|run_meta|by_elab|Lean\.Elab|Lean\.Meta|Lean\.Environment|Lean\.Kernel"
+)
 
 
 def screen_tactic(
@@ -106,9 +171,15 @@ def screen_tactic(
         found = pattern.search(text)
         if found:
             return f"{found.group(0).strip()!r} {why}"
-    if len(_OPEN.findall(text)) != len(_OPEN_IN.findall(text)):
+    option = _option_problem(text, max_heartbeats)
+    if option:
+        return option
+    meta = _NEVER_ANYWHERE.search(text)
+    if meta:
+        return f"{meta.group(0)!r} is meta-programming, not a proof step"
+    if _OPEN.count(text) != _OPEN_IN.count(text):
         return "'open' without 'in' is a command, not a tactic"
-    return _option_problem(text, max_heartbeats)
+    return None
 
 
 _LEXER_DOUBT = re.compile(r"[\"«»]|(?<![\w'!?.₀-₉])'")  # strings, «names», char literals
@@ -144,9 +215,9 @@ def without_comments(text: str) -> str | None:
 
 def _option_problem(tactic: str, max_heartbeats: int) -> str | None:
     """Options: limits within their caps, a few display/lint options, nothing else."""
-    uses = _SET_OPTION.findall(tactic)
+    uses = _SET_OPTION.count(tactic)
     parsed = _SET_OPTION_ARGS.findall(tactic)
-    if len(uses) != len(parsed):
+    if uses != len(parsed):
         return "a set_option the screen cannot read"
     for raw_name, value in parsed:
         name = raw_name.replace("«", "").replace("»", "")

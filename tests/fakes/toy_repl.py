@@ -178,7 +178,9 @@ class Toy:
             _HELD.append(b"\x01" * (int(arg) << 20))
             word, arg = "intro", "grow"
         if word == "exact?" and goals:
-            return goals[1:], {"messages": [_msg("info", "Try this:\n  [apply] exact toy_lemma", line=0)]}
+            # `exact? spoof`: the tactic itself prints the suggestion (as `trace` can), a refused text
+            offer = "iterate 1sorry" if arg == "spoof" else "exact toy_lemma"
+            return goals[1:], {"messages": [_msg("info", f"Try this:\n  [apply] {offer}", line=0)]}
         if word == "nostatus":
             return [], {"proofStatus": None}
         if word in MISBEHAVIOURS:

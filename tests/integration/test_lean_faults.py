@@ -167,6 +167,18 @@ def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(toy_repl_log:
         assert not env.verify(THM, ("split", "exact?", "simp")).ok
 
 
+def test_a_suggestion_the_screen_refuses_never_replaces_the_search(toy_repl_log: Path) -> None:
+    """Any message can start with "Try this:": an offer the screen refuses is not kept in the
+    path (which is resent on replays) nor in the proof."""
+    with make_env() as env:
+        split = advance(env, env.open(THM), "split")
+        first = advance(env, split, "exact? spoof")
+        assert first.path == ("split", "exact? spoof")
+        proved = env.run_tactic(first, "simp")
+        assert isinstance(proved, Proved) and "sorry" not in " ".join(proved.proof)
+        assert not env.verify(THM, proved.proof).ok  # `exact?` left in a final proof
+
+
 def test_no_proof_status_is_an_error_once_the_repl_has_reported_one(toy_repl_log: Path) -> None:
     with make_env() as env:
         root = env.open(THM)

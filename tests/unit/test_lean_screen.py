@@ -164,3 +164,40 @@ def test_keywords_in_comments_pass(tactic: str) -> None:
 )
 def test_text_that_could_fool_a_comment_lexer_is_read_raw_and_refused(tactic: str) -> None:
     assert screen_tactic(tactic) is not None, tactic
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "iterate 1sorry",  # a numeral ends at the first letter: `1` then `sorry`
+        "iterate 1native_decide",
+        "iterate 1run_tac do pure ()",
+        "exact h 1axiom cheat : False",
+        "exact 'a'def x := 0",  # a char literal ends at its quote
+        "exact (∅ : Set ℕ)ᶜdef x := 0",  # ᶜ, ᵀ, ˣ, ² are no name characters to Lean
+        "exact Aᵀdef x := 0",
+        "exact Mˣaxiom c : False",
+        "exact h²def x := 0",
+        "exact sorryλ x => x",  # nor is λ
+        "exact h 1open Foo",
+        "bv_decide?",
+        'exact include_str "/etc/passwd"',
+        "polyrith",
+        "exact h\nproof_wanted foo : True",
+        "exact h\nunif_hint",
+        # meta code, whatever the token boundaries
+        "exact (by exact my_addDecl_helper)",
+        "exact foo.skipKernelTC",
+    ],
+)
+def test_words_are_tokens_where_lean_says_so(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is not None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    ["exact h1sorry", "intro x; exact x'sorry", "exact h.sorry_free", "exact hα", "simp [h₁]", "exact _sorry",
+     "open Nat Int in\n  omega"],
+)
+def test_names_that_contain_a_word_pass(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is None
