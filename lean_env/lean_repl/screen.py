@@ -15,6 +15,8 @@ text is read raw, comments and strings included.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 
 DEFAULT_MAX_HEARTBEATS = 400_000
 MAX_TACTIC_CHARS = 20_000
@@ -50,14 +52,23 @@ def _id_rest(c: str) -> bool:
     return (c.isascii() and (c.isalnum() or c in "_'!?")) or _letter_like(c) or subscript
 
 
-def _continues_a_name(text: str, start: int, dots: bool) -> bool:
-    """Whether `text[start]` continues a name begun before it: the run of name characters (and,
-    with `dots`, dots) just before it starts with a character that can start a name. A run that
-    starts with a digit or a quote is a numeral or a char literal, which ends before `start`."""
-    j = start
-    while j > 0 and (_id_rest(text[j - 1]) or (dots and text[j - 1] == ".")):
-        j -= 1
-    return j < start and _id_first(text[j])
+@lru_cache(maxsize=64)
+def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
+    """For each offset of `text`, whether the character there continues a name begun before it:
+    the run of name characters (and, with `dots`, dots) just before it starts with a character
+    that can start a name. A run that starts with a digit or a quote is a numeral or a char
+    literal, which ends there. One pass per text (a walk back per match would be quadratic)."""
+    inside = [False] * len(text)
+    run, starts_a_name = 0, False
+    for i, c in enumerate(text):
+        inside[i] = run > 0 and starts_a_name
+        if _id_rest(c) or (dots and c == "."):
+            if run == 0:
+                starts_a_name = _id_first(c)
+            run += 1
+        else:
+            run = 0
+    return tuple(inside)
 
 
 class _Word:
@@ -68,18 +79,17 @@ class _Word:
     def __init__(self, words: str, dots: bool = True) -> None:
         self.pattern, self.dots = re.compile(rf"(?:{words})"), dots
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def _tokens(self, text: str) -> Iterator[re.Match[str]]:
+        inside = _inside_names(text, self.dots)
         for m in self.pattern.finditer(text):
-            inside = _continues_a_name(text, m.start(), self.dots)
-            if not inside and not (m.end() < len(text) and _id_rest(text[m.end()])):
-                return m
-        return None
+            if not inside[m.start()] and not (m.end() < len(text) and _id_rest(text[m.end()])):
+                yield m
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self._tokens(text), None)
 
     def count(self, text: str) -> int:
-        n, at = 0, 0
-        while (m := self.search(text[at:])) is not None:
-            n, at = n + 1, at + m.end()
-        return n
+        return sum(1 for _ in self._tokens(text))
 
 
 def _word(words: str) -> _Word:
