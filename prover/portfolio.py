@@ -1,8 +1,9 @@
 """Automation portfolios: a fixed list of tactics per backend, each with a prior score.
 
 The baseline every model is compared with, and the first thing tried when combined with a model.
-Priors are rough success rates on competition problems (on miniF2F-rocq a fixed list proves about
-12%, nearly all by `auto`, `field`, `intuition` or `lra`); scores are their logarithms.
+Priors are rough success rates on competition problems; scores are their logarithms. On
+miniF2F-rocq valid the Coq list's own search proves about 35% (README: 64 expansions, 20 s), with
+the default extra imports that load `lia`, `lra` and `nia`.
 """
 
 from __future__ import annotations
