@@ -146,21 +146,24 @@ def allowed_character(c: str) -> bool:
     return any(a <= code <= b for a, b in _ALLOWED_BLOCKS) and unicodedata.category(c) not in _REFUSED_CATEGORIES
 
 
-def _unsupported_character(text: str) -> str | None:
-    """The first character of `text` that `allowed_character` refuses, outside strings and
-    comments; inside them, only a control character (Coq's lexer reads the rest verbatim)."""
+def _character_problem(text: str) -> str | None:
+    """Why `text` holds a character a tactic may not: outside strings and comments, one that
+    `allowed_character` refuses; inside them, a control character (Coq's lexer reads the rest
+    verbatim). None when every character may pass."""
     i, n = 0, len(text)
-    while i < n:
-        if text.startswith("(*", i) or text[i] == '"':
-            j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
-            inner = next((c for c in text[i:j] if not c.isprintable() and c not in BLANKS and c.isascii()), None)
-            if inner is not None:
-                return inner
-            i = j
-            continue
-        if not allowed_character(text[i]):
-            return text[i]
-        i += 1
+    try:
+        while i < n:
+            if text.startswith("(*", i) or text[i] == '"':
+                j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
+                odd = next((c for c in text[i:j] if c.isascii() and not c.isprintable() and c not in BLANKS), None)
+                i = j
+            else:
+                odd = None if allowed_character(text[i]) else text[i]
+                i += 1
+            if odd is not None:
+                return f"character U+{ord(odd):04X} ({unicodedata.name(odd, 'unnamed')}) is not allowed in a tactic"
+    except SentenceError as exc:
+        return str(exc)
     return None
 
 
@@ -382,7 +385,7 @@ def _first_word(sentence: str) -> str:
 
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')
-_QUOTATION = re.compile(r"\w:\{\{")
+_QUOTATION = re.compile(r":\{\{")  # after any name (`x':{{` too): no tactic text holds one
 # What may stand right before a string: a message tactic (and its level), or another string.
 _STRING_CONTEXT = re.compile(r'(?:\b(?:idtac|fail|gfail)(?: [0-9]+)?|"(?:[^"]|"")*") ?$')
 
@@ -409,12 +412,9 @@ def screen_sentence(sentence: str) -> str | None:
     The sentence is sent on its own, at a sentence start (after the previous answer's fence), so
     it must be one finished sentence when read alone: that is checked with the same lexer first.
     """
-    try:
-        odd = _unsupported_character(sentence)
-    except SentenceError as exc:
-        return str(exc)
-    if odd is not None:
-        return f"character U+{ord(odd):04X} ({unicodedata.name(odd, 'unnamed')}) is not allowed in a tactic"
+    odd = _character_problem(sentence)
+    if odd:
+        return odd
     marker = _PROTOCOL_MARKER.search(sentence)
     if marker:
         # coqtop's answers are framed by these tags (process.py, output.py): a tactic that prints
@@ -468,12 +468,9 @@ def split_tactic(text: str) -> tuple[tuple[str, ...], str | None]:
     stripped = text.strip()
     if not stripped:
         return (), "empty tactic"
-    try:
-        odd = _unsupported_character(stripped)
-    except SentenceError as exc:
-        return (), str(exc)
-    if odd is not None:
-        return (), f"character U+{ord(odd):04X} ({unicodedata.name(odd, 'unnamed')}) is not allowed in a tactic"
+    odd = _character_problem(stripped)
+    if odd:
+        return (), odd
     try:
         sentences = split_sentences(stripped)
     except SentenceError as exc:

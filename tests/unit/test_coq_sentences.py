@@ -85,3 +85,32 @@ def test_the_printed_proof_is_the_screened_one():
     theorem = Theorem("t", "Require Import Lia.", "Theorem t : forall n : nat, n + 0 = n.")
     text = ASSISTANT.proof_text(theorem, ["intros", "lia (* closes it *)"])
     assert text.endswith("Proof.\n  intros.\n  lia.\nQed.\n"), text
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("[a\u00a0]: { Axiom c : False.", "U+00A0"),  # a letter to Coq: a selector, a brace, a command
+        ("idtac\u200b. Abort.", "U+200B"),  # zero-width space
+        ("idtac\u2024 Abort.", "U+2024"),  # one dot leader
+        ("intros x\u203fy.", "U+203F"),  # connector punctuation: a symbol to Coq
+        ("lia. (* \x00 *)", "U+0000"),
+        ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
+        ("exact (eq_refl <<: 2 + 2 = 4).", "native"),
+        ("interval with (i_native_compute).", "OCaml"),
+        ("idtac x':{{ . Abort. }}.", "quotation"),
+    ],
+)
+def test_text_coq_would_read_otherwise_is_refused(text, why):
+    sentences, reason = split_tactic(text)
+    assert not sentences and why in reason, reason
+
+
+def test_a_brace_after_more_than_a_selector_ends_no_sentence():
+    # The lexer once kept 8 tokens, so `1,2,3,4:` hid what followed and `{` ended the sentence.
+    assert split_tactic("1,2,3,4,5,6,7,8: idtac { Abort.") == (("1,2,3,4,5,6,7,8: idtac { Abort.",), None)
+    assert split_tactic("1,2,3,4: {") == (("1,2,3,4: {",), None)
+
+
+def test_mathematical_unicode_passes():
+    assert split_tactic("assert (h₁ : ∀ x : R, x² ≥ 0 → σ x ≤ ℝ).")[1] is None
