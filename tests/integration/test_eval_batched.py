@@ -12,19 +12,21 @@ from pathlib import Path
 import pytest
 
 from benchmarks.results import read_results
+from prover.portfolio import PORTFOLIOS
 
 pytest.importorskip("ray")
 pytest.importorskip("torch")
 
 pytestmark = [pytest.mark.coq, pytest.mark.slow, pytest.mark.ray]
 
+SAMPLES = len(PORTFOLIOS["coq"]) + 4  # room for the model after the portfolio's tactics
 NAMES = ("mathd_algebra_109", "mathd_algebra_132", "imo_1959_p1")  # not proved by the portfolio at this budget
 
 
 def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path: Path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "prover_cli.main", "eval", "--data", str(shared_data / "minif2f/coq"), "--split", "all",
-           "--name", ",".join(NAMES), "--max-expansions", "2", "--num-samples", "24", "--max-new-tokens", "8",
+           "--name", ",".join(NAMES), "--max-expansions", "2", "--num-samples", str(SAMPLES), "--max-new-tokens", "8",
            "--tactic-timeout", "2", "--wall-time", "60", "--no-progress", "--out", str(out),
            "--workers", "2", "--num-cpus", "2", "--generator-workers", "1", "--model", "tiny", "--engine", "tiny"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
@@ -35,7 +37,7 @@ def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path
     assert len({r.worker for r in results}) == 2  # both proof workers searched
     session = json.loads((out / "sessions.jsonl").read_text().splitlines()[-1])
     (stats,) = session["model_workers"]  # one shared actor
-    # The portfolio (20 tactics) leaves room for the model at every expansion (24 samples), so each
+    # The portfolio leaves room for the model at every expansion (SAMPLES), so each
     # expansion of either worker is one request to the shared actor's batcher.
     assert stats["requests"] == sum(r.expansions for r in results)
     assert stats["requests"] > max(sum(r.expansions for r in results if r.worker == w) for w in {r.worker for r in results})
