@@ -44,6 +44,10 @@ from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 log = logging.getLogger(__name__)
 
 _REQUIRE = re.compile(r"^(From\s+\S+\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)$", re.S)
+# What an extra-imports sentence may be, exactly: ASCII library names and single spaces (blanks
+# are collapsed by the splitter), nothing Coq could read as a second sentence or a quotation.
+_LIB = r"[A-Za-z_][A-Za-z0-9_']*(?:\.[A-Za-z_][A-Za-z0-9_']*)*"
+_LIBRARY_LOAD = re.compile(rf"(?:From {_LIB} )?Require (?:Import |Export )?{_LIB}(?: {_LIB})*\.")
 _DECLARATION = re.compile(
     r"^\s*(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.S
 )
@@ -80,7 +84,7 @@ def check_extra_imports(text: str) -> list[str]:
     except SentenceError as exc:
         raise ValueError(f"extra imports: {exc}") from None
     for sentence in sentences:
-        if _load_form(sentence) is None or not sentence.rstrip().endswith("."):
+        if not _LIBRARY_LOAD.fullmatch(sentence) or _load_form(sentence) is None:
             raise ValueError(f"extra imports may only load libraries (From X Require Import Y.), not {sentence!r}")
     return sentences
 

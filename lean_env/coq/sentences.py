@@ -34,6 +34,11 @@ _FORBIDDEN_TACTICS = {"admit", "give_up"}
 _NATIVE_TACTICS = {"native_compute", "native_cast_no_check", "i_native_compute"}  # the last: Interval's option
 # The native cast `t <<: T` asks for the same compilation as native_compute.
 _NATIVE_CAST = "<<:"
+# Fixpoints written in a proof: Coq 8.16's guard checker (kernel and coqchk alike) has known
+# soundness bugs (coq/coq#20455: a match on a match taken for a subterm proves False, and a
+# `refine (fix ...)` needs no command), so no proof may build one; `induction` and the
+# library's recursors never need to.
+_FIXPOINTS = {"fix", "cofix"}
 # The tags coqtop -emacs frames its answers with: model text must never be able to print them.
 _PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)
 
@@ -449,6 +454,9 @@ def screen_sentence(sentence: str) -> str | None:
     bad = words & _FORBIDDEN_TACTICS
     if bad:
         return f"forbidden tactic {sorted(bad)[0]!r} (gives up on a goal)"
+    fixpoint = words & _FIXPOINTS
+    if fixpoint:
+        return f"{sorted(fixpoint)[0]!r}: a proof may not build its own fixpoint (Coq 8.16's guard checker has known holes)"
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"

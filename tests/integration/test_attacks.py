@@ -27,6 +27,14 @@ pytestmark = pytest.mark.coq
 REPO = Path(__file__).resolve().parents[2]
 TARGET = "{target}"  # replaced by a path the attack tries to create
 
+GUARD_BUG = (
+    "refine ((fix issue (n : nat) {struct n} : (match n with 0 => False | S _ => True end) -> False := "
+    "match n as n0 return (match n0 with 0 => False | S _ => True end) -> False with | 0 => fun h => h "
+    "| S subn => fun h => let f (b : bool) (e : b = true) (x : nat) (Hx : match x with 0 => False | S m => "
+    "match m with 0 => False | S _ => True end end) := let arg := (match (if b then x else subn) with 0 => subn "
+    "| S subsubn => subsubn end) in issue arg _ in f true eq_refl 5 I end) 1 I)."
+)
+
 # (false statement, attack texts): one tactic text per line, as a model would propose them.
 ATTACKS: dict[str, list[str]] = {
     "Theorem f : 1 = 2.": [
@@ -65,6 +73,16 @@ ATTACKS: dict[str, list[str]] = {
         "exact (eq_refl <<: 1 = 2).",  # the native cast starts the OCaml compiler
         "idtac\u2024 Abort.",
         "idtac\u200b. Abort.",
+        # Coq 8.16's guard checker takes a match on a match for a subterm (coq/coq#20455): with
+        # this fixpoint, Qed, the axiom audit and coqchk all accept a proof of 1 = 2.
+        "exfalso.",
+        GUARD_BUG,
+        "subst b.",
+        "destruct x; cbn in Hx.",
+        "now exfalso.",
+        "assumption.",
+        "fix f 1.",
+        "refine (cofix f := _).",
     ],
     "Theorem f : False.": [
         "[a']: { Axiom cheat : False. exact cheat.",
@@ -190,3 +208,11 @@ def test_a_tactic_that_only_prints_makes_no_progress(coq_env):
     root = coq_env.open(TRUE)
     result = coq_env.run_tactic(root, 'idtac "a message".')
     assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS
+
+
+def test_the_verifier_refuses_a_proof_that_builds_its_own_fixpoint(coq_env):
+    """Coq 8.16's kernel and coqchk both accept the guard-checker exploit (coq/coq#20455), so the
+    verifier's own re-screening of the script is what refuses it."""
+    script = ["exfalso.", GUARD_BUG, "subst b.", "destruct x; cbn in Hx.", "-", "now exfalso.", "-", "assumption."]
+    verdict = coq_env.verify(FALSE, script)
+    assert not verdict.ok and "fixpoint" in verdict.message, verdict

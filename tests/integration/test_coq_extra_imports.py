@@ -53,7 +53,11 @@ def test_axioms_brought_by_extra_imports_are_allowed_and_only_those() -> None:
 
 def test_extra_imports_must_be_library_loads() -> None:
     assert check_extra_imports(DEFAULT_EXTRA_IMPORTS) == [DEFAULT_EXTRA_IMPORTS]
-    for bad in ("Axiom cheat : False.", "Require Import Lia. Set Printing All.", "Require Import Lia"):
+    assert check_extra_imports("From Coq Require Import Lia Lra.\nRequire Coq.Reals.Reals.") == [
+        "From Coq Require Import Lia Lra.", "Require Coq.Reals.Reals."]
+    for bad in ("Axiom cheat : False.", "Require Import Lia. Set Printing All.", "Require Import Lia",
+                # what Coq reads as a second sentence or a quotation, not as library names
+                "From Coq Require Import Lia.\u00a0Axiom c : False.", "Require Import Lia 1:{{ . Axiom c : False. }}."):
         with pytest.raises(ValueError):
             check_extra_imports(bad)
     with pytest.raises(ValueError):

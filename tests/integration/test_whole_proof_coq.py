@@ -46,10 +46,11 @@ STAND_IN = [
     ("I am not sure how to prove this.", INCOMPLETE),  # prose: not a tactic... or no progress
     ("```python\nprint(1)\n```", NO_PROOF),  # a block of another language
     ("intros n.\nQed.", INCOMPLETE),  # goals left
-    ("fix IH 1. intros n. apply IH.\nQed.", UNVERIFIED),  # closes goals on the warm process; Qed refuses it
+    ("intros n. exact_no_check (eq_refl n).\nQed.", UNVERIFIED),  # closes the goal on the warm process; Qed refuses it
     ("do 100000000 idtac.\nQed.", TIMEOUT),
     ("induction n as [|n IH].\n- reflexivity.\n- simpl. rewrite <- IH. reflexivity.\nQed.", VERIFIED),  # correct
     ("intros n. induction n; simpl; auto.\nQed.", VERIFIED),  # correct
+    ("fix IH 1. intros n. apply IH.\nQed.", REJECTED),  # its own fixpoint: Coq 8.16's guard checker has holes
 ]
 
 
