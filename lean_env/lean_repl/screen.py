@@ -52,6 +52,14 @@ def _id_rest(c: str) -> bool:
     return (c.isascii() and (c.isalnum() or c in "_'!?")) or _letter_like(c) or subscript
 
 
+# `_id_rest` as a regex class, for the look-ahead that lets an alternation backtrack
+# (`macro|macro_rules` must still find `macro_rules`); a test checks that the two agree.
+_ID_REST = (
+    "[A-Za-z0-9_'!?\u03b1-\u03ba\u03bc-\u03c9\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9\u03ca-\u03fb"
+    "\u1f00-\u1ffe\u2100-\u214f\U0001d49c-\U0001d59f\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c]"
+)
+
+
 @lru_cache(maxsize=64)
 def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     """For each offset of `text`, whether the character there continues a name begun before it:
@@ -62,7 +70,10 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     run, starts_a_name = 0, False
     for i, c in enumerate(text):
         inside[i] = run > 0 and starts_a_name
-        if _id_rest(c) or (dots and c == "."):
+        # Lean continues a name across a dot only into a name part (`h.sorry`, `h.«x»`), never
+        # into a digit: `h.1def` is `h`, the field index `.1`, then the keyword `def`.
+        dot = dots and c == "." and i + 1 < len(text) and (_id_first(text[i + 1]) or text[i + 1] == "«")
+        if _id_rest(c) or dot:
             if run == 0:
                 starts_a_name = _id_first(c)
             run += 1
@@ -77,13 +88,11 @@ class _Word:
     without, it counts (`Lean.sorryAx` is)."""
 
     def __init__(self, words: str, dots: bool = True) -> None:
-        self.pattern, self.dots = re.compile(rf"(?:{words})"), dots
+        self.pattern, self.dots = re.compile(rf"(?:{words})(?!{_ID_REST})"), dots
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
-        for m in self.pattern.finditer(text):
-            if not inside[m.start()] and not (m.end() < len(text) and _id_rest(text[m.end()])):
-                yield m
+        return (m for m in self.pattern.finditer(text) if not inside[m.start()])
 
     def search(self, text: str) -> re.Match[str] | None:
         return next(self._tokens(text), None)
@@ -104,6 +113,9 @@ _COMMANDS = (
     r"|register_simp_attr|register_option|add_decl_doc|alias|irreducible_def|lemma_def"
     r"|unseal|seal|assert_not_exists|suppress_compilation|compile_inductive"
     r"|binder_predicate|unif_hint|proof_wanted|init_quot|gen_injective_theorems%|recommended_spelling"
+    r"|add_aesop_rules|declare_aesop_rule_sets|register_label_attr|recall|library_note"
+    r"|initialize_simps_projections|grind_pattern|register_builtin_option|mk_iff_of_inductive_prop"
+    r"|assert_not_imported"
 )
 
 _FORBIDDEN = [
@@ -151,8 +163,9 @@ _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # even inside a longer word: a second layer under the token rules above, which depend on reading
 # token boundaries exactly as Lean does. No proof of a mathematical statement spells these.
 _NEVER_ANYWHERE = re.compile(
-    r"skipKernelTC|addDecl|addAndCompile|ofReduceBool|ofReduceNat|sorryAx|implemented_by"
-    r"|run_tac|run_cmd|run_elab|run_meta|by_elab|Lean\.Elab|Lean\.Meta|Lean\.Environment|Lean\.Kernel"
+    r"KernelTC|addDecl|addAndCompile|mkAux|withOptions|evalExpr|ofReduceBool|ofReduceNat|sorryAx"
+    r"|implemented_by|unsafe|run_\w|by_elab|Lean\.Elab|Lean\.Meta|Lean\.Environment|Lean\.Kernel|IO\."
+    r"|open\s+(?:[\w.]+\s+)*Lean\b"  # `open Lean Meta in` hides the qualified names above
 )
 
 
@@ -174,6 +187,8 @@ def screen_tactic(
         return "tactic is not valid Unicode text"
     if _BAD_CHARS.search(tactic):
         return "tactic contains control characters"
+    if "/-!" in tactic:
+        return "'/-!' starts a module doc, a command (not a comment)"
     code = without_comments(tactic)
     text = tactic if code is None else code
     rules = _FORBIDDEN + [_SEARCH_IN_PROOF] if final else _FORBIDDEN

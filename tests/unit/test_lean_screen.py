@@ -201,3 +201,35 @@ def test_words_are_tokens_where_lean_says_so(tactic: str) -> None:
 )
 def test_names_that_contain_a_word_pass(tactic: str) -> None:
     assert screen_tactic(tactic, final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # Mathlib's `run_conv` runs meta code; `open Lean ... in` hides the qualified names
+        "open Lean Meta Elab Tactic in\nconv => run_conv do\n  let o := Name.mkStr `debug (\"skip\" ++ \"KernelTC\")\n  pure ()",
+        "conv => run_conv pure ()",
+        "exact h.1def x := 0",  # a dot continues a name only into a name part: `.1` is a field index
+        "exact x.1.2theorem foo : True := trivial",
+        "exact h.2macro_rules | `(tactic| foo) => `(tactic| rfl)",  # the longer alternative is found too
+        "exact h\nadd_aesop_rules safe foo",
+        "/-! a module doc is a command -/ exact h",
+        "simp (config := { unsafeBaseIO (pure {}) with })",
+    ],
+)
+def test_meta_code_and_commands_after_field_indices_are_refused(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is not None
+
+
+@pytest.mark.parametrize("tactic", ["exact ⟨h.1, h.2⟩", "exact Nat.succ_le.def", "exact h.«x»", "simp [h.2] at h₁"])
+def test_field_indices_and_qualified_names_pass(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is None
+
+
+def test_the_name_class_regex_is_the_name_class_function() -> None:
+    import re
+
+    from lean_env.lean_repl.screen import _ID_REST, _id_rest
+
+    pattern = re.compile(_ID_REST)
+    assert [hex(o) for o in range(0x30000) if (pattern.fullmatch(chr(o)) is not None) != _id_rest(chr(o))] == []
