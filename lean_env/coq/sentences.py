@@ -39,6 +39,11 @@ _NATIVE_CAST = "<<:"
 # `refine (fix ...)` needs no command), so no proof may build one; `induction` and the
 # library's recursors never need to.
 _FIXPOINTS = {"fix", "cofix"}
+# Ways to build one without the word, or to hide one from the verifier's look at the proof term:
+# Ltac's `context C [...]` puts a body of one's own into an unfolded library fixpoint, and
+# `abstract` moves part of the proof into a separate constant.
+_CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[A-Za-z_][\w']*\s*\[")
+_HIDING_TACTICS = {"abstract", "transparent_abstract"}
 # The tags coqtop -emacs frames its answers with: model text must never be able to print them.
 _PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)
 
@@ -457,6 +462,11 @@ def screen_sentence(sentence: str) -> str | None:
     fixpoint = words & _FIXPOINTS
     if fixpoint:
         return f"{sorted(fixpoint)[0]!r}: a proof may not build its own fixpoint (Coq 8.16's guard checker has known holes)"
+    if _CONTEXT_SUBSTITUTION.search(sentence):
+        return "a named context (`context C [...]`) can rebuild a library fixpoint with a body of one's own"
+    hiding = words & _HIDING_TACTICS
+    if hiding:
+        return f"{sorted(hiding)[0]!r} puts part of the proof in a separate constant, out of the verifier's sight"
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"

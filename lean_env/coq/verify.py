@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -84,17 +85,33 @@ def statement_file(theorem: Theorem) -> str:
     return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nAdmitted.\n"
 
 
-def check_file(name: str) -> str:
-    """Written by the verifier alone: the proof's type against the statement's, then its axioms."""
+def check_file(name: str, separator: str) -> str:
+    """Written by the verifier alone: the proof's type against the statement's, then the proof's
+    term, a separator (a name the proof cannot know), then the checked term's axioms."""
     return (
         f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n"
         f"Definition prover_type_check :=\n"
         f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
+        f"Definition {separator} := 0.\n"
         f"{RAW_PRINTING}\n"
+        f"Print {PROOF_LIB}.Proof.{name}.\n"
+        f"Print {separator}.\n"
         # The checked term, not the proof's constant alone: whatever the cast's elaboration
         # inserted (a coercion the proof's libraries declare) is audited with it.
         f"Print Assumptions prover_type_check.\n"
     )
+
+
+_FIXPOINT = re.compile(r"\b(?:fix|cofix)\b")
+
+
+def own_fixpoint(term: str) -> bool:
+    """Whether a printed proof term holds a fixpoint of its own. Coq 8.16's guard checker (kernel
+    and coqchk alike) accepts some ill-founded ones (coq/coq#20455), and a proof can build one
+    without writing `fix`: unfold a library function to its `fix` term and substitute a body part
+    with Ltac's `context C [...]`. Proofs of the miniF2F kind hold none (the library's recursive
+    functions appear by name), so any fixpoint in the term refuses the proof."""
+    return _FIXPOINT.search(term) is not None
 
 
 def parse_assumptions(text: str) -> tuple[str, list[str]]:
@@ -215,7 +232,8 @@ class CoqVerifier:
                 return result(False, f"coqc did not finish within {self.config.verify_timeout:.0f} s")
             if code != 0:
                 return result(False, f"coqc rejected the proof: {_errors(out, err)}")
-            (check_dir / "Check.v").write_text(check_file(theorem.name))
+            separator = f"prover_separator_{secrets.token_hex(8)}"
+            (check_dir / "Check.v").write_text(check_file(theorem.name, separator))
             coqchk_job = self._pool.submit(self._coqchk, proof_dir)
             code, out, err, timed_out = self._coqc(
                 check_dir / "Check.v", [(statement, STMT_LIB), (proof_dir, PROOF_LIB)]
@@ -223,6 +241,11 @@ class CoqVerifier:
             problem = coqchk_job.result()
             if timed_out or code != 0:
                 return result(False, f"the proof does not have the statement's type: {_errors(out, err)}")
+            term, found, out = out.partition(f"{separator} = 0\n     : nat\n")
+            if not found:
+                return result(False, f"the verifier's check printed something unexpected: {term[-300:]!r}")
+            if own_fixpoint(term):
+                return result(False, "the proof term builds a fixpoint of its own (Coq 8.16's guard checker has known holes)")
             status, entries = parse_assumptions(out)
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")

@@ -216,3 +216,35 @@ def test_the_verifier_refuses_a_proof_that_builds_its_own_fixpoint(coq_env):
     script = ["exfalso.", GUARD_BUG, "subst b.", "destruct x; cbn in Hx.", "-", "now exfalso.", "-", "assumption."]
     verdict = coq_env.verify(FALSE, script)
     assert not verdict.ok and "fixpoint" in verdict.message, verdict
+
+
+# Unfold a library fixpoint, put a body of one's own into it with `context C [...]`: a fixpoint
+# without the word `fix`, which Coq 8.16's guard checker accepted in this shape.
+TEMPLATE_FIXPOINT = (
+    "let t0 := eval cbv beta delta [EnvRing.Padd] in (@EnvRing.Padd nat 0 Nat.add Nat.eqb) in "
+    "let t1 := match t0 with context C [@EnvRing.PaddI] => context C [fun (C0 : Type) (cadd : nat -> nat -> nat) "
+    "(Pop : EnvRing.Pol nat -> EnvRing.Pol nat -> EnvRing.Pol nat) (Q : EnvRing.Pol nat) (j : BinNums.positive) "
+    "(P : EnvRing.Pol nat) => EnvRing.PaddC cadd (let g (b : bool) (e : b = true) (x : EnvRing.Pol nat) := "
+    "Pop P (match (if b then x else Q) with EnvRing.Pc _ => Q | EnvRing.Pinj _ q => q | EnvRing.PX _ _ q => q end) "
+    "in g true eq_refl (EnvRing.Pinj BinNums.xH (EnvRing.Pinj j Q))) 1] end in pose (f := t1)."
+)
+
+
+def test_a_fixpoint_built_without_the_word_is_refused_by_screen_and_verifier(coq_env, monkeypatch):
+    from lean_env.coq.sentences import split_tactic
+
+    assert "context" in split_tactic(TEMPLATE_FIXPOINT)[1]
+    theorem = theorem_from_text("Require Import Arith Lia.\nTheorem t : 1 + 1 = 2.\n")  # Lia loads EnvRing
+    script = [TEMPLATE_FIXPOINT, "assert (H : f = f) by reflexivity.", "reflexivity."]
+    passthrough = lambda text: ((" ".join(text.split()),), None)  # noqa: E731 - the screen switched off
+    monkeypatch.setattr("lean_env.coq.verify.split_tactic", passthrough)
+    verdict = coq_env.verify(theorem, script)
+    assert not verdict.ok and "fixpoint" in verdict.message, verdict
+    assert coq_env.verify(theorem, ["reflexivity."]).ok
+
+
+def test_abstract_is_refused():
+    from lean_env.coq.sentences import split_tactic
+
+    assert "separate constant" in split_tactic("abstract lia.")[1]
+    assert "separate constant" in split_tactic("transparent_abstract (exact I).")[1]

@@ -69,9 +69,18 @@ def test_coqchk_summary():
 
 
 def test_the_check_file_is_the_verifiers_own_text():
-    text = check_file("mathd_algebra_10")
+    text = check_file("mathd_algebra_10", "prover_separator_0123")
     assert "type of ProverStmt.Stmt.mathd_algebra_10" in text and "ProverProof.Proof.mathd_algebra_10 : t" in text
-    assert text.rstrip().endswith("Print Assumptions prover_type_check.")  # the checked term, cast included
+    assert "Print ProverProof.Proof.mathd_algebra_10.\nPrint prover_separator_0123.\n" in text  # the term, then
+    assert text.rstrip().endswith("Print Assumptions prover_type_check.")  # the checked term's axioms
+
+
+def test_a_fixpoint_in_the_printed_term_is_seen():
+    from lean_env.coq.verify import own_fixpoint
+
+    assert own_fixpoint("t = (fix f (n : nat) : nat := n) 0\n     : nat")
+    assert own_fixpoint("t = cofix s := Cons 0 s")
+    assert not own_fixpoint("t = Nat.add_comm fix_lemma prefix_ok\n     : forall n : nat, n = n")
 
 
 def test_definitional_uip_is_never_read_as_allowed_axioms():
