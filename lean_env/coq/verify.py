@@ -11,8 +11,9 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    only one it may write.
 3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
    `(Proof.name : type of Stmt.name)`, so the proof's constant must have the statement's type
-   (up to conversion) however the proof's file was read; then it prints the assumptions of that
-   checked term.
+   (up to conversion) however the proof's file was read; then it prints the proof's term, which
+   must hold no fixpoint of its own (Coq 8.16's guard checker accepts some ill-founded ones), and
+   the assumptions of that checked term.
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
    that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
