@@ -106,13 +106,18 @@ def check_file(name: str, separator: str) -> str:
 _FIXPOINT = re.compile(r"\b(?:fix|cofix)\b")
 
 
-def own_fixpoint(term: str) -> bool:
-    """Whether a printed proof term holds a fixpoint of its own. Coq 8.16's guard checker (kernel
-    and coqchk alike) accepts some ill-founded ones (coq/coq#20455), and a proof can build one
+def term_problem(term: str) -> str | None:
+    """Why a printed proof term refuses the proof, or None. Coq 8.16's guard checker (kernel and
+    coqchk alike) accepts some ill-founded fixpoints (coq/coq#20455), and a proof can build one
     without writing `fix`: unfold a library function to its `fix` term and substitute a body part
     with Ltac's `context C [...]`. Proofs of the miniF2F kind hold none (the library's recursive
-    functions appear by name), so any fixpoint in the term refuses the proof."""
-    return _FIXPOINT.search(term) is not None
+    functions appear by name), so any fixpoint in the term refuses the proof, and so does a term
+    printed with a part elided ("...", deeper than the printing depth), which could hide one."""
+    if _FIXPOINT.search(term):
+        return "the proof term builds a fixpoint of its own (Coq 8.16's guard checker has known holes)"
+    if "..." in term:
+        return "the proof term is too deep to print whole, so it cannot be audited"
+    return None
 
 
 def parse_assumptions(text: str) -> tuple[str, list[str]]:
@@ -245,8 +250,9 @@ class CoqVerifier:
             term, found, out = out.partition(f"{separator} = 0\n     : nat\n")
             if not found:
                 return result(False, f"the verifier's check printed something unexpected: {term[-300:]!r}")
-            if own_fixpoint(term):
-                return result(False, "the proof term builds a fixpoint of its own (Coq 8.16's guard checker has known holes)")
+            problem_in_term = term_problem(term)
+            if problem_in_term:
+                return result(False, problem_in_term)
             status, entries = parse_assumptions(out)
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")

@@ -76,11 +76,12 @@ def test_the_check_file_is_the_verifiers_own_text():
 
 
 def test_a_fixpoint_in_the_printed_term_is_seen():
-    from lean_env.coq.verify import own_fixpoint
+    from lean_env.coq.verify import term_problem
 
-    assert own_fixpoint("t = (fix f (n : nat) : nat := n) 0\n     : nat")
-    assert own_fixpoint("t = cofix s := Cons 0 s")
-    assert not own_fixpoint("t = Nat.add_comm fix_lemma prefix_ok\n     : forall n : nat, n = n")
+    assert "fixpoint" in term_problem("t = (fix f (n : nat) : nat := n) 0\n     : nat")
+    assert "fixpoint" in term_problem("t = cofix s := Cons 0 s")
+    assert term_problem("t = Nat.add_comm fix_lemma prefix_ok\n     : forall n : nat, n = n") is None
+    assert "too deep" in term_problem("t = f (g (h ...))\n     : nat")  # elided: it could hide one
 
 
 def test_definitional_uip_is_never_read_as_allowed_axioms():
