@@ -42,7 +42,7 @@ _FIXPOINTS = {"fix", "cofix"}
 # Ways to build one without the word, or to hide one from the verifier's look at the proof term:
 # Ltac's `context C [...]` puts a body of one's own into an unfolded library fixpoint, and
 # `abstract` moves part of the proof into a separate constant.
-_CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[A-Za-z_][\w']*\s*\[")
+_CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[^\W\d][\w']*\s*\[")  # any name: `context Ç [` too
 _HIDING_TACTICS = {"abstract", "transparent_abstract"}
 # The tags coqtop -emacs frames its answers with: model text must never be able to print them.
 _PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)

@@ -94,8 +94,11 @@ def check_file(name: str, separator: str) -> str:
         f"Definition prover_type_check :=\n"
         f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
         f"Definition {separator} := 0.\n"
-        f"{RAW_PRINTING}\n"
+        # Everything printed: implicit arguments, coercions, match clauses (a fixpoint can sit in
+        # an implicit argument, `@eq_refl nat (let _ := fix ... in 2)` prints as `eq_refl`).
+        f"Set Printing All. Set Printing Depth 100000.\n"
         f"Print {PROOF_LIB}.Proof.{name}.\n"
+        f"Unset Printing All. {RAW_PRINTING}\n"
         f"Print {separator}.\n"
         # The checked term, not the proof's constant alone: whatever the cast's elaboration
         # inserted (a coercion the proof's libraries declare) is audited with it.

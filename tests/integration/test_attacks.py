@@ -234,6 +234,7 @@ def test_a_fixpoint_built_without_the_word_is_refused_by_screen_and_verifier(coq
     from lean_env.coq.sentences import split_tactic
 
     assert "context" in split_tactic(TEMPLATE_FIXPOINT)[1]
+    assert "context" in split_tactic(TEMPLATE_FIXPOINT.replace("context C", "context Ç"))[1]  # any name
     theorem = theorem_from_text("Require Import Arith Lia.\nTheorem t : 1 + 1 = 2.\n")  # Lia loads EnvRing
     script = [TEMPLATE_FIXPOINT, "assert (H : f = f) by reflexivity.", "reflexivity."]
     passthrough = lambda text: ((" ".join(text.split()),), None)  # noqa: E731 - the screen switched off
@@ -248,3 +249,14 @@ def test_abstract_is_refused():
 
     assert "separate constant" in split_tactic("abstract lia.")[1]
     assert "separate constant" in split_tactic("transparent_abstract (exact I).")[1]
+
+
+def test_a_fixpoint_in_an_implicit_argument_is_seen(coq_env):
+    """`Print` leaves implicit arguments out unless told to print everything: the unfolded `Nat.add`
+    (a `fix`) inside `@eq_refl nat (f 1 1)` printed as `eq_refl`."""
+    from lean_env.coq.sentences import split_tactic
+
+    hidden = "let f := eval cbv delta [Nat.add] in Nat.add in exact (@eq_refl nat (f 1 1))."
+    assert split_tactic(hidden)[1] is None  # the screen has nothing against it
+    verdict = coq_env.verify(theorem_from_text("Require Import Arith.\nTheorem t : 1 + 1 = 2.\n"), [hidden])
+    assert not verdict.ok and "fixpoint" in verdict.message, verdict
