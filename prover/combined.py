@@ -131,9 +131,14 @@ class StagedSearch:
     proves (it keeps its own search, its own node order), provided it does so within its share,
     and the second stage sees the problems the first could not prove. Implements
     `prover.base.StagedGenerator`; called directly, it is the chain.
+
+    The first stage gets 70% by default: on miniF2F-rocq valid, 10 of retrieval's 12 proofs come
+    after the portfolio ran out of states early (the second stage then has all that is left
+    anyway), and a 70% share keeps the other two while the portfolio still finds its 41-expansion
+    proof of mathd_algebra_110, which a half share cut short.
     """
 
-    def __init__(self, first: TacticGenerator, second: TacticGenerator, *, first_share: float = 0.5,
+    def __init__(self, first: TacticGenerator, second: TacticGenerator, *, first_share: float = 0.7,
                  name: str | None = None) -> None:
         if not 0 < first_share < 1:
             raise ValueError(f"the first stage's share of the budget must be in (0, 1), not {first_share}")

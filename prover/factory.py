@@ -23,7 +23,7 @@ class GeneratorOptions:
     tactics_file: Path | None = None  # a user's tactic list (replaces the portfolio)
     model: ModelSpec | None = None  # None: no model
     knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
-    # portfolio with retrieval: "staged" (the portfolio's own search on half the budget, then the
+    # portfolio with retrieval: "staged" (the portfolio's own search on 70% of the budget, then the
     # chain's), "chain" (portfolio first in every expansion), or "interleave" (round robin)
     combine: str = "staged"
 

@@ -42,7 +42,7 @@ def eval_command(
     ),
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
-    combine: str = typer.Option("staged", help="With --generator knn and the portfolio: staged (the portfolio's own search on half the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
+    combine: str = typer.Option("staged", help="With --generator knn and the portfolio: staged (the portfolio's own search on 70% of the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
                                  rich_help_panel=opt.BUDGET_PANEL),
     num_samples: opt.NumSamples = opt.BUDGET.num_samples,

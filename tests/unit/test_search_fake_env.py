@@ -410,9 +410,13 @@ def test_the_first_stage_gets_only_its_share_of_the_expansions() -> None:
     moves[("A", "retrieved")] = QED
     first = ScriptedGenerator(offers, name="first")
     second = ScriptedGenerator({"A": [("retrieved", -9.0)]}, name="second")
-    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=10)
+    result = run(ScriptedEnv(moves), StagedSearch(first, second, first_share=0.5), max_expansions=10)
     assert result.proved and first.asked[:5] == ["A", "G1", "G2", "G3", "G4"] and first.asked[5] == "A"
     assert result.stats.expansions == 6  # five of the first stage's own, then the chain's root
+    first = ScriptedGenerator(offers, name="first")
+    result = run(ScriptedEnv(moves), StagedSearch(first, second), max_expansions=10)  # default: 70%
+    assert result.proved and first.asked[:8] == ["A"] + [f"G{i}" for i in range(1, 7)] + ["A"]
+    assert result.stats.expansions == 8
 
 
 def test_a_staged_generator_called_directly_is_the_chain() -> None:
