@@ -83,7 +83,7 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
 
 
 class _Word:
-    """Finds the first of `words` that Lean reads as a token of its own (see `_continues_a_name`).
+    """Finds the first of `words` that Lean reads as a token of its own (see `_inside_names`).
     With `dots`, a word after a dot is part of a qualified name (`h.sorry` is no cheat word);
     without, it counts (`Lean.sorryAx` is)."""
 
