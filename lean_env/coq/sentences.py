@@ -388,10 +388,6 @@ def _selector_end(sentence: str) -> int:
     return 0
 
 
-def _first_word(sentence: str) -> str:
-    body = sentence[_selector_end(sentence) :].lstrip(BLANKS)
-    w = _WORD.match(body)
-    return w.group(0) if w else ""
 
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')
@@ -412,8 +408,8 @@ def _misplaced_string(sentence: str) -> str | None:
     return None
 
 
-def _words_outside_strings(sentence: str) -> set[str]:
-    return set(_WORD.findall(re.sub(r'"(?:[^"]|"")*"', " ", sentence)))
+def _outside_strings(sentence: str) -> str:
+    return _STRING.sub(" ", sentence)
 
 
 def screen_sentence(sentence: str) -> str | None:
@@ -445,7 +441,8 @@ def screen_sentence(sentence: str) -> str | None:
         if selector and body == "{":
             return None
         return f"not a goal selector before '{{': {sentence[:60]!r}"
-    word = _first_word(sentence)
+    first = _WORD.match(body)  # the first word after any goal selector
+    word = first.group(0) if first else ""
     if word and word[0].isupper() and word not in _ALLOWED_COMMANDS:
         return f"vernacular command {word!r} is not a tactic"
     if not word and not body.startswith(("(", "[>")):
@@ -455,7 +452,8 @@ def screen_sentence(sentence: str) -> str | None:
     string = _misplaced_string(sentence)
     if string:
         return f"string {string[:30]!r} outside an idtac or fail message"
-    words = _words_outside_strings(sentence)
+    code = _outside_strings(sentence)
+    words = set(_WORD.findall(code))
     bad = words & _FORBIDDEN_TACTICS
     if bad:
         return f"forbidden tactic {sorted(bad)[0]!r} (gives up on a goal)"
@@ -470,7 +468,7 @@ def screen_sentence(sentence: str) -> str | None:
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"
-    if _NATIVE_CAST in re.sub(r'"(?:[^"]|"")*"', " ", sentence):
+    if _NATIVE_CAST in code:
         return "the native cast '<<:' runs the OCaml compiler (use '<:', the VM's)"
     return None
 
