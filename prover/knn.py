@@ -36,6 +36,7 @@ from typing import Any
 
 from lean_env.base import Goal, ProofState, Theorem
 from prover.base import Candidate
+from prover.portfolio import MOD_DIV_LIA
 
 _TOKEN = re.compile(r"[A-Za-z_][\w'.]*[\w']|[A-Za-z_]|\d+|[^\s\w]+")
 _BINDERS = {"forall", "exists", "fun", "exists2"}
@@ -540,10 +541,11 @@ def goal_from_record(goal: dict[str, Any]) -> Goal:
 # Closers appended to retrieved tactics (`t; lia.`), by the kind of numbers the goal is about:
 # a retrieved step that splits or rewrites the goal is worth most when whatever it leaves is
 # closed at once, on every goal it made (which one search step cannot do for several goals).
+# On nat and Z, `mod` and `/` by numerals are rewritten into linear facts before the slow `nia`.
 CLOSERS: dict[str, tuple[str, ...]] = {
     "R": ("lra", "nra", "field"),  # field last: it may succeed leaving side conditions
-    "Z": ("lia", "nia"),
-    "nat": ("lia", "nia"),
+    "Z": ("lia", f"({MOD_DIV_LIA})", "nia"),
+    "nat": ("lia", f"({MOD_DIV_LIA})", "nia"),
     "": ("lia", "lra", "nia", "auto with arith"),
 }
 _NUMBER_TYPES = {"R": "R", "Z": "Z", "nat": "nat", "N": "Z", "positive": "Z", "Q": "R"}

@@ -20,6 +20,15 @@ HAMMER_IMPORTS = (
     "From Coq Require Import Lia Lra Psatz. From Hammer Require Import Hammer. From Interval Require Import Tactic."
 )
 
+# `lia` in Coq 8.16 treats `n mod 8` and `n / 8` on nat as opaque atoms. This turns the goal into
+# Z, pushes the casts inside `mod` and `/`, and replaces each by its defining equation
+# (a = b * q + r, 0 <= r < b), which is linear when b is a numeral: Lean's `omega` does the same.
+# Names are qualified so that it needs only the Lia import.
+MOD_DIV_LIA = (
+    "Zify.zify; rewrite ?Znat.Nat2Z.inj_mod, ?Znat.Nat2Z.inj_div in *; "
+    "simpl BinInt.Z.of_nat in *; PreOmega.Z.div_mod_to_equations; lia"
+)
+
 # (tactic, prior): decisive closers first, then goal-shaping steps that let them apply.
 PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
     "coq": (
@@ -34,15 +43,8 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("intuition.", 0.10),
         ("nra.", 0.10),
         ("psatz R 2.", 0.05),
-        # `lia` in Coq 8.16 treats `n mod 8` and `n / 8` on nat as opaque atoms. This turns the goal
-        # into Z, pushes the casts inside `mod` and `/`, and replaces each by its defining
-        # equation (a = b * q + r, 0 <= r < b), which is linear when b is a numeral: Lean's `omega`
-        # does the same. Names are qualified so that it needs only the Lia import.
-        (
-            "intros; Zify.zify; rewrite ?Znat.Nat2Z.inj_mod, ?Znat.Nat2Z.inj_div in *; "
-            "simpl BinInt.Z.of_nat in *; PreOmega.Z.div_mod_to_equations; lia.",
-            0.06,
-        ),
+        # `n mod 8` and `n / 8` replaced by their defining equations (MOD_DIV_LIA).
+        (f"intros; {MOD_DIV_LIA}.", 0.06),
         # Absolute values: split on the sign of every `Rabs x` in goal and hypotheses, then `lra`.
         (
             "intros; unfold Rabs in *; repeat match goal with |- context [Rcase_abs ?x] => "

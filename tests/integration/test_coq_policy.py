@@ -12,7 +12,7 @@ import pytest
 from lean_env.base import Goal, Hypothesis, TacticFailure, Theorem
 from lean_env.coq.env import CoqConfig, CoqEnv
 from lean_env.coq.trace import LoadPath, TraceOptions, collect_files, coq_project_load_paths, trace_development
-from prover.knn import KnnGenerator, KnnIndex, goal_from_record, read_records
+from prover.knn import KnnGenerator, KnnIndex, closer_for, goal_from_record, read_records
 from prover.portfolio import PortfolioGenerator
 from prover.combined import ChainedGenerator, StagedSearch
 from search.best_first import SearchConfig, best_first_search
@@ -253,5 +253,27 @@ def test_a_tactic_retrieved_for_a_hypothesis_proves_a_problem_with_a_definition(
         assert not best_first_search(env, portfolio, theorem, three).proved
         one = SearchConfig(max_expansions=1, num_samples=48, wall_time=120, tactic_timeout=2)
         result = best_first_search(env, ChainedGenerator(portfolio, KnnGenerator(index)), theorem, one)
-        assert result.proved and result.proof == ("(rewrite !h0 in *); first [lia | nia].",)
+        assert result.proved and result.proof == (f"(rewrite !h0 in *); {closer_for('Z')}.",)
         assert result.verification is not None and result.verification.ok  # coqc, type check, audit, coqchk
+
+
+def test_a_retrieved_step_closed_by_the_remainder_arithmetic_closer() -> None:
+    """`lia` sees `a * 2 mod 7` as an atom and cannot open an existential hypothesis; the
+    portfolio's normaliser rewrites `mod` but runs on the unopened hypothesis. A retrieved
+    destructuring intro followed by the nat/Z closers (the normaliser among them) proves it in
+    one expansion, and the proof verifies."""
+    records = [{"tactic": "intros [k [Hk Hm]].", "theorem": "t", "file": "f.v", "state_before": {"goals": [{
+        "conclusion": "(exists k : Z, (0 <= k < 5)%Z /\\ m = k) -> (m < 5)%Z",
+        "hypotheses": [{"names": ["m"], "type": "Z", "value": None}]}]}}]
+    index = KnnIndex.build(records)
+    theorem = Theorem("inv7", "Require Import ZArith.\nOpen Scope Z_scope.\n",
+                      "Theorem inv7 (r : Z) : (exists a, (0 <= a < 7 /\\ a * 2 mod 7 = 1) /\\ r = a) -> r = 4.")
+    one = SearchConfig(max_expansions=1, num_samples=48, wall_time=120, tactic_timeout=2)
+    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports="From Coq Require Import Lia Lra Psatz.")) as env:
+        portfolio = PortfolioGenerator("coq")
+        assert not best_first_search(env, portfolio, theorem, one).proved
+        without = env.run_tactic(env.open(theorem), "intros [k [Hk Hm]]; first [lia | nia].", 2.0)
+        assert isinstance(without, TacticFailure)  # the closers before the normaliser joined them
+        result = best_first_search(env, ChainedGenerator(portfolio, KnnGenerator(index)), theorem, one)
+        assert result.proved and "div_mod_to_equations" in result.proof[-1], result.proof
+        assert result.verification is not None and result.verification.ok
