@@ -20,12 +20,23 @@ HAMMER_IMPORTS = (
     "From Coq Require Import Lia Lra Psatz. From Hammer Require Import Hammer. From Interval Require Import Tactic."
 )
 
+# A nat numeral of 5,000 or more is elaborated as `Nat.of_num_uint <digits>` (to spare a stack
+# of `S`), an application `lia` cannot read: `123 * n + 17 = 39500` is beyond it. This names each
+# such numeral of up to five digits and states its value in Z, computed (cheap at that size).
+NAT_NUMERALS = (
+    "repeat (let d := match goal with |- context [Init.Nat.of_num_uint (Number.UIntDecimal ?d)] => d "
+    "| _ : context [Init.Nat.of_num_uint (Number.UIntDecimal ?d)] |- _ => d end in "
+    "lazymatch eval vm_compute in (Nat.leb (Decimal.nb_digits d) 5) with true => idtac end; "
+    "let z := eval vm_compute in (BinInt.Z.of_uint d) in let c := fresh in "
+    "set (c := Init.Nat.of_num_uint (Number.UIntDecimal d)) in *; "
+    "assert (BinInt.Z.of_nat c = z) by (unfold c; vm_compute; reflexivity); clearbody c)"
+)
 # `lia` in Coq 8.16 treats `n mod 8` and `n / 8` on nat as opaque atoms. This turns the goal into
 # Z, pushes the casts inside `mod` and `/`, and replaces each by its defining equation
 # (a = b * q + r, 0 <= r < b), which is linear when b is a numeral: Lean's `omega` does the same.
 # Names are qualified so that it needs only the Lia import.
 MOD_DIV_LIA = (
-    "Zify.zify; rewrite ?Znat.Nat2Z.inj_mod, ?Znat.Nat2Z.inj_div in *; "
+    f"{NAT_NUMERALS}; Zify.zify; rewrite ?Znat.Nat2Z.inj_mod, ?Znat.Nat2Z.inj_div in *; "
     "simpl BinInt.Z.of_nat in *; PreOmega.Z.div_mod_to_equations; lia"
 )
 
@@ -43,7 +54,7 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("intuition.", 0.10),
         ("nra.", 0.10),
         ("psatz R 2.", 0.05),
-        # `n mod 8` and `n / 8` replaced by their defining equations (MOD_DIV_LIA).
+        # `n mod 8` and `n / 8` replaced by their defining equations, large numerals named (MOD_DIV_LIA).
         (f"intros; {MOD_DIV_LIA}.", 0.06),
         # Absolute values: split on the sign of every `Rabs x` in goal and hypotheses, then `lra`.
         (

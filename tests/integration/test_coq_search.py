@@ -63,12 +63,15 @@ REAL_HEADER = "Require Import Reals.\nOpen Scope R_scope.\n"
         # nat remainders: lia alone sees `n mod 8` as an atom (Coq 8.16), the header has no ZArith
         (Theorem("mod_8_4", "Require Import Arith.\n",
                  "Theorem mod_8_4 : forall n : nat, n mod 8 = 7 -> n mod 4 = 3."), "div_mod_to_equations"),
+        # a nat numeral of 5,000 or more is `Nat.of_num_uint <digits>` to Coq: an atom to lia
+        (Theorem("big_numeral", "Require Import Arith.\n",
+                 "Theorem big_numeral (n : nat) : 123 * n + 17 = 39500 -> n = 321."), "Nat.of_num_uint"),
         (Theorem("abs_bound", REAL_HEADER,
                  "Theorem abs_bound : forall a : R, Rabs (2 * a + 9) < 5 -> -7 < a /\\ a < -2."), "Rcase_abs"),
         (Theorem("solve_div", REAL_HEADER,
                  "Theorem solve_div : forall x : R, x <> 0 -> 3 + 1 / x = 7 / x -> x = 2."), "field_simplify_eq"),
     ],
-    ids=["nat-mod", "rabs", "division-in-hypothesis"],
+    ids=["nat-mod", "large-nat-numeral", "rabs", "division-in-hypothesis"],
 )
 def test_portfolio_arithmetic_normalisers(theorem, marker):
     """Each of these needs its normalising tactic: lia, lra and nra alone fail on them. They run
