@@ -159,14 +159,24 @@ _LIMITED_OPTIONS = {
 _HARMLESS_OPTIONS = re.compile(r"(?:pp|linter|push_neg|tactic\.simp|simprocs)(?:\.|$)|trace\.(?!profiler)")
 _LIMIT_WORDS = re.compile(r"(?i)max|heartbeat|threshold|limit|depth|size|fuel")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Meta-programming that switches checks off or adds declarations, refused wherever they appear,
-# even inside a longer word: a second layer under the token rules above, which depend on reading
-# token boundaries exactly as Lean does. No proof of a mathematical statement spells these.
+# Meta-programming that switches checks off, adds declarations, parses and runs text or does IO,
+# refused wherever they appear, even inside a longer word: a second layer under the token rules
+# above, which depend on reading token boundaries exactly as Lean does. No proof of a mathematical
+# statement names the `Lean` namespace (the elaborator, the kernel, the parser) or `IO`. Read on
+# the text with «» removed: `«Lean».«Elab»` is the name `Lean.Elab`.
 _NEVER_ANYWHERE = re.compile(
     r"KernelTC|addDecl|addAndCompile|mkAux|withOptions|evalExpr|ofReduceBool|ofReduceNat|sorryAx"
-    r"|implemented_by|unsafe|run_\w|by_elab|Lean\.Elab|Lean\.Meta|Lean\.Environment|Lean\.Kernel|IO\."
-    r"|open\s+(?:[\w.]+\s+)*Lean\b"  # `open Lean Meta in` hides the qualified names above
+    r"|implemented_by|unsafe|run_\w|by_elab|Lean\b|runParserCategory|evalTactic|evalTerm|elabTerm"
+    r"|elabCommand|getEnv|setEnv|modifyEnv|MonadEnv|getStdout|getStdin|getStderr|RealWorld"
+    r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
+# A tactic's configuration (`(config := e)`, `(field := e)`, `+field`) is compiled and run when
+# the tactic is elaborated, and some configurations hold code (linarith's `preprocessors` and
+# `discharger` are MetaM/TacticM functions): a named value that holds a function or a monadic
+# block would run as meta code. Named arguments of a proof term never need one.
+_NAMED_VALUE = re.compile(r"\(\s*[A-Za-z_][\w.']*\s*:=")
+_CODE_IN_VALUE = re.compile(r"(?<![\w'.])(?:fun|do|match|let|pure|return|bind)(?![\w'])|[λ↦·←]|=>|<-|>>=|<\$>|<\*>")
+_DO = _word(r"do")
 
 
 def screen_tactic(
@@ -199,11 +209,37 @@ def screen_tactic(
     option = _option_problem(text, max_heartbeats)
     if option:
         return option
-    meta = _NEVER_ANYWHERE.search(text)
+    meta = _NEVER_ANYWHERE.search(_unquoted(text))
     if meta:
         return f"{meta.group(0)!r} is meta-programming, not a proof step"
+    code = _DO.search(text)
+    if code:
+        return "'do' starts a program, not a proof step"
+    value = _code_in_named_value(text)
+    if value:
+        return value
     if _OPEN.count(text) != _OPEN_IN.count(text):
         return "'open' without 'in' is a command, not a tactic"
+    return None
+
+
+def _unquoted(text: str) -> str:
+    """`text` with the «» of quoted name parts and the `_root_.` prefix removed: the names as
+    Lean resolves them (`«IO».Process`, `_root_.Lean.Meta` are `IO.Process`, `Lean.Meta`)."""
+    return text.replace("«", "").replace("»", "").replace("_root_.", "")
+
+
+def _code_in_named_value(text: str) -> str | None:
+    """Why a named value in parentheses (a tactic option or a named argument) holds code, or None."""
+    for found in _NAMED_VALUE.finditer(text):
+        depth, end = 1, found.end()
+        while end < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        code = _CODE_IN_VALUE.search(text, found.end(), end)
+        if code:
+            return (f"{found.group(0)[1:].strip()} {code.group(0)!r}: a tactic option or named "
+                    "argument holding code, which Lean runs at elaboration")
     return None
 
 

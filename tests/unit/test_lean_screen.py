@@ -233,3 +233,47 @@ def test_the_name_class_regex_is_the_name_class_function() -> None:
 
     pattern = re.compile(_ID_REST)
     assert [hex(o) for o in range(0x30000) if (pattern.fullmatch(chr(o)) is not None) != _id_rest(chr(o))] == []
+
+
+# A tactic's configuration is compiled and run at elaboration, and linarith's holds MetaM code:
+# through it, a proof could parse and run text built at run time (a `set_option` that skips the
+# kernel) or talk on the REPL's own stdin/stdout and forge the verifier's answers. Each line below
+# is refused by a rule of its own, not only by the names the full exploits also use.
+_PREPROCESSOR_EXPLOIT = (
+    'linarith (config := { preprocessors := [{ name := .anonymous, description := "p", transform := fun g _ => do\n'
+    '    let t := "set_" ++ "option debug.skip" ++ "Kernel" ++ "TC true in decide +kernel"\n'
+    "    match Lean.Parser.runParserCategory (← Lean.MonadEnv.getEnv) `tactic t with\n"
+    "    | .ok stx => discard <| (Lean.«Elab».Tactic.run g (Lean.«Elab».Tactic.evalTactic stx)).run'\n"
+    "    | .error _ => pure ()\n"
+    "    pure [] }] })"
+)
+
+
+@pytest.mark.parametrize(
+    "tactic, why",
+    [
+        (_PREPROCESSOR_EXPLOIT, "meta-programming"),
+        ("linarith (preprocessors := [{ name := .anonymous, description := \"p\", transform := fun g l => pure [(g, l)] }])",
+         "holding code"),
+        ("linarith (config := { discharger := (· >>= ·) a b })", "holding code"),
+        ("simp (config := match x with | _ => {})", "holding code"),
+        ("exact Id.run do pure 1", "'do'"),
+        ('exact («IO».Process.output {cmd := "sh"} : «IO» _) ()', "meta-programming"),
+        ("open «Lean» Elab Tactic in\n  exact h", "meta-programming"),
+        ("open _root_.«Lean» in exact h", "meta-programming"),
+        ("exact Lean.«Meta».mkFreshExprMVar none", "meta-programming"),
+        ("exact (getStdout : BaseIO _)", "meta-programming"),
+    ],
+)
+def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, why: str) -> None:
+    reason = screen_tactic(tactic, final=True)
+    assert reason is not None and why in reason, reason
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    ["simp (config := { decide := true })", "linarith (config := { splitNe := true })", "exact foo (n := 2)",
+     "have := h (x := 3)", "rw [← h] at h2", "exact fun x => by simp [x]", "nlinarith [sq_nonneg (a - b), hIO]"],
+)
+def test_data_options_named_arguments_and_lambdas_pass(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is None
