@@ -30,6 +30,7 @@ import re
 import select
 import signal
 import subprocess
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -367,6 +368,10 @@ def resident_bytes(procs: Sequence[psutil.Process]) -> int:
     return total
 
 
+# What run_once keeps of each of a command's two output streams.
+RUN_ONCE_OUTPUT_CAP = 64 << 20
+
+
 def run_once(
     argv: Sequence[str],
     timeout: float,
@@ -390,13 +395,42 @@ def run_once(
         sandbox=sandbox,
     )
     proc = popen(config, subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+    overflow = threading.Event()
+
+    def drain(stream, key: str) -> None:
+        """Read one pipe to its end, keeping at most RUN_ONCE_OUTPUT_CAP bytes; past that, kill
+        the group (a proof can print far more than it costs: a shared term printed unshared)."""
+        kept = 0
+        while block := stream.read(1 << 16):
+            if kept + len(block) > RUN_ONCE_OUTPUT_CAP:
+                overflow.set()
+                _kill_group(proc.pid)
+                continue
+            chunks[key].append(block)
+            kept += len(block)
+
+    readers = [threading.Thread(target=drain, args=(proc.stdout, "out"), daemon=True),
+               threading.Thread(target=drain, args=(proc.stderr, "err"), daemon=True)]
+    for reader in readers:
+        reader.start()
+    timed_out = False
     try:
-        out, err = proc.communicate(timeout=timeout)
-        return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"), False
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, err = proc.communicate()
-        return -9, out.decode(errors="replace"), err.decode(errors="replace"), True
+        timed_out = True
+        _kill_group(proc.pid)
+        proc.wait()
+    for reader in readers:
+        reader.join()
+    out, err = (b"".join(chunks[k]).decode(errors="replace") for k in ("out", "err"))
+    if overflow.is_set():
+        return -9, out, err + f"\noutput beyond {RUN_ONCE_OUTPUT_CAP} bytes: the process was killed", timed_out
+    return (-9 if timed_out else proc.returncode), out, err, timed_out
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

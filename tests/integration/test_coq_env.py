@@ -135,12 +135,15 @@ def test_memory_cap_fails_the_tactic_not_the_process():
         env.close()
 
 
-def test_verification_accepts_a_real_proof_and_rejects_one_that_fails_qed(coq_env):
+def test_verification_accepts_a_real_proof_and_rejects_one_that_fails_qed(coq_env, monkeypatch):
     ok = coq_env.verify(ADD0, ["intros.", "split.", "- lia.", "- reflexivity."])
     assert ok.ok and ok.axioms == () and "Theorem add0 : forall n m : nat" in ok.script
     false = Theorem("one_two", ARITH, "Theorem one_two : 1 = 2.")
     root = coq_env.open(false)
-    # exact_no_check closes the goal in tactic mode; the kernel refuses it at Qed.
+    assert isinstance(coq_env.run_tactic(root, "exact_no_check (eq_refl 1)."), TacticFailure)  # the screen
+    # With the screen switched off, exact_no_check closes the goal in tactic mode; Qed refuses it.
+    monkeypatch.setattr("lean_env.coq.env.split_tactic", lambda text: ((" ".join(text.split()),), None))
+    monkeypatch.setattr("lean_env.coq.verify.split_tactic", lambda text: ((" ".join(text.split()),), None))
     passed = coq_env.run_tactic(root, "exact_no_check (eq_refl 1).")
     assert isinstance(passed, Proved)
     check = coq_env.verify(false, passed.proof)

@@ -142,7 +142,10 @@ def test_coqtop_killed_mid_search_finds_the_same_proof(coq_env):
     assert killed.stats.restarts == 2
 
 
-def test_a_proof_that_fails_qed_is_not_counted(coq_env):
+def test_a_proof_that_fails_qed_is_not_counted(coq_env, monkeypatch):
+    # The screen refuses exact_no_check; switched off, the tactic closes the goal and Qed refuses it.
+    monkeypatch.setattr("lean_env.coq.env.split_tactic", lambda text: ((" ".join(text.split()),), None))
+    monkeypatch.setattr("lean_env.coq.verify.split_tactic", lambda text: ((" ".join(text.split()),), None))
     one_two = Theorem("one_two", ARITH, "Theorem one_two : 1 = 2.")
     result = best_first_search(coq_env, ListGenerator(["exact_no_check (eq_refl 1).", "lia."]), one_two)
     assert not result.proved and result.stats.rejected_proofs == 1

@@ -46,7 +46,9 @@ STAND_IN = [
     ("I am not sure how to prove this.", INCOMPLETE),  # prose: not a tactic... or no progress
     ("```python\nprint(1)\n```", NO_PROOF),  # a block of another language
     ("intros n.\nQed.", INCOMPLETE),  # goals left
-    ("intros n. exact_no_check (eq_refl n).\nQed.", UNVERIFIED),  # closes the goal on the warm process; Qed refuses it
+    # runs on the warm process; its term holds the library's fixpoint for +, which the verifier refuses
+    ("intros n.\npose (f := ltac:(let t := eval cbv delta [Nat.add] in Nat.add in exact t)).\n"
+     "induction n; simpl; auto.\nQed.", UNVERIFIED),
     ("do 100000000 idtac.\nQed.", TIMEOUT),
     ("induction n as [|n IH].\n- reflexivity.\n- simpl. rewrite <- IH. reflexivity.\nQed.", VERIFIED),  # correct
     ("intros n. induction n; simpl; auto.\nQed.", VERIFIED),  # correct
@@ -70,7 +72,7 @@ def test_stand_in_generator_only_verified_samples_count(coq_env):
     assert result.proved and result.proof.startswith("induction n as")
     assert [r.index for r in result.records if r.verified] == [14, 15]
     unverified = result.records[12]
-    assert unverified.check_seconds > 0 and unverified.verify_seconds > 0 and "coqc" in unverified.error
+    assert unverified.check_seconds > 0 and unverified.verify_seconds > 0 and "fixpoint" in unverified.error
     # the warm process was rewound between samples: the correct proofs ran on a fresh root
     assert coq_env.stats().restarts <= 1  # at most the restart after the timeout kill
 

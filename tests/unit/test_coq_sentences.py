@@ -41,6 +41,10 @@ FORBIDDEN = [
     "Timeout 1 lia.", "Local Axiom a : False.", "#[local] Axiom a : False.", "Print Assumptions t.",
     "Check 1.", "Inductive f := .", "Hint Resolve x.", "Export Set Printing All.", "Instance i : C.",
     "lia. Axiom c : False.", "intros; admit.", "(* just a comment *)", "", "   ",
+    # no type check until Qed, and the VM runs an ill-typed term (a crash, or a read of random memory)
+    "exact_no_check I.", "change_no_check (1 = 1).", "pose (n := (ltac:(exact_no_check (fun x : nat => x)) : nat * nat)).",
+    # a second-order pattern rebuilds an unfolded library fixpoint around a body of one's own
+    "match goal with |- let x := _ in @?B x => idtac end.",
 ]
 
 

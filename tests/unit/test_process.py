@@ -281,6 +281,19 @@ def test_run_once_kills_the_group_on_timeout():
     assert timed_out and code == -9 and out == "hi\n"
 
 
+def test_run_once_kills_a_command_that_prints_past_the_cap(monkeypatch):
+    """A checked proof can print far more than it costs (a shared term printed unshared): the
+    caller never holds more than the cap of it, and the command is killed, not waited for."""
+    monkeypatch.setattr("lean_env.process.RUN_ONCE_OUTPUT_CAP", 10_000)
+    start = time.monotonic()
+    loud = "import sys, time\nwhile True:\n    sys.stdout.write('x' * 4096); sys.stdout.flush()"
+    code, out, err, timed_out = run_once([sys.executable, "-c", loud], 30, sandbox=False)
+    assert code == -9 and not timed_out and len(out) <= 10_000 and "output beyond" in err
+    assert time.monotonic() - start < 10
+    code, out, _, _ = run_once([sys.executable, "-c", "print('x' * 5000)"], 30, sandbox=False)
+    assert code == 0 and out == "x" * 5000 + "\n"
+
+
 # -- attach: a process someone else started, e.g. a child forked inside a proof assistant's toplevel
 
 

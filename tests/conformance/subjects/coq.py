@@ -33,7 +33,7 @@ SUBJECT = Subject(
     timeout_bound=2.5,
     forbidden=("Axiom cheat : False.", "admit.", "Qed.", "Require Import Classical.", "Set Printing All."),
     false_theorem=Theorem("one_two", ARITH, "Theorem one_two : 1 = 2."),
-    # Closes the goal in tactic mode without a type check; the kernel refuses it at Qed.
+    # No type check in tactic mode: the screen refuses it, and Qed would.
     cheat=("exact_no_check (eq_refl 1).",),
     crash=kill_process_group,
     marks=(pytest.mark.coq,),
