@@ -106,7 +106,6 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("by blast", 0.1),
         ("by fastforce", 0.05),
         ("by presburger", 0.05),
-        ("by eval", 0.05),
         ("by sos", 0.03),
     ),
     # HOL Light: decision procedures first, numeral evaluation, then intro steps that expose

@@ -144,7 +144,9 @@ class IsabelleClient:
             "session_id": session_id,
             "theories": list(theories),
             "master_dir": master_dir,
-            "watchdog_timeout": timeout,  # the server gives up on a theory that stops progressing
+            # The server gives up on a theory that stops progressing and answers with what it has:
+            # later than the client's own deadline, so that a slow check is a timeout here.
+            "watchdog_timeout": timeout + 30,
         }
         return TheoryResult.parse(self.task("use_theories", argument, timeout))
 

@@ -39,10 +39,28 @@ from lean_env.base import (
 )
 from lean_env.isabelle.client import EXECUTABLE_VARIABLE, IsabelleClient, IsabelleServer
 from lean_env.isabelle.protocol import Message, Session, TheoryResult
-from lean_env.isabelle.screen import screen_proof, screen_tactic
+from lean_env.isabelle.screen import ascii_cartouches, screen_proof, screen_tactic
 
 log = logging.getLogger(__name__)
 _SHOWS = re.compile(r'shows\s+(?:\w+\s*:\s*)?"(.*)"\s*$', re.DOTALL)
+_THEOREM_NAME = re.compile(r"^\s*(?:theorem|lemma|corollary|proposition)\s+([A-Za-z][\w'.]*)\s*(?:\[[^\]]*\]\s*)?:")
+ORACLE_CHECK_ERROR = "prover: the proved theorem depends on an oracle (a skipped proof, or trusted code)"
+
+
+def theorem_name(statement: str) -> str | None:
+    """The name a `theorem NAME:` statement declares, or None."""
+    found = _THEOREM_NAME.match(statement)
+    return found.group(1) if found else None
+
+
+def oracle_check(name: str) -> str:
+    """The verifier's last line: an error unless the theorem's derivation uses no oracle at all.
+
+    Over `isabelle server` a `sorry` is no error (PIDE runs commands interactively, where cheating
+    is allowed); it leaves the `skip_proof` oracle in the theorem's derivation, as do the methods
+    that trust generated code. Thm_Deps.all_oracles collects them through every theorem used."""
+    return (f"ML_val \\<open>if null (Thm_Deps.all_oracles @{{thms {name}}}) then () "
+            f"else error \"{ORACLE_CHECK_ERROR}\"\\<close>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +89,7 @@ def theory_text(name: str, theorem: Theorem, proof: str) -> str:
     """The checked file: imports and statement from the theorem, then the proof text."""
     return (
         f"theory {name}\n  imports {imports_of(theorem.header)}\nbegin\n\n"
-        f"{theorem.statement.strip()}\n{proof.rstrip()}\n\nend\n"
+        f"{theorem.statement.strip()}\n{ascii_cartouches(proof).rstrip()}\n\nend\n"
     )
 
 
@@ -162,7 +180,7 @@ class IsabelleEnv:
         advances, the goal text being that error message."""
         if self._theorem is None or state.theorem != self._theorem.name:
             raise EnvError(f"state of {state.theorem!r} does not belong to the open theorem")
-        reason = screen_tactic(tactic)
+        reason = screen_proof(tactic, start=not state.path)
         if reason:
             return TacticFailure(FailureKind.REJECTED, reason)
         path = state.path + (tactic,)
@@ -172,7 +190,7 @@ class IsabelleEnv:
         except EnvTimeout as exc:
             return TacticFailure(FailureKind.TIMEOUT, str(exc))
         error = first_error(result)
-        if error is None and result.ok:
+        if error is None and result.ok and result.complete:
             return Proved(path)
         last_line = proof_start_line(self._theorem) + body.count("\n")
         first_line = last_line - tactic.strip().count("\n")
@@ -186,16 +204,21 @@ class IsabelleEnv:
     def verify(self, theorem: Theorem, proof: Sequence[str]) -> Verification:
         start = time.monotonic()
         body = "\n".join(t.strip() for t in proof)
-        reason = screen_proof(body)
+        reason = screen_proof(body, start=True)
         if reason:
             return Verification(False, f"proof rejected: {reason}", "", seconds=time.monotonic() - start)
+        name = theorem_name(theorem.statement)
+        if name is None:
+            return Verification(False, "the statement declares no named theorem: its oracles cannot be audited", "",
+                                seconds=time.monotonic() - start)
         try:
-            text, result = self.check(theorem, body, self.config.verify_timeout)
+            text, result = self.check(theorem, f"{body}\n\n{oracle_check(name)}", self.config.verify_timeout)
         except EnvTimeout as exc:
             return Verification(False, str(exc), "", seconds=time.monotonic() - start)
         error = first_error(result)
-        ok = result.ok and error is None
-        message = "" if ok else (f"line {error.line}: {error.text[:400]}" if error else "theory check failed")
+        ok = result.ok and error is None and result.complete
+        message = "" if ok else (f"line {error.line}: {error.text[:400]}" if error
+                                 else "theory check failed" if not result.ok else "the theory was not checked to its end")
         return Verification(ok, message, text, seconds=time.monotonic() - start)
 
     def stats(self) -> EnvStats:

@@ -76,8 +76,11 @@ class Message:
 class Node:
     node_name: str
     theory_name: str
-    ok: bool  # the node's status.ok: no errors and fully processed
+    ok: bool  # the node's status.ok: no failed command
     messages: tuple[Message, ...]
+    # No command still unprocessed or running: `ok` alone holds for a theory the server gave up
+    # on half way (its watchdog), whose last commands were never checked.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +99,17 @@ class TheoryResult:
                 str(n.get("theory_name", "")),
                 bool((n.get("status") or {}).get("ok", False)),
                 tuple(Message.parse(m) for m in n.get("messages", [])),
+                all(int((n.get("status") or {}).get(key) or 0) == 0 for key in ("unprocessed", "running", "canceled")),
             )
             for n in payload.get("nodes", [])
         )
         errors = tuple(Message.parse(m) for m in payload.get("errors", []))
         return cls(bool(payload.get("ok", False)), errors, nodes)
+
+    @property
+    def complete(self) -> bool:
+        """Every command of every node was checked (none unprocessed, running or cancelled)."""
+        return all(n.complete for n in self.nodes)
 
     def messages(self) -> tuple[Message, ...]:
         return tuple(m for n in self.nodes for m in n.messages)

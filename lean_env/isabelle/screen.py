@@ -1,10 +1,19 @@
-"""Screen Isabelle proof text so that nothing that cheats or escapes the logic is ever sent.
+r"""Screen Isabelle proof text so that nothing that cheats or escapes the logic is ever sent.
 
 Proof text is untrusted model output. Refused: giving up (`sorry`, `oops`, `admit`), extending the
 logic (`axiomatization`, `oracle`, `ML` and the other `*_setup` commands that run ML), switching off
 checking (`quick_and_dirty`, `skip_proofs`), and top-level commands that would end the proof and
 state something else (`theorem`, `lemma`, `end`, ...). Comments, strings and cartouches are ignored,
-so a word inside a formula or an informal comment does not count.
+so a word inside a formula or an informal comment does not count; words are read as Isabelle's
+lexer reads identifiers, from a letter (`_sorry` is the symbol `_` and the command `sorry`).
+
+Also refused: ML and code in any form (the `tactic` method, ML antiquotations `@{...}` and control
+symbols `\<^name>` even inside comments and cartouches, which Isabelle checks, and the commands
+that compile or export code), `\<proof>` (another spelling of `sorry`), verbatim text `{* *}`,
+document text, diagnostic commands, oracle switches (`smt_oracle`), and proof text whose first
+word is not a proof command: after a short statement, `if "False"` or `for x :: T` would change
+the statement instead of proving it. Over `isabelle server` a `sorry` is not even an error, so the
+verifier adds its own last line, an oracle check on the proved theorem (env.py).
 """
 
 from __future__ import annotations
@@ -13,18 +22,38 @@ import re
 
 _GIVE_UP = {"sorry", "oops", "admit"}
 _UNSAFE = {
-    "axiomatization", "axioms", "oracle", "ML", "ML_file", "ML_val", "ML_command", "ML_prf", "SML_file",
-    "setup", "local_setup", "declaration", "syntax_declaration", "attribute_setup", "method_setup",
-    "simproc_setup", "consts", "defs", "code_printing", "quick_and_dirty", "skip_proofs", "cheat_tac",
-    "Skip_Proof", "bundle", "unbundle",
+    "axiomatization", "axioms", "oracle", "setup", "local_setup", "declaration", "syntax_declaration",
+    "attribute_setup", "method_setup", "simproc_setup", "consts", "defs", "code_printing", "quick_and_dirty",
+    "skip_proofs", "cheat_tac", "Skip_Proof", "bundle", "unbundle",
+    # methods and commands that run ML or generated code, and oracle-based methods and switches
+    "tactic", "raw_tactic", "smt_oracle", "eval", "normalization", "nbe", "code_reflect", "export_code",
+    "compile_generated_files", "generate_file", "export_generated_files", "external_file",
 }
+# Commands that run ML under other names: ML, ML_val, SML_file, ML_file_debug, ...; *_setup; and
+# the syntax translations (parse_translation, ...), whose bodies are ML.
+_UNSAFE_PATTERN = re.compile(r"S?ML(?:_\w*)?|\w+_setup|\w+_translation")
 _TOP_LEVEL = {
     "theorem", "lemma", "corollary", "proposition", "schematic_goal", "theory", "end", "definition",
     "fun", "function", "primrec", "datatype", "locale", "interpretation", "instantiation", "context",
+    # document text: its antiquotations are checked, and some of them compile ML
+    "text", "txt", "text_raw", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph",
 }
-# Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole.
-_DIAGNOSTIC = {"sledgehammer", "try0", "try", "nitpick", "quickcheck", "print_state"}
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+# Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole (and
+# `help _` is a whole command, which let the next word run as one of its own).
+_DIAGNOSTIC = {
+    "sledgehammer", "try0", "try", "nitpick", "quickcheck", "help", "value", "term", "typ", "prop", "thm",
+    "find_theorems", "find_consts", "nunchaku",
+}
+_DIAGNOSTIC_PATTERN = re.compile(r"print_\w+")
+# Isabelle's identifiers start with a letter: `_` alone is a symbol.
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_']*")
+# The first word of a proof: anything else would continue a short statement (`if`, `for`, `and`).
+PROOF_START = frozenset({"proof", "by", "apply", "using", "unfolding", "supply", "including", "subgoal",
+                         "defer", "prefer", "done"})
+# Raw-text patterns, refused even inside comments and cartouches, where Isabelle still reads them:
+# ML antiquotations, control symbols other than sub- and superscripts (`\<^ML>`), `\<proof>`
+# (the same as `sorry`) and verbatim text `{* ... *}` (the screen does not mask it).
+_RAW = re.compile(r"@\{|\\<\^(?!(?:sub|sup|bsub|esub|bsup|esup|isub|isup|bold)>)|\\<proof>|\{\*|\*\}")
 
 
 class ScreenError(ValueError):
@@ -79,15 +108,28 @@ def mask_text(text: str) -> str:
     return "".join(out)
 
 
-def screen_proof(text: str, allow: frozenset[str] = frozenset()) -> str | None:
+def ascii_cartouches(text: str) -> str:
+    """`text` with the Unicode cartouche delimiters written as Isabelle's symbols, the form the
+    screen reads and the checked theory file holds, so that the two cannot disagree about them."""
+    return text.replace("\u2039", "\\<open>").replace("\u203a", "\\<close>")
+
+
+def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = False) -> str | None:
     """Why `text` (proof text, not a theory) may not be sent, or None. `allow` lifts the ban on
-    some words (the sketch elaborator allows its own hole markers)."""
+    some words (the sketch elaborator allows its own hole markers). `start`: the text begins the
+    proof, right after the statement, so its first word must be a proof command."""
     if not text.strip():
         return "empty proof text"
+    text = ascii_cartouches(text)
+    raw = _RAW.search(text)
+    if raw:
+        return f"forbidden text {raw.group(0)!r}: ML, an alias of sorry, or verbatim text"
     try:
-        words = set(_WORD.findall(mask_text(text)))
+        masked = mask_text(text)
     except ScreenError as exc:
         return str(exc)
+    found = _WORD.findall(masked)
+    words = set(found)
     for group, why in (
         (_GIVE_UP, "gives up on a goal"),
         (_UNSAFE, "may extend or bypass the logic"),
@@ -97,8 +139,17 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset()) -> str | None:
         bad = sorted((words & group) - allow)
         if bad:
             return f"forbidden word {bad[0]!r}: {why}"
+    for pattern, why in ((_UNSAFE_PATTERN, "may extend or bypass the logic"),
+                         (_DIAGNOSTIC_PATTERN, "proves nothing (a hole left open)")):
+        bad = sorted(w for w in words - allow if pattern.fullmatch(w))
+        if bad:
+            return f"forbidden word {bad[0]!r}: {why}"
     if "[[" in text and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", text):
         return "forbidden option: switches off proof checking"
+    if start:
+        first = masked.split()[0] if masked.split() else ""
+        if first not in PROOF_START and first not in (".", ".."):
+            return f"the proof must begin with a proof command, not {first[:30]!r} (it would change the statement)"
     return None
 
 

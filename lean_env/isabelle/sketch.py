@@ -37,12 +37,14 @@ from lean_env.sketch import (
 
 K = SketchFailureKind
 HOLE_WORDS = frozenset({"sledgehammer", "sorry"})
-# DSP's heuristics, in its order (checker.py), as one-line Isar proofs.
+# DSP's heuristics, in its order (checker.py), as one-line Isar proofs, less `eval`: it trusts the
+# code generator through an oracle, which the verifier refuses.
 DEFAULT_METHODS: tuple[str, ...] = (
-    "by auto", "by simp", "by blast", "by fastforce", "by force", "by eval", "by presburger",
+    "by auto", "by simp", "by blast", "by fastforce", "by force", "by presburger",
     "by sos", "by arith", "by linarith", "by (auto simp: field_simps)",
 )
-_HOLE = re.compile(r"\b(sledgehammer|sorry)\b")
+# Read as Isabelle reads words: `x_sorry` is a name, `_sorry` the symbol `_` and then `sorry`.
+_HOLE = re.compile(r"(?<![A-Za-z0-9'])(sledgehammer|sorry)(?![A-Za-z0-9_'])")
 _STATEMENT = re.compile(r"^\s*(theorem|lemma)\b")
 _PROOF_OPENERS = re.compile(r"^\s*(proof|by|apply|using|unfolding|have|show|from|then|hence|thus)\b", re.MULTILINE)
 
@@ -96,7 +98,7 @@ class IsabelleSketcher:
         segments = split_holes(proof)
         if isinstance(segments, SketchFailure):
             return segments
-        reason = screen_proof("".join(segments[0::2]) or "-")
+        reason = screen_proof("".join(segments[0::2]) or "-", start=bool(segments[0].strip()))
         if reason and "empty" not in reason:
             return SketchFailure(K.FORBIDDEN, reason)
         holes = tuple(

@@ -120,8 +120,10 @@ class ScriptedIsabelle:
 
     `solves[method]` is the set of claims (the quoted text of the `have`/`show` the method's line
     belongs to) that `by <method>` proves; `hammer[claim]` is the "Try this" answer Sledgehammer
-    gives. `sorry` is accepted everywhere (Isabelle accepts it, quick_and_dirty aside); a line
-    holding `bogus` is a failing step. Anything else in the theory is accepted.
+    gives. `sorry` is accepted everywhere (Isabelle's server accepts it, quick_and_dirty aside),
+    but, as in Isabelle, it leaves an oracle in the theorem: the verifier's oracle check
+    (`Thm_Deps.all_oracles`) then fails on its line. A line holding `bogus` is a failing step.
+    Anything else in the theory is accepted.
     """
 
     def __init__(self, solves: dict[str, set[str]], hammer: dict[str, str], hang_on: str | None = None) -> None:
@@ -155,6 +157,10 @@ class ScriptedIsabelle:
             elif "?thesis" in line:
                 claim = "?thesis"
             pos = {"line": number, "offset": 1, "end_offset": 2, "file": path.name}
+            if "Thm_Deps.all_oracles" in line and re.search(r"(?<![A-Za-z0-9'])sorry(?![A-Za-z0-9_'])",
+                                                              text.split("ML_val")[0]):
+                message = re.search(r'error "([^"]*)"', line)
+                messages.append({"kind": "error", "message": message.group(1) if message else "oracle", "pos": pos})
             if "bogus" in line:
                 messages.append({"kind": "error", "message": "Undefined fact: \"bogus\"", "pos": pos})
             m = re.search(r"\bby (.*)$", line.strip())

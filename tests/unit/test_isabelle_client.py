@@ -129,11 +129,37 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("sledgehammer", "sledgehammer"),
         ("using [[quick_and_dirty]] by simp", "quick_and_dirty"),
         ("by simp (* unclosed", "unclosed"),
+        # Isabelle's words start with a letter: `help _` is a whole command and `sorry` the next
+        ("help _sorry", "sorry"),
+        ("by simp help _ML_val \\<open>OS.Process.system \"id\"\\<close>", "help"),
+        ("\\<proof>", "\\<proof>"),  # the same command as sorry
+        ("by (tactic \\<open>all_tac\\<close>)", "tactic"),  # the method runs ML
+        ("by (raw_tactic \u2039all_tac\u203a)", "raw_tactic"),
+        ("\\<comment> \\<open>@{ML \\<open>()); val _ = OS.Process.system \"id\"; (()\\<close>}\\<close> by simp", "@{"),
+        ('txt {* " *} sorry txt {* " *}', "{*"),  # verbatim text, which the screen does not mask
+        ("using [[smt_oracle]] by smt", "smt_oracle"),
+        ("by eval", "eval"),  # trusts generated code through an oracle
+        ("by simp SML_export \\<open>x\\<close>", "SML_export"),
+        ("by simp parse_translation \\<open>[]\\<close>", "parse_translation"),
+        ("by simp compile_generated_files _ where \\<open>fn _ => ()\\<close>", "compile_generated_files"),
+        ("txt \\<open>comment\\<close> by simp", "txt"),
+        ("apply (simp add: x\\<^sub>1_def)", None),  # subscripts are no control symbols to refuse
+        ("by (simp add: power2_eq_square)", None),
     ],
 )
 def test_screen(text, bad):
     reason = screen_tactic(text)
-    assert (reason is None) if bad is None else (bad in reason)
+    assert (reason is None) if bad is None else (reason is not None and bad in reason), reason
+
+
+@pytest.mark.parametrize("text", ['if "False" using that by blast', "for x :: nat by simp", 'and "False" by simp'])
+def test_a_proof_must_start_with_a_proof_command(text):
+    """After a short statement, these would add to the statement (a premise `False`) instead of
+    proving it; later steps of a proof may start with any proof command."""
+    from lean_env.isabelle.screen import screen_proof
+
+    assert "must begin with a proof command" in screen_proof(text, start=True)
+    assert screen_proof("proof -\n  show ?thesis by simp\nqed", start=True) is None
 
 
 @pytest.mark.isabelle
@@ -146,3 +172,13 @@ def test_real_isabelle_checks_a_theorem():
     with IsabelleEnv() as env:
         assert env.verify(theorem, ["by simp"]).ok
         assert not env.verify(theorem, ["by (rule refl) (* wrong *)"]).ok
+
+
+def test_a_theory_the_server_gave_up_on_is_not_complete():
+    """The watchdog answers with what was checked so far: `ok` (nothing failed) is not enough."""
+    node = {"node_name": "/m/P.thy", "theory_name": "Draft.P", "messages": [],
+            "status": {"ok": True, "total": 9, "unprocessed": 3, "running": 1, "failed": 0, "finished": 5}}
+    partial = TheoryResult.parse({"ok": True, "errors": [], "nodes": [node]})
+    assert partial.ok and not partial.complete
+    done = dict(node, status={"ok": True, "total": 9, "unprocessed": 0, "running": 0, "failed": 0, "finished": 9})
+    assert TheoryResult.parse({"ok": True, "errors": [], "nodes": [done]}).complete

@@ -148,5 +148,22 @@ def test_open_and_run_tactic(isabelle):
     root = env.open(THEOREM)
     assert root.goals[0].conclusion == "x^2 - 2 * x + 1 \\<ge> 0"
     assert env.run_tactic(root, "sorry").kind.value == "rejected"
-    assert env.run_tactic(root, "show ?thesis by linarith").proof == ("show ?thesis by linarith",)
-    assert env.run_tactic(root, "show ?thesis by auto").kind.value == "error"
+    proof = "proof -\n  show ?thesis by linarith\nqed"
+    assert env.run_tactic(root, proof).proof == (proof,)
+    assert env.run_tactic(root, "proof -\n  show ?thesis by auto\nqed").kind.value == "error"
+    # A first step that would continue a short statement (`if "False"`) instead of proving it
+    assert env.run_tactic(root, 'if "False" using that by blast').kind.value == "rejected"
+
+
+def test_the_verifier_audits_oracles_when_the_screen_misses_a_cheat(isabelle, monkeypatch):
+    """Over the server a `sorry` is not an error. Were the screen to let one through, the
+    verifier's own last line, an oracle check on the named theorem, still refuses the proof."""
+    env, scripted, _ = isabelle
+    monkeypatch.setattr("lean_env.isabelle.env.screen_proof", lambda text, **_: None)
+    check = env.verify(THEOREM, ["sorry"])
+    assert not check.ok and "oracle" in check.message, check.message
+    assert "Thm_Deps.all_oracles @{thms sq_shift}" in scripted.theories[-1]
+    assert env.verify(THEOREM, ["proof -", "  show ?thesis", "    by linarith", "qed"]).ok
+    unnamed = Theorem("anon", THEOREM.header, 'lemma "x = (x::nat)"', "isabelle")
+    refused = env.verify(unnamed, ["by simp"])
+    assert not refused.ok and "named" in refused.message
