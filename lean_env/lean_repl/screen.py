@@ -162,20 +162,32 @@ _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Meta-programming that switches checks off, adds declarations, parses and runs text or does IO,
 # refused wherever they appear, even inside a longer word: a second layer under the token rules
 # above, which depend on reading token boundaries exactly as Lean does. No proof of a mathematical
-# statement names the `Lean` namespace (the elaborator, the kernel, the parser) or `IO`. Read on
-# the text with «» removed: `«Lean».«Elab»` is the name `Lean.Elab`.
+# statement names the `Lean` namespace (the elaborator, the kernel, the parser), `IO`, the meta
+# monads, syntax objects or Aesop's API. Read on the text with «» removed: `«Lean».«Elab»` is the
+# name `Lean.Elab`.
 _NEVER_ANYWHERE = re.compile(
     r"KernelTC|addDecl|addAndCompile|mkAux|withOptions|evalExpr|ofReduceBool|ofReduceNat|sorryAx"
-    r"|implemented_by|unsafe|run_\w|by_elab|Lean\b|runParserCategory|evalTactic|evalTerm|elabTerm"
-    r"|elabCommand|getEnv|setEnv|modifyEnv|MonadEnv|getStdout|getStdin|getStderr|RealWorld"
+    r"|implemented_by|unsafe|run_\w|by_elab|Lean\b|Aesop\b|runParserCategory|runTactic|evalTactic|evalTerm"
+    r"|elabTerm|elabCommand|getEnv|setEnv|modifyEnv|MonadEnv|getStdout|getStdin|getStderr|RealWorld|setArg"
+    r"|toName|Syntax|MVarId|TacticM|MetaM|TermElabM|CoreM|CommandElabM|liftM|monadLift"
     r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
-# A tactic's configuration (`(config := e)`, `(field := e)`, `+field`) is compiled and run when
-# the tactic is elaborated, and some configurations hold code (linarith's `preprocessors` and
-# `discharger` are MetaM/TacticM functions): a named value that holds a function or a monadic
-# block would run as meta code. Named arguments of a proof term never need one.
-_NAMED_VALUE = re.compile(r"\(\s*[A-Za-z_][\w.']*\s*:=")
-_CODE_IN_VALUE = re.compile(r"(?<![\w'.])(?:fun|do|match|let|pure|return|bind)(?![\w'])|[λ↦·←]|=>|<-|>>=|<\$>|<\*>")
+# A tactic's configuration (`(config := e)`, `(field := e)`) is compiled and run when the tactic
+# is elaborated, and some configurations hold code: linarith's `preprocessors`, `discharger` and
+# `oracle` are MetaM/TacticM functions, as are the `proc`, `suspend` and `discharge` hooks of
+# solve_by_elim and apply_rules. Those fields are refused by name, wherever they appear; a
+# `config` is accepted only as a structure of literals (`{ splitNe := true, maxSteps := 100 }`).
+_CODE_FIELDS = re.compile(r"(?<![\w'])(?:preprocessors|discharger|oracle|proc|suspend|discharge|transform"
+                          r"|produceCertificate)(?![\w'])")
+# A backtick starts a name literal or a syntax quotation: meta-level text, never mathematics.
+_BACKTICK = "`"
+# `(name := value)`, also with a comment before the name (Lean allows one there).
+_NAMED_VALUE = re.compile(r"\(\s*(?:/-.*?-/\s*)*([^\W\d][\w.']*)\s*:=", re.DOTALL)
+_LITERAL_CONFIG = re.compile(
+    r"\{\s*(?:[A-Za-z_][\w]*\s*:=\s*(?:\d+|true|false|\.[A-Za-z_][\w]*)\s*(?:,\s*|(?=\}))){0,32}\}"
+)
+# Monadic code in any named value: a named argument of a proof term never needs it.
+_CODE_IN_VALUE = re.compile(r"(?<![\w'])(?:do|pure|return|bind|seq|seqLeft|seqRight)(?![\w'])|>>=|<\$>|<\*>|\*>|<\*")
 _DO = _word(r"do")
 
 
@@ -209,13 +221,19 @@ def screen_tactic(
     option = _option_problem(text, max_heartbeats)
     if option:
         return option
-    meta = _NEVER_ANYWHERE.search(_unquoted(text))
+    unquoted = _unquoted(text)
+    meta = _NEVER_ANYWHERE.search(unquoted)
     if meta:
         return f"{meta.group(0)!r} is meta-programming, not a proof step"
+    if _BACKTICK in text:
+        return "a backtick starts a name literal or a syntax quotation: meta-level text"
     code = _DO.search(text)
     if code:
         return "'do' starts a program, not a proof step"
-    value = _code_in_named_value(text)
+    field = _CODE_FIELDS.search(unquoted)
+    if field:
+        return f"{field.group(0)!r} is a tactic option that holds code, which Lean runs at elaboration"
+    value = _code_in_named_value(unquoted)
     if value:
         return value
     if _OPEN.count(text) != _OPEN_IN.count(text):
@@ -229,17 +247,37 @@ def _unquoted(text: str) -> str:
     return text.replace("«", "").replace("»", "").replace("_root_.", "")
 
 
+def _value_end(text: str, start: int) -> int:
+    """Offset just past the `)` that closes a parenthesis opened before `start`, string literals
+    skipped (a `)` inside `"..."` closes nothing); the text's end when none does."""
+    depth, i = 1, start
+    while i < len(text) and depth:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < len(text) and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c in "([{":
+            depth += c == "("
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return i
+
+
 def _code_in_named_value(text: str) -> str | None:
-    """Why a named value in parentheses (a tactic option or a named argument) holds code, or None."""
+    """Why a named value in parentheses (a tactic option or a named argument) may run code, or None:
+    a `config` that is not a structure of literals, or monadic code in any value."""
     for found in _NAMED_VALUE.finditer(text):
-        depth, end = 1, found.end()
-        while end < len(text) and depth:
-            depth += {"(": 1, ")": -1}.get(text[end], 0)
-            end += 1
-        code = _CODE_IN_VALUE.search(text, found.end(), end)
+        end = _value_end(text, found.end())
+        value = text[found.end() : end - 1].strip()
+        if found.group(1) == "config" and not _LITERAL_CONFIG.fullmatch(value):
+            return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
+                    "Lean runs it at elaboration")
+        code = _CODE_IN_VALUE.search(value)
         if code:
-            return (f"{found.group(0)[1:].strip()} {code.group(0)!r}: a tactic option or named "
-                    "argument holding code, which Lean runs at elaboration")
+            return (f"{found.group(1)} := ... {code.group(0)!r}: a tactic option or named argument holding "
+                    "code, which Lean runs at elaboration")
     return None
 
 

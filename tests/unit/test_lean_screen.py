@@ -249,15 +249,33 @@ _PREPROCESSOR_EXPLOIT = (
 )
 
 
+# The same through Aesop's evalTactic, with no name the rules above knew, and a config function
+# built by tactics in a `by` block (no `fun`, no `do`).
+_AESOP_EXPLOIT = (
+    "solve_by_elim (config := { discharge := by\n    intro g\n"
+    "    refine Bind.bind `(tactic| set_option pp.all true in decide +kernel) ?_\n    intro s\n"
+    '    exact Aesop.runTacticSyntaxAsMetaM (s.raw.setArg 1 (.ident .none "x".toSubstring '
+    '("debug.skip" ++ "Kernel" ++ "TC").toName [])) [g] *> Pure.pure (some []) })'
+)
+
+
 @pytest.mark.parametrize(
     "tactic, why",
     [
         (_PREPROCESSOR_EXPLOIT, "meta-programming"),
+        (_AESOP_EXPLOIT, "meta-programming"),
         ("linarith (preprocessors := [{ name := .anonymous, description := \"p\", transform := fun g l => pure [(g, l)] }])",
-         "holding code"),
-        ("linarith (config := { discharger := (· >>= ·) a b })", "holding code"),
-        ("simp (config := match x with | _ => {})", "holding code"),
+         "holds code"),
+        ("linarith («preprocessors» := [{ transform := fun g l => g.admit *> pure [(g, l)] }])", "holds code"),
+        ("linarith (/- -/preprocessors := [])", "holds code"),
+        ("linarith (config := { discharger := Bind.bind (Pure.pure ()) (Function.const _ (Pure.pure ())) })", "holds code"),
+        ("solve_by_elim (config := { proc := fun _ _ => none })", "holds code"),
+        ("simp (config := match x with | _ => {})", "config"),
+        ("nlinarith (config := myConfig)", "config"),
+        ('nlinarith (config := { splitNe := true, maxSteps := "))" })', "config"),
+        ("exact foo (x := Bind.bind a b)", "code"),
         ("exact Id.run do pure 1", "'do'"),
+        ("exact `(tactic| rfl)", "backtick"),
         ('exact («IO».Process.output {cmd := "sh"} : «IO» _) ()', "meta-programming"),
         ("open «Lean» Elab Tactic in\n  exact h", "meta-programming"),
         ("open _root_.«Lean» in exact h", "meta-programming"),
@@ -272,8 +290,14 @@ def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, w
 
 @pytest.mark.parametrize(
     "tactic",
-    ["simp (config := { decide := true })", "linarith (config := { splitNe := true })", "exact foo (n := 2)",
-     "have := h (x := 3)", "rw [← h] at h2", "exact fun x => by simp [x]", "nlinarith [sq_nonneg (a - b), hIO]"],
+    ["simp (config := { decide := true })", "linarith (config := { splitNe := true, maxSteps := 100 })",
+     "exact foo (n := 2)", "have := h (x := 3)", "rw [← h] at h2", "exact fun x => by simp [x]",
+     "nlinarith [sq_nonneg (a - b), hIO]", "decide +kernel", "linarith +splitNe",
+     # named arguments of proof terms are never run: lambdas in them are mathematics
+     "refine Nat.le_induction (m := 1) (P := fun n _ => 2 ^ n ≥ n + 1) ?_ ?_ n hn",
+     "exact Nat.rec (motive := fun n => 0 ≤ n) (le_refl 0) (fun n ih => Nat.le_succ_of_le ih) n",
+     "obtain ⟨c, hc⟩ := intermediate_value_Icc (f := fun x => x ^ 3 - x) h0 h1",
+     "have := Finset.sum_le_sum (f := (· ^ 2)) (g := fun i => i) h"],
 )
 def test_data_options_named_arguments_and_lambdas_pass(tactic: str) -> None:
     assert screen_tactic(tactic, final=True) is None
