@@ -106,6 +106,7 @@ PORTFOLIOS: dict[str, tuple[tuple[str, float], ...]] = {
         ("by blast", 0.1),
         ("by fastforce", 0.05),
         ("by presburger", 0.05),
+        ("by code_simp", 0.05),  # evaluation checked by the kernel (`eval` trusts an oracle: refused)
         ("by sos", 0.03),
     ),
     # HOL Light: decision procedures first, numeral evaluation, then intro steps that expose

@@ -135,13 +135,19 @@ class IsabelleEnv:
             )
         return self._session
 
-    def check(self, theorem: Theorem, proof: str, timeout: float | None = None) -> tuple[str, TheoryResult]:
+    def check(
+        self, theorem: Theorem, proof: str, timeout: float | None = None, audit: str | None = None
+    ) -> tuple[str, TheoryResult]:
         """Check `theorem` with `proof` as one fresh theory; return its text and the result.
 
+        `audit`: the name of a theorem whose oracles the last line checks (`oracle_check`), by its
+        name qualified with the theory's, which nothing local to the proof text can shadow.
         Raises EnvTimeout past `timeout` (the task is cancelled) and EnvError when the server breaks.
         """
         session = self.session()
         name = f"P_{uuid.uuid4().hex[:12]}"
+        if audit is not None:
+            proof = f"{proof}\n\n{oracle_check(f'{name}.{audit}')}"
         text = theory_text(name, theorem, proof)
         Path(self._master, f"{name}.thy").write_text(text, encoding="utf-8")
         start = time.monotonic()
@@ -212,7 +218,7 @@ class IsabelleEnv:
             return Verification(False, "the statement declares no named theorem: its oracles cannot be audited", "",
                                 seconds=time.monotonic() - start)
         try:
-            text, result = self.check(theorem, f"{body}\n\n{oracle_check(name)}", self.config.verify_timeout)
+            text, result = self.check(theorem, body, self.config.verify_timeout, audit=name)
         except EnvTimeout as exc:
             return Verification(False, str(exc), "", seconds=time.monotonic() - start)
         error = first_error(result)

@@ -78,8 +78,9 @@ class Node:
     theory_name: str
     ok: bool  # the node's status.ok: no failed command
     messages: tuple[Message, ...]
-    # No command still unprocessed or running: `ok` alone holds for a theory the server gave up
-    # on half way (its watchdog), whose last commands were never checked.
+    # No command still unprocessed or running, and the theory consolidated (it reached its `end`):
+    # `ok` alone holds for a theory the server gave up on half way (its watchdog), or one whose
+    # proof text opened a block that swallowed the theory's own `end`.
     complete: bool = True
 
 
@@ -99,7 +100,8 @@ class TheoryResult:
                 str(n.get("theory_name", "")),
                 bool((n.get("status") or {}).get("ok", False)),
                 tuple(Message.parse(m) for m in n.get("messages", [])),
-                all(int((n.get("status") or {}).get(key) or 0) == 0 for key in ("unprocessed", "running", "canceled")),
+                all(int((n.get("status") or {}).get(key) or 0) == 0 for key in ("unprocessed", "running", "canceled"))
+                and (n.get("status") or {}).get("consolidated", True) is not False,
             )
             for n in payload.get("nodes", [])
         )

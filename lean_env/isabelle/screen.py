@@ -37,6 +37,11 @@ _TOP_LEVEL = {
     "fun", "function", "primrec", "datatype", "locale", "interpretation", "instantiation", "context",
     # document text: its antiquotations are checked, and some of them compile ML
     "text", "txt", "text_raw", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph",
+    # blocks and declarations after a finished proof: a block would swallow the verifier's own
+    # last lines (`notepad begin note NAME = TrueI` shadows the theorem its oracle check names)
+    "begin", "notepad", "experiment", "class", "overloading", "lemmas", "hide_fact", "hide_const", "declare",
+    "notation", "no_notation", "abbreviation", "typedecl", "type_synonym", "typedef", "global_interpretation",
+    "sublocale", "instance", "named_theorems", "inductive", "inductive_set", "record", "codatatype", "nominal_datatype",
 }
 # Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole (and
 # `help _` is a whole command, which let the next word run as one of its own).
@@ -109,9 +114,14 @@ def mask_text(text: str) -> str:
 
 
 def ascii_cartouches(text: str) -> str:
-    """`text` with the Unicode cartouche delimiters written as Isabelle's symbols, the form the
-    screen reads and the checked theory file holds, so that the two cannot disagree about them."""
-    return text.replace("\u2039", "\\<open>").replace("\u203a", "\\<close>")
+    """`text` with the Unicode cartouche delimiters and comment marker written as Isabelle's
+    symbols, the form the screen reads and the checked theory file holds, so that the two cannot
+    disagree about them."""
+    return text.replace("\u2039", "\\<open>").replace("\u203a", "\\<close>").replace("\u2015", "\\<comment>")
+
+
+# The first word of proof text, after formal comments (`\<comment> \<open>...\<close>`, masked).
+_FIRST_WORD = re.compile(r"\s*(?:\\<comment>\s*)*([A-Za-z][A-Za-z0-9_']*|\.\.?)")
 
 
 def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = False) -> str | None:
@@ -128,8 +138,12 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
         masked = mask_text(text)
     except ScreenError as exc:
         return str(exc)
-    found = _WORD.findall(masked)
-    words = set(found)
+    odd = next((c for c in masked if ord(c) > 127), None)
+    if odd:
+        # Isabelle reads some characters as control symbols (⌦ is \<^cancel>): outside strings,
+        # cartouches and comments, proof text is ASCII.
+        return f"character {odd!r} outside a string, cartouche or comment"
+    words = set(_WORD.findall(masked))
     for group, why in (
         (_GIVE_UP, "gives up on a goal"),
         (_UNSAFE, "may extend or bypass the logic"),
@@ -147,7 +161,8 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
     if "[[" in text and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", text):
         return "forbidden option: switches off proof checking"
     if start:
-        first = masked.split()[0] if masked.split() else ""
+        match = _FIRST_WORD.match(masked)
+        first = match.group(1) if match else masked.strip()[:30]
         if first not in PROOF_START and first not in (".", ".."):
             return f"the proof must begin with a proof command, not {first[:30]!r} (it would change the statement)"
     return None

@@ -37,10 +37,11 @@ from lean_env.sketch import (
 
 K = SketchFailureKind
 HOLE_WORDS = frozenset({"sledgehammer", "sorry"})
-# DSP's heuristics, in its order (checker.py), as one-line Isar proofs, less `eval`: it trusts the
-# code generator through an oracle, which the verifier refuses.
+# DSP's heuristics, in its order (checker.py), as one-line Isar proofs, with `code_simp` in place
+# of `eval`: both evaluate with the code equations, but `eval` trusts the code generator through
+# an oracle, which the verifier refuses, while `code_simp` is checked by the kernel.
 DEFAULT_METHODS: tuple[str, ...] = (
-    "by auto", "by simp", "by blast", "by fastforce", "by force", "by presburger",
+    "by auto", "by simp", "by blast", "by fastforce", "by force", "by code_simp", "by presburger",
     "by sos", "by arith", "by linarith", "by (auto simp: field_simps)",
 )
 # Read as Isabelle reads words: `x_sorry` is a name, `_sorry` the symbol `_` and then `sorry`.

@@ -144,6 +144,12 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("by simp compile_generated_files _ where \\<open>fn _ => ()\\<close>", "compile_generated_files"),
         ("txt \\<open>comment\\<close> by simp", "txt"),
         ("apply (simp add: x\\<^sub>1_def)", None),  # subscripts are no control symbols to refuse
+        # a block after the proof swallows the verifier's last lines: its oracle check would name a local fact
+        ("by simp\nnotepad begin\n  note t = TrueI", "begin"),
+        ("by simp\nlemmas t2 = TrueI", "lemmas"),
+        ("by simp \u2326", "outside a string"),  # Isabelle reads it as the control symbol \<^cancel>
+        ("by(simp)", None),
+        ("\u2015 \u2039a remark\u203a by simp", None),
         ("by (simp add: power2_eq_square)", None),
     ],
 )
@@ -160,6 +166,8 @@ def test_a_proof_must_start_with_a_proof_command(text):
 
     assert "must begin with a proof command" in screen_proof(text, start=True)
     assert screen_proof("proof -\n  show ?thesis by simp\nqed", start=True) is None
+    assert screen_proof("proof-\n  show ?thesis by simp\nqed", start=True) is None
+    assert screen_proof("\\<comment> \\<open>first\\<close> apply(auto)", start=True) is None
 
 
 @pytest.mark.isabelle
@@ -182,3 +190,6 @@ def test_a_theory_the_server_gave_up_on_is_not_complete():
     assert partial.ok and not partial.complete
     done = dict(node, status={"ok": True, "total": 9, "unprocessed": 0, "running": 0, "failed": 0, "finished": 9})
     assert TheoryResult.parse({"ok": True, "errors": [], "nodes": [done]}).complete
+    # every command ran, but the theory never reached its `end` (a block swallowed it)
+    open_block = dict(node, status=dict(done["status"], consolidated=False))
+    assert not TheoryResult.parse({"ok": True, "errors": [], "nodes": [open_block]}).complete
