@@ -115,7 +115,8 @@ _COMMANDS = (
     r"|binder_predicate|unif_hint|proof_wanted|init_quot|gen_injective_theorems%|recommended_spelling"
     r"|add_aesop_rules|declare_aesop_rule_sets|register_label_attr|recall|library_note"
     r"|initialize_simps_projections|grind_pattern|register_builtin_option|mk_iff_of_inductive_prop"
-    r"|assert_not_imported"
+    r"|assert_not_imported|test_extern|variable\?|erase_aesop_rules|reset_grind_attrs|register_hint"
+    r"|count_heartbeats|whatsnew|with_weak_namespace|public|meta"
 )
 
 _FORBIDDEN = [
@@ -126,6 +127,8 @@ _FORBIDDEN = [
     (_word(r"native_decide|bv_decide\??|bv_check|bv_normalize|native"), "trusts compiled code (native_decide and the like)"),
     # They read files or start programs (a SAT solver, curl) from inside the proof.
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
+    # Mathlib's `eval% t` compiles and runs t at elaboration.
+    (re.compile(r"(?<![\w'.])eval%"), "runs code at elaboration (eval%)"),
     (_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
@@ -178,7 +181,8 @@ _NEVER_ANYWHERE = re.compile(
 # solve_by_elim and apply_rules. Those fields are refused by name, wherever they appear; a
 # `config` is accepted only as a structure of literals (`{ splitNe := true, maxSteps := 100 }`).
 _CODE_FIELDS = re.compile(r"(?<![\w'])(?:preprocessors|discharger|oracle|proc|suspend|discharge|transform"
-                          r"|produceCertificate)(?![\w'])")
+                          r"|produceCertificate|mainGoalProc|accept|testSolutions|testPartialSolutions"
+                          r"|withDischarge|on_failure)(?![\w'])")
 # A backtick starts a name literal or a syntax quotation: meta-level text, never mathematics.
 _BACKTICK = "`"
 # `(name := value)`, also with a comment before the name (Lean allows one there).
@@ -189,6 +193,10 @@ _LITERAL_CONFIG = re.compile(
 # Monadic code in any named value: a named argument of a proof term never needs it.
 _CODE_IN_VALUE = re.compile(r"(?<![\w'])(?:do|pure|return|bind|seq|seqLeft|seqRight)(?![\w'])|>>=|<\$>|<\*>|\*>|<\*")
 _DO = _word(r"do")
+# A heartbeat or step limit set to 0 in a tactic's options (`aesop (config := { maxRuleHeartbeats
+# := 0 })`) switches it off.
+_UNLIMITED = re.compile(r"(?i)(?:heartbeats|steps|depth|fuel)\w*\s*:=\s*0+(?!\w)")
+_UNLIMITED_VALUE = re.compile(r"0+\s*$")
 
 
 def screen_tactic(
@@ -271,9 +279,11 @@ def _code_in_named_value(text: str) -> str | None:
     for found in _NAMED_VALUE.finditer(text):
         end = _value_end(text, found.end())
         value = text[found.end() : end - 1].strip()
-        if found.group(1) == "config" and not _LITERAL_CONFIG.fullmatch(value):
+        if found.group(1).lower().endswith("config") and not _LITERAL_CONFIG.fullmatch(value):
             return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
                     "Lean runs it at elaboration")
+        if _UNLIMITED.search(value) or (_LIMIT_WORDS.search(found.group(1)) and _UNLIMITED_VALUE.match(value)):
+            return f"{found.group(1)} := ...: a limit of 0 means none (tactic limits are capped like the options)"
         code = _CODE_IN_VALUE.search(value)
         if code:
             return (f"{found.group(1)} := ... {code.group(0)!r}: a tactic option or named argument holding "
@@ -281,33 +291,68 @@ def _code_in_named_value(text: str) -> str | None:
     return None
 
 
-_LEXER_DOUBT = re.compile(r"[\"«»]|(?<![\w'!?.₀-₉])'")  # strings, «names», char literals
+# Text whose lexing the screen does not attempt: interpolated strings (`s!"{code}"`, where code
+# and strings nest), raw strings (`r#"..."#`, no escapes) and doc comments (`/--`, a token, not
+# whitespace). Such text is read raw, comments included.
+_LEXER_DOUBT = re.compile(r'!"|(?<![\w\'.])r#*"|/--')
+_CHAR_LITERAL = re.compile(r"'(?:[^'\\\n]|\\(?:[nrt\\'\"]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))'")
 
 
 def without_comments(text: str) -> str | None:
-    """`text` with `--` and nested `/- -/` comments replaced by a space, or None when it holds
-    anything (a string, a char literal, a «quoted» name) that could hide or fake a comment."""
+    """`text` with `--` and nested `/- -/` comments replaced by a space, read as Lean's lexer reads
+    it: a comment opener inside a string, a char literal or a «quoted» name opens nothing, and a
+    quote inside a comment opens nothing. None when the text holds what is not lexed here
+    (`_LEXER_DOUBT`) or does not lex (an unclosed string, comment or «name», a lone quote): such
+    text is read raw, comments included."""
     if _LEXER_DOUBT.search(text):
         return None
     out: list[str] = []
-    i = 0
-    while i < len(text):
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
         if text.startswith("--", i):
             end = text.find("\n", i)
-            i = len(text) if end < 0 else end
+            i = n if end < 0 else end
             out.append(" ")
         elif text.startswith("/-", i):
             depth, i = 1, i + 2
-            while depth and i < len(text):
+            while depth and i < n:
                 if text.startswith("/-", i):
                     depth, i = depth + 1, i + 2
                 elif text.startswith("-/", i):
                     depth, i = depth - 1, i + 2
                 else:
                     i += 1
+            if depth:
+                return None
             out.append(" ")
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                return None
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif c == "«":
+            j = text.find("»", i)
+            if j < 0:
+                return None
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif c == "'" and not (i and _id_rest(text[i - 1])):
+            # not a name's prime (h'): a char literal, or `''` (Set.image's notation)
+            if text.startswith("''", i):
+                out.append("''")
+                i += 2
+                continue
+            literal = _CHAR_LITERAL.match(text, i)
+            if literal is None:
+                return None
+            out.append(literal.group(0))
+            i = literal.end()
         else:
-            out.append(text[i])
+            out.append(c)
             i += 1
     return "".join(out)
 

@@ -281,6 +281,17 @@ _AESOP_EXPLOIT = (
         ("open _root_.«Lean» in exact h", "meta-programming"),
         ("exact Lean.«Meta».mkFreshExprMVar none", "meta-programming"),
         ("exact (getStdout : BaseIO _)", "meta-programming"),
+        # a comment between `config` and `:=` (Lean allows one) hid the value from the literal check
+        ('solve_by_elim (config /- " -/ := ({} : _).mainGoalProc fun g => g.admit *> Pure.pure [])', "code"),
+        ('apply_rules (config -- "\n := ({} : _).accept fun _ => Pure.pure true)', "code"),
+        ('linarith (config -- c\n := ⟨true, [⟨.anonymous, "p", fun g l => Pure.pure [(g, l)]⟩]⟩)', "config"),
+        ("grind on_failure get >>= fun g => g.mvarId.admit", "code"),  # grind runs the term
+        ("exact eval% (List.range (10 ^ 9)).length", "eval%"),
+        ("exact h\ntest_extern Nat.add 1 2", "command"),
+        ("exact h\nvariable? [Foo α]", "command"),
+        ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
+        ("aesop (config := { maxRuleHeartbeats := 0 })", "limit of 0"),
+        ("simp (maxSteps := 0)", "limit of 0"),
     ],
 )
 def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, why: str) -> None:
@@ -297,7 +308,11 @@ def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, w
      "refine Nat.le_induction (m := 1) (P := fun n _ => 2 ^ n ≥ n + 1) ?_ ?_ n hn",
      "exact Nat.rec (motive := fun n => 0 ≤ n) (le_refl 0) (fun n ih => Nat.le_succ_of_le ih) n",
      "obtain ⟨c, hc⟩ := intermediate_value_Icc (f := fun x => x ^ 3 - x) h0 h1",
-     "have := Finset.sum_le_sum (f := (· ^ 2)) (g := fun i => i) h"],
+     "have := Finset.sum_le_sum (f := (· ^ 2)) (g := fun i => i) h",
+     # English in comments, quotes and all, is a comment: the lexer reads strings and comments as Lean does
+     '-- We use the "AM-GM" inequality; we do this by cases\nnlinarith [sq_nonneg (a - b)]',
+     "-- the 'trick': stop here\nomega", '/- by def of "f", for example -/ simp [hf]',
+     "exact ⟨h', h''⟩", "simp [Set.image] at h ⊢; exact f '' s"],
 )
 def test_data_options_named_arguments_and_lambdas_pass(tactic: str) -> None:
     assert screen_tactic(tactic, final=True) is None
