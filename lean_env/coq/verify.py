@@ -17,7 +17,10 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
    that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
-   when those load Reals, and nothing the proof declared does).
+   when those load Reals, and nothing the proof declared does). An axiom that only the extra
+   imports bring must also be one of the standard library's classical axioms
+   (`STANDARD_AXIOMS`): a tactic library may load classical logic, never `False`
+   (`Coq.Compat.AdmitAxiom` declares `proof_admitted : False`).
 4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
    report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
    (co)fixpoints or assumed positivity. It is the only layer that catches some known Coq bugs in
@@ -55,6 +58,17 @@ CLOSED = "Closed under the global context"
 # them without notations in both, so that scopes and notations cannot make equal terms differ,
 # and without the elision ("...") of deep terms, so that no part of a type goes uncompared.
 RAW_PRINTING = "Unset Printing Notations. Set Printing Depth 100000."
+# Axioms the extra imports may add to those of the header: the standard library's classical
+# logic, extensionality, choice and description axioms and the classical reals', as Coq prints
+# their names. Each must still have its library type (checked like the header's).
+STANDARD_AXIOMS = frozenset({
+    "Classical_Prop.classic", "FunctionalExtensionality.functional_extensionality_dep",
+    "ClassicalDedekindReals.sig_forall_dec", "ClassicalDedekindReals.sig_not_dec",
+    "PropExtensionality.propositional_extensionality", "ProofIrrelevance.proof_irrelevance",
+    "Eqdep.Eq_rect_eq.eq_rect_eq", "IndefiniteDescription.constructive_indefinite_description",
+    "ClassicalEpsilon.constructive_indefinite_description", "ClassicalUniqueChoice.dependent_unique_choice",
+    "ChoiceFacts.dependent_unique_choice",
+})
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
@@ -260,8 +274,12 @@ class CoqVerifier:
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
             names = [e.split(" : ", 1)[0] for e in entries]
-            allowed = self._header_axiom_types(theorem, names)
+            allowed = self._header_axiom_types(theorem, names, _preamble(theorem, self.config))
             foreign = [e for n, e in zip(names, entries) if allowed[n] != e.split(" : ", 1)[1]]
+            extra = [n for n in names if n.strip() not in STANDARD_AXIOMS]
+            if extra and not foreign:  # not standard: the header's libraries alone must bring it
+                header_only = self._header_axiom_types(theorem, extra, f"{theorem.header.rstrip()}\n")
+                foreign = [e for n, e in zip(names, entries) if n in header_only and header_only[n] != allowed[n]]
             if foreign:
                 return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
             if problem:  # coqchk is the last word: never skipped, a timeout is a rejection
@@ -284,14 +302,14 @@ class CoqVerifier:
             return f"coqchk rejected the proof: {_errors(out, err)}"
         return parse_coqchk(out + err)  # the summary goes to stderr
 
-    def _header_axiom_types(self, theorem: Theorem, names: Sequence[str]) -> dict[str, str | None]:
-        """For each name, the type of the axiom it resolves to in a fresh coqtop that ran only the
-        header and the extra imports (what the proof module loads before its statement), or None
-        when it is no such axiom. Names not seen before are looked up in one coqtop, then cached."""
-        preamble = _preamble(theorem, self.config)
+    def _header_axiom_types(self, theorem: Theorem, names: Sequence[str], preamble: str) -> dict[str, str | None]:
+        """For each name, the type of the axiom it resolves to in a fresh coqtop that ran only
+        `preamble` (the header and the extra imports: what the proof module loads before its
+        statement; or the header alone), or None when it is no such axiom. Names not seen before
+        are looked up in one coqtop, then cached."""
         new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
         if new:
-            self._header_axioms.update(_header_axioms(theorem, new, self.config, str(self.root)))
+            self._header_axioms.update(_header_axioms(new, preamble, self.config, str(self.root)))
             for name in new:
                 self._header_axioms.setdefault((preamble, name), None)
         return {n: self._header_axioms[(preamble, n)] for n in names}
@@ -304,15 +322,13 @@ def _errors(out: str, err: str) -> str:
 
 
 def _header_axioms(
-    theorem: Theorem, names: list[str], config: "CoqConfig", scratch: str
+    names: list[str], preamble: str, config: "CoqConfig", scratch: str
 ) -> dict[tuple[str, str], str]:
-    """For each name that is an axiom the header's libraries bring (in a fresh coqtop that ran
-    only the header and the extra imports, `Print Assumptions name` lists exactly one axiom),
-    that axiom's type."""
+    """For each name that is an axiom the preamble's libraries bring (in a fresh coqtop that ran
+    only the preamble, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
     top = CoqTop(config.coqtop, scratch, config.memory_limit_mb)
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
-        preamble = _preamble(theorem, config)
         for sentence in split_sentences(preamble):
             top.send(sentence, config.command_timeout)
         for sentence in split_sentences(RAW_PRINTING):

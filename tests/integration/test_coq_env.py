@@ -11,7 +11,7 @@ import pytest
 
 from lean_env.base import Advanced, BadTheorem, FailureKind, Proved, TacticFailure, Theorem
 from lean_env.coq.env import CoqConfig, CoqEnv
-from lean_env.coq.verify import _header_axioms
+from lean_env.coq.verify import _header_axioms, _preamble
 
 pytestmark = pytest.mark.coq
 
@@ -161,12 +161,35 @@ def test_axioms_allowed_only_when_the_header_brings_them(coq_env):
     assert check.ok, check.message
     assert any("sig_forall_dec" in a for a in check.axioms)
     # The audit itself: a name the header does not define is foreign.
-    found = _header_axioms(reals, ["ClassicalDedekindReals.sig_forall_dec", "cheat"], coq_env.config, coq_env._scratch)
+    found = _header_axioms(["ClassicalDedekindReals.sig_forall_dec", "cheat"], _preamble(reals, coq_env.config),
+                           coq_env.config, coq_env._scratch)
     known = {name for _, name in found}  # keyed by (what ran before the statement, name)
     assert "ClassicalDedekindReals.sig_forall_dec" in known and "cheat" not in known
     assert "..." not in found[next(k for k in found if k[1] == "ClassicalDedekindReals.sig_forall_dec")]  # nothing elided
     arith_only = Theorem("t", ARITH, "Theorem t : True.")
-    assert _header_axioms(arith_only, ["ClassicalDedekindReals.sig_forall_dec"], coq_env.config, coq_env._scratch) == {}
+    assert _header_axioms(["ClassicalDedekindReals.sig_forall_dec"], _preamble(arith_only, coq_env.config),
+                          coq_env.config, coq_env._scratch) == {}
+
+
+def test_extra_imports_may_bring_classical_axioms_but_never_false():
+    """The standard library ships `Coq.Compat.AdmitAxiom` (`proof_admitted : False`): loaded as an
+    extra import, its axiom is in the preamble, but only the header's own axioms and the standard
+    classical ones count, so a proof by it is refused; one using classical logic that only the
+    extra imports load is accepted."""
+    false = Theorem("one_two", ARITH, "Theorem one_two : 1 = 2.")
+    admit = CoqEnv(CoqConfig(extra_imports="From Coq Require Import Compat.AdmitAxiom."))
+    try:
+        check = admit.verify(false, ["exfalso.", "exact proof_admitted."])
+    finally:
+        admit.close()
+    assert not check.ok and "proof_admitted" in check.message, check.message
+    excluded = Theorem("em", ARITH, "Theorem em : forall P : Prop, P \\/ ~ P.")
+    classical = CoqEnv(CoqConfig(extra_imports="From Coq Require Import Classical."))
+    try:
+        check = classical.verify(excluded, ["exact classic."])
+    finally:
+        classical.close()
+    assert check.ok and any("classic" in a for a in check.axioms), check.message
 
 
 def test_output_flood_is_cut_and_the_process_replaced():
