@@ -100,7 +100,7 @@ def category(name: str) -> str:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 # -- Coq (LLM4Rocq/miniF2F-rocq) ---------------------------------------------------------------

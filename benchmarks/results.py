@@ -7,7 +7,9 @@ is dropped and the file rewritten cleanly, and a name is never kept twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import logging
 import os
 from collections.abc import Iterable
@@ -75,6 +77,9 @@ class RunConfig:
     # whole-proof: {"num_samples", "batch", "all_samples", "prompt_format", "max_tokens", "proofs"}; None otherwise
     whole_proof: dict[str, Any] | None = None
     extra_imports: str = ""  # Coq: library loads after each header, for the search and the proof module only
+    # A digest of the selected problems' headers and statements (`statements_digest`): a resume
+    # that reads the data from elsewhere (`--data` may move) must find the same statements.
+    statements: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -94,7 +99,15 @@ class RunConfig:
     def differences(self, other: RunConfig) -> list[str]:
         """Field names that differ (what a refused resume reports)."""
         mine, theirs = self.to_json(), other.to_json()
+        if not (mine["statements"] and theirs.get("statements")):  # a run from before the digest
+            mine.pop("statements")
         return [k for k in mine if mine[k] != theirs.get(k)]
+
+
+def statements_digest(theorems: Iterable[Any]) -> str:
+    """A digest of what is proved: each theorem's name, header and statement, in order."""
+    text = json.dumps([[t.name, t.header, t.statement] for t in theorems])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _typed_generator(flat: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +214,7 @@ def read_results(path: Path, repair: bool = False) -> list[TheoremResult]:
     raw = path.read_bytes()
     out: dict[str, TheoremResult] = {}
     dropped = 0
-    for line in raw.decode("utf-8", errors="replace").splitlines():
+    for line in raw.decode("utf-8", errors="replace").split("\n"):  # not splitlines: U+2028 may be in a proof
         if not line.strip():
             continue
         try:
@@ -265,6 +278,12 @@ class RunDir:
         """Start a new run; refuses a folder that already holds results."""
         if self.results_path.exists() and self.results_path.stat().st_size > 0:
             raise ValueError(f"{self.path} already holds results: use --resume {self.path}")
+        stale = self.path / "samples"  # whole-proof samples of a run killed before its first result
+        if stale.is_dir():
+            # they were decided for another run (another model, budget or dataset): a new run
+            # counts only samples it checked itself
+            log.warning("%s: removing %s, left by an earlier run", self.path, stale)
+            shutil.rmtree(stale)
         self.trees.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(config.to_json(), indent=1) + "\n")
 
@@ -314,7 +333,7 @@ class RunDir:
         if not path.exists():
             return []
         out = []
-        for line in path.read_text().splitlines():
+        for line in path.read_text().split("\n"):
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError:

@@ -47,7 +47,7 @@ class SampleLog:
         if not path.exists():
             return []
         out: dict[int, SampleRecord] = {}
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
             try:
                 record = SampleRecord.from_json(json.loads(line))
             except (json.JSONDecodeError, TypeError, KeyError):
@@ -78,7 +78,7 @@ def read_recorded(folder: Path | str, name: str) -> list[str]:
     if not path.exists():
         return []
     outputs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").split("\n"):
         if not line.strip():
             continue
         item = json.loads(line)

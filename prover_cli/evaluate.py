@@ -90,7 +90,7 @@ def eval_command(
     from benchmarks.datasets import DEFAULT_CACHE, ERRATA_MODES, load_dataset
     from benchmarks.evaluate import ExecOptions, run_evaluation
     from benchmarks.report import collect_versions
-    from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir
+    from benchmarks.results import Budget, ConfigMismatch, RunConfig, RunDir, statements_digest
     from prover.factory import COMBINE, GeneratorOptions
 
     if (out is None) == (resume is None):
@@ -198,6 +198,7 @@ def eval_command(
         mode=mode, sketches=_absolute(sketches), informal_data=_absolute(informal_data) if mode == "informal" else None,
         whole_proof=whole_proof,
         extra_imports=imports,
+        statements=statements_digest(p.theorem for p in problems),
     )
     execution = ExecOptions(workers, address, num_cpus, max_retries, generator_workers, progress)
     run_dir = RunDir(resume or out)  # type: ignore[arg-type]

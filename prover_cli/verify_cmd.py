@@ -100,9 +100,14 @@ def verify_command(
         env = make_env(backend, extra_imports=imports, verify_timeout=verify_timeout)
     except SetupError as exc:
         raise fail(str(exc), EXIT_ENV) from None
-    failed = 0
+    failed, seen, duplicates = 0, set(), 0
     with env:
         for item in to_check:
+            if item.name in seen:  # one theorem counts once, however many rows claim it
+                duplicates += 1
+                typer.echo(f"skip {item.name}: a second row for it (the first was checked)")
+                continue
+            seen.add(item.name)
             if item.problem:
                 failed += 1
                 typer.echo(f"FAIL {item.name}: {item.problem}")
@@ -119,7 +124,8 @@ def verify_command(
             else:
                 failed += 1
                 typer.echo(f"FAIL {item.name}: {verdict.message}")
-    typer.echo(f"{len(to_check) - failed}/{len(to_check)} proofs verified")
+    skipped = f" ({duplicates} duplicate rows not counted)" if duplicates else ""
+    typer.echo(f"{len(seen) - failed}/{len(seen)} proofs verified{skipped}")
     if failed:
         raise typer.Exit(EXIT_NOT_PROVED)
 
@@ -199,7 +205,7 @@ def _extra_imports(path: Path, value: str | None) -> str:
 
 
 def _json_lines(path: Path, text: str):
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # JSON Lines: U+2028 is no line end
         if not line.strip():
             continue
         try:

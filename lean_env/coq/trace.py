@@ -296,7 +296,7 @@ def trace_development(
     done: dict[str, dict[str, Any]] = {}
     end = 0
     if files_path.exists():
-        for line in files_path.read_text().splitlines():
+        for line in files_path.read_text().split("\n"):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:

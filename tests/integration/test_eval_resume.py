@@ -62,3 +62,8 @@ def test_resume_reads_every_option_from_the_run_directory(shared_data: Path, tmp
     assert lost.returncode == 2 and "no such dataset folder" in lost.stderr, lost.stderr
     found = _prover("eval", "--resume", str(out), "--data", str(moved), "--workers", "0", "--no-progress")
     assert found.returncode == 0, found.stderr[-2000:]
+    # Data that moved may also have changed: results proved against other statements are not kept.
+    for file in (moved / "minif2f_coq.jsonl", moved / "test" / "mathd_algebra_296.v"):
+        file.write_text(file.read_text().replace("= 3600", "= 3601"))
+    changed = _prover("eval", "--resume", str(out), "--data", str(moved), "--workers", "0", "--no-progress")
+    assert changed.returncode == 2 and "statements" in changed.stderr, changed.stderr

@@ -55,14 +55,17 @@ def test_a_results_jsonl_is_checked_against_the_dataset_statements(tmp_path):
         {"name": "mathd_algebra_296", "proved": False, "proof": []},  # skipped: not claimed
         # A published-style record whose whole file restates the theorem as something easy: the
         # dataset's statement is what gets checked, so it fails.
-        {"name": "mathd_numbertheory_239", "full_code": "Theorem mathd_numbertheory_239 : True.\nProof. exact I. Qed.\n"},
+        {"name": "mathd_algebra_10", "full_code": "Theorem mathd_algebra_10 : True.\nProof. exact I. Qed.\n"},
+        # A second row for a theorem already checked counts once, however many rows repeat it.
+        {"name": "mathd_numbertheory_239", "proved": True, "proof": ["auto."]},
     ]
     results.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     out = run_verify(str(results), "--data", str(MINIF2F_COQ))
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("ok   mathd_numbertheory_239") and lines[1].startswith("FAIL mathd_numbertheory_239")
-    assert lines[-1] == "1/2 proofs verified"
+    assert lines[0].startswith("ok   mathd_numbertheory_239") and lines[1].startswith("FAIL mathd_algebra_10")
+    assert lines[2].startswith("skip mathd_numbertheory_239")
+    assert lines[-1] == "1/2 proofs verified (1 duplicate rows not counted)"
 
 
 @pytest.mark.parametrize("content, message", [("{not json", "not a JSON line"), ('{"proof": ["auto."]}', "name")])

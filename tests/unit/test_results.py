@@ -43,6 +43,19 @@ def test_line_round_trip_keeps_everything_but_the_tree(tmp_path: Path):
     assert back.outside_assistant_seconds == pytest.approx(0.1)
 
 
+def test_a_proof_with_unicode_line_separators_keeps_its_line(tmp_path: Path):
+    """Model text may hold U+2028, U+2029 or U+0085, written as they are (non-ASCII is kept):
+    JSON Lines end at "\\n" only, so the row is read back whole, not dropped and run again."""
+    r = TheoremResult("mathd_algebra_1", "valid", "mathd_algebra", True, proof=("intros.\u2028", "lra.\u2029\x85"),
+                      stop_reason="proved")
+    path = tmp_path / "results.jsonl"
+    with ResultsWriter(path) as w:
+        w.write(r)
+        w.write(_result("mathd_algebra_2"))
+    assert [b.name for b in read_results(path, repair=True)] == ["mathd_algebra_1", "mathd_algebra_2"]
+    assert read_results(path)[0].proof == r.proof
+
+
 def test_truncated_last_line_is_dropped_and_the_file_rewritten(tmp_path: Path):
     path = tmp_path / "results.jsonl"
     with ResultsWriter(path) as w:
@@ -81,6 +94,27 @@ def test_resume_refuses_another_config_and_create_refuses_a_used_dir(tmp_path: P
         RunDir(tmp_path / "run").create(_config())
     with pytest.raises(ValueError, match="not a run directory"):
         RunDir(tmp_path / "elsewhere").resume(_config())
+
+
+def test_a_resume_compares_the_statements_unless_the_run_predates_the_digest():
+    from benchmarks.results import statements_digest
+    from lean_env.base import Theorem
+
+    one = statements_digest([Theorem("t", "Require Import Arith.", "Theorem t : 1 = 1.")])
+    two = statements_digest([Theorem("t", "Require Import Arith.", "Theorem t : 1 = 2.")])
+    assert one != two
+    assert _config(statements=one).differences(_config(statements=two)) == ["statements"]
+    assert _config(statements="").differences(_config(statements=two)) == []  # an older run
+
+
+def test_a_new_run_removes_samples_left_by_another(tmp_path: Path):
+    """Whole-proof samples marked verified by a run killed before its first result belong to that
+    run: a new run in the same folder must not count them."""
+    stale = tmp_path / "samples" / "mathd_algebra_1.jsonl"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"theorem": "mathd_algebra_1", "index": 0, "output": "admit.", "status": "verified"}\n')
+    RunDir(tmp_path).create(_config())
+    assert not stale.parent.exists() and (tmp_path / "config.json").exists()
 
 
 def test_summary_counts_unelaborated_statements_as_not_proved():
