@@ -7,9 +7,14 @@ here, without a round trip. Usable without any process, so generators can filter
 A Lean 4 command can start anywhere a tactic block may end, mid-line included (`exact h def x
 := ...`), so a command keyword anywhere, as a token, refuses the text. The screen's idea of
 comments must never disagree with Lean's: comments (where a model writes English such as "for
-example") are removed only from texts that have no string, no char literal and no «quoted»
-name, the three places where a lexer could mistake code for a comment or the reverse; any other
-text is read raw, comments and strings included.
+example") are removed by a lexer that reads strings, char literals and «quoted» names as Lean
+does, the places where a lexer could mistake code for a comment or the reverse; a text it does
+not lex (interpolated or raw strings, doc comments, a lone quote) is read raw, comments and
+strings included.
+
+Code that runs at elaboration is the danger beyond cheat words: a tactic's configuration is
+compiled and run, and some hold functions (linarith's preprocessors), so options are accepted only
+as literals, and the names that reach the elaborator, the kernel, IO or syntax are refused.
 """
 
 from __future__ import annotations
@@ -265,8 +270,8 @@ def _value_end(text: str, start: int) -> int:
             i += 1
             while i < len(text) and text[i] != '"':
                 i += 2 if text[i] == "\\" else 1
-        elif c in "([{":
-            depth += c == "("
+        elif c == "(":
+            depth += 1
         elif c == ")":
             depth -= 1
         i += 1
