@@ -110,7 +110,8 @@ class TheoryResult:
 
     @property
     def complete(self) -> bool:
-        """Every command of every node was checked (none unprocessed, running or cancelled)."""
+        """Every command of every node was checked (none unprocessed, running or cancelled) and
+        every node consolidated."""
         return all(n.complete for n in self.nodes)
 
     def messages(self) -> tuple[Message, ...]:
