@@ -7,10 +7,10 @@ here, without a round trip. Usable without any process, so generators can filter
 A Lean 4 command can start anywhere a tactic block may end, mid-line included (`exact h def x
 := ...`), so a command keyword anywhere, as a token, refuses the text. The screen's idea of
 comments must never disagree with Lean's: comments (where a model writes English such as "for
-example") are removed by a lexer that reads strings, char literals and «quoted» names as Lean
-does, the places where a lexer could mistake code for a comment or the reverse; a text it does
-not lex (interpolated or raw strings, doc comments, a lone quote) is read raw, comments and
-strings included.
+example") are removed only from text that is simple to lex (outside its comments no string, char
+literal or «quoted» name, and every comment opener at a token boundary), where no lexer could
+mistake code for a comment or the reverse; any other text is read raw, comments and strings
+included.
 
 Code that runs at elaboration is the danger beyond cheat words: a tactic's configuration is
 compiled and run, and some hold functions (linarith's preprocessors), so options are accepted only
@@ -190,8 +190,10 @@ _CODE_FIELDS = re.compile(r"(?<![\w'])(?:preprocessors|discharger|oracle|proc|su
                           r"|withDischarge|on_failure)(?![\w'])")
 # A backtick starts a name literal or a syntax quotation: meta-level text, never mathematics.
 _BACKTICK = "`"
-# `(name := value)`, also with a comment before the name (Lean allows one there).
-_NAMED_VALUE = re.compile(r"\(\s*(?:/-.*?-/\s*)*([^\W\d][\w.']*)\s*:=", re.DOTALL)
+# `(name := value)`, also with comments around the name (Lean allows them there; a text holding a
+# string is read with its comments).
+_NAMED_VALUE = re.compile(r"\(\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*([^\W\d][\w.']*)\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*:=",
+                          re.DOTALL)
 _LITERAL_CONFIG = re.compile(
     r"\{\s*(?:[A-Za-z_][\w]*\s*:=\s*(?:\d+|true|false|\.[A-Za-z_][\w]*)\s*(?:,\s*|(?=\}))){0,32}\}"
 )
@@ -296,69 +298,53 @@ def _code_in_named_value(text: str) -> str | None:
     return None
 
 
-# Text whose lexing the screen does not attempt: interpolated strings (`s!"{code}"`, where code
-# and strings nest), raw strings (`r#"..."#`, no escapes) and doc comments (`/--`, a token, not
-# whitespace). Such text is read raw, comments included.
-_LEXER_DOUBT = re.compile(r'!"|(?<![\w\'.])r#*"|/--')
-_CHAR_LITERAL = re.compile(r"'(?:[^'\\\n]|\\(?:[nrt\\'\"]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))'")
+# Comments are removed only from text that is simple to lex, where no lexer could disagree with
+# Lean's about where one starts: outside comments, no string, no «quoted» name, no char literal
+# (inside a comment Lean reads no quote either, so one met there is harmless; a quote is only a
+# name's prime `h'`, Set.image's `''`, or part of the tokens `⁻¹'`, `∑'`, `∏'`), and every comment
+# opener at a token boundary (after a blank, a name or numeral character, or a closing bracket:
+# `<--0` is the token `<-` then `-0` to Lean, `//-` is `//` then `-`). Anything else is read raw,
+# comments included, which refuses more and hides nothing.
+_LEXER_DOUBT = frozenset('"«»')
+_QUOTE_TOKENS = ("⁻¹'", "∑'", "∏'")
+_BEFORE_COMMENT = frozenset(" \t\n)]}⟩")
 
 
 def without_comments(text: str) -> str | None:
-    """`text` with `--` and nested `/- -/` comments replaced by a space, read as Lean's lexer reads
-    it: a comment opener inside a string, a char literal or a «quoted» name opens nothing, and a
-    quote inside a comment opens nothing. None when the text holds what is not lexed here
-    (`_LEXER_DOUBT`) or does not lex (an unclosed string, comment or «name», a lone quote): such
-    text is read raw, comments included."""
-    if _LEXER_DOUBT.search(text):
-        return None
+    """`text` with `--` and nested `/- -/` comments replaced by a space, or None when the text is
+    not simple to lex (see above): then it is read raw."""
+    inside = _inside_names(text, True)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
+        if text.startswith(("--", "/-"), i):
+            if i and text[i - 1] not in _BEFORE_COMMENT and not _id_rest(text[i - 1]):
+                return None
+            if c == "-":
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+            else:
+                depth, i = 1, i + 2
+                while depth and i < n:
+                    if text.startswith("/-", i):
+                        depth, i = depth + 1, i + 2
+                    elif text.startswith("-/", i):
+                        depth, i = depth - 1, i + 2
+                    else:
+                        i += 1
+                if depth:
+                    return None
             out.append(" ")
-        elif text.startswith("/-", i):
-            depth, i = 1, i + 2
-            while depth and i < n:
-                if text.startswith("/-", i):
-                    depth, i = depth + 1, i + 2
-                elif text.startswith("-/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-            if depth:
-                return None
-            out.append(" ")
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                return None
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif c == "«":
-            j = text.find("»", i)
-            if j < 0:
-                return None
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif c == "'" and not (i and _id_rest(text[i - 1])):
-            # not a name's prime (h'): a char literal, or `''` (Set.image's notation)
-            if text.startswith("''", i):
-                out.append("''")
-                i += 2
-                continue
-            literal = _CHAR_LITERAL.match(text, i)
-            if literal is None:
-                return None
-            out.append(literal.group(0))
-            i = literal.end()
-        else:
-            out.append(c)
-            i += 1
+            continue
+        if c in _LEXER_DOUBT:  # outside a comment: a string or a «name» begins
+            return None
+        if c == "'" and not inside[i]:
+            token = next((t for t in ("''", *_QUOTE_TOKENS) if text.startswith(t, i - len(t) + 1)), None)
+            if token is None:
+                return None  # a char literal, or a quote after a numeral: read raw
+        out.append(c)
+        i += 1
     return "".join(out)
 
 

@@ -316,3 +316,28 @@ def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, w
 )
 def test_data_options_named_arguments_and_lambdas_pass(tactic: str) -> None:
     assert screen_tactic(tactic, final=True) is None
+
+
+# Where a lexer could call code a comment: a quote after a numeral is a char literal to Lean
+# (`1'"'`), Mathlib's `⁻¹'` takes the quote, `<-` takes one dash of `<--`, `//` one slash of `//-`,
+# raw and interpolated strings nest. Such text is read raw: the command after it is seen.
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        'exact 1\'"\' "-- " theorem bad : False := by native_decide',
+        "exact 1'-- theorem bad : False := by native_decide",
+        'exact h.1\'"\' "-- " sorry',
+        'exact f ⁻¹\'"\' -- " theorem bad : False := by native_decide',
+        'exact é\'"\' -- " theorem bad : False := by native_decide',
+        'exact 1r"\\" "-- " theorem bad : False := by native_decide',
+        'exact s! "{"} -- "}" theorem bad : False := by native_decide',
+        'exact "\\q\'"-- theorem bad : False := by native_decide',
+        "norm_num\nall_goals rw [<--0] #eval 1",
+        "exact ({x : ℤ //- 0 = x} : Set ℤ)\ntheorem bad : False := by native_decide\n-- -/",
+    ],
+)
+def test_text_a_lexer_could_misread_is_read_raw(tactic: str) -> None:
+    from lean_env.lean_repl.screen import without_comments
+
+    assert without_comments(tactic) is None
+    assert screen_tactic(tactic, final=True) is not None
