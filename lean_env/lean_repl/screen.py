@@ -301,12 +301,12 @@ def _code_in_named_value(text: str) -> str | None:
 # Comments are removed only from text that is simple to lex, where no lexer could disagree with
 # Lean's about where one starts: outside comments, no string, no «quoted» name, no char literal
 # (inside a comment Lean reads no quote either, so one met there is harmless; a quote is only a
-# name's prime `h'`, Set.image's `''`, or part of the tokens `⁻¹'`, `∑'`, `∏'`), and every comment
+# name's prime `h'`, or ends one of the tokens `⁻¹'`, `∑'`, `∏'` with no quote after it), and every comment
 # opener at a token boundary (after a blank, a name or numeral character, or a closing bracket:
 # `<--0` is the token `<-` then `-0` to Lean, `//-` is `//` then `-`). Anything else is read raw,
 # comments included, which refuses more and hides nothing.
 _LEXER_DOUBT = frozenset('"«»')
-_QUOTE_TOKENS = ("⁻¹'", "∑'", "∏'")
+_QUOTE_TOKENS = ("⁻¹'", "∑'", "∏'")  # Mathlib's preimage, tsum and tprod
 _BEFORE_COMMENT = frozenset(" \t\n)]}⟩")
 
 
@@ -325,7 +325,11 @@ def without_comments(text: str) -> str | None:
                 end = text.find("\n", i)
                 i = n if end < 0 else end
             else:
-                depth, i = 1, i + 2
+                # Lean reads the character after a top-level `/-` apart (`/--` and `/-!` are doc
+                # comment tokens) and counts nesting from the one after it: `/-/- -/` is closed.
+                if i + 2 >= n or text[i + 2] in "-!":
+                    return None
+                depth, i = 1, i + 3
                 while depth and i < n:
                     if text.startswith("/-", i):
                         depth, i = depth + 1, i + 2
@@ -340,9 +344,9 @@ def without_comments(text: str) -> str | None:
         if c in _LEXER_DOUBT:  # outside a comment: a string or a «name» begins
             return None
         if c == "'" and not inside[i]:
-            token = next((t for t in ("''", *_QUOTE_TOKENS) if text.startswith(t, i - len(t) + 1)), None)
-            if token is None:
-                return None  # a char literal, or a quote after a numeral: read raw
+            token = next((t for t in _QUOTE_TOKENS if text.startswith(t, i - len(t) + 1)), None)
+            if token is None or text.startswith("'", i + 1):
+                return None  # a char literal, a quote after a numeral, `''`: read raw
         out.append(c)
         i += 1
     return "".join(out)

@@ -334,10 +334,30 @@ def test_data_options_named_arguments_and_lambdas_pass(tactic: str) -> None:
         'exact "\\q\'"-- theorem bad : False := by native_decide',
         "norm_num\nall_goals rw [<--0] #eval 1",
         "exact ({x : ℤ //- 0 = x} : Set ℤ)\ntheorem bad : False := by native_decide\n-- -/",
+        # `⁻¹'` then a char literal that runs into `--` (Lean recovers after it: a new command)
+        "exact f ⁻¹''-- theorem bad : False := by native_decide",
+        "exact ∑''/- theorem bad : False := by native_decide -- -/",
     ],
 )
 def test_text_a_lexer_could_misread_is_read_raw(tactic: str) -> None:
     from lean_env.lean_repl.screen import without_comments
 
     assert without_comments(tactic) is None
+    assert screen_tactic(tactic, final=True) is not None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    ["norm_num /-/- -/ theorem bad : False := by native_decide -- -/",
+     "skip /-/- -/ ; run_tac (IO.println \"pwned\" : IO Unit) -- -/",
+     "norm_num /-/-/ -/ #eval 1 -- -/"],
+)
+def test_a_block_comment_ends_where_lean_ends_it(tactic: str) -> None:
+    """Lean reads the character after a top-level `/-` apart and counts nesting from the next:
+    `/-/- -/` is one closed comment, not two open ones, and what follows it is code."""
+    from lean_env.lean_repl.screen import without_comments
+
+    stripped = without_comments(tactic)
+    # the code after the comment is kept (or the text, holding a string, is read raw)
+    assert stripped is None or any(word in stripped for word in ("theorem", "run_tac", "#eval"))
     assert screen_tactic(tactic, final=True) is not None
