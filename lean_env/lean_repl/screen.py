@@ -152,6 +152,22 @@ _FORBIDDEN = [
 # In a finished proof, `exact?` must have been replaced by the term it found ("Try this:").
 _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final proof (use its suggestion)")
 
+# Checked on the whole text, comments included (see screen_tactic). A command read out of a
+# comment after a parse error comes after the proof failed to parse, so it cannot make the proof
+# count; what matters is what it does on its own: run code (and through IO, forge the verifier's
+# answers), define syntax the verifier's own commands would be read with, or change options. The
+# commands that only declare (theorem, def, instance, section, ...: common words in English
+# comments) are left to the stripped text.
+_CODE_COMMANDS = (
+    r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
+    r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
+    r"|test_extern|meta|public|import"
+)
+_DANGEROUS = [
+    (pattern, why) for pattern, why in _FORBIDDEN
+    if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step")
+] + [(_word(_CODE_COMMANDS), "starts a new command")]
+
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
 _OPEN = _word(r"open")
@@ -180,6 +196,9 @@ _NEVER_ANYWHERE = re.compile(
     r"|toName|Syntax|MVarId|TacticM|MetaM|TermElabM|CoreM|CommandElabM|liftM|monadLift"
     r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
+# The same on text with its comments, less the bare word `Lean` ("in Lean, ..."): with every
+# command that runs code refused, a name alone runs nothing.
+_NEVER_IN_COMMENTS = re.compile(_NEVER_ANYWHERE.pattern.replace(r"|Lean\b", r"|Lean\."))
 # A tactic's configuration (`(config := e)`, `(field := e)`) is compiled and run when the tactic
 # is elaborated, and some configurations hold code: linarith's `preprocessors`, `discharger` and
 # `oracle` are MetaM/TacticM functions, as are the `proc`, `suspend` and `discharge` hooks of
@@ -227,8 +246,25 @@ def screen_tactic(
     if "/-!" in tactic:
         return "'/-!' starts a module doc, a command (not a comment)"
     code = without_comments(tactic)
-    text = tactic if code is None else code
-    rules = _FORBIDDEN + [_SEARCH_IN_PROOF] if final else _FORBIDDEN
+    if code is None:
+        return _problem(tactic, max_heartbeats, final)
+    # Comments stripped: the rules run on the code, and the ones that guard against code that
+    # runs, declarations that outlive the proof and options run on the whole text too. Lean
+    # restarts lexing wherever a parse error leaves it (`h'-- #eval ...` is an error at the
+    # prime, then a char literal `'--`, then the command `#eval`), so what the screen took for
+    # a comment may be read as commands; only words that are harmless there (theorem, example,
+    # sorry, do, end, English) are left to the stripped text.
+    return _problem(code, max_heartbeats, final) or _problem(tactic, max_heartbeats, final, comments=True)
+
+
+def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False) -> str | None:
+    """The first rule `text` breaks, or None. `comments`: the text still holds its comments, so
+    the rules that English in a comment would trip, and that guard nothing a command could do
+    after a parse error, are left out."""
+    if comments:
+        rules = _DANGEROUS
+    else:
+        rules = _FORBIDDEN + [_SEARCH_IN_PROOF] if final else _FORBIDDEN
     for pattern, why in rules:
         found = pattern.search(text)
         if found:
@@ -237,12 +273,12 @@ def screen_tactic(
     if option:
         return option
     unquoted = _unquoted(text)
-    meta = _NEVER_ANYWHERE.search(unquoted)
+    meta = (_NEVER_IN_COMMENTS if comments else _NEVER_ANYWHERE).search(unquoted)
     if meta:
         return f"{meta.group(0)!r} is meta-programming, not a proof step"
     if _BACKTICK in text:
         return "a backtick starts a name literal or a syntax quotation: meta-level text"
-    code = _DO.search(text)
+    code = None if comments else _DO.search(text)
     if code:
         return "'do' starts a program, not a proof step"
     field = _CODE_FIELDS.search(unquoted)
@@ -251,7 +287,7 @@ def screen_tactic(
     value = _code_in_named_value(unquoted)
     if value:
         return value
-    if _OPEN.count(text) != _OPEN_IN.count(text):
+    if not comments and _OPEN.count(text) != _OPEN_IN.count(text):
         return "'open' without 'in' is a command, not a tactic"
     return None
 

@@ -361,3 +361,23 @@ def test_a_block_comment_ends_where_lean_ends_it(tactic: str) -> None:
     # the code after the comment is kept (or the text, holding a string, is read raw)
     assert stripped is None or any(word in stripped for word in ("theorem", "run_tac", "#eval"))
     assert screen_tactic(tactic, final=True) is not None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    ['h\'-- #eval IO.Process.run {cmd := "id"}',
+     "norm_num\nh' -- theorem bad : False := by native_decide",
+     "norm_num\nh'\n-- set_option debug.skipKernelTC true",
+     "norm_num\nall_goals x'/-\nmacro \"#print\" : command => `(#check 1)\n-/",
+     "nlinarith [h] -- then linarith (config := { preprocessors := [] })"],
+)
+def test_what_a_parse_error_could_read_out_of_a_comment_is_refused(tactic: str) -> None:
+    """After a parse error Lean lexes again from where it stopped (`h'--` is an error at the
+    prime, then the char literal `'--`): a comment may be read as commands. Whatever could run
+    code, define syntax or set an option there is refused wherever it is."""
+    assert screen_tactic(tactic, final=True) is not None
+
+
+def test_english_in_comments_still_passes() -> None:
+    text = "-- By the lemma above (an instance of AM-GM), in this section we do the example's theorem; end.\nnlinarith [sq_nonneg (a - b)]"
+    assert screen_tactic(text, final=True) is None
