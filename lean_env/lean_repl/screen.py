@@ -121,7 +121,9 @@ _COMMANDS = (
     r"|add_aesop_rules|declare_aesop_rule_sets|register_label_attr|recall|library_note"
     r"|initialize_simps_projections|grind_pattern|register_builtin_option|mk_iff_of_inductive_prop"
     r"|assert_not_imported|test_extern|variable\?|erase_aesop_rules|reset_grind_attrs|register_hint"
-    r"|count_heartbeats|whatsnew|with_weak_namespace|public|meta"
+    r"|count_heartbeats|whatsnew|with_weak_namespace|public|meta|declare_command_config_elab"
+    r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
+    r"|register_error_explanation"
 )
 
 _FORBIDDEN = [
@@ -194,6 +196,11 @@ _NEVER_ANYWHERE = re.compile(
     r"|implemented_by|unsafe|run_\w|by_elab|Lean\b|Aesop\b|runParserCategory|runTactic|evalTactic|evalTerm"
     r"|elabTerm|elabCommand|getEnv|setEnv|modifyEnv|MonadEnv|getStdout|getStdin|getStderr|RealWorld|setArg"
     r"|toName|Syntax|MVarId|TacticM|MetaM|TermElabM|CoreM|CommandElabM|liftM|monadLift"
+    # IO without the word: the compiler's unsafe axioms (lcProof, lcCast) forge a world token,
+    # profiling wrappers (timeit, allocprof) take an IO action, `.FS.writeFile` resolves under
+    # an expected IO type; and any spelling of unsafe (ptrAddrUnsafe)
+    r"|lc[A-Z]\w*|timeit|allocprof|dbgTrace|dbg_trace|dbgSleep|FS\.|writeFile|readFile|getStdout|(?i:unsafe)"
+    r"|plausible|slim_check"
     r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
 # The same on text with its comments, less the bare word `Lean` ("in Lean, ..."): with every
@@ -216,8 +223,13 @@ _NAMED_VALUE = re.compile(r"\(\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*([^\W\d][\w.']*)\
 _LITERAL_CONFIG = re.compile(
     r"\{\s*(?:[A-Za-z_][\w]*\s*:=\s*(?:\d+|true|false|\.[A-Za-z_][\w]*)\s*(?:,\s*|(?=\}))){0,32}\}"
 )
-# Monadic code in any named value: a named argument of a proof term never needs it.
-_CODE_IN_VALUE = re.compile(r"(?<![\w'])(?:do|pure|return|bind|seq|seqLeft|seqRight)(?![\w'])|>>=|<\$>|<\*>|\*>|<\*")
+# Monadic code in any named value: a named argument of a proof term never needs it; nor a name
+# resolved by its expected type (`.FS.writeFile` under an IO type), which a literal `.ctor` aside
+# only option values use.
+_CODE_IN_VALUE = re.compile(
+    r"(?<![\w'])(?:do|pure|return|bind|seq|seqLeft|seqRight)(?![\w'])|>>=|<\$>|<\*>|\*>|<\*"
+    r"|(?<![\w'.)\]}⟩])\.[A-Za-z_][\w']*(?![\w'])(?:\.|\s*[^\s,})])"
+)
 _DO = _word(r"do")
 # A heartbeat or step limit set to 0 in a tactic's options (`aesop (config := { maxRuleHeartbeats
 # := 0 })`) switches it off.

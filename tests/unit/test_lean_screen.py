@@ -381,3 +381,24 @@ def test_what_a_parse_error_could_read_out_of_a_comment_is_refused(tactic: str) 
 def test_english_in_comments_still_passes() -> None:
     text = "-- By the lemma above (an instance of AM-GM), in this section we do the example's theorem; end.\nnlinarith [sq_nonneg (a - b)]"
     assert screen_tactic(text, final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    ['simp (maxSteps := (toString (timeit "" (.FS.writeFile "/tmp/pwned" "x") (cast lcProof ()))).length + 100000)',
+     'omega (splitNatSub := (toString (allocprof "" (.FS.writeFile "/tmp/pwned" "x") (cast lcProof ()))).isEmpty)',
+     "decide (kernel := (cast lcCast ()).isEmpty)",
+     "simp (maxSteps := (.getLine ()).length)",
+     "exact (ptrAddrUnsafe h)",
+     "plausible",
+     "exact h\nregister_error_explanation foo"],
+)
+def test_io_through_an_option_value_is_refused(tactic: str) -> None:
+    """Every option value is compiled and run: the compiler's unsafe axioms forge an IO world,
+    profiling wrappers take an IO action, a leading-dot name resolves under an IO type."""
+    assert screen_tactic(tactic, final=True) is not None
+
+
+def test_literal_constructors_in_options_pass() -> None:
+    assert screen_tactic("simp (config := { zeta := false, decide := true })", final=True) is None
+    assert screen_tactic("exact foo (x := .inl)", final=True) is None
