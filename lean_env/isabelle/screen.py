@@ -42,6 +42,9 @@ _TOP_LEVEL = {
     "begin", "notepad", "experiment", "class", "overloading", "lemmas", "hide_fact", "hide_const", "declare",
     "notation", "no_notation", "abbreviation", "typedecl", "type_synonym", "typedef", "global_interpretation",
     "sublocale", "instance", "named_theorems", "inductive", "inductive_set", "record", "codatatype", "nominal_datatype",
+    "arities", "classrel", "judgment", "syntax", "no_syntax", "translations", "no_translations", "coinductive",
+    "coinductive_set", "code_pred", "specification", "ax_specification", "alias", "type_alias", "hide_type",
+    "hide_class", "default_sort", "nonterminal", "values", "solve_direct",
 }
 # Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole (and
 # `help _` is a whole command, which let the next word run as one of its own).
@@ -120,6 +123,15 @@ def ascii_cartouches(text: str) -> str:
     return text.replace("\u2039", "\\<open>").replace("\u203a", "\\<close>").replace("\u2015", "\\<comment>")
 
 
+# A name may be written as a string (`by ("tactic" ...)`, `[[ "quick_and_dirty" = true ]]`, even
+# `"\116actic"` by a decimal escape), which masking would hide: a string or cartouche is refused
+# where a method or attribute name stands (after `(`, `[`, `,`, `;`, `|`, `by`, `apply`, `proof`).
+_QUOTED_NAME = re.compile(
+    r"(?:^|[(\[,;|]|(?<![A-Za-z0-9_'])(?:by|apply|apply_end|proof))\s*(?:\"|`|\\<open>)"
+)
+_ESCAPED_DIGIT = re.compile(r"\\[0-9]")
+# Leading comments of proof text: `(* ... *)` and `\<comment> \<open>...\<close>`.
+_LEADING_COMMENT = re.compile(r"\s*(?:\(\*.*?\*\)|\\<comment>\s*\\<open>.*?\\<close>)", re.DOTALL)
 # The first word of proof text, after formal comments (`\<comment> \<open>...\<close>`, masked).
 _FIRST_WORD = re.compile(r"\s*(?:\\<comment>\s*)*([A-Za-z][A-Za-z0-9_']*|\.\.?)")
 
@@ -160,7 +172,17 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
             return f"forbidden word {bad[0]!r}: {why}"
     if "[[" in text and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", text):
         return "forbidden option: switches off proof checking"
+    quoted = _QUOTED_NAME.search(text)
+    if quoted:
+        return f"a string or cartouche where a method or attribute name stands: {quoted.group(0).strip()!r}"
+    if _ESCAPED_DIGIT.search(text):
+        return "a decimal escape (\\ddd): text that spells another word"
     if start:
+        rest = text
+        while (comment := _LEADING_COMMENT.match(rest)) is not None:
+            rest = rest[comment.end():]
+        if rest.lstrip().startswith(('"', "`", "\\<open>")):
+            return "the proof must begin with a proof command, not a proposition (it would add to the statement)"
         match = _FIRST_WORD.match(masked)
         first = match.group(1) if match else masked.strip()[:30]
         if first not in PROOF_START and first not in (".", ".."):

@@ -149,6 +149,14 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("by simp\nlemmas t2 = TrueI", "lemmas"),
         ("by simp \u2326", "outside a string"),  # Isabelle reads it as the control symbol \<^cancel>
         ("by(simp)", None),
+        # a method or attribute name may be a string, which masking would hide (or spell by \ddd)
+        ('by ("tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
+        ('by "eval"', "method or attribute name"),
+        ('using [[ "quick_and_dirty" = true ]] by simp', "method or attribute name"),
+        ('by (rule "\\116rueI")', "decimal escape"),
+        ("by simp arities real :: finite", "arities"),  # axiomatic, after the proof
+        ("using `x > 0` by simp", None),  # a literal fact is no name
+        ('by (rule_tac x="1" in exI) simp', None),
         ("\u2015 \u2039a remark\u203a by simp", None),
         ("by (simp add: power2_eq_square)", None),
     ],
@@ -158,13 +166,15 @@ def test_screen(text, bad):
     assert (reason is None) if bad is None else (reason is not None and bad in reason), reason
 
 
-@pytest.mark.parametrize("text", ['if "False" using that by blast', "for x :: nat by simp", 'and "False" by simp'])
+@pytest.mark.parametrize("text", ['if "False" using that by blast', "for x :: nat by simp", 'and "False" by simp',
+                                  '"False" by simp', '\\<comment> \\<open>x\\<close> "True" by simp'])
 def test_a_proof_must_start_with_a_proof_command(text):
     """After a short statement, these would add to the statement (a premise `False`) instead of
     proving it; later steps of a proof may start with any proof command."""
     from lean_env.isabelle.screen import screen_proof
 
-    assert "must begin with a proof command" in screen_proof(text, start=True)
+    reason = screen_proof(text, start=True)
+    assert reason is not None and ("must begin with a proof command" in reason or "name stands" in reason), reason
     assert screen_proof("proof -\n  show ?thesis by simp\nqed", start=True) is None
     assert screen_proof("proof-\n  show ?thesis by simp\nqed", start=True) is None
     assert screen_proof("\\<comment> \\<open>first\\<close> apply(auto)", start=True) is None
