@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from lean_env.nesting import nested_end
+
 _GIVE_UP = {"sorry", "oops", "admit"}
 _UNSAFE = {
     "axiomatization", "axioms", "oracle", "setup", "local_setup", "declaration", "syntax_declaration",
@@ -80,16 +82,10 @@ def mask_text(text: str) -> str:
 
     while i < n:
         if text.startswith("(*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("(*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*)", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            if depth:
+            end = nested_end(text, i + 2, "(*", "*)")
+            if end is None:
                 raise ScreenError("unclosed comment")
+            j = end
         elif text.startswith("\\<open>", i) or text[i] == "\u2039":
             depth, j = 1, i + (7 if text[i] == "\\" else 1)
             while j < n and depth:

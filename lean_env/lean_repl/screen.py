@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from lean_env.nesting import nested_end
+
 DEFAULT_MAX_HEARTBEATS = 400_000
 MAX_TACTIC_CHARS = 20_000
 MAX_REC_DEPTH = 10_000  # Lean's default is 512
@@ -377,16 +379,10 @@ def without_comments(text: str) -> str | None:
                 # comment tokens) and counts nesting from the one after it: `/-/- -/` is closed.
                 if i + 2 >= n or text[i + 2] in "-!":
                     return None
-                depth, i = 1, i + 3
-                while depth and i < n:
-                    if text.startswith("/-", i):
-                        depth, i = depth + 1, i + 2
-                    elif text.startswith("-/", i):
-                        depth, i = depth - 1, i + 2
-                    else:
-                        i += 1
-                if depth:
+                end = nested_end(text, i + 3, "/-", "-/")
+                if end is None:
                     return None
+                i = end
             out.append(" ")
             continue
         if c in _LEXER_DOUBT:  # outside a comment: a string or a «name» begins
