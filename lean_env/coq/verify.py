@@ -67,7 +67,6 @@ STANDARD_AXIOMS = frozenset({
     "PropExtensionality.propositional_extensionality", "ProofIrrelevance.proof_irrelevance",
     "Eqdep.Eq_rect_eq.eq_rect_eq", "IndefiniteDescription.constructive_indefinite_description",
     "ClassicalEpsilon.constructive_indefinite_description", "ClassicalUniqueChoice.dependent_unique_choice",
-    "ChoiceFacts.dependent_unique_choice",
 })
 _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
