@@ -52,8 +52,11 @@ class LeanEnv:
         self.config = config or LeanConfig()
         self._counters = Counters()
         self._pool: OrderedDict[str, HeaderRepl] = OrderedDict()  # header -> its REPL, LRU first
-        self._verifier: HeaderRepl | None = None  # never used for search: a clean header env
-        self._verified = 0  # proofs checked by the current verifier process
+        # Verification's two processes, never used for search: the verifier compiles a found proof
+        # on a clean header env; the checker only loads what it compiled and judges it.
+        self._verifier: HeaderRepl | None = None
+        self._checker: HeaderRepl | None = None
+        self._verified = 0  # proofs checked by the current pair
         self._theorems: dict[str, Theorem] = {}
         self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
@@ -153,14 +156,27 @@ class LeanEnv:
             return Verification(False, "the statement differs from the one that was searched", "")
         cfg = self.config
         stale = self._verified >= cfg.verifier_recycle_after
-        if self._verifier is None or self._verifier.header != theorem.header or stale:
-            if self._verifier is not None:
-                self._verifier.close()
-                self._counters.recycles += stale
+        if self._verifier is None or self._checker is None or self._verifier.header != theorem.header or stale:
+            self._close_verifiers()
+            self._counters.recycles += stale
             self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False)
+            # Each loaded pickle imports the header's modules once more (Mathlib's oleans mapped
+            # again), so a checker process serves one proof; its warm spare hides the import.
+            self._checker = HeaderRepl(cfg, theorem.header, self._counters, spare=True)
             self._verified = 0
         self._verified += 1
-        return verify_proof(self._verifier, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout)
+        try:
+            return verify_proof(
+                self._verifier, self._checker, theorem, proof, cfg.max_heartbeats, cfg.verify_timeout
+            )
+        finally:
+            self._checker.retire()
+
+    def _close_verifiers(self) -> None:
+        for repl in (self._verifier, self._checker):
+            if repl is not None:
+                repl.close()
+        self._verifier = self._checker = None
 
     def stats(self) -> EnvStats:
         c = self._counters
@@ -173,9 +189,7 @@ class LeanEnv:
         for repl in self._pool.values():
             repl.close()
         self._pool.clear()
-        if self._verifier is not None:
-            self._verifier.close()
-            self._verifier = None
+        self._close_verifiers()
         self._closed = True
 
     def __enter__(self) -> LeanEnv:

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from lean_env.base import BadTheorem, EnvCrashed, EnvError, Theorem
 from lean_env.lean_repl.config import LeanConfig
@@ -216,6 +217,14 @@ class HeaderRepl:
         self._states.clear()
         self._proof_states = 0
 
+    def retire(self) -> None:
+        """Drop the live process as spent (a recycle, not a fault); the next request takes the
+        warm spare, if there is one."""
+        if self._proc is not None:
+            self.counters.recycles += 1
+        self.kill()
+        self._generation = 0
+
     def close(self) -> None:
         """Kill the live process and the spare (idempotent)."""
         self.kill()
@@ -347,4 +356,15 @@ class HeaderRepl:
         """Run a command on `env` (None: on the header env) without touching proof states."""
         self._ensure_started()
         return self._send(CommandRequest(cmd=cmd, env=self._header_env if env is None else env), timeout)
+
+    def request(self, request: AnyRequest, timeout: float) -> Response:
+        """Send any request (pickling, unpickling) on the live process, started if need be."""
+        self._ensure_started()
+        return self._send(request, timeout)
+
+    def scratch(self) -> Path:
+        """The live process's writable directory (started if need be)."""
+        self._ensure_started()
+        assert self._proc is not None
+        return self._proc.scratch
 

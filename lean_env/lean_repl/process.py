@@ -69,6 +69,11 @@ class ReplProcess:
     def pid(self) -> int:
         return self._child.pid
 
+    @property
+    def scratch(self) -> Path:
+        """The one directory this process may write (other processes may read it)."""
+        return Path(self._scratch)
+
     def alive(self) -> bool:
         return self._child.alive()
 

@@ -2,7 +2,7 @@
 
 Tactic-mode `Completed` is a filter, not a certificate (repl #44): it ignores axioms and judges
 one proof-state chain. So a found proof is compiled again in command mode on a fresh header env
-of a process that never ran the search, in steps the proof cannot talk to:
+of a process that never ran the search (the compiling process), in steps the proof cannot talk to:
 
 1. the original statement alone, as a proposition (`abbrev`), before any proof text is loaded;
 2. the theorem with the proof, under a heartbeat cap;
@@ -11,6 +11,21 @@ of a process that never ran the search, in steps the proof cannot talk to:
 4. `#print axioms name`, parsed strictly: one message in exactly the phrase Lean prints, and
    only the allowed axioms (an allowlist survives new axioms such as Lean 4.29's native_decide
    ones). Anything else rejects the proof.
+
+Those answers come from the process that compiled the proof, and a proof that ran code there
+(a hole in the tactic screen) could print them itself. So the verdict is the checking process's,
+a REPL that is never sent any text of the proof:
+
+5. the checking process elaborates the statement alone on its own header env (so every name
+   in it resolves without the proof's constants); the compiling process pickles the environment it ended with (`pickleTo`); the checking
+   process loads it (`unpickleEnvFrom`), which imports the header's modules and adds every
+   constant the proof made through the kernel again (`Environment.replay`);
+6. the loaded environment must import the same modules, in the same namespace with the same
+   `open`s, as the checker's own header env (a pickle written by code could name others);
+7. `theorem _prover_check : <statement> := @name` must elaborate there, and
+   `#print axioms _prover_check` must answer exactly Lean's phrase with only allowed axioms.
+   The check is positive: an answer must come, so a pickled context that silenced errors does
+   not pass.
 
 A verifier process that dies or times out is replaced and the proof checked once more before
 it is rejected.
@@ -22,10 +37,18 @@ import logging
 import re
 import textwrap
 import time
+import uuid
 from collections.abc import Sequence
 
 from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verification
-from lean_env.lean_repl.protocol import CommandResponse, Message, ReplError, Severity
+from lean_env.lean_repl.protocol import (
+    CommandResponse,
+    Message,
+    PickleEnvRequest,
+    ReplError,
+    Severity,
+    UnpickleEnvRequest,
+)
 from lean_env.lean_repl.screen import screen_tactic
 from lean_env.lean_repl.header_repl import HeaderRepl
 
@@ -33,6 +56,15 @@ log = logging.getLogger(__name__)
 
 ALLOWED_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 STATEMENT_NAME = "_prover_original_statement"
+CHECK_NAME = "_prover_check"
+# Asked of the checking process on its own header env and on the loaded one (step 6): which
+# modules are imported (a count and a hash: Mathlib's list is long), the namespace, the opens.
+SCOPE_PROBE = """#eval show Lean.Elab.Command.CommandElabM Unit from do
+  let mods := (← Lean.getEnv).allImportedModuleNames
+  let ns ← Lean.getCurrNamespace
+  let opens ← Lean.getOpenDecls
+  Lean.logInfo s!"modules {mods.size} {hash mods}; namespace {ns}; open {opens.map toString}"
+"""
 _DECL = re.compile(
     r"^\s*(?:@\[[^\]]*\]\s*)?(?:(?:private|protected|noncomputable)\s+)*(?:theorem|lemma)\s+([^\s(\[{:]+)"
 )
@@ -110,9 +142,15 @@ def parse_axioms(messages: Sequence[Message], name: str) -> tuple[str, ...] | No
 
 
 def verify_proof(
-    repl: HeaderRepl, theorem: Theorem, proof: Sequence[str], max_heartbeats: int, timeout: float
+    repl: HeaderRepl,
+    checker: HeaderRepl,
+    theorem: Theorem,
+    proof: Sequence[str],
+    max_heartbeats: int,
+    timeout: float,
 ) -> Verification:
-    """Check `proof` on `repl` (a process reserved for verification, header = theorem's)."""
+    """Check `proof`: compiled on `repl`, judged on `checker` (both reserved for verification,
+    header = theorem's; `checker` is never sent text of a proof)."""
     start = time.monotonic()
     command = proof_command(theorem, proof, max_heartbeats)
     name = declared_name(theorem.statement)
@@ -120,8 +158,10 @@ def verify_proof(
     proposition = statement_proposition(theorem.statement)
     stated = f"abbrev {STATEMENT_NAME} : Prop :=\n  {proposition}"
     check = f"example : {STATEMENT_NAME} := @{full}"
+    replayed = f"theorem _root_.{CHECK_NAME} :\n  {proposition} :=\n  @_root_.{full}"
     script = (f"{theorem.header.rstrip()}\n\n{stated}\n\n{command}\n\n{check}\n\n"
-              f"#print axioms {full}\n")
+              f"#print axioms {full}\n\n-- then, in a process that never saw the proof, on the "
+              f"pickled environment:\n\n{replayed}\n\n#print axioms {CHECK_NAME}\n")
 
     def verdict(ok: bool, message: str, axioms: tuple[str, ...] = ()) -> Verification:
         return Verification(ok, message, script, axioms, time.monotonic() - start)
@@ -140,7 +180,9 @@ def verify_proof(
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
     for attempt in range(2):
         try:
-            ok, message, axioms = _check(repl, stated, command, check, full, timeout)
+            (ok, message, axioms), compiled = _check(repl, stated, command, check, full, timeout)
+            if ok:
+                ok, message, axioms = _replay(repl, compiled, checker, stated, replayed, timeout)
             return verdict(ok, message, axioms)
         except BadTheorem as e:
             return verdict(False, f"header does not elaborate: {e}")
@@ -148,33 +190,91 @@ def verify_proof(
             raise
         except EnvError as e:
             repl.kill()
+            checker.kill()
             if attempt:
                 return verdict(False, f"verifier failed twice ({type(e).__name__}): {e}")
             repl.counters.verifier_retries += 1
-            log.warning("verifier broke on %s, checking again on a fresh process: %s", name, e)
+            log.warning("verifier broke on %s, checking again on fresh processes: %s", name, e)
     raise AssertionError("unreachable")
+
+
+Verdict = tuple[bool, str, tuple[str, ...]]  # ok, why not, axioms
 
 
 def _check(
     repl: HeaderRepl, stated: str, command: str, check: str, name: str, timeout: float
-) -> tuple[bool, str, tuple[str, ...]]:
-    """The four steps of the module docstring on `repl`; EnvError when the process breaks."""
+) -> tuple[Verdict, int]:
+    """Steps 1-4 of the module docstring on `repl`, and the compiled env's id (-1 if none).
+
+    Raises EnvError when the process breaks."""
     statement = repl.command(stated, None, timeout)
     problem = _problem(statement)
     if problem is not None:
-        return False, f"the original statement does not elaborate on its own: {problem}", ()
+        return (False, f"the original statement does not elaborate on its own: {problem}", ()), -1
     assert isinstance(statement, CommandResponse)
     compiled = repl.command(command, statement.env, timeout)
     problem = _problem(compiled)
     if problem is not None:
-        return False, problem, ()
+        return (False, problem, ()), -1
     assert isinstance(compiled, CommandResponse)
     checked = repl.command(check, compiled.env, timeout)
     problem = _problem(checked)
     if problem is not None:
-        return False, f"the proved constant does not have the original statement's type: {problem}", ()
+        why = f"the proved constant does not have the original statement's type: {problem}"
+        return (False, why, ()), compiled.env
     assert isinstance(checked, CommandResponse)
-    printed = repl.command(f"#print axioms {name}", checked.env, timeout)
+    return _audit(repl.command(f"#print axioms {name}", checked.env, timeout), name), compiled.env
+
+
+def _replay(
+    repl: HeaderRepl, compiled: int, checker: HeaderRepl, stated: str, replayed: str, timeout: float
+) -> Verdict:
+    """Steps 5-7: the compiled environment, kernel-checked and judged again in `checker`."""
+    alone = _problem(checker.command(stated, None, timeout))
+    if alone is not None:  # the compiling process said otherwise: it is not to be believed
+        return False, f"in a fresh process, the original statement does not elaborate: {alone}", ()
+    pickle = repl.scratch() / f"verified-{uuid.uuid4().hex}.olean"
+    try:
+        saved = repl.request(PickleEnvRequest(env=compiled, pickle_to=str(pickle)), timeout)
+        if not isinstance(saved, CommandResponse):
+            return False, f"the compiled environment could not be saved: {_problem(saved)}", ()
+        baseline = _scope(checker, None, timeout)
+        loaded = checker.request(UnpickleEnvRequest(unpickle_env_from=str(pickle)), timeout)
+    finally:
+        pickle.unlink(missing_ok=True)
+    problem = _problem(loaded)
+    if problem is not None:
+        return False, f"the compiled proof does not replay in a fresh process: {problem}", ()
+    assert isinstance(loaded, CommandResponse)
+    if baseline is not None and _scope(checker, loaded.env, timeout) != baseline:
+        return False, "the compiled environment's imports or scope differ from the header's", ()
+    checked = checker.command(replayed, loaded.env, timeout)
+    problem = _problem(checked)
+    if problem is not None:
+        return False, f"in a fresh process, the proved constant does not have the statement's type: {problem}", ()
+    assert isinstance(checked, CommandResponse)
+    ok, message, axioms = _audit(checker.command(f"#print axioms {CHECK_NAME}", checked.env, timeout), CHECK_NAME)
+    return ok, message and f"in a fresh process: {message}", axioms
+
+
+def _scope(checker: HeaderRepl, env: int | None, timeout: float) -> str | None:
+    """The checker's answer to SCOPE_PROBE on `env` (None: its header env).
+
+    On the header env, an answer that is not one info message (a header without Lean's
+    meta API, say) turns the comparison off for this process, with a warning; on a loaded env,
+    anything is compared as it is.
+    """
+    response = checker.command(SCOPE_PROBE, env, timeout)
+    infos = [m.data for m in getattr(response, "messages", ()) if m.severity is Severity.INFO]
+    answer = infos[0] if len(infos) == 1 and _problem(response) is None else None
+    if env is None and answer is None:
+        log.warning("the checking REPL cannot report its header's imports; not comparing them: %s",
+                    _problem(response) or "no single answer")
+    return answer if env is None else (answer or repr(response)[:500])
+
+
+def _audit(printed: object, name: str) -> Verdict:
+    """Step 4 (and 7): the answer to `#print axioms name`, only allowed axioms."""
     if not isinstance(printed, CommandResponse):
         return False, "no answer to #print axioms", ()
     axioms = parse_axioms(printed.messages, name)

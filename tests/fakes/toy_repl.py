@@ -12,6 +12,14 @@ slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `g
 MB resident, then acts as `intro grow`; `nostatus` closes every goal with an answer that has
 no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
 a sketch (SKETCH_CLOSERS below).
+Verification: `pickleTo` writes an env's text to a file, `unpickleEnvFrom` reads it back as a new
+env (the markers below travel with it, as a real pickle's constants do); the verifier's scope probe
+(`#eval ...`) answers from the env's `import` and `open` lines (an error when the header holds
+NO_META). Markers in an env's text: WRONG_TYPE (the type check fails), EXTRA_AXIOM, NO_AXIOMS,
+AXIOM_PHRASE (the axioms printed), REPLAY_FAILS (unpickling fails, as a kernel rejection would).
+A command holding LIAR stands for proof text that ran code in this process: from then on the
+process answers every type check and `#print axioms` as clean. FORGE_IMPORTS: such code also
+wrote the pickle, with other imports.
 Environment: FAKE_REPL_LOG (append each request as a JSON line with the
 pid), FAKE_REPL_HEADER_DELAY (seconds to "import" the header), FAKE_REPL_UNKNOWN_AT (the Nth
 proof step over all processes, counted in FAKE_REPL_STATE, answers "Unknown proof state.").
@@ -36,6 +44,36 @@ class Toy:
     def __init__(self) -> None:
         self.envs: list[str] = []
         self.states: list[list[str]] = []
+        self.liar = False  # proof text ran code here: this process's answers are forged
+
+    def pickle(self, req: dict) -> dict:
+        env = req["env"]
+        if env >= len(self.envs):
+            return {"message": "Unknown environment."}
+        text = self.envs[env]
+        if "FORGE_IMPORTS" in text:
+            text = re.sub(r"(?m)^import .*$", "import Init", text)
+        Path(req["pickleTo"]).write_text(text, encoding="utf-8")
+        return {"env": env}
+
+    def unpickle(self, req: dict) -> dict:
+        try:
+            text = Path(req["unpickleEnvFrom"]).read_text(encoding="utf-8")
+        except OSError as e:
+            return {"message": f"cannot read the pickle: {e.strerror}"}
+        if "REPLAY_FAILS" in text:
+            return {"message": "(kernel) declaration type mismatch, 'toy_thm' has type"}
+        self.envs.append(text)
+        return {"env": len(self.envs) - 1}
+
+    def probe(self, env: int) -> dict:
+        """The verifier's scope probe: imports, namespace and opens of `env`."""
+        text = self.envs[env]
+        if "NO_META" in text:
+            return {"messages": [_msg("error", "unknown constant 'Lean.Environment.allImportedModuleNames'")]}
+        modules = sorted(set(re.findall(r"(?m)^import (\S+)", text)))
+        opens = re.findall(r"(?m)^open (.+)$", text)
+        return {"messages": [_msg("info", f"modules {modules}; namespace [anonymous]; open {opens}")]}
 
     def record(self, goals: list[str]) -> int:
         self.states.append(goals)
@@ -51,8 +89,15 @@ class Toy:
             return {"message": "Unknown environment."}
         self.envs.append(cmd if env is None else self.envs[env] + "\n" + cmd)
         out: dict = {"env": len(self.envs) - 1}
+        self.liar = self.liar or "LIAR" in cmd
+        checks = cmd.startswith(("example :", "theorem _root_._prover_check", "#print axioms"))
         if "BAD_HEADER" in cmd or "BAD_THEOREM" in cmd:
             out["messages"] = [_msg("error", "unknown identifier 'BAD'")]
+        elif cmd.startswith("#eval show Lean.Elab.Command.CommandElabM"):
+            out.update(self.probe(env if env is not None else len(self.envs) - 1))
+        elif checks and self.liar:  # forged answers: clean whatever the proof was
+            if cmd.startswith("#print axioms"):
+                out["messages"] = [_msg("info", f"'{cmd.split()[-1]}' does not depend on any axioms")]
         elif cmd.startswith("#print axioms"):
             name = cmd.split()[-1]
             axioms = ["propext", "Classical.choice", "Quot.sound"]
@@ -64,7 +109,7 @@ class Toy:
             if "AXIOM_PHRASE" in self.envs[env]:  # an axiom whose printed form holds the phrase
                 text = f"'{name}' depends on axioms: [cheat (h : '{name}' does not depend on any axioms)]"
             out["messages"] = [_msg("info", text)]
-        elif cmd.startswith("example :") and "WRONG_TYPE" in self.envs[env]:
+        elif checks and "WRONG_TYPE" in self.envs[env]:
             out["messages"] = [_msg("error", "type mismatch\n  @toy_thm\nhas type\n  True : Prop")]
         elif "VERIFY_CRASH_ONCE" in cmd and _first_time("verify_crash"):
             os._exit(137)
@@ -324,6 +369,10 @@ def main() -> None:
         try:
             if "tactic" in req:
                 respond(toy.tactic(req))
+            elif "pickleTo" in req:
+                respond(toy.pickle(req))
+            elif "unpickleEnvFrom" in req:
+                respond(toy.unpickle(req))
             elif "cmd" in req:
                 respond(toy.command(req))
             else:

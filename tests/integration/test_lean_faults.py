@@ -198,8 +198,12 @@ def test_verifier_is_recycled_after_n_proofs(toy_repl_log: Path) -> None:
     with make_env(verifier_recycle_after=2) as env:
         for _ in range(3):
             assert env.verify(THM, ["intro x", "rfl"]).ok
-    verifier = [r["pid"] for r in requests(toy_repl_log) if r.get("cmd", "").startswith("#print axioms")]
-    assert len(verifier) == 3 and len(set(verifier)) == 2
+    sent = requests(toy_repl_log)
+    compilers = [r["pid"] for r in sent if r.get("cmd", "").startswith("#print axioms toy_thm")]
+    checkers = [r["pid"] for r in sent if "unpickleEnvFrom" in r]
+    assert len(compilers) == 3 and len(set(compilers)) == 2
+    # a checking process serves one proof (each loaded pickle imports the header again)
+    assert len(checkers) == 3 and len(set(checkers)) == 3 and not set(checkers) & set(compilers)
 
 
 def test_verifier_crash_is_retried_once_and_a_hang_rejected(toy_repl_log: Path) -> None:

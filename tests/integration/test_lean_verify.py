@@ -29,7 +29,7 @@ def sent(env_fixture_tmp: Path) -> list[dict]:
     return [json.loads(x) for x in (env_fixture_tmp / "log.jsonl").read_text().splitlines()]
 
 
-def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) -> None:
+def test_accepted_proof_is_compiled_in_one_process_and_judged_in_another(env: LeanEnv, tmp_path: Path) -> None:
     env.run_tactic(env.open(THM), "intro x")
     verdict = env.verify(THM, ["intro x", "rfl"])
     assert verdict.ok, verdict.message
@@ -37,15 +37,53 @@ def test_accepted_proof_runs_in_its_own_process(env: LeanEnv, tmp_path: Path) ->
     assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  intro x\n  rfl" in verdict.script
     log = sent(tmp_path)
     search_pid = log[0]["pid"]
-    verify_pid = next(r["pid"] for r in log if r.get("cmd", "").startswith("#print axioms"))
-    assert search_pid != verify_pid
-    verify_requests = [r for r in log if r["pid"] == verify_pid]
-    # header, statement alone, proof, the verifier's own type check, axioms
-    assert [r.get("env") for r in verify_requests] == [None, 0, 1, 2, 3]
-    assert verify_requests[1]["cmd"] == (
+    compile_pid = next(r["pid"] for r in log if r.get("cmd", "").startswith("#print axioms toy_thm"))
+    check_pid = next(r["pid"] for r in log if "unpickleEnvFrom" in r)
+    assert len({search_pid, compile_pid, check_pid}) == 3
+    compiled = [r for r in log if r["pid"] == compile_pid]
+    # header, statement alone, proof, the verifier's own type check, axioms, pickle of the proof's env
+    assert [r.get("env") for r in compiled] == [None, 0, 1, 2, 3, 2]
+    assert compiled[1]["cmd"] == (
         "abbrev _prover_original_statement : Prop :=\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a")
-    assert verify_requests[3]["cmd"] == "example : _prover_original_statement := @toy_thm"
-    assert verify_requests[4]["cmd"] == "#print axioms toy_thm"
+    assert compiled[3]["cmd"] == "example : _prover_original_statement := @toy_thm"
+    assert compiled[4]["cmd"] == "#print axioms toy_thm"
+    pickle = compiled[5]["pickleTo"]
+    assert not Path(pickle).exists()  # removed once loaded
+    checked = [r for r in log if r["pid"] == check_pid]
+    # header, statement alone, scope probe, the pickle loaded, probe there, type check, axioms
+    assert [r.get("env") for r in checked] == [None, 0, 0, None, 3, 3, 5]
+    assert checked[0]["cmd"] == HEADER and checked[1]["cmd"] == compiled[1]["cmd"]
+    assert checked[3]["unpickleEnvFrom"] == pickle
+    assert checked[2]["cmd"] == checked[4]["cmd"] and checked[2]["cmd"].startswith("#eval")
+    assert checked[5]["cmd"] == (
+        "theorem _root_._prover_check :\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a :=\n  @_root_.toy_thm")
+    assert checked[6]["cmd"] == "#print axioms _prover_check"
+    assert not any("rfl" in json.dumps(r) for r in checked)  # no text of the proof reaches it
+
+
+@pytest.mark.parametrize(
+    "proof, why",
+    [
+        # LIAR: the proof ran code in the compiling process, which then answers every check as clean
+        (["exact EXTRA_AXIOM LIAR"], "in a fresh process: uses axioms beyond the allowed ones"),
+        (["exact WRONG_TYPE LIAR"], "in a fresh process, the proved constant does not have"),
+        (["exact AXIOM_PHRASE LIAR"], "in a fresh process: the #print axioms answer is not exactly"),
+        (["exact FORGE_IMPORTS LIAR"], "imports or scope differ from the header's"),
+        (["exact REPLAY_FAILS"], "does not replay in a fresh process"),
+    ],
+)
+def test_the_checking_process_judges_what_the_compiling_one_says(env: LeanEnv, proof: list[str], why: str) -> None:
+    verdict = env.verify(THM, proof)
+    assert not verdict.ok and why in verdict.message, verdict.message
+
+
+def test_a_header_without_the_meta_api_is_checked_without_the_scope_probe(
+    env: LeanEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    theorem = Theorem("toy_thm", "import Init -- NO_META\n", THM.statement, "lean")
+    assert env.verify(theorem, ["rfl"]).ok
+    assert "cannot report its header's imports" in caplog.text
+    assert not env.verify(theorem, ["exact EXTRA_AXIOM LIAR"]).ok
 
 
 @pytest.mark.parametrize(
