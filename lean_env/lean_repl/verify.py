@@ -17,9 +17,10 @@ Those answers come from the process that compiled the proof, and a proof that ra
 a REPL that is never sent any text of the proof:
 
 5. the checking process elaborates the statement alone on its own header env (so every name
-   in it resolves without the proof's constants); the compiling process pickles the environment it ended with (`pickleTo`); the checking
-   process loads it (`unpickleEnvFrom`), which imports the header's modules and adds every
-   constant the proof made through the kernel again (`Environment.replay`);
+   in it resolves without the proof's constants); the compiling process pickles the
+   environment it ended with (`pickleTo`); the checking process loads it (`unpickleEnvFrom`),
+   which imports the header's modules and adds every constant the proof made through the
+   kernel again (`Environment.replay`);
 6. the loaded environment must import the same modules, in the same namespace with the same
    `open`s, as the checker's own header env (a pickle written by code could name others);
 7. `theorem _prover_check : <statement> := @name` must elaborate there, and
@@ -61,9 +62,10 @@ CHECK_NAME = "_prover_check"
 # modules are imported (a count and a hash: Mathlib's list is long), the namespace, the opens.
 SCOPE_PROBE = """#eval show Lean.Elab.Command.CommandElabM Unit from do
   let mods := (← Lean.getEnv).allImportedModuleNames
+  let digest := mods.foldl (fun h n => mixHash h (hash n)) 7
   let ns ← Lean.getCurrNamespace
   let opens ← Lean.getOpenDecls
-  Lean.logInfo s!"modules {mods.size} {hash mods}; namespace {ns}; open {opens.map toString}"
+  Lean.logInfo s!"modules {mods.size} {digest}; namespace {ns}; open {opens.map toString}"
 """
 _DECL = re.compile(
     r"^\s*(?:@\[[^\]]*\]\s*)?(?:(?:private|protected|noncomputable)\s+)*(?:theorem|lemma)\s+([^\s(\[{:]+)"
