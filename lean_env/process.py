@@ -61,6 +61,7 @@ class ProcessConfig:
     stderr_path: str | None = None  # None: stderr merged into stdout
     writable: tuple[str, ...] = ()  # directories the sandboxed child may write (besides cwd)
     readable: tuple[str, ...] = ()  # directories bound read-only again inside the sandbox
+    hidden: tuple[str, ...] = ()  # directories that look empty inside the sandbox
     sandbox: bool = True  # run under bubblewrap when it is available (lean_env.sandbox)
     network: bool = False  # keep the host's network inside the sandbox (a loopback server)
     writable_cwd: bool = True  # False: the child starts in cwd but may not write there
@@ -90,6 +91,7 @@ def popen(config: ProcessConfig, stdin: Any, stdout: Any, stderr: Any) -> subpro
                 cwd=config.cwd if config.writable_cwd else None,  # bwrap keeps the working directory
                 network=config.network,
                 readable=config.readable,
+                hidden=config.hidden,
             )
         return subprocess.Popen(
             argv,

@@ -85,7 +85,12 @@ def _bwrap_works() -> str | None:
 
 
 def _bwrap_prefix(
-    bwrap: str, writable: Sequence[str], cwd: str | None, network: bool = False, readable: Sequence[str] = ()
+    bwrap: str,
+    writable: Sequence[str],
+    cwd: str | None,
+    network: bool = False,
+    readable: Sequence[str] = (),
+    hidden: Sequence[str] = (),
 ) -> list[str]:
     argv = [
         bwrap,
@@ -95,6 +100,9 @@ def _bwrap_prefix(
         "--dev", "/dev",
         "--proc", "/proc",
     ]
+    for path in hidden:  # ...but for what other processes of ours wrote (an empty tmpfs there)...
+        real = os.path.realpath(path)
+        argv += ["--tmpfs", real]
     for path in readable:  # ...other processes' outputs it must read...
         real = os.path.realpath(path)
         argv += ["--ro-bind", real, real]
@@ -118,11 +126,13 @@ def sandboxed(
     cwd: str | None = None,
     network: bool = False,
     readable: Sequence[str] = (),
+    hidden: Sequence[str] = (),
 ) -> list[str]:
     """`argv` wrapped in bubblewrap when the sandbox is enabled, else unchanged.
 
     `writable` directories (and `cwd`, when given) are the only places the process may write;
-    `readable` ones are bound read-only again (so they stay visible whatever else is mounted).
+    `readable` ones are bound read-only again (so they stay visible whatever else is mounted);
+    `hidden` ones look empty inside (writable or readable directories below them still show).
     The program is resolved on PATH before wrapping, so a missing one is reported as missing.
     """
     if not sandbox_enabled():
@@ -132,5 +142,5 @@ def sandboxed(
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
     extra = [d for d in os.environ.get(WRITABLE_ENV, "").split(":") if d and os.path.isdir(d)]
     dirs = list(writable) + extra + ([cwd] if cwd and cwd not in writable else [])
-    prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", dirs, cwd, network, readable)
+    prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", dirs, cwd, network, readable, hidden)
     return [*prefix, program, *argv[1:]]

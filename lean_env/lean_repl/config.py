@@ -43,7 +43,9 @@ class LeanConfig:
     verify_timeout: float = 300.0  # the whole-proof check
     recycle_after: int = 20_000  # proof steps and states per process before a fresh one (repl #77)
     replay_timeout_factor: float = 4.0  # a replayed tactic gets this multiple of its first limit
-    verifier_recycle_after: int = 200  # proofs checked per verifier process before a fresh one
+    # Proofs compiled per verifying process before a fresh one. 1: code that a proof got to run
+    # there (past the screen) is gone before the next proof is compiled.
+    verifier_recycle_after: int = 1
     # An answer without `proofStatus` cannot close a proof. False: required once the process
     # has shown one (REPLs before repl #63 print none).
     require_proof_status: bool = False

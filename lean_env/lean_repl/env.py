@@ -155,10 +155,8 @@ class LeanEnv:
         if original is not None and original.statement != theorem.statement:
             return Verification(False, "the statement differs from the one that was searched", "")
         cfg = self.config
-        stale = self._verified >= cfg.verifier_recycle_after
-        if self._verifier is None or self._checker is None or self._verifier.header != theorem.header or stale:
+        if self._verifier is None or self._checker is None or self._verifier.header != theorem.header:
             self._close_verifiers()
-            self._counters.recycles += stale
             self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False)
             # Each loaded pickle imports the header's modules once more (Mathlib's oleans mapped
             # again), so a checker process serves one proof; its warm spare hides the import.
@@ -171,6 +169,9 @@ class LeanEnv:
             )
         finally:
             self._checker.retire()
+            if self._verified >= cfg.verifier_recycle_after:
+                self._verifier.retire()
+                self._verified = 0
 
     def _close_verifiers(self) -> None:
         for repl in (self._verifier, self._checker):

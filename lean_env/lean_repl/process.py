@@ -25,6 +25,13 @@ from lean_env.process import ChildProcess, ProcessConfig, ProcessEnded
 _END = re.compile(rb"\n\n")  # a response ends with a blank line
 
 
+def scratch_parent() -> Path:
+    """The directory that holds every REPL's scratch directory (made on first use, ours only)."""
+    parent = Path(tempfile.gettempdir()) / f"prover-lean-scratch-{os.getuid()}"
+    parent.mkdir(mode=0o700, exist_ok=True)
+    return parent
+
+
 class ReplProcess:
     """A started REPL. Not thread-safe by design: one request in flight at a time."""
 
@@ -43,8 +50,10 @@ class ReplProcess:
         os.close(fd)
         self.stderr_path = Path(name)
         self._keep_stderr = log_dir is not None
-        # The only place the sandboxed REPL may write (its TMPDIR); removed on close.
-        self._scratch = tempfile.mkdtemp(prefix="lean-repl-scratch-")
+        # The only place the sandboxed REPL may write (its TMPDIR); removed on close. Every REPL's
+        # lies in one parent that each sees empty but for its own: no REPL reads what another
+        # wrote (a proof that ran code in one could leave files there for the next).
+        self._scratch = tempfile.mkdtemp(prefix="lean-repl-scratch-", dir=scratch_parent())
         try:
             self._child = ChildProcess(
                 ProcessConfig(
@@ -56,6 +65,7 @@ class ReplProcess:
                     stderr_path=name,
                     # It may read the project (where it starts), write only its scratch directory.
                     writable=(self._scratch,),
+                    hidden=(str(scratch_parent()),),
                     writable_cwd=False,
                 )
             )

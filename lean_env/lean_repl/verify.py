@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import textwrap
 import time
 import uuid
@@ -59,13 +60,13 @@ ALLOWED_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 STATEMENT_NAME = "_prover_original_statement"
 CHECK_NAME = "_prover_check"
 # Asked of the checking process on its own header env and on the loaded one (step 6): which
-# modules are imported (a count and a hash: Mathlib's list is long), the namespace, the opens.
+# modules are imported (every name spelled out: a name's stored hash could be forged), the
+# namespace, the opens.
 SCOPE_PROBE = """#eval show Lean.Elab.Command.CommandElabM Unit from do
   let mods := (← Lean.getEnv).allImportedModuleNames
-  let digest := mods.foldl (fun h n => mixHash h (hash n)) 7
   let ns ← Lean.getCurrNamespace
   let opens ← Lean.getOpenDecls
-  Lean.logInfo s!"modules {mods.size} {digest}; namespace {ns}; open {opens.map toString}"
+  Lean.logInfo s!"modules {mods.map toString}; namespace {ns}; open {opens.map toString}"
 """
 _DECL = re.compile(
     r"^\s*(?:@\[[^\]]*\]\s*)?(?:(?:private|protected|noncomputable)\s+)*(?:theorem|lemma)\s+([^\s(\[{:]+)"
@@ -160,7 +161,9 @@ def verify_proof(
     proposition = statement_proposition(theorem.statement)
     stated = f"abbrev {STATEMENT_NAME} : Prop :=\n  {proposition}"
     check = f"example : {STATEMENT_NAME} := @{full}"
-    replayed = f"theorem _root_.{CHECK_NAME} :\n  {proposition} :=\n  @_root_.{full}"
+    # The loaded env brings the compiling process's options: the kernel check is asked for here.
+    replayed = (f"set_option debug.skipKernelTC false in\ntheorem _root_.{CHECK_NAME} :\n"
+                f"  {proposition} :=\n  @_root_.{full}")
     script = (f"{theorem.header.rstrip()}\n\n{stated}\n\n{command}\n\n{check}\n\n"
               f"#print axioms {full}\n\n-- then, in a process that never saw the proof, on the "
               f"pickled environment:\n\n{replayed}\n\n#print axioms {CHECK_NAME}\n")
@@ -235,20 +238,28 @@ def _replay(
     alone = _problem(checker.command(stated, None, timeout))
     if alone is not None:  # the compiling process said otherwise: it is not to be believed
         return False, f"in a fresh process, the original statement does not elaborate: {alone}", ()
-    pickle = repl.scratch() / f"verified-{uuid.uuid4().hex}.olean"
+    baseline = _scope(checker, None, timeout)
+    if baseline is None:
+        return False, "the checking REPL cannot report its header's imports (the header must import Lean)", ()
+    # Written where only the compiling process writes, read by the checker from a copy in its
+    # own scratch directory under a name the compiling process never learns.
+    written = repl.scratch() / f"verified-{uuid.uuid4().hex}.olean"
+    copy = checker.scratch() / f"{uuid.uuid4().hex}.olean"
     try:
-        saved = repl.request(PickleEnvRequest(env=compiled, pickle_to=str(pickle)), timeout)
-        if not isinstance(saved, CommandResponse):
+        saved = repl.request(PickleEnvRequest(env=compiled, pickle_to=str(written)), timeout)
+        if not isinstance(saved, CommandResponse) or not written.is_file():
             return False, f"the compiled environment could not be saved: {_problem(saved)}", ()
-        baseline = _scope(checker, None, timeout)
-        loaded = checker.request(UnpickleEnvRequest(unpickle_env_from=str(pickle)), timeout)
+        shutil.copyfile(written, copy)
+        written.unlink()
+        loaded = checker.request(UnpickleEnvRequest(unpickle_env_from=str(copy)), timeout)
     finally:
-        pickle.unlink(missing_ok=True)
+        written.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
     problem = _problem(loaded)
     if problem is not None:
         return False, f"the compiled proof does not replay in a fresh process: {problem}", ()
     assert isinstance(loaded, CommandResponse)
-    if baseline is not None and _scope(checker, loaded.env, timeout) != baseline:
+    if _scope(checker, loaded.env, timeout) != baseline:
         return False, "the compiled environment's imports or scope differ from the header's", ()
     checked = checker.command(replayed, loaded.env, timeout)
     problem = _problem(checked)
@@ -260,19 +271,11 @@ def _replay(
 
 
 def _scope(checker: HeaderRepl, env: int | None, timeout: float) -> str | None:
-    """The checker's answer to SCOPE_PROBE on `env` (None: its header env).
-
-    On the header env, an answer that is not one info message (a header without Lean's
-    meta API, say) turns the comparison off for this process, with a warning; on a loaded env,
-    anything is compared as it is.
-    """
+    """The checker's answer to SCOPE_PROBE on `env` (None: its header env), or None unless it
+    is one info message and nothing else."""
     response = checker.command(SCOPE_PROBE, env, timeout)
     infos = [m.data for m in getattr(response, "messages", ()) if m.severity is Severity.INFO]
-    answer = infos[0] if len(infos) == 1 and _problem(response) is None else None
-    if env is None and answer is None:
-        log.warning("the checking REPL cannot report its header's imports; not comparing them: %s",
-                    _problem(response) or "no single answer")
-    return answer if env is None else (answer or repr(response)[:500])
+    return infos[0] if len(infos) == 1 and _problem(response) is None else None
 
 
 def _audit(printed: object, name: str) -> Verdict:

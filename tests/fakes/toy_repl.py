@@ -90,7 +90,7 @@ class Toy:
         self.envs.append(cmd if env is None else self.envs[env] + "\n" + cmd)
         out: dict = {"env": len(self.envs) - 1}
         self.liar = self.liar or "LIAR" in cmd
-        checks = cmd.startswith(("example :", "theorem _root_._prover_check", "#print axioms"))
+        checks = cmd.startswith(("example :", "#print axioms")) or "theorem _root_._prover_check" in cmd
         if "BAD_HEADER" in cmd or "BAD_THEOREM" in cmd:
             out["messages"] = [_msg("error", "unknown identifier 'BAD'")]
         elif cmd.startswith("#eval show Lean.Elab.Command.CommandElabM"):

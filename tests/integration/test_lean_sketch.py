@@ -173,7 +173,7 @@ def test_the_pipeline_fills_holes_by_search_and_verifies_the_assembled_proof(env
     assert [a.outcome for a in result.attempts] == ["sketch_failed", "proved"], result.attempts
     assert result.proved and result.verification.ok
     assert result.proof == ("have h₁ : a = a := by", "  norm_num", "have h₂ : b = a := by", "  norm_num", "linarith")
-    checked = [r["cmd"] for r in requests(log_file) if "cmd" in r and r["cmd"].startswith("set_option")]
+    checked = [r["cmd"] for r in requests(log_file) if "cmd" in r and r["cmd"].startswith("set_option maxHeartbeats")]
     assert checked[-1] == (
         "set_option maxHeartbeats 400000 in\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n"
         "  have h₁ : a = a := by\n    norm_num\n  have h₂ : b = a := by\n    norm_num\n  linarith"

@@ -53,10 +53,10 @@ def test_accepted_proof_is_compiled_in_one_process_and_judged_in_another(env: Le
     # header, statement alone, scope probe, the pickle loaded, probe there, type check, axioms
     assert [r.get("env") for r in checked] == [None, 0, 0, None, 3, 3, 5]
     assert checked[0]["cmd"] == HEADER and checked[1]["cmd"] == compiled[1]["cmd"]
-    assert checked[3]["unpickleEnvFrom"] == pickle
+    assert Path(checked[3]["unpickleEnvFrom"]).name.endswith(".olean")  # a copy (below)
     assert checked[2]["cmd"] == checked[4]["cmd"] and checked[2]["cmd"].startswith("#eval")
     assert checked[5]["cmd"] == (
-        "theorem _root_._prover_check :\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a :=\n  @_root_.toy_thm")
+        "set_option debug.skipKernelTC false in\ntheorem _root_._prover_check :\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a :=\n  @_root_.toy_thm")
     assert checked[6]["cmd"] == "#print axioms _prover_check"
     assert not any("rfl" in json.dumps(r) for r in checked)  # no text of the proof reaches it
 
@@ -77,13 +77,19 @@ def test_the_checking_process_judges_what_the_compiling_one_says(env: LeanEnv, p
     assert not verdict.ok and why in verdict.message, verdict.message
 
 
-def test_a_header_without_the_meta_api_is_checked_without_the_scope_probe(
-    env: LeanEnv, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_header_the_scope_probe_cannot_run_in_is_refused(env: LeanEnv) -> None:
     theorem = Theorem("toy_thm", "import Init -- NO_META\n", THM.statement, "lean")
-    assert env.verify(theorem, ["rfl"]).ok
-    assert "cannot report its header's imports" in caplog.text
-    assert not env.verify(theorem, ["exact EXTRA_AXIOM LIAR"]).ok
+    verdict = env.verify(theorem, ["rfl"])
+    assert not verdict.ok and "cannot report its header's imports" in verdict.message
+
+
+def test_the_checker_reads_a_copy_in_its_own_scratch_directory(env: LeanEnv, tmp_path: Path) -> None:
+    assert env.verify(THM, ["rfl"]).ok
+    log = sent(tmp_path)
+    written = Path(next(r["pickleTo"] for r in log if "pickleTo" in r))
+    read = Path(next(r["unpickleEnvFrom"] for r in log if "unpickleEnvFrom" in r))
+    assert written.parent != read.parent and written.name != read.name
+    assert not written.exists() and not read.exists()
 
 
 @pytest.mark.parametrize(
@@ -118,3 +124,13 @@ def test_changed_statement_and_wrong_name_are_rejected(env: LeanEnv) -> None:
 def test_no_axioms_is_fine(env: LeanEnv) -> None:
     verdict = env.verify(THM, ["exact NO_AXIOMS"])
     assert verdict.ok and verdict.axioms == ()
+
+
+def test_each_proof_is_compiled_and_judged_by_processes_of_its_own(env: LeanEnv, tmp_path: Path) -> None:
+    """Code one proof got to run in the compiling process is gone before the next is compiled."""
+    assert not env.verify(THM, ["exact EXTRA_AXIOM LIAR"]).ok
+    assert env.verify(THM, ["rfl"]).ok
+    log = sent(tmp_path)
+    compilers = [r["pid"] for r in log if "pickleTo" in r]
+    checkers = [r["pid"] for r in log if "unpickleEnvFrom" in r]
+    assert len(set(compilers)) == 2 and len(set(checkers)) == 2

@@ -88,3 +88,23 @@ def test_the_lean_project_stays_at_the_repository_root():
     for name in ("lakefile.lean", "lean-toolchain", "lake-manifest.json"):
         top, packaged = root / name, root / "lean_env" / "lean_repl" / "project" / name
         assert top.read_text() == packaged.read_text()
+
+
+def test_a_lean_repl_sees_no_other_repls_scratch_directory(tmp_path):
+    """What one REPL wrote (a proof that ran code there, say) is invisible to every other."""
+    from lean_env.lean_repl.process import ReplProcess, scratch_parent
+
+    first = ReplProcess([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path)
+    secret = first.scratch / "left-behind.olean"
+    secret.write_text("x")
+    look = (f"import os, sys; sys.stdin.readline(); sys.stdin.readline(); "
+            f"print(os.path.exists({str(secret)!r}), sorted(os.listdir({str(scratch_parent())!r}))); "
+            f"print(); sys.stdout.flush(); import time; time.sleep(30)")
+    second = ReplProcess([sys.executable, "-c", look], cwd=tmp_path)
+    try:
+        seen = second.request(b"{}\n\n", 20)
+        assert seen.strip() == f"False {[second.scratch.name]!r}"
+        assert secret.exists()  # still there for its own process
+    finally:
+        first.close()
+        second.close()
