@@ -19,14 +19,21 @@ a REPL that is never sent any text of the proof:
 5. the checking process elaborates the statement alone on its own header env (so every name
    in it resolves without the proof's constants); the compiling process pickles the
    environment it ended with (`pickleTo`); the checking process loads it (`unpickleEnvFrom`),
-   which imports the header's modules and adds every constant the proof made through the
-   kernel again (`Environment.replay`);
+   which imports the header's modules and (REPL v4.24, the pinned one) adds every constant the
+   proof made through the kernel again (`Environment.replay`);
 6. the loaded environment must import the same modules, in the same namespace with the same
    `open`s, as the checker's own header env (a pickle written by code could name others);
 7. `theorem _prover_check : <statement> := @name` must elaborate there, and
    `#print axioms _prover_check` must answer exactly Lean's phrase with only allowed axioms.
    The check is positive: an answer must come, so a pickled context that silenced errors does
    not pass.
+
+This stops proof code from printing the verifier's answers. It is not a trust boundary: a
+pickle is Lean runtime memory, loaded as it was written, so code that ran in the compiling
+process can hand the checker objects that break the kernel's invariants; and REPLs from v4.30
+on load pickles without replaying them through the kernel. The structural fix (the proof's
+declarations exported as text by a process that ran no proof, checked by an independent
+kernel) needs a Lean toolchain to build and test.
 
 A verifier process that dies or times out is replaced and the proof checked once more before
 it is rejected.
