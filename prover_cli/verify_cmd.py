@@ -49,6 +49,8 @@ def _record_proofs(record: dict, dataset: dict | None) -> ProofToCheck:
         return ProofToCheck(name, "", "", (), "not in the dataset")
     proof = record.get("proof")
     if proof is not None:
+        if isinstance(proof, list) and not all(isinstance(step, str) for step in proof):
+            raise ValueError(f"{name}: every step of a proof must be a string")
         script = tuple(proof) if isinstance(proof, list) else (str(proof),)
         if theorem is None:
             return ProofToCheck(name, "", "", script, "no statement: give the dataset with --data")

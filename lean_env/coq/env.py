@@ -48,6 +48,14 @@ _REQUIRE = re.compile(r"^(From\s+\S+\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)
 # are collapsed by the splitter), nothing Coq could read as a second sentence or a quotation.
 _LIB = r"[A-Za-z_][A-Za-z0-9_']*(?:\.[A-Za-z_][A-Za-z0-9_']*)*"
 _LIBRARY_LOAD = re.compile(rf"(?:From {_LIB} )?Require (?:Import |Export )?{_LIB}(?: {_LIB})*\.")
+_LOAD_PARTS = re.compile(rf"(?:From ({_LIB}) )?Require (?:Import |Export )?({_LIB}(?: {_LIB})*)\.")
+# Where extra imports may come from: the standard library, and CoqHammer's and Interval's
+# tactics. A library decides how Coq reads the proof's text and what a tactic may build, so
+# others are refused: Ltac2 builds terms unchecked (`Constr.Unsafe`: a fixpoint the 8.16 guard
+# checker wrongly accepts, a term the VM crashes on), ssreflect changes the tactic grammar the
+# screen reads.
+ALLOWED_IMPORT_ROOTS = ("Coq", "Hammer", "Interval")
+_REFUSED_MODULES = re.compile(r"(?:^|\.)(?:ssr\w*|AdmitAxiom|Ltac2\w*)(?:\.|$)")
 _DECLARATION = re.compile(
     r"^\s*(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.S
 )
@@ -86,6 +94,16 @@ def check_extra_imports(text: str) -> list[str]:
     for sentence in sentences:
         if not _LIBRARY_LOAD.fullmatch(sentence) or _load_form(sentence) is None:
             raise ValueError(f"extra imports may only load libraries (From X Require Import Y.), not {sentence!r}")
+        parts = _LOAD_PARTS.fullmatch(sentence)
+        assert parts is not None  # the same grammar as _LIBRARY_LOAD
+        root, modules = parts.group(1), parts.group(2).split()
+        paths = [f"{root}.{m}" if root else m for m in modules]
+        for path in paths:
+            if path.split(".")[0] not in ALLOWED_IMPORT_ROOTS or _REFUSED_MODULES.search(path):
+                raise ValueError(
+                    f"extra imports may load only the standard library, Hammer or Interval "
+                    f"(From Coq Require Import M.), not {path!r}"
+                )
     return sentences
 
 

@@ -41,7 +41,9 @@ _NATIVE_CAST = "<<:"
 _FIXPOINTS = {"fix", "cofix"}
 # Ways to build one without the word, or to hide one from the verifier's look at the proof term:
 # Ltac's `context C [...]` puts a body of one's own into an unfolded library fixpoint, and
-# `abstract` moves part of the proof into a separate constant.
+# `abstract` moves part of the proof into a separate constant (Coq 8.16 folds such constants
+# back into the term `Qed` makes, so the verifier's look sees them anyway; refusing the word
+# keeps a later Coq that does not from hiding one).
 _CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[^\W\d][\w']*\s*\[")  # any name: `context Ç [` too
 _HIDING_TACTICS = {"abstract", "transparent_abstract"}
 # `@?B x` in an Ltac pattern captures part of a term as a function of `x`: after a `revert`, the

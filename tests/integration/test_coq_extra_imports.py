@@ -62,3 +62,18 @@ def test_extra_imports_must_be_library_loads() -> None:
             check_extra_imports(bad)
     with pytest.raises(ValueError):
         CoqEnv(CoqConfig(extra_imports="Definition x := 1."))
+
+
+def test_extra_imports_come_only_from_the_libraries_that_cannot_change_what_a_proof_means() -> None:
+    from prover.portfolio import HAMMER_IMPORTS
+
+    assert len(check_extra_imports(HAMMER_IMPORTS)) == 3
+    assert check_extra_imports("Require Import Coq.micromega.Lia.") == ["Require Import Coq.micromega.Lia."]
+    # Ltac2 builds terms unchecked (Constr.Unsafe), ssreflect changes the tactic grammar, mathcomp
+    # and other roots are not vetted; a bare name is resolved by Coq's load path, not by us
+    for bad in ("From Ltac2 Require Import Ltac2.", "Require Import Ltac2.Ltac2.", "Require Import Lia.",
+                "From Coq Require Import ssreflect.", "From Coq Require Import ssr.ssrbool.",
+                "From mathcomp Require Import ssreflect.", "From Coq Require Import Compat.AdmitAxiom.",
+                "From Coq Require Import Lia. From Ltac2 Require Ltac2."):
+        with pytest.raises(ValueError, match="only the standard library"):
+            check_extra_imports(bad)

@@ -68,7 +68,11 @@ def test_a_results_jsonl_is_checked_against_the_dataset_statements(tmp_path):
     assert lines[-1] == "1/2 proofs verified (1 duplicate rows not counted)"
 
 
-@pytest.mark.parametrize("content, message", [("{not json", "not a JSON line"), ('{"proof": ["auto."]}', "name")])
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a JSON line"),
+    ('{"proof": ["auto."]}', "name"),
+    ('{"name": "a", "proof": ["auto.", {"x": 1}]}', "must be a string"),
+])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
     path = tmp_path / "r.jsonl"
     path.write_text(content + "\n")
@@ -124,3 +128,14 @@ def test_lean_proofs_are_read_against_the_dataset_statement(tmp_path):
     first, second = _read_lean(results, MINIF2F_LEAN, "minif2f-lean4")
     assert first.script == ("norm_num\nsimp",) and "abs" in first.statement  # the dataset's statement
     assert second.problem == "not in the dataset"
+
+
+def test_a_config_beside_the_results_cannot_load_a_library_that_changes_what_proofs_mean(tmp_path):
+    """Whoever publishes results writes the config.json beside them: with Ltac2 loaded, tactic
+    text could build terms unchecked, so such imports are refused, one line, exit 2."""
+    (tmp_path / "config.json").write_text(json.dumps({"extra_imports": "From Ltac2 Require Import Ltac2."}))
+    results = tmp_path / "results.jsonl"
+    results.write_text(json.dumps({"name": "a", "proved": True, "proof": ["ltac1:(reflexivity)."]}) + "\n")
+    out = run_verify(str(results))
+    assert out.returncode == 2 and "only the standard library" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
