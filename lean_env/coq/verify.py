@@ -315,9 +315,11 @@ class CoqVerifier:
 
 
 def _errors(out: str, err: str) -> str:
-    lines = [ln for ln in (err + "\n" + out).splitlines() if ln.strip() and "deprecated" not in ln]
-    errors = [ln for ln in lines if ln.startswith("Error")]
-    return " ".join(errors or lines[-2:])[:500]
+    """Coq's first error with the lines that continue it (the message often starts on the line
+    after "Error:"), else the last two lines."""
+    lines = [ln.strip() for ln in (err + "\n" + out).splitlines() if ln.strip() and "deprecated" not in ln]
+    first = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), None)
+    return " ".join(lines[first : first + 4] if first is not None else lines[-2:])[:500]
 
 
 def _header_axioms(

@@ -89,3 +89,12 @@ def test_definitional_uip_is_never_read_as_allowed_axioms():
     out = "Axioms:\nClassical_Prop.classic : forall P : Prop, P \\/ ~ P\nProverProof.Proof.f relies on definitional UIP.\n"
     assert parse_assumptions(out)[0] == "other"
     assert parse_assumptions("Closed under the global context\nProverProof.Proof.f relies on definitional UIP.")[0] == "other"
+
+
+def test_a_coqc_error_is_reported_with_the_lines_that_continue_it() -> None:
+    from lean_env.coq.verify import _errors
+
+    out = ('File "./Proof.v", line 3, characters 0-9:\nError:\nIn environment\nn : nat\n'
+           'The term "n" has type "nat" while it is expected to have type "False".\n')
+    assert _errors(out, "") == 'Error: In environment n : nat The term "n" has type "nat" while it is expected to have type "False".'
+    assert _errors("no error here\nlast line\n", "") == "no error here last line"
