@@ -126,6 +126,12 @@ _COMMANDS = (
     r"|count_heartbeats|whatsnew|with_weak_namespace|public|meta|declare_command_config_elab"
     r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
     r"|register_error_explanation"
+    # from the token tables of Lean and Mathlib (red-team round 16): each declares, evaluates or
+    # registers something when read after the tactic block
+    r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
+    r"|builtin_grind_propagator|grind_propagator|declare_\w+_theorems|declare_\w+_simprocs"
+    r"|register_linter_set|register_parser_alias|reprove|init_grind_norm|norm_cast_add_elim"
+    r"|docs_to_verso|scoped(?=\s*\[)|compile_def%|initialize_simps_projections\?"
 )
 
 _FORBIDDEN = [
@@ -166,6 +172,8 @@ _CODE_COMMANDS = (
     r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
     r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
     r"|test_extern|meta|public|import"
+    r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
+    r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
 )
 _DANGEROUS = [
     (pattern, why) for pattern, why in _FORBIDDEN
@@ -203,11 +211,18 @@ _NEVER_ANYWHERE = re.compile(
     # an expected IO type; and any spelling of unsafe (ptrAddrUnsafe)
     r"|lc[A-Z]\w*|timeit|allocprof|dbgTrace|dbg_trace|dbgSleep|FS\.|writeFile|readFile|getStdout|(?i:unsafe)"
     r"|plausible|slim_check"
+    # a tactic that compiles and runs a term (ProofWidgets: display only), premise selection
+    # that runs a stored function, Batteries' file writer, namespaces of IO-typed functions
+    r"|panel_widgets|premise_selector|suggest_premises|(?<![\w'])premises(?![\w'])|pickle"
+    r"|LeanSearchClient|Std\.Internal|Std\.Time|Widget"
     r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
-# The same on text with its comments, less the bare word `Lean` ("in Lean, ..."): with every
-# command that runs code refused, a name alone runs nothing.
-_NEVER_IN_COMMENTS = re.compile(_NEVER_ANYWHERE.pattern.replace(r"|Lean\b", r"|Lean\."))
+# The same on text with its comments, less the bare words `Lean` ("in Lean, ...") and
+# `premises` (grind's option, a tactic's, never read out of a comment): with every command that
+# runs code refused, a name alone runs nothing.
+_NEVER_IN_COMMENTS = re.compile(
+    _NEVER_ANYWHERE.pattern.replace(r"|Lean\b", r"|Lean\.").replace(r"|(?<![\w'])premises(?![\w'])", "")
+)
 # A tactic's configuration (`(config := e)`, `(field := e)`) is compiled and run when the tactic
 # is elaborated, and some configurations hold code: linarith's `preprocessors`, `discharger` and
 # `oracle` are MetaM/TacticM functions, as are the `proc`, `suspend` and `discharge` hooks of

@@ -402,3 +402,44 @@ def test_io_through_an_option_value_is_refused(tactic: str) -> None:
 def test_literal_constructors_in_options_pass() -> None:
     assert screen_tactic("simp (config := { zeta := false, decide := true })", final=True) is None
     assert screen_tactic("exact foo (x := .inl)", final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # a command after the tactic block stores a function that a later `by` block runs, with IO
+        # (red-team round 16); Batteries' `pickle` writes any file
+        "exact h\nset_premise_selector fun _ _ => Functor.map (fun _ => #[]) (pickle ⟨\"/tmp/p\"⟩ \"x\" (key := Name.anonymous))",
+        "exact h\nbuiltin_simproc_decl pwn (Nat.succ _) := fun _ => pure .continue",
+        "exact h\nbuiltin_dsimproc_decl pwn (Nat.succ _) := fun _ => pure .continue",
+        "exact h\nbuiltin_grind_propagator pwn ↓Nat.succ := fun _ => pure ()",
+        "exact h\ngrind_propagator pwn ↓Nat.succ := fun _ => pure ()",
+        "exact h\ndeclare_uint_theorems Foo 8",
+        "exact h\ndeclare_sint_simprocs Foo",
+        "exact h\nregister_linter_set foo := []",
+        "exact h\nregister_parser_alias foo bar",
+        "exact h\nreprove foo",
+        "exact h\ninit_grind_norm foo",
+        "exact h\nnorm_cast_add_elim foo",
+        "exact h\nscoped[Nat] infix:50 \" ≺ \" => Nat.lt",
+        "exact h\ncompile_def% foo",
+        "exact h\ninitialize_simps_projections? Foo",
+        "exact h\nshow_panel_widgets [ProofWidgets.GoalTypePanel with (List.range (10 ^ 9)).length]",
+        # a tactic that compiles and runs any closed term (outside the heartbeat limit)
+        "with_panel_widgets [ProofWidgets.GoalTypePanel with (List.range (10 ^ 9)).length]\n  simp",
+        "grind +premises",
+        "grind (premises := 10)",
+        "exact (by suggest_premises; exact 0)",
+        "simp (maxSteps := (toString ((pickle ⟨\"/tmp/p\"⟩ \"echo\") ())).length + 100000)",
+        "omega (splitNatSub := (toString ((LeanSearchClient.foo \"x\") ())).isEmpty)",
+        "simp (maxSteps := (Std.Internal.IO.foo ()).length)",
+        # in a comment, a command word that runs code is still refused (read after a parse error)
+        "simp -- set_premise_selector fun _ _ => 0",
+    ],
+)
+def test_commands_from_the_token_tables_and_code_running_widgets_are_refused(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is not None
+
+
+def test_english_premises_in_a_comment_still_pass() -> None:
+    assert screen_tactic("nlinarith [h₀] -- from the premises above", final=True) is None
