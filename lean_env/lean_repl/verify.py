@@ -5,7 +5,11 @@ one proof-state chain. So a found proof is compiled again in command mode on a f
 of a process that never ran the search (the compiling process), in steps the proof cannot talk to:
 
 1. the original statement alone, as a proposition (`abbrev`), before any proof text is loaded;
-2. the theorem with the proof, under a heartbeat cap;
+2. the proof as one tactic block, `(` the proof `)`, in tactic mode on the theorem's root state:
+   the REPL parses a tactic step as exactly one tactic, to the end of the text, before it runs
+   anything, so text that would end the tactic block early and go on with commands (which run
+   in command mode even after a parse error) fails here, unrun; the block must close the goal;
+   then the theorem with the proof as a command, under a heartbeat cap;
 3. a check written by the verifier only: `example : <statement> := @name`, so the constant
    has the statement's type whatever the proof text did around it;
 4. `#print axioms name`, parsed strictly: one message in exactly the phrase Lean prints, and
@@ -53,6 +57,7 @@ from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verificatio
 from lean_env.lean_repl.protocol import (
     CommandResponse,
     Message,
+    Outcome,
     PickleEnvRequest,
     ReplError,
     Severity,
@@ -95,8 +100,11 @@ def proof_command(theorem: Theorem, proof: Sequence[str], max_heartbeats: int) -
     statement = theorem.statement.rstrip()
     if statement.endswith(":="):
         statement += " by"
-    body = "\n".join(textwrap.indent(t.strip("\n"), "  ", lambda _: True) for t in proof)
-    return f"set_option maxHeartbeats {max_heartbeats} in\n{statement}\n{body}"
+    return f"set_option maxHeartbeats {max_heartbeats} in\n{statement}\n{_indented(proof)}"
+
+
+def _indented(proof: Sequence[str]) -> str:
+    return "\n".join(textwrap.indent(t.strip("\n"), "  ", lambda _: True) for t in proof)
 
 
 def names_match(declared: str | None, full_name: str) -> bool:
@@ -192,7 +200,7 @@ def verify_proof(
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
     for attempt in range(2):
         try:
-            (ok, message, axioms), compiled = _check(repl, stated, command, check, full, timeout)
+            (ok, message, axioms), compiled = _check(repl, theorem, proof, stated, command, check, timeout)
             if ok:
                 ok, message, axioms = _replay(repl, compiled, checker, stated, replayed, timeout)
             return verdict(ok, message, axioms)
@@ -213,8 +221,14 @@ def verify_proof(
 Verdict = tuple[bool, str, tuple[str, ...]]  # ok, why not, axioms
 
 
+def tactic_block(proof: Sequence[str]) -> str:
+    """The proof's steps as one parenthesised tactic block, indented as under the theorem's `by`."""
+    return f"(\n{_indented(proof)}\n)"
+
+
 def _check(
-    repl: HeaderRepl, stated: str, command: str, check: str, name: str, timeout: float
+    repl: HeaderRepl, theorem: Theorem, proof: Sequence[str], stated: str, command: str, check: str,
+    timeout: float,
 ) -> tuple[Verdict, int]:
     """Steps 1-4 of the module docstring on `repl`, and the compiled env's id (-1 if none).
 
@@ -224,6 +238,11 @@ def _check(
     if problem is not None:
         return (False, f"the original statement does not elaborate on its own: {problem}", ()), -1
     assert isinstance(statement, CommandResponse)
+    root, _ = repl.open(theorem)
+    block = repl.step(theorem.name, (), root, tactic_block(proof), timeout)
+    if block.outcome is not Outcome.PROVED:
+        why = block.message or f"{len(block.goals)} goal(s) left"
+        return (False, f"the proof does not run as one tactic block ({block.outcome.value}): {why}", ()), -1
     compiled = repl.command(command, statement.env, timeout)
     problem = _problem(compiled)
     if problem is not None:
@@ -235,6 +254,7 @@ def _check(
         why = f"the proved constant does not have the original statement's type: {problem}"
         return (False, why, ()), compiled.env
     assert isinstance(checked, CommandResponse)
+    name = theorem.name
     return _audit(repl.command(f"#print axioms {name}", checked.env, timeout), name), compiled.env
 
 

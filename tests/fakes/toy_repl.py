@@ -12,6 +12,10 @@ slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `g
 MB resident, then acts as `intro grow`; `nostatus` closes every goal with an answer that has
 no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
 a sketch (SKETCH_CLOSERS below).
+A parenthesised step `(a\nb)` is parsed whole before it runs: a line that starts with a command
+word (COMMAND_WORDS) is a parse error. In tactic mode, `exact X`, `linarith` and an all-capitals marker
+word close the main goal, `have ...` changes nothing, and a line indented past the block's
+first belongs to the step above.
 Verification: `pickleTo` writes an env's text to a file, `unpickleEnvFrom` reads it back as a new
 env (the markers below travel with it, as a real pickle's constants do); the verifier's scope probe
 (`#eval ...`) answers from the env's `import` and `open` lines (an error when the header holds
@@ -189,9 +193,16 @@ class Toy:
         goals = list(self.states[n])
         text = req["tactic"]
         steps = text[1:-1].split("\n") if text.startswith("(") and text.endswith(")") else [text]
+        steps = [step for step in steps if step.strip()]
+        base = min((len(step) - len(step.lstrip()) for step in steps), default=0)
+        # a line indented past the block's is part of the step above (a `have`'s own proof)
+        steps = [step.strip() for step in steps if len(step) - len(step.lstrip()) == base]
+        for number, step in enumerate(steps, 1):  # parsed whole before anything runs
+            if step.split()[0] in COMMAND_WORDS:
+                return {"message": f"<input>:{number}:0: unexpected token '{step.split()[0]}'; expected ')'"}
         extra: dict = {}
         for step in steps:
-            result = self.apply(goals, step.strip())
+            result = self.apply(goals, step)
             if isinstance(result, dict):
                 return result
             goals, extra = result
@@ -237,8 +248,10 @@ class Toy:
             return [f"{head}{arg} : Nat\n⊢ {concl}"] + goals[1:], {}
         if word == "split":
             return [f"case left\n{goals[0]}", f"case right\n{goals[0]}"] + goals[1:], {}
-        if word in ("close", "rfl", "simp", "norm_num"):
+        if word in ("close", "rfl", "simp", "norm_num", "exact", "linarith") or word.isupper():  # exact X, MARKER
             return goals[1:], {}
+        if word == "have":  # its proof is on the lines below (skipped); the goal stays
+            return goals, {}
         if word == "skip":
             return goals, {}
         if word == "err":
@@ -260,6 +273,9 @@ class Toy:
 # `h : P`; `have h : P := by <closer>` (also with the proof on the next line) adds `h : P`; `intro [x]` adds `x : ℕ` (`a✝ : ℕ` without a
 # name); a bare `sorry` is a hole on the main goal and closes it, as do the closers; any other line is
 # an error at its position, and a main goal left open is `unsolved goals` at the statement's `by`.
+# A step starting with one of these does not parse as a tactic (it would end a command's `by`
+# block and start a command).
+COMMAND_WORDS = {"def", "theorem", "set_premise_selector", "#eval", "builtin_simproc_decl"}
 SKETCH_CLOSERS = {"linarith", "nlinarith", "simp", "norm_num", "omega", "rfl", "exact", "close", "positivity"}
 
 _HELD: list[bytes] = []

@@ -41,13 +41,17 @@ def test_accepted_proof_is_compiled_in_one_process_and_judged_in_another(env: Le
     check_pid = next(r["pid"] for r in log if "unpickleEnvFrom" in r)
     assert len({search_pid, compile_pid, check_pid}) == 3
     compiled = [r for r in log if r["pid"] == compile_pid]
-    # header, statement alone, proof, the verifier's own type check, axioms, pickle of the proof's env
-    assert [r.get("env") for r in compiled] == [None, 0, 1, 2, 3, 2]
+    # header, statement alone, the root state, the proof as one tactic block there, the proof as
+    # a command, the verifier's own type check, axioms, pickle of the proof's env
+    assert [r.get("env") for r in compiled] == [None, 0, 0, None, 1, 3, 4, 3]
     assert compiled[1]["cmd"] == (
         "abbrev _prover_original_statement : Prop :=\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a")
-    assert compiled[3]["cmd"] == "example : _prover_original_statement := @toy_thm"
-    assert compiled[4]["cmd"] == "#print axioms toy_thm"
-    pickle = compiled[5]["pickleTo"]
+    assert compiled[2]["cmd"].endswith(":= by sorry")
+    assert compiled[3]["tactic"] == "(\n  intro x\n  rfl\n)"
+    assert compiled[4]["cmd"].startswith("set_option maxHeartbeats")
+    assert compiled[5]["cmd"] == "example : _prover_original_statement := @toy_thm"
+    assert compiled[6]["cmd"] == "#print axioms toy_thm"
+    pickle = compiled[7]["pickleTo"]
     assert not Path(pickle).exists()  # removed once loaded
     checked = [r for r in log if r["pid"] == check_pid]
     # header, statement alone, scope probe, the pickle loaded, probe there, type check, axioms
@@ -134,3 +138,16 @@ def test_each_proof_is_compiled_and_judged_by_processes_of_its_own(env: LeanEnv,
     compilers = [r["pid"] for r in log if "pickleTo" in r]
     checkers = [r["pid"] for r in log if "unpickleEnvFrom" in r]
     assert len(set(compilers)) == 2 and len(set(checkers)) == 2
+
+
+def test_text_that_would_end_the_tactic_block_and_run_commands_is_never_compiled(
+    env: LeanEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the screen: a step the REPL cannot parse as one tactic, to the end of its text, is
+    refused before the proof is compiled as a command (where the commands after it would run)."""
+    monkeypatch.setattr("lean_env.lean_repl.verify.screen_tactic", lambda *a, **k: None)
+    trailing = "exact h\nset_premise_selector fun _ _ => pure #[]"
+    verdict = env.verify(THM, ["intro x", trailing])
+    assert not verdict.ok and "does not run as one tactic block" in verdict.message
+    assert "unexpected token 'set_premise_selector'" in verdict.message
+    assert not any("set_premise_selector" in r.get("cmd", "") for r in sent(tmp_path))
