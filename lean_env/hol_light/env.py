@@ -31,7 +31,7 @@ from lean_env.base import (
     Theorem,
     Verification,
 )
-from lean_env.hol_light.goals import parse_state, pretty, toplevel_errors
+from lean_env.hol_light.goals import parse_state, pretty, toplevel_errors, without_prompts
 from lean_env.hol_light.screen import ScreenError, ocaml_string, render, screen_tactic
 from lean_env.hol_light.zygote import Child, Zygote, ZygoteConfig, check_installed, shared_zygote, unhex
 
@@ -200,7 +200,7 @@ class HolLightEnv:
 
     def _result(self, child: Child, state: ProofState, tactic: str, text: str, number: int) -> TacticResult:
         nonce = child.nonce
-        if f"<<<{nonce} TIMEOUT>>>" in text or _TIMER_FIRED.search(text):
+        if f"<<<{nonce} TIMEOUT>>>" in text or _TIMER_FIRED.search(without_prompts(text)):
             return TacticFailure(FailureKind.TIMEOUT, "tactic ran past its time limit")
         fail = re.search(re.escape(f"<<<{nonce} FAIL ") + r"([0-9a-f]*)>>>", text)
         if fail:

@@ -49,9 +49,19 @@ def pretty(goals: tuple[Goal, ...]) -> str:
     return head + "\n\n".join(blocks)
 
 
-_ERROR_LINE = re.compile(r"^(Error|Exception)[^\n]*(?:\n[ \t]+[^\n]*)*", re.M)
+_ERROR_LINE = re.compile(
+    r"^(Error|Exception|Stack overflow during evaluation)[^\n]*(?:\n[ \t]+[^\n]*)*", re.M
+)
+_PROMPTS = re.compile(r"^(?:# )+", re.M)
+
+
+def without_prompts(text: str) -> str:
+    """`text` with the toplevel's `# ` prompts taken off each line's start: an exception raised
+    while OCaml builds the tactic (before the driver's handler) is printed right after one."""
+    return _PROMPTS.sub("", text)
 
 
 def toplevel_errors(text: str) -> str:
     """The toplevel's error lines in `text` (a type error, an unbound name, an exception), as one line."""
-    return "; ".join(" ".join(m.group().split()) for m in _ERROR_LINE.finditer(text))[:500]
+    found = _ERROR_LINE.finditer(without_prompts(text))
+    return "; ".join(" ".join(m.group().split()) for m in found)[:500]

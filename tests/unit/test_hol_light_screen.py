@@ -6,7 +6,7 @@ import pytest
 
 from lean_env.hol_light.screen import ScreenError, ocaml_string, render, screen_tactic
 from lean_env.hol_light.statements import normalise_name, proof_text, theorem_from_text
-from lean_env.hol_light.goals import parse_state, pretty, toplevel_errors
+from lean_env.hol_light.goals import parse_state, pretty, toplevel_errors, without_prompts
 from lean_env.registry import screen
 from prover.portfolio import PORTFOLIOS
 
@@ -180,3 +180,17 @@ def test_toplevel_errors_are_one_line() -> None:
     assert toplevel_errors(text) == "Error: Unbound value FOO"
     text = "Exception:\n  Failure \"x\".\n"
     assert toplevel_errors(text) == 'Exception: Failure "x".'
+    # raised while OCaml builds the tactic, before the driver's handler: after the prompt
+    assert toplevel_errors("# Exception: Prover_timeout.\n# ") == "Exception: Prover_timeout."
+    assert toplevel_errors("# # Stack overflow during evaluation (looping recursion?).\n") == (
+        "Stack overflow during evaluation (looping recursion?).")
+
+
+def test_a_timer_that_fires_while_the_tactic_is_built_is_a_timeout() -> None:
+    """`REAL_RING ...` runs while OCaml builds the tactic, before the driver's handler, so the
+    toplevel prints the timer's exception after its prompt: still a TIMEOUT, which a later
+    search stage with more time may run again (an ERROR it would not)."""
+    from lean_env.hol_light.env import _TIMER_FIRED
+
+    assert _TIMER_FIRED.search(without_prompts("# Exception: Prover_timeout.\n# "))
+    assert not _TIMER_FIRED.search(without_prompts("# Exception: Failure \"x\".\n# "))
