@@ -5,11 +5,14 @@ one proof-state chain. So a found proof is compiled again in command mode on a f
 of a process that never ran the search (the compiling process), in steps the proof cannot talk to:
 
 1. the original statement alone, as a proposition (`abbrev`), before any proof text is loaded;
-2. the proof as one tactic block, `(` the proof `)`, in tactic mode on the theorem's root state:
-   the REPL parses a tactic step as exactly one tactic, to the end of the text, before it runs
-   anything, so text that would end the tactic block early and go on with commands (which run
-   in command mode even after a parse error) fails here, unrun; the block must close the goal;
-   then the theorem with the proof as a command, under a heartbeat cap;
+2. the proof as one tactic block, `focus` + `skip` + the proof, in tactic mode on the theorem's
+   root state: the REPL parses a tactic step as exactly one tactic, to the end of the text,
+   before it runs anything, so text that would end the block early and go on with commands
+   (which run in command mode even after a parse error) fails here, unrun; the block must close
+   the goal. Then the theorem as a command, its `by` block the same lines (`skip` + the proof),
+   under a heartbeat cap: the two blocks are the same text after their keyword, so they end at
+   the same place (with no closing bracket of ours that a stray `)` could match, and `skip`
+   first so that a leading `{ ... }` cannot be the whole block);
 3. a check written by the verifier only: `example : <statement> := @name`, so the constant
    has the statement's type whatever the proof text did around it;
 4. `#print axioms name`, parsed strictly: one message in exactly the phrase Lean prints, and
@@ -170,7 +173,7 @@ def verify_proof(
     """Check `proof`: compiled on `repl`, judged on `checker` (both reserved for verification,
     header = theorem's; `checker` is never sent text of a proof)."""
     start = time.monotonic()
-    command = proof_command(theorem, proof, max_heartbeats)
+    command = proof_command(theorem, _FIRST + tuple(proof), max_heartbeats)
     name = declared_name(theorem.statement)
     full = theorem.name  # the declared name, qualified by its namespace when it has one
     proposition = statement_proposition(theorem.statement)
@@ -222,8 +225,11 @@ Verdict = tuple[bool, str, tuple[str, ...]]  # ok, why not, axioms
 
 
 def tactic_block(proof: Sequence[str]) -> str:
-    """The proof's steps as one parenthesised tactic block, indented as under the theorem's `by`."""
-    return f"(\n{_indented(proof)}\n)"
+    """The proof's steps as one tactic, the same lines as the verified command's `by` block."""
+    return f"focus\n{_indented(_FIRST + tuple(proof))}"
+
+
+_FIRST = ("skip",)  # leads both blocks (see the module docstring, step 2)
 
 
 def _check(

@@ -12,8 +12,9 @@ slow`); `exact?` closes the main goal and offers "Try this: exact toy_lemma"; `g
 MB resident, then acts as `intro grow`; `nostatus` closes every goal with an answer that has
 no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
 a sketch (SKETCH_CLOSERS below).
-A parenthesised step `(a\nb)` is parsed whole before it runs: a line that starts with a command
-word (COMMAND_WORDS) is a parse error. In tactic mode, `exact X`, `linarith` and an all-capitals marker
+A parenthesised step `(a\nb)` or a `focus` block (`focus\n  a\n  b`) is parsed whole before it
+runs: a line that starts with a command word (COMMAND_WORDS), or in a `focus` block a `)` with
+no `(`, is a parse error. In tactic mode, `exact X`, `linarith` and an all-capitals marker
 word close the main goal, `have ...` changes nothing, and a line indented past the block's
 first belongs to the step above.
 Verification: `pickleTo` writes an env's text to a file, `unpickleEnvFrom` reads it back as a new
@@ -192,7 +193,15 @@ class Toy:
             return {"message": "Unknown proof state."}
         goals = list(self.states[n])
         text = req["tactic"]
-        steps = text[1:-1].split("\n") if text.startswith("(") and text.endswith(")") else [text]
+        if text.startswith("focus\n"):
+            depth = 0
+            for ch in text:  # no bracket of ours for a stray `)` to close
+                depth += {"(": 1, ")": -1}.get(ch, 0)
+                if depth < 0:
+                    return {"message": "<input>:1:0: unexpected token ')'; expected end of input"}
+            steps = text.split("\n")[1:]
+        else:
+            steps = text[1:-1].split("\n") if text.startswith("(") and text.endswith(")") else [text]
         steps = [step for step in steps if step.strip()]
         base = min((len(step) - len(step.lstrip()) for step in steps), default=0)
         # a line indented past the block's is part of the step above (a `have`'s own proof)

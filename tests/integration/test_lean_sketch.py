@@ -176,7 +176,7 @@ def test_the_pipeline_fills_holes_by_search_and_verifies_the_assembled_proof(env
     checked = [r["cmd"] for r in requests(log_file) if "cmd" in r and r["cmd"].startswith("set_option maxHeartbeats")]
     assert checked[-1] == (
         "set_option maxHeartbeats 400000 in\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by\n"
-        "  have h₁ : a = a := by\n    norm_num\n  have h₂ : b = a := by\n    norm_num\n  linarith"
+        "  skip\n  have h₁ : a = a := by\n    norm_num\n  have h₂ : b = a := by\n    norm_num\n  linarith"
     )
 
 

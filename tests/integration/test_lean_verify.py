@@ -34,7 +34,7 @@ def test_accepted_proof_is_compiled_in_one_process_and_judged_in_another(env: Le
     verdict = env.verify(THM, ["intro x", "rfl"])
     assert verdict.ok, verdict.message
     assert verdict.axioms == ("propext", "Classical.choice", "Quot.sound")
-    assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  intro x\n  rfl" in verdict.script
+    assert "set_option maxHeartbeats 300000 in\n" + THM.statement + "\n  skip\n  intro x\n  rfl" in verdict.script
     log = sent(tmp_path)
     search_pid = log[0]["pid"]
     compile_pid = next(r["pid"] for r in log if r.get("cmd", "").startswith("#print axioms toy_thm"))
@@ -47,7 +47,8 @@ def test_accepted_proof_is_compiled_in_one_process_and_judged_in_another(env: Le
     assert compiled[1]["cmd"] == (
         "abbrev _prover_original_statement : Prop :=\n  ∀ (a b : ℕ) (h₀ : a = b),\n    b = a")
     assert compiled[2]["cmd"].endswith(":= by sorry")
-    assert compiled[3]["tactic"] == "(\n  intro x\n  rfl\n)"
+    assert compiled[3]["tactic"] == "focus\n  skip\n  intro x\n  rfl"
+    assert compiled[4]["cmd"].endswith(":= by\n  skip\n  intro x\n  rfl")
     assert compiled[4]["cmd"].startswith("set_option maxHeartbeats")
     assert compiled[5]["cmd"] == "example : _prover_original_statement := @toy_thm"
     assert compiled[6]["cmd"] == "#print axioms toy_thm"
@@ -150,4 +151,9 @@ def test_text_that_would_end_the_tactic_block_and_run_commands_is_never_compiled
     verdict = env.verify(THM, ["intro x", trailing])
     assert not verdict.ok and "does not run as one tactic block" in verdict.message
     assert "unexpected token 'set_premise_selector'" in verdict.message
-    assert not any("set_premise_selector" in r.get("cmd", "") for r in sent(tmp_path))
+    # a stray `)`: with a bracket of ours around the block it would close it, and `<;> ...` go on
+    stray = "norm_num)\n<;> open Nat in exact (foo"
+    verdict = env.verify(THM, [stray])
+    assert not verdict.ok and "unexpected token ')'" in verdict.message
+    assert not any("set_premise_selector" in r.get("cmd", "") or "norm_num)" in r.get("cmd", "")
+                   for r in sent(tmp_path))
