@@ -171,13 +171,21 @@ def test_axioms_allowed_only_when_the_header_brings_them(coq_env):
                           coq_env.config, coq_env._scratch) == {}
 
 
-def test_extra_imports_may_bring_classical_axioms_but_never_false():
-    """The standard library ships `Coq.Compat.AdmitAxiom` (`proof_admitted : False`): loaded as an
-    extra import, its axiom is in the preamble, but only the header's own axioms and the standard
-    classical ones count, so a proof by it is refused; one using classical logic that only the
-    extra imports load is accepted."""
+def test_extra_imports_may_bring_classical_axioms_but_never_false(monkeypatch):
+    """The standard library ships `Coq.Compat.AdmitAxiom` (`proof_admitted : False`). The import
+    check refuses it; below that check, loaded as an extra import, its axiom is in the preamble,
+    but only the header's own axioms and the standard classical ones count, so a proof by it is
+    refused; one using classical logic that only the extra imports load is accepted."""
+    import re
+
+    import lean_env.coq.env as coq_env_module
+
+    admit_axiom = "From Coq Require Import Compat.AdmitAxiom."
+    with pytest.raises(ValueError, match="only the standard library"):
+        CoqEnv(CoqConfig(extra_imports=admit_axiom))
+    monkeypatch.setattr(coq_env_module, "_REFUSED_MODULES", re.compile(r"(?!)"))  # the layer below
     false = Theorem("one_two", ARITH, "Theorem one_two : 1 = 2.")
-    admit = CoqEnv(CoqConfig(extra_imports="From Coq Require Import Compat.AdmitAxiom."))
+    admit = CoqEnv(CoqConfig(extra_imports=admit_axiom))
     try:
         check = admit.verify(false, ["exfalso.", "exact proof_admitted."])
     finally:
