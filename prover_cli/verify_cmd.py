@@ -98,6 +98,9 @@ def verify_command(
         raise fail(str(exc)) from None
     if not to_check:
         raise fail(f"{path}: no proofs found")
+    if imports:  # they decide which proofs compile: say which were used, and where from
+        source = "--extra-imports" if extra_imports is not None else str(path.parent / "config.json")
+        typer.echo(f"extra imports (proof module only, from {source}): {imports}", err=True)
     try:
         env = make_env(backend, extra_imports=imports, verify_timeout=verify_timeout)
     except SetupError as exc:

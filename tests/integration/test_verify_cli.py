@@ -139,3 +139,11 @@ def test_a_config_beside_the_results_cannot_load_a_library_that_changes_what_pro
     out = run_verify(str(results))
     assert out.returncode == 2 and "only the standard library" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_extra_imports_used_are_said_with_their_source(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"extra_imports": "From Coq Require Import Lia."}))
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps({"name": "a", "proved": True, "proof": ["lia."]}) + "\n")
+    out = run_verify(str(path))
+    assert f"extra imports (proof module only, from {tmp_path / 'config.json'}): From Coq Require Import Lia." in out.stderr
