@@ -100,18 +100,27 @@ def _bwrap_prefix(
         "--dev", "/dev",
         "--proc", "/proc",
     ]
-    for path in hidden:  # ...but for what other processes of ours wrote (an empty tmpfs there)...
-        real = os.path.realpath(path)
-        argv += ["--tmpfs", real]
     for path in readable:  # ...other processes' outputs it must read...
         real = os.path.realpath(path)
         argv += ["--ro-bind", real, real]
-    for path in writable:  # ...and the process's own scratch directories, writable
+    for path in writable:  # ...and the process's own scratch directories, writable...
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    # ...but not what other processes of ours wrote: an empty tmpfs over each hidden directory,
+    # mounted after the binds (one of which may hold it) and with the process's own directories
+    # below it bound again.
+    for path in hidden:
+        real = os.path.realpath(path)
+        argv += ["--tmpfs", real]
+        for own in (*readable, *writable):
+            own_real = os.path.realpath(own)
+            if own_real.startswith(real + os.sep):
+                argv += ["--ro-bind" if own in readable else "--bind", own_real, own_real]
     if writable:  # temporary files go to the first of them
         argv += ["--setenv", "TMPDIR", os.path.realpath(writable[0])]
-    argv += ["--unshare-all", "--die-with-parent"]  # no network, own pids/ipc; dies with us
+    # No network, own pids/ipc; dies with us; and no capabilities (run as root, a process keeps
+    # CAP_SYS_ADMIN otherwise, and could unmount what hides a directory or remount one writable).
+    argv += ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
     if network:  # a server that its client reaches over loopback (Isabelle)
         argv.append("--share-net")
     if cwd:

@@ -101,8 +101,8 @@ def check_extra_imports(text: str) -> list[str]:
         for path in paths:
             if path.split(".")[0] not in ALLOWED_IMPORT_ROOTS or _REFUSED_MODULES.search(path):
                 raise ValueError(
-                    f"extra imports may load only the standard library, Hammer or Interval "
-                    f"(From Coq Require Import M.), not {path!r}"
+                    f"extra imports may load only the standard library's modules (not ssreflect or "
+                    f"AdmitAxiom), Hammer's or Interval's (From Coq Require Import M.), not {path!r}"
                 )
     return sentences
 

@@ -157,10 +157,10 @@ class LeanEnv:
         cfg = self.config
         if self._verifier is None or self._checker is None or self._verifier.header != theorem.header:
             self._close_verifiers()
-            self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False)
+            self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False, recycle=False)
             # Each loaded pickle imports the header's modules once more (Mathlib's oleans mapped
             # again), so a checker process serves one proof; its warm spare hides the import.
-            self._checker = HeaderRepl(cfg, theorem.header, self._counters, spare=True)
+            self._checker = HeaderRepl(cfg, theorem.header, self._counters, spare=True, recycle=False)
             self._verified = 0
         self._verified += 1
         try:

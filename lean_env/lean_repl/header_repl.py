@@ -117,7 +117,9 @@ class HeaderRepl:
     """The Lean REPL pool's process wrapper: one REPL process for one header, started lazily
     and restarted on demand (a `LeanEnv` keeps one per header it has seen)."""
 
-    def __init__(self, config: LeanConfig, header: str, counters: Counters, spare: bool = True) -> None:
+    def __init__(
+        self, config: LeanConfig, header: str, counters: Counters, spare: bool = True, recycle: bool = True
+    ) -> None:
         self.config = config
         self.header = header
         self.counters = counters
@@ -133,12 +135,15 @@ class HeaderRepl:
         self._use_spare = spare and config.warm_spare
         self._spare: _Spare | None = None
         self._rss_checked_at = float("-inf")
+        # False: never replaced for its size or age, only on faults (a verifying process holds
+        # ids a fresh one would not know, and serves one proof anyway).
+        self._recycle = recycle
 
     # -- process life
 
     def _ensure_started(self) -> None:
         if self._proc is not None and self._proc.alive():
-            if self._proof_states < self.config.recycle_after and not self._too_big():
+            if not self._recycle or (self._proof_states < self.config.recycle_after and not self._too_big()):
                 return
             self.counters.recycles += 1
             log.info("recycling REPL after %d proof states", self._proof_states)
@@ -218,10 +223,8 @@ class HeaderRepl:
         self._proof_states = 0
 
     def retire(self) -> None:
-        """Drop the live process as spent (a recycle, not a fault); the next request takes the
-        warm spare, if there is one."""
-        if self._proc is not None:
-            self.counters.recycles += 1
+        """Drop the live process as spent (by design, neither a fault nor a recycle); the next
+        request takes the warm spare, if there is one."""
         self.kill()
         self._generation = 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -26,9 +27,15 @@ _END = re.compile(rb"\n\n")  # a response ends with a blank line
 
 
 def scratch_parent() -> Path:
-    """The directory that holds every REPL's scratch directory (made on first use, ours only)."""
+    """The directory that holds every REPL's scratch directory (made on first use, ours only).
+
+    Its name is predictable, so one found there must be a real directory of ours that nobody
+    else may write (another user could otherwise swap scratch directories under us)."""
     parent = Path(tempfile.gettempdir()) / f"prover-lean-scratch-{os.getuid()}"
     parent.mkdir(mode=0o700, exist_ok=True)
+    found = os.lstat(parent)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise SetupError(f"{parent} is not a private directory of this user: remove it and run again")
     return parent
 
 

@@ -49,12 +49,14 @@ it is rejected.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import shutil
+import stat
 import textwrap
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verification
 from lean_env.lean_repl.protocol import (
@@ -280,10 +282,11 @@ def _replay(
     copy = checker.scratch() / f"{uuid.uuid4().hex}.olean"
     try:
         saved = repl.request(PickleEnvRequest(env=compiled, pickle_to=str(written)), timeout)
-        if not isinstance(saved, CommandResponse) or not written.is_file():
+        if not isinstance(saved, CommandResponse):
             return False, f"the compiled environment could not be saved: {_problem(saved)}", ()
-        shutil.copyfile(written, copy)
-        written.unlink()
+        why = _copy_pickle(written, copy)
+        if why is not None:
+            return False, f"the compiled environment could not be saved: {why}", ()
         loaded = checker.request(UnpickleEnvRequest(unpickle_env_from=str(copy)), timeout)
     finally:
         written.unlink(missing_ok=True)
@@ -301,6 +304,37 @@ def _replay(
     assert isinstance(checked, CommandResponse)
     ok, message, axioms = _audit(checker.command(f"#print axioms {CHECK_NAME}", checked.env, timeout), CHECK_NAME)
     return ok, message and f"in a fresh process: {message}", axioms
+
+
+MAX_PICKLE_BYTES = 1 << 30  # a proof's constants; a Mathlib header's own are not in a pickle
+
+
+def _copy_pickle(written: Path, copy: Path) -> str | None:
+    """Copy what the compiling process wrote; None, or why not. The compiling process may have
+    put anything at that path: a symbolic link (to a host file, a FIFO that never ends), a file
+    too large to copy; only a plain file of at most MAX_PICKLE_BYTES is copied."""
+    try:
+        fd = os.open(written, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        return f"no plain file at {written.name} ({e.strerror})"
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            return f"{written.name} is not a plain file"
+        if found.st_size > MAX_PICKLE_BYTES:
+            return f"{written.name} holds {found.st_size} bytes, more than {MAX_PICKLE_BYTES}"
+        with os.fdopen(fd, "rb", closefd=False) as source, open(copy, "wb") as target:
+            left = MAX_PICKLE_BYTES
+            while chunk := source.read(min(left + 1, 1 << 20)):
+                left -= len(chunk)
+                if left < 0:
+                    return f"{written.name} grew past {MAX_PICKLE_BYTES} bytes while it was copied"
+                target.write(chunk)
+    except OSError as e:
+        return f"{written.name} could not be copied ({e.strerror})"
+    finally:
+        os.close(fd)
+    return None
 
 
 def _scope(checker: HeaderRepl, env: int | None, timeout: float) -> str | None:

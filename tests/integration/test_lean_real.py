@@ -52,10 +52,10 @@ def test_errors_are_values(env: LeanEnv) -> None:
     assert env.run_tactic(root, "native_decide").kind is FailureKind.REJECTED  # type: ignore[union-attr]
 
 
-def test_the_proof_is_judged_by_a_process_that_replays_it(env: LeanEnv, caplog: pytest.LogCaptureFixture) -> None:
-    """The checking process loads the compiled env, and its scope probe answers on this Lean."""
+def test_the_proof_is_judged_by_a_process_that_replays_it(env: LeanEnv) -> None:
+    """On this Lean: the one-block tactic run, the pickle loaded by the checking process, and its
+    scope probe (a failed probe refuses the proof) all work for an honest proof."""
     verdict = env.verify(THM, ["rw [h₂, h₃] at h₁", "rw [h₁]", "norm_num"])
     assert verdict.ok, verdict.message
-    assert "cannot report its header's imports" not in caplog.text
     wrong = env.verify(THM, ["exact absurd h₀ (by norm_num)"])
     assert not wrong.ok

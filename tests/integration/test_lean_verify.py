@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from lean_env.base import Theorem
 from lean_env.lean_repl.config import LeanConfig
 from lean_env.lean_repl.env import LeanEnv
+from lean_env.lean_repl.process import scratch_parent
 
 TOY = Path(__file__).resolve().parents[1] / "fakes" / "toy_repl.py"
 HEADER = "import Mathlib\nopen Real\n"
@@ -94,7 +96,31 @@ def test_the_checker_reads_a_copy_in_its_own_scratch_directory(env: LeanEnv, tmp
     written = Path(next(r["pickleTo"] for r in log if "pickleTo" in r))
     read = Path(next(r["unpickleEnvFrom"] for r in log if "unpickleEnvFrom" in r))
     assert written.parent != read.parent and written.name != read.name
+    assert written.parent.parent == read.parent.parent == scratch_parent()  # what each sandbox hides
     assert not written.exists() and not read.exists()
+
+
+def test_only_a_plain_file_of_bounded_size_is_copied_for_the_checker(tmp_path: Path, monkeypatch) -> None:
+    """The compiling process chose what lies at the pickle's path: a link to a host file, a FIFO
+    that never ends, a huge file are refused, never followed, read or copied."""
+    from lean_env.lean_repl import verify
+
+    host = tmp_path / "host-secret"
+    host.write_text("secret")
+    copy = tmp_path / "copy.olean"
+    link = tmp_path / "link.olean"
+    link.symlink_to(host)
+    assert "no plain file" in verify._copy_pickle(link, copy) and not copy.exists()
+    fifo = tmp_path / "fifo.olean"
+    os.mkfifo(fifo)
+    assert "not a plain file" in verify._copy_pickle(fifo, copy)
+    big = tmp_path / "big.olean"
+    big.write_bytes(b"x" * 2000)
+    monkeypatch.setattr(verify, "MAX_PICKLE_BYTES", 1000)
+    assert "more than 1000" in verify._copy_pickle(big, copy)
+    small = tmp_path / "small.olean"
+    small.write_bytes(b"pickle")
+    assert verify._copy_pickle(small, copy) is None and copy.read_bytes() == b"pickle"
 
 
 @pytest.mark.parametrize(

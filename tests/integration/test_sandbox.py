@@ -90,9 +90,21 @@ def test_the_lean_project_stays_at_the_repository_root():
         assert top.read_text() == packaged.read_text()
 
 
-def test_a_lean_repl_sees_no_other_repls_scratch_directory(tmp_path):
-    """What one REPL wrote (a proof that ran code there, say) is invisible to every other."""
+def test_a_sandboxed_process_has_no_capabilities(tmp_path):
+    """Run as root, a process that kept CAP_SYS_ADMIN could unmount what hides a directory."""
+    code = ("import sys; caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')]; "
+            "sys.exit(0 if caps and int(caps[0].split()[1], 16) == 0 else 1)")
+    assert python(code, tmp_path) == 0
+
+
+@pytest.mark.parametrize("extra_writable", [False, True])
+def test_a_lean_repl_sees_no_other_repls_scratch_directory(tmp_path, monkeypatch, extra_writable):
+    """What one REPL wrote (a proof that ran code there, say) is invisible to every other, also
+    when a directory that holds them all is made writable for every sandboxed process."""
     from lean_env.lean_repl.process import ReplProcess, scratch_parent
+
+    if extra_writable:
+        monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(scratch_parent().parent))
 
     first = ReplProcess([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path)
     secret = first.scratch / "left-behind.olean"
@@ -108,3 +120,20 @@ def test_a_lean_repl_sees_no_other_repls_scratch_directory(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_scratch_parent_someone_else_could_write_is_refused(tmp_path, monkeypatch):
+    """Its name is predictable: one made in advance by another user (or left open) is not used."""
+    import os
+
+    from lean_env.base import SetupError
+    from lean_env.lean_repl.process import scratch_parent
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    planted = tmp_path / f"prover-lean-scratch-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)
+    with pytest.raises(SetupError, match="not a private directory"):
+        scratch_parent()
+    planted.chmod(0o700)
+    assert scratch_parent() == planted
