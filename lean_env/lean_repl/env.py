@@ -37,6 +37,7 @@ from lean_env.lean_repl.protocol import Outcome, ProofStepRequest, StepOutcome, 
 from lean_env.lean_repl.screen import screen_tactic
 from lean_env.lean_repl.verify import verify_proof
 from lean_env.lean_repl.header_repl import Counters, Desync, HeaderRepl, ReplayDiverged
+from lean_env.sandbox import sandbox_enabled, sandbox_status
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,9 @@ class LeanEnv:
             return Verification(False, "the statement differs from the one that was searched", "")
         cfg = self.config
         if self._verifier is None or self._checker is None or self._verifier.header != theorem.header:
+            if self._verifier is None and not sandbox_enabled():
+                log.warning("sandbox %s: the verifier's compiling and checking processes can read "
+                            "and write each other's files", sandbox_status())
             self._close_verifiers()
             self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False, recycle=False)
             # Each loaded pickle imports the header's modules once more (Mathlib's oleans mapped

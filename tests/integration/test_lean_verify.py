@@ -183,3 +183,13 @@ def test_text_that_would_end_the_tactic_block_and_run_commands_is_never_compiled
     assert not verdict.ok and "unexpected token ')'" in verdict.message
     assert not any("set_premise_selector" in r.get("cmd", "") or "norm_num)" in r.get("cmd", "")
                    for r in sent(tmp_path))
+
+
+def test_without_the_sandbox_the_verifier_says_its_processes_are_not_separated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PROVER_NO_SANDBOX", "1")
+    monkeypatch.setenv("FAKE_REPL_LOG", str(tmp_path / "log.jsonl"))
+    with LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)))) as env:
+        assert env.verify(THM, ["rfl"]).ok
+    assert "can read and write each other's files" in caplog.text
