@@ -11,6 +11,7 @@ limit, and a path that cannot be replayed fails that one node as a value.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -42,6 +43,17 @@ from lean_env.sandbox import sandbox_enabled, sandbox_status
 log = logging.getLogger(__name__)
 
 _FAILURE = {Outcome.ERROR: FailureKind.ERROR, Outcome.GAVE_UP: FailureKind.GAVE_UP}
+
+
+def replays_pickles(config: LeanConfig) -> bool | None:
+    """Whether the workspace's REPL replays a loaded pickle through the kernel (Lean before 4.30;
+    the pinned one is 4.24), or None when its toolchain file says no version."""
+    try:
+        toolchain = (config.project_dir / "lean-toolchain").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"v4\.(\d+)\.", toolchain)
+    return None if found is None else int(found.group(1)) < 30
 
 
 class LeanEnv:
@@ -160,6 +172,9 @@ class LeanEnv:
             if self._verifier is None and not sandbox_enabled():
                 log.warning("sandbox %s: the verifier's compiling and checking processes can read "
                             "and write each other's files", sandbox_status())
+            if self._verifier is None and replays_pickles(cfg) is False:
+                log.warning("this REPL's Lean (4.30 or later) loads pickles without replaying them "
+                            "through the kernel: the checking process trusts what the compiling one wrote")
             self._close_verifiers()
             self._verifier = HeaderRepl(cfg, theorem.header, self._counters, spare=False, recycle=False)
             # Each loaded pickle imports the header's modules once more (Mathlib's oleans mapped

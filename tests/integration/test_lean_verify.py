@@ -193,3 +193,13 @@ def test_without_the_sandbox_the_verifier_says_its_processes_are_not_separated(
     with LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)))) as env:
         assert env.verify(THM, ["rfl"]).ok
     assert "can read and write each other's files" in caplog.text
+
+
+@pytest.mark.parametrize("toolchain, replays", [("leanprover/lean4:v4.24.0\n", True),
+                                                 ("leanprover/lean4:v4.33.0-rc2\n", False),
+                                                 ("nightly\n", None)])
+def test_whether_the_workspace_repl_replays_pickles(tmp_path: Path, toolchain: str, replays) -> None:
+    from lean_env.lean_repl.env import replays_pickles
+
+    (tmp_path / "lean-toolchain").write_text(toolchain)
+    assert replays_pickles(LeanConfig(project_dir=tmp_path)) is replays
