@@ -47,8 +47,7 @@ _REQUIRE = re.compile(r"^(From\s+\S+\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)
 # What an extra-imports sentence may be, exactly: ASCII library names and single spaces (blanks
 # are collapsed by the splitter), nothing Coq could read as a second sentence or a quotation.
 _LIB = r"[A-Za-z_][A-Za-z0-9_']*(?:\.[A-Za-z_][A-Za-z0-9_']*)*"
-_LIBRARY_LOAD = re.compile(rf"(?:From {_LIB} )?Require (?:Import |Export )?{_LIB}(?: {_LIB})*\.")
-_LOAD_PARTS = re.compile(rf"(?:From ({_LIB}) )?Require (?:Import |Export )?({_LIB}(?: {_LIB})*)\.")
+_LIBRARY_LOAD = re.compile(rf"(?:From ({_LIB}) )?Require (?:Import |Export )?({_LIB}(?: {_LIB})*)\.")
 # Where extra imports may come from: the standard library, and CoqHammer's and Interval's
 # tactics. A library decides how Coq reads the proof's text and what a tactic may build, so
 # others are refused: Ltac2 builds terms unchecked (`Constr.Unsafe`: a fixpoint the 8.16 guard
@@ -92,10 +91,9 @@ def check_extra_imports(text: str) -> list[str]:
     except SentenceError as exc:
         raise ValueError(f"extra imports: {exc}") from None
     for sentence in sentences:
-        if not _LIBRARY_LOAD.fullmatch(sentence) or _load_form(sentence) is None:
+        parts = _LIBRARY_LOAD.fullmatch(sentence)
+        if parts is None or _load_form(sentence) is None:
             raise ValueError(f"extra imports may only load libraries (From X Require Import Y.), not {sentence!r}")
-        parts = _LOAD_PARTS.fullmatch(sentence)
-        assert parts is not None  # the same grammar as _LIBRARY_LOAD
         root, modules = parts.group(1), parts.group(2).split()
         paths = [f"{root}.{m}" if root else m for m in modules]
         for path in paths:

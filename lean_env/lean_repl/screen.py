@@ -112,26 +112,37 @@ def _word(words: str) -> _Word:
     return _Word(words)
 
 
-_COMMANDS = (
-    r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
-    r"|section|end|import|universe|universes|variable|variables|attribute|mutual|noncomputable"
-    r"|private|protected|partial|nonrec|deriving|export|omit|include|local"
-    r"|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
-    r"|register_simp_attr|register_option|add_decl_doc|alias|irreducible_def|lemma_def"
-    r"|unseal|seal|assert_not_exists|suppress_compilation|compile_inductive"
-    r"|binder_predicate|unif_hint|proof_wanted|init_quot|gen_injective_theorems%|recommended_spelling"
-    r"|add_aesop_rules|declare_aesop_rule_sets|register_label_attr|recall|library_note"
-    r"|initialize_simps_projections|grind_pattern|register_builtin_option|mk_iff_of_inductive_prop"
-    r"|assert_not_imported|test_extern|variable\?|erase_aesop_rules|reset_grind_attrs|register_hint"
-    r"|count_heartbeats|whatsnew|with_weak_namespace|public|meta|declare_command_config_elab"
-    r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
-    r"|register_error_explanation"
+# Commands that run code or register something when read: refused on the whole text, comments
+# included (see screen_tactic). A command read out of a comment after a parse error comes after
+# the proof failed to parse, so it cannot make the proof count; what matters is what it does on
+# its own: run code (and through IO, forge the verifier's answers), define syntax the verifier's
+# own commands would be read with, or change options. The commands that only declare (theorem,
+# def, instance, section, ...: common words in English comments) are left to the stripped text.
+_CODE_COMMANDS = (
+    r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
+    r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
+    r"|test_extern|meta|public|import"
     # from the token tables of Lean and Mathlib (red-team round 16): each declares, evaluates or
     # registers something when read after the tactic block
     r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
-    r"|builtin_grind_propagator|grind_propagator|declare_\w+_theorems|declare_\w+_simprocs"
-    r"|register_linter_set|register_parser_alias|reprove|init_grind_norm|norm_cast_add_elim"
-    r"|docs_to_verso|scoped(?=\s*\[)|compile_def%|initialize_simps_projections\?"
+    r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
+)
+_COMMANDS = (
+    r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
+    r"|section|end|universe|universes|variable|variables|mutual|noncomputable"
+    r"|private|protected|partial|nonrec|deriving|export|omit|include|local"
+    r"|add_decl_doc|alias|irreducible_def|lemma_def"
+    r"|unseal|seal|assert_not_exists|suppress_compilation|compile_inductive"
+    r"|binder_predicate|unif_hint|proof_wanted|init_quot|gen_injective_theorems%|recommended_spelling"
+    r"|add_aesop_rules|recall|library_note"
+    r"|initialize_simps_projections|grind_pattern|mk_iff_of_inductive_prop"
+    r"|assert_not_imported|variable\?|erase_aesop_rules|reset_grind_attrs|register_hint"
+    r"|count_heartbeats|whatsnew|with_weak_namespace|declare_command_config_elab"
+    r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
+    r"|register_error_explanation"
+    r"|declare_\w+_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
+    r"|docs_to_verso|scoped(?=\s*\[)|initialize_simps_projections\?|"
+    + _CODE_COMMANDS
 )
 
 _FORBIDDEN = [
@@ -162,19 +173,6 @@ _FORBIDDEN = [
 # In a finished proof, `exact?` must have been replaced by the term it found ("Try this:").
 _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final proof (use its suggestion)")
 
-# Checked on the whole text, comments included (see screen_tactic). A command read out of a
-# comment after a parse error comes after the proof failed to parse, so it cannot make the proof
-# count; what matters is what it does on its own: run code (and through IO, forge the verifier's
-# answers), define syntax the verifier's own commands would be read with, or change options. The
-# commands that only declare (theorem, def, instance, section, ...: common words in English
-# comments) are left to the stripped text.
-_CODE_COMMANDS = (
-    r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
-    r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
-    r"|test_extern|meta|public|import"
-    r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
-    r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
-)
 _DANGEROUS = [
     (pattern, why) for pattern, why in _FORBIDDEN
     if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step")

@@ -226,12 +226,12 @@ def verify_proof(
 Verdict = tuple[bool, str, tuple[str, ...]]  # ok, why not, axioms
 
 
+_FIRST = ("skip",)  # leads both blocks (see the module docstring, step 2)
+
+
 def tactic_block(proof: Sequence[str]) -> str:
     """The proof's steps as one tactic, the same lines as the verified command's `by` block."""
     return f"focus\n{_indented(_FIRST + tuple(proof))}"
-
-
-_FIRST = ("skip",)  # leads both blocks (see the module docstring, step 2)
 
 
 def _check(
