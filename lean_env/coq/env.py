@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from lean_env.base import (
@@ -152,6 +152,9 @@ class CoqEnv:
         self._theorem: Theorem | None = None
         self._header: list[str] = []
         self._extra = check_extra_imports(self.config.extra_imports)
+        # What the verifier writes into the proof module is the checked sentences, never the
+        # raw text: nothing the splitter read differently from Coq can ride along.
+        self.config = replace(self.config, extra_imports="\n".join(self._extra))
         self._root: ProofState | None = None
         self._chain: list[tuple[tuple[str, ...], int]] = []  # (path, state id) along the current path
         self._restarts = 0

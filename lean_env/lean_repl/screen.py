@@ -126,6 +126,7 @@ _CODE_COMMANDS = (
     # registers something when read after the tactic block
     r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
     r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
+    r"|simproc_pattern%|builtin_simproc_pattern%|set_library_suggestions"
 )
 _COMMANDS = (
     r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"

@@ -77,3 +77,12 @@ def test_extra_imports_come_only_from_the_libraries_that_cannot_change_what_a_pr
                 "From Coq Require Import Lia. From Ltac2 Require Ltac2."):
         with pytest.raises(ValueError, match="only the standard library"):
             check_extra_imports(bad)
+
+
+def test_the_proof_module_gets_the_checked_sentences_not_the_raw_text() -> None:
+    """Comments and blanks the splitter read are gone: what coqc reads is what was checked."""
+    env = CoqEnv(CoqConfig(extra_imports="From Coq Require Import Lia   Lra. (* note *)\n Require Coq.Reals.Reals."))
+    try:
+        assert env.config.extra_imports == "From Coq Require Import Lia Lra.\nRequire Coq.Reals.Reals."
+    finally:
+        env.close()

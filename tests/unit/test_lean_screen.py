@@ -424,6 +424,10 @@ def test_literal_constructors_in_options_pass() -> None:
         "exact h\nscoped[Nat] infix:50 \" ≺ \" => Nat.lt",
         "exact h\ncompile_def% foo",
         "exact h\ninitialize_simps_projections? Foo",
+        "simp simproc_pattern% (_ : Nat) + 0 => reduceAdd",
+        "exact h\nbuiltin_simproc_pattern% (_ : Nat) + 0 => reduceAdd",
+        "simp -- builtin_simproc_pattern% (_ : Nat) + 0 => reduceAdd",
+        "exact h\nset_library_suggestions fun _ _ => pure #[]",
         "exact h\nshow_panel_widgets [ProofWidgets.GoalTypePanel with (List.range (10 ^ 9)).length]",
         # a tactic that compiles and runs any closed term (outside the heartbeat limit)
         "with_panel_widgets [ProofWidgets.GoalTypePanel with (List.range (10 ^ 9)).length]\n  simp",
