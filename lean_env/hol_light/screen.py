@@ -6,18 +6,23 @@ what a later check calls. So a tactic must be an expression of this grammar:
 
     expr  := app (INFIX app)*            INFIX: THEN THENL ORELSE THEN_TCL ORELSE_TCL THENC ORELSEC o
     app   := atom atom*                  function application
-    atom  := NAME | INT | QUOTATION | ( expr ) | ( expr , expr ... ) | [ ] | [ expr ; expr ... ]
+    atom  := NAME | INT | QUOTATION | LABEL | ( expr ) | ( expr , expr ... ) | [ ] | [ expr ; expr ... ]
 
 NAME is an identifier starting with a capital letter (HOL Light names its tactics, conversions,
 rules and theorems in capitals), except the few that cheat; INT is a small decimal numeral; a
-QUOTATION is a term `` `...` `` or a type `` `:...` `` of printable ASCII. Everything else is refused:
-`;;`, `;` outside a list, `let`, `fun` and every other lower-case word, module paths (`.`),
-strings, characters, comments, operators, non-ASCII.
+QUOTATION is a term `` `...` `` or a type `` `:...` `` of printable ASCII; a LABEL is a short string
+of letters, digits, blanks and the punctuation of assumption labels and intro patterns (`LABEL_TAC
+"h1"`, `USE_THEN "h1"`, `INTRO_TAC "!x; h1 h2"`), never a backslash or a quote. Everything else is
+refused: `;;`, `;` outside a list, `let`, `fun` and every other lower-case word, module paths
+(`.`), other strings, characters, comments, operators, non-ASCII.
 
 What is sent is not the given text but `render`'s rewriting of the parsed tokens: one line,
 tokens separated by spaces, each quotation replaced by a call of the driver's own term (or type)
-parser on an OCaml string literal written here. The OCaml lexer therefore never sees a quotation,
-so how it would have read one cannot matter.
+parser on an OCaml string literal written here, and each label by a string literal written here.
+The OCaml lexer therefore never sees a quotation or a string as given, so how it would have read
+one cannot matter. A string reaches only capitalised functions (tactics and rules that name
+assumptions); HOL Light's types and terms are private to its kernel, so no constructor can turn a
+string into a term or theorem.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ _DRIVER_PREFIX = re.compile(r"prover", re.I)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 _INT = re.compile(r"[0-9]+")
+# The characters of assumption labels and INTRO_TAC/DESTRUCT_TAC patterns.
+_LABEL = re.compile(r'"([A-Za-z0-9_ !;\'#@=(),+^-]{0,200})"')
 _BLANKS = " \t\r\n"
 _PUNCT = "()[];,"
 
@@ -48,8 +55,8 @@ class ScreenError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # "name", "int", "term", "type", or the punctuation character itself
-    text: str  # the name, numeral, or the quotation's contents (without backquotes)
+    kind: str  # "name", "int", "term", "type", "label", or the punctuation character itself
+    text: str  # the name, numeral, or the quotation's or label's contents (without delimiters)
     offset: int
 
 
@@ -111,7 +118,13 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("int", m.group(), i))
             i = m.end()
         elif c == '"':
-            raise ScreenError("string literals are not allowed in tactics")
+            m = _LABEL.match(text, i)
+            if m is None:
+                raise ScreenError(
+                    "a string must be a label of at most 200 letters, digits, blanks and !;'#@=(),+^-_"
+                )
+            tokens.append(Token("label", m.group(1), i))
+            i = m.end()
         elif c == ".":
             raise ScreenError("module paths ('.') are not allowed in tactics")
         else:
@@ -161,7 +174,7 @@ class _Parser:
                 return False
             self.i += 1
             return True
-        if tok.kind in ("int", "term", "type"):
+        if tok.kind in ("int", "term", "type", "label"):
             self.i += 1
             return True
         if tok.kind == "(":  # a parenthesised expression or a tuple
@@ -227,6 +240,8 @@ def render(text: str) -> str:
             parts.append(f"(prover_term {ocaml_string(tok.text)})")
         elif tok.kind == "type":
             parts.append(f"(prover_type {ocaml_string(tok.text)})")
+        elif tok.kind == "label":
+            parts.append(ocaml_string(tok.text))
         else:
             parts.append(tok.text)
     return " ".join(parts)

@@ -50,6 +50,16 @@ def test_goals_carry_hypotheses_and_every_open_goal(env: HolLightEnv) -> None:
     assert env.verify(thm("!x:real. &0 < x ==> &0 < x + &1 /\\ &0 <= x"), done.proof).ok
 
 
+def test_labelled_assumptions_and_intro_patterns_prove_and_verify(env: HolLightEnv) -> None:
+    statement = "!x y. x = 1 /\\ y = x + 1 ==> y = 2"
+    tactic = 'INTRO_TAC "!x y; h1 h2" THEN REMOVE_THEN "h1" SUBST_ALL_TAC THEN USE_THEN "h2" MP_TAC THEN ARITH_TAC'
+    done = env.run_tactic(env.open(thm(statement)), tactic)
+    assert done == Proved((tactic,))
+    assert env.verify(thm(statement), done.proof).ok
+    stuck = env.run_tactic(env.open(thm(statement)), 'INTRO_TAC "!x y; h1 h2" THEN USE_THEN "h3" MP_TAC')
+    assert isinstance(stuck, TacticFailure)  # no assumption labelled h3
+
+
 def test_statements_that_do_not_elaborate_are_bad_theorems(env: HolLightEnv) -> None:
     for statement in ("x + 1 = (", "1 + 1", "x = 1", "`1 = 1`"):
         with pytest.raises(BadTheorem):

@@ -31,6 +31,8 @@ ACCEPTED = (
     "INDUCT_TAC THENL [ARITH_TAC; ASM_ARITH_TAC]",
     "X_GEN_TAC `y:real` THEN DISJ_CASES_TAC (SPEC `y:real` REAL_LE_TOTAL)",
     "MATCH_MP_TAC (ARITH_RULE `a < b ==> a <= b`)",
+    'DISCH_THEN (LABEL_TAC "h1") THEN REMOVE_THEN "h1" SUBST1_TAC',  # assumption labels
+    'INTRO_TAC "!x; (h1) h2" THEN USE_THEN "h2" MP_TAC',  # an intro pattern
 )
 
 # (attack, what it tries)
@@ -50,7 +52,12 @@ REFUSED = (
     ("function _ -> ALL_TAC", "a function"),
     ("Sys.command \"rm -rf /\"", "a module path and a string"),
     ("ACCEPT_TAC (Hol.mk_thm ([], `F`))", "a module path"),
-    ("LABEL_TAC \"h\"", "a string literal"),
+    ("LABEL_TAC \"h\\\"; CHEAT_TAC\"", "a backslash in a label"),
+    ("LABEL_TAC \"h\" ^ \"x\"", "an operator between labels"),
+    ("LABEL_TAC \"h\nx\"", "a line break in a label"),
+    ("LABEL_TAC \"{|x|}\"", "braces in a label"),
+    ("LABEL_TAC \"h", "an unclosed label"),
+    ("LABEL_TAC \"" + "h" * 201 + "\"", "a label too long"),
     ("(* hidden *) ALL_TAC", "a comment"),
     ("ALL_TAC (* `x` *)", "a comment hiding text"),
     ("EXISTS_TAC `x", "an unclosed quotation"),
@@ -117,6 +124,7 @@ def test_render_replaces_quotations_with_parser_calls_on_escaped_strings() -> No
     assert "`" not in sent and "\n" not in sent
     assert render("X_GEN_TAC `:num`") == 'X_GEN_TAC (prover_type "num")'
     assert render("MESON_TAC[ADD_SYM;MULT_SYM]") == "MESON_TAC [ ADD_SYM ; MULT_SYM ]"
+    assert render('USE_THEN"h1"MP_TAC') == 'USE_THEN "h1" MP_TAC'  # a label is written anew
 
 
 def test_a_quotation_cannot_end_the_string_it_is_sent_in() -> None:
