@@ -266,13 +266,17 @@ def _generator_text(options: dict[str, Any]) -> str:
         parts.append(f"tactics {options['tactics_file']}")
     elif options.get("portfolio"):
         parts.append("portfolio")
+    automation = bool(parts)
     if options.get("knn_index"):
-        parts.append(f"knn {options['knn_index']} ({options.get('combine', 'chain')})")
+        parts.append(f"knn {options['knn_index']}")
     model = options.get("model")
     if model:
         spec = model if isinstance(model, dict) else {"model": model, "engine": options.get("engine")}
         parts.append(f"model {spec['model']} ({spec.get('engine')})")
-    return " + ".join(parts) or "none"
+    text = " + ".join(parts) or "none"
+    if automation and len(parts) > 1:  # how the automation met the learned proposers
+        text += f" ({options.get('combine') or 'chain'})"
+    return text
 
 
 def write_report(run_dir: RunDir, results: Sequence[TheoremResult], versions: dict[str, str]) -> dict[str, Any]:

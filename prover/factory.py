@@ -1,5 +1,6 @@
 """Build the tactic generator the user asked for: portfolio or tactic file, a retrieval index, a model,
-or several chained in that order (automation first, then retrieval, then model candidates)."""
+or several in that order (automation first, then retrieval, then model candidates), the automation
+meeting the learned proposers as `combine` says."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ class GeneratorOptions:
     tactics_file: Path | None = None  # a user's tactic list (replaces the portfolio)
     model: ModelSpec | None = None  # None: no model
     knn_index: str | None = None  # a `prover index` folder: retrieval tactics with the portfolio's
-    # portfolio with retrieval: "staged" (the portfolio's own search on 70% of the budget, then the
-    # chain's), "chain" (portfolio first in every expansion), or "interleave" (round robin)
+    # how the automation meets the learned proposers (retrieval, then the model): "staged" (the
+    # automation's own search on 70% of the budget, then the chain's), "chain" (automation first
+    # in every expansion), or "interleave" (round robin)
     combine: str = "staged"
 
     def __post_init__(self) -> None:
@@ -52,7 +54,7 @@ class GeneratorOptions:
                    tactics_file=Path(tactics) if tactics else None,
                    model=ModelSpec.from_json(model) if model is not None else None,
                    knn_index=data.get("knn_index"),
-                   **({"combine": data["combine"]} if data.get("combine") else {}))  # older runs had no retrieval
+                   combine=data.get("combine") or "chain")  # runs before `combine` existed chained
 
 
 def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGenerator:
@@ -62,38 +64,37 @@ def make_generator(options: GeneratorOptions, engine: Any = None) -> TacticGener
     `prover.model_server.RayEngine` on a shared model server); it needs `options.model`."""
     if engine is not None and options.model is None:
         raise ValueError("an engine was given but no model")
-    generators: list[TacticGenerator] = []
+    first: TacticGenerator | None = None  # the automation: the portfolio or the user's tactic list
     if options.tactics_file is not None:
         from prover.tactic_file import TacticFileGenerator
 
-        generators.append(TacticFileGenerator(options.tactics_file, options.backend))
+        first = TacticFileGenerator(options.tactics_file, options.backend)
     elif options.portfolio:
         from prover.portfolio import PortfolioGenerator
 
-        generators.append(PortfolioGenerator(options.backend))
+        first = PortfolioGenerator(options.backend)
+    rest: list[TacticGenerator] = []  # the learned proposers, retrieval before the model
     if options.knn_index is not None:
         from prover.knn import KnnGenerator
 
-        knn = KnnGenerator(Path(options.knn_index), options.backend)
-        if generators and options.combine == "interleave":
-            from prover.combined import InterleavedGenerator
-
-            generators[-1] = InterleavedGenerator(generators[-1], knn)
-        elif generators and options.combine == "staged":
-            from prover.combined import StagedSearch
-
-            generators[-1] = StagedSearch(generators[-1], knn)
-        else:
-            generators.append(knn)
+        rest.append(KnnGenerator(Path(options.knn_index), options.backend))
     if options.model is not None:
         from prover.model_registry import build_generator
 
-        generators.append(build_generator(options.model, engine=engine))
-    if not generators:
-        raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
-    from prover.combined import ChainedGenerator
+        rest.append(build_generator(options.model, engine=engine))
+    if not rest:
+        if first is None:
+            raise ValueError("no tactic generator: give --model, --tactics, or keep the portfolio")
+        return first
+    from prover.combined import ChainedGenerator, InterleavedGenerator, StagedSearch
 
-    chained = generators[0]
-    for more in generators[1:]:
-        chained = ChainedGenerator(chained, more)
-    return chained
+    learned = rest[0]
+    for more in rest[1:]:
+        learned = ChainedGenerator(learned, more)
+    if first is None:
+        return learned
+    if options.combine == "staged":
+        return StagedSearch(first, learned)
+    if options.combine == "interleave":
+        return InterleavedGenerator(first, learned)
+    return ChainedGenerator(first, learned)

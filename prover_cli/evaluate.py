@@ -42,7 +42,7 @@ def eval_command(
     ),
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
-    combine: str = typer.Option("staged", help="With --generator knn and the portfolio: staged (the portfolio's own search on 70% of the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
+    combine: str = typer.Option("staged", help="With the portfolio and --generator knn or --model: staged (the portfolio's own search on 70% of the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
     attempts: int = typer.Option(1, "--attempts", help="Budget N: searches per theorem (informal: sketches per problem).",
                                  rich_help_panel=opt.BUDGET_PANEL),
     num_samples: opt.NumSamples = opt.BUDGET.num_samples,
@@ -189,7 +189,7 @@ def eval_command(
         informal_data = informal_data or default_informal_root(data)
         if informal_data is None and not any(p.informal_statement for p in problems):
             raise fail(f"{dataset} has no informal text: give --informal-data FOLDER (<split>/<name>.json)")
-    generator = GeneratorOptions(backend, portfolio, tactics, spec, knn, combine if knn else "chain")
+    generator = GeneratorOptions(backend, portfolio, tactics, spec, knn, combine)
     config = RunConfig(
         dataset=dataset, dataset_commit=ds.commit, backend=backend, split=split,
         names=tuple(p.name for p in problems), generator=generator,

@@ -32,7 +32,7 @@ def prove(
     prompt_format: Optional[str] = None,  # --prompt-format as given: recorded whole proofs need it without a model
     generator_name: str = typer.Option("portfolio", "--generator", help="portfolio, or knn: tactics of the nearest traced states (needs --index; with the portfolio unless --no-portfolio)."),
     knn_index: Path | None = typer.Option(None, "--index", help="Index folder built by `prover index`, for --generator knn."),
-    combine: str = typer.Option("staged", help="With --generator knn and the portfolio: staged (the portfolio's own search on 70% of the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
+    combine: str = typer.Option("staged", help="With the portfolio and --generator knn or --model: staged (the portfolio's own search on 70% of the budget, then the chain's on the rest), chain (portfolio first in each expansion), or interleave (round robin)."),
     extra_imports: Optional[str] = typer.Option(
         None, "--extra-imports", help="Coq: library loads after the header, for the search and the proof module, never the statement (default 'From Coq Require Import Lia Lra Psatz.'; 'none': off)."
     ),

@@ -66,8 +66,9 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
         })
     # Tactic libraries and retrieval (Coq): as the run had them, "none" for none.
     options["extra_imports"] = getattr(config, "extra_imports", "") or "none"
+    options["combine"] = generator.combine
     if generator.knn_index:
-        options.update({"generator_name": "knn", "knn_index": Path(generator.knn_index), "combine": generator.combine})
+        options.update({"generator_name": "knn", "knn_index": Path(generator.knn_index)})
     return options
 
 

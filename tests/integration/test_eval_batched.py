@@ -28,7 +28,8 @@ def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path
     cmd = [sys.executable, "-m", "prover_cli.main", "eval", "--data", str(shared_data / "minif2f/coq"), "--split", "all",
            "--name", ",".join(NAMES), "--max-expansions", "2", "--num-samples", str(SAMPLES), "--max-new-tokens", "8",
            "--tactic-timeout", "2", "--wall-time", "60", "--no-progress", "--out", str(out),
-           "--workers", "2", "--num-cpus", "2", "--generator-workers", "1", "--model", "tiny", "--engine", "tiny"]
+           "--workers", "2", "--num-cpus", "2", "--generator-workers", "1", "--model", "tiny", "--engine", "tiny",
+           "--combine", "chain"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = read_results(out / "results.jsonl")
@@ -45,7 +46,7 @@ def test_proof_workers_share_one_batched_model_actor(shared_data: Path, tmp_path
 
 
 def test_make_generator_uses_an_injected_engine_after_the_portfolio():
-    from prover.combined import ChainedGenerator
+    from prover.combined import ChainedGenerator, StagedSearch
     from prover.factory import GeneratorOptions, make_generator
     from prover.model_spec import ModelSpec
 
@@ -54,7 +55,11 @@ def test_make_generator_uses_an_injected_engine_after_the_portfolio():
             raise AssertionError("not called here")
 
     engine = Engine()
-    gen = make_generator(GeneratorOptions("coq", model=ModelSpec("tiny", engine="tiny")), engine=engine)
+    spec = ModelSpec("tiny", engine="tiny")
+    gen = make_generator(GeneratorOptions("coq", model=spec, combine="chain"), engine=engine)
     assert isinstance(gen, ChainedGenerator) and gen.second.engine is engine  # no model loaded, no second batcher
+    staged = make_generator(GeneratorOptions("coq", model=spec), engine=engine)  # the default: staged
+    assert isinstance(staged, StagedSearch) and staged.stages[0][0].name == "portfolio"
+    assert staged.chain.second.engine is engine
     with pytest.raises(ValueError, match="no model"):
         make_generator(GeneratorOptions("coq"), engine=engine)

@@ -249,3 +249,28 @@ def test_several_traces_are_read_one_after_the_other_and_checked_first(tmp_path)
     assert [r["tactic"] for r in read_all_records([tmp_path / "a", tmp_path / "b" / "steps.jsonl"])] == ["lia.", "lra."]
     with pytest.raises(ValueError, match="missing: no trace here"):
         read_all_records([tmp_path / "a", tmp_path / "missing"])  # before a record is read
+
+
+def test_retrieval_and_a_model_are_staged_together_behind_the_portfolio(tmp_path) -> None:
+    import pytest
+
+    pytest.importorskip("torch")
+    from prover.combined import ChainedGenerator, InterleavedGenerator, StagedSearch
+    from prover.factory import GeneratorOptions, make_generator
+    from prover.knn import KnnGenerator
+    from prover.model_spec import ModelSpec
+
+    KnnIndex.build([_record("a + 0 = a", [(["a"], "nat")], "apply Nat.add_0_r.")]).save(tmp_path / "idx")
+    options = {"model": ModelSpec("tiny", engine="tiny"), "knn_index": str(tmp_path / "idx")}
+    staged = make_generator(GeneratorOptions("coq", **options))
+    # Both learned proposers sit behind the portfolio's own first stage; before, the model was
+    # chained after the staged pair, which hid the stages from the search.
+    assert isinstance(staged, StagedSearch) and staged.stages[0][0].name == "portfolio"
+    learned = staged.chain.second
+    assert isinstance(learned, ChainedGenerator) and isinstance(learned.first, KnnGenerator)
+    assert learned.second.name == "model"
+    assert isinstance(make_generator(GeneratorOptions("coq", combine="interleave", **options)), InterleavedGenerator)
+    chained = make_generator(GeneratorOptions("coq", combine="chain", **options))
+    assert isinstance(chained, ChainedGenerator) and chained.second is not None and chained.first.name == "portfolio"
+    alone = make_generator(GeneratorOptions("coq", portfolio=False, **options))
+    assert isinstance(alone, ChainedGenerator) and isinstance(alone.first, KnnGenerator)

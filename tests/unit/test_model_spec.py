@@ -130,4 +130,4 @@ def test_a_run_written_before_the_typed_spec_still_loads(tmp_path):
     assert generator.model == ModelSpec("tiny", engine="tiny", temperature=0.0) and generator.portfolio
     data["generator"] = {"backend": "coq", "portfolio": True, "model": None, "engine": "hf", "temperature": 0.0}
     run.config_path.write_text(json.dumps(data))
-    assert run.load_config().generator == GeneratorOptions("coq")
+    assert run.load_config().generator == GeneratorOptions("coq", combine="chain")  # as runs then were

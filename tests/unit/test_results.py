@@ -174,3 +174,14 @@ def test_report_writes_markdown_json_plots_and_trees_draw_as_svg(tmp_path: Path)
     assert svg.startswith("<?xml") and "#dc143c" in svg  # crimson: the proof path
     _proof_tree().write(tmp_path / "t.graphml")
     assert "#dc143c" in draw_tree(tmp_path / "t.graphml", tmp_path / "g.svg").read_text()
+
+
+def test_the_report_names_the_generators_and_how_they_were_combined():
+    from benchmarks.report import _generator_text
+
+    assert _generator_text({"portfolio": True}) == "portfolio"
+    assert _generator_text({"portfolio": True, "knn_index": "idx", "combine": "staged"}) == "portfolio + knn idx (staged)"
+    model = {"model": "ckpt", "engine": "hf"}
+    assert _generator_text({"portfolio": True, "model": model, "combine": "chain"}) == "portfolio + model ckpt (hf) (chain)"
+    assert _generator_text({"portfolio": False, "knn_index": "idx", "model": model}) == "knn idx + model ckpt (hf)"
+    assert _generator_text({"portfolio": True, "model": model}) == "portfolio + model ckpt (hf) (chain)"  # older runs
