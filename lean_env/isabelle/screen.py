@@ -70,10 +70,13 @@ class ScreenError(ValueError):
     """Unbalanced comment, string or cartouche."""
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, comments_only: bool = False) -> str:
     """`text` with comments `(* *)`, strings `"..."` and cartouches blanked out, offsets and line
-    breaks kept, so a match in the result is at the same place in `text`."""
+    breaks kept, so a match in the result is at the same place in `text`. `comments_only`: blank
+    the comments alone (`(* *)` and `\<comment>` with its cartouche), which Isabelle's parser drops
+    before it reads anything, and keep strings and cartouches as they are."""
     out, i, n = list(text), 0, len(text)
+    comment_start = -1  # where a `\<comment>` marker began, blanked with its cartouche
 
     def blank(a: int, b: int) -> None:
         for k in range(a, min(b, n)):
@@ -86,6 +89,10 @@ def mask_text(text: str) -> str:
             if end is None:
                 raise ScreenError("unclosed comment")
             j = end
+        elif comments_only and text.startswith("\\<comment>", i):
+            comment_start = i
+            i += len("\\<comment>")
+            continue
         elif text.startswith("\\<open>", i) or text[i] == "\u2039":
             depth, j = 1, i + (7 if text[i] == "\\" else 1)
             while j < n and depth:
@@ -97,6 +104,11 @@ def mask_text(text: str) -> str:
                     j += 1
             if depth:
                 raise ScreenError("unclosed cartouche")
+            if comments_only:
+                if comment_start >= 0 and not text[comment_start + len("\\<comment>"):i].strip():
+                    blank(comment_start, j)  # the comment marker and its cartouche
+                comment_start, i = -1, j
+                continue
         elif text[i] in "\"`":
             j = i + 1
             while j < n and text[j] != text[i]:
@@ -104,6 +116,9 @@ def mask_text(text: str) -> str:
             if j >= n:
                 raise ScreenError("unclosed string")
             j += 1
+            if comments_only:
+                i = j
+                continue
         else:
             i += 1
             continue
@@ -166,11 +181,14 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
         bad = sorted(w for w in words - allow if pattern.fullmatch(w))
         if bad:
             return f"forbidden word {bad[0]!r}: {why}"
-    if "[[" in text and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", text):
+    # Isabelle's parser drops comments first: `( (* c *) "tactic" ...)` is `("tactic" ...)`.
+    uncommented = mask_text(text, comments_only=True)
+    if "[[" in uncommented and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", uncommented):
         return "forbidden option: switches off proof checking"
-    quoted = _QUOTED_NAME.search(text)
+    quoted = _QUOTED_NAME.search(uncommented)
     if quoted:
-        return f"a string or cartouche where a method or attribute name stands: {quoted.group(0).strip()!r}"
+        where = re.sub(r"\s+", " ", quoted.group(0)).strip()
+        return f"a string or cartouche where a method or attribute name stands: {where!r}"
     if _ESCAPED_DIGIT.search(text):
         return "a decimal escape (\\ddd): text that spells another word"
     if start:

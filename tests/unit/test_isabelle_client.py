@@ -154,6 +154,15 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ('by "eval"', "method or attribute name"),
         ('using [[ "quick_and_dirty" = true ]] by simp', "method or attribute name"),
         ('by (rule "\\116rueI")', "decimal escape"),
+        # Isabelle's parser drops comments before it reads a name: a comment does not separate them
+        ('by ((* c *) "tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
+        ('by ((**)"tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
+        ('by (\\<comment> \\<open>c\\<close> "tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
+        ('apply (simp, (* x *) "raw_tactic" \\<open>fn st => Seq.single st\\<close>)', "method or attribute name"),
+        ('by (simp; (* *) "tactic" \u2039all_tac\u203a)', "method or attribute name"),
+        ('using [[(* *) "quick_and_dirty" = true]] by simp', "method or attribute name"),
+        ('by (simp add: foo) (* "tactic" *)', None),  # a string inside a comment is still a comment
+        ('by (simp add: "(* x *)")', None),  # and a comment inside a string still a string
         ("by simp arities real :: finite", "arities"),  # axiomatic, after the proof
         ("using `x > 0` by simp", None),  # a literal fact is no name
         ('by (rule_tac x="1" in exI) simp', None),
