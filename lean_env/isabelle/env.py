@@ -98,6 +98,10 @@ def proof_start_line(theorem: Theorem) -> int:
     return 5 + theorem.statement.strip().count("\n") + 1
 
 
+class RefusedProof(ValueError):
+    """Proof text the screen refuses, caught at the last step before it would be sent."""
+
+
 def first_error(result: TheoryResult) -> Message | None:
     errors = result.error_messages()
     return errors[0] if errors else None
@@ -136,14 +140,21 @@ class IsabelleEnv:
         return self._session
 
     def check(
-        self, theorem: Theorem, proof: str, timeout: float | None = None, audit: str | None = None
+        self, theorem: Theorem, proof: str, timeout: float | None = None, audit: str | None = None,
+        holes: frozenset[str] = frozenset(),
     ) -> tuple[str, TheoryResult]:
         """Check `theorem` with `proof` as one fresh theory; return its text and the result.
 
-        `audit`: the name of a theorem whose oracles the last line checks (`oracle_check`), by its
-        name qualified with the theory's, which nothing local to the proof text can shadow.
-        Raises EnvTimeout past `timeout` (the task is cancelled) and EnvError when the server breaks.
+        `proof` is screened here, whole, whoever built it: pieces screened one by one can still
+        combine into text the screen would refuse. `holes`: the hole words it may hold (`sorry`
+        while a sketch's holes are open). `audit`: the name of a theorem whose oracles the last
+        line checks (`oracle_check`), by its name qualified with the theory's, which nothing local
+        to the proof text can shadow. Raises RefusedProof when the screen refuses `proof`,
+        EnvTimeout past `timeout` (the task is cancelled) and EnvError when the server breaks.
         """
+        reason = screen_proof(proof, allow=holes, start=True)
+        if reason:
+            raise RefusedProof(reason)
         session = self.session()
         name = f"P_{uuid.uuid4().hex[:12]}"
         if audit is not None:
@@ -168,7 +179,7 @@ class IsabelleEnv:
     # -- ProofEnv -----------------------------------------------------------------------------
 
     def open(self, theorem: Theorem) -> ProofState:
-        _, result = self.check(theorem, "sorry", self.config.verify_timeout)
+        _, result = self.check(theorem, "sorry", self.config.verify_timeout, holes=frozenset({"sorry"}))
         error = first_error(result)
         if error is not None:
             raise BadTheorem(f"{theorem.name}: statement does not elaborate: {error.text[:300]}")
@@ -193,6 +204,8 @@ class IsabelleEnv:
         body = "\n".join(path)
         try:
             _, result = self.check(self._theorem, body, timeout)
+        except RefusedProof as exc:  # the path and the tactic together
+            return TacticFailure(FailureKind.REJECTED, str(exc))
         except EnvTimeout as exc:
             return TacticFailure(FailureKind.TIMEOUT, str(exc))
         error = first_error(result)
@@ -219,7 +232,7 @@ class IsabelleEnv:
                                 seconds=time.monotonic() - start)
         try:
             text, result = self.check(theorem, body, self.config.verify_timeout, audit=name)
-        except EnvTimeout as exc:
+        except (EnvTimeout, RefusedProof) as exc:
             return Verification(False, str(exc), "", seconds=time.monotonic() - start)
         error = first_error(result)
         ok = result.ok and error is None and result.complete

@@ -70,11 +70,12 @@ class ScreenError(ValueError):
     """Unbalanced comment, string or cartouche."""
 
 
-def mask_text(text: str, comments_only: bool = False) -> str:
+def mask_text(text: str, comments_only: bool = False, strings: list[str] | None = None) -> str:
     """`text` with comments `(* *)`, strings `"..."` and cartouches blanked out, offsets and line
     breaks kept, so a match in the result is at the same place in `text`. `comments_only`: blank
     the comments alone (`(* *)` and `\<comment>` with its cartouche), which Isabelle's parser drops
-    before it reads anything, and keep strings and cartouches as they are."""
+    before it reads anything, and keep strings and cartouches as they are. `strings`: a list to
+    which the contents of the strings outside comments and cartouches are added."""
     out, i, n = list(text), 0, len(text)
     comment_start = -1  # where a `\<comment>` marker began, blanked with its cartouche
 
@@ -116,6 +117,8 @@ def mask_text(text: str, comments_only: bool = False) -> str:
             if j >= n:
                 raise ScreenError("unclosed string")
             j += 1
+            if strings is not None and text[i] == '"':
+                strings.append(text[i + 1 : j - 1])
             if comments_only:
                 i = j
                 continue
@@ -182,13 +185,21 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
         if bad:
             return f"forbidden word {bad[0]!r}: {why}"
     # Isabelle's parser drops comments first: `( (* c *) "tactic" ...)` is `("tactic" ...)`.
-    uncommented = mask_text(text, comments_only=True)
+    strings: list[str] = []
+    uncommented = mask_text(text, comments_only=True, strings=strings)
     if "[[" in uncommented and re.search(r"\[\[\s*(quick_and_dirty|skip_proofs)", uncommented):
         return "forbidden option: switches off proof checking"
     quoted = _QUOTED_NAME.search(uncommented)
     if quoted:
         where = re.sub(r"\s+", " ", quoted.group(0)).strip()
         return f"a string or cartouche where a method or attribute name stands: {where!r}"
+    # A name may be a string: a string that is exactly a refused word is refused wherever it
+    # stands (no formula is the bare word `tactic`).
+    for content in strings:
+        word = content.strip()
+        if word in _GIVE_UP | _UNSAFE | _TOP_LEVEL | _DIAGNOSTIC or _UNSAFE_PATTERN.fullmatch(word):
+            if word not in allow:
+                return f"forbidden word {word!r} written as a string"
     if _ESCAPED_DIGIT.search(text):
         return "a decimal escape (\\ddd): text that spells another word"
     if start:
@@ -199,7 +210,7 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
             return "the proof must begin with a proof command, not a proposition (it would add to the statement)"
         match = _FIRST_WORD.match(masked)
         first = match.group(1) if match else masked.strip()[:30]
-        if first not in PROOF_START and first not in (".", ".."):
+        if first not in PROOF_START and first not in (".", "..") and first not in allow:  # or an allowed hole
             return f"the proof must begin with a proof command, not {first[:30]!r} (it would change the statement)"
     return None
 

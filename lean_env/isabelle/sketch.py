@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lean_env.base import EnvTimeout, Theorem
-from lean_env.isabelle.env import IsabelleEnv, first_error, proof_start_line
+from lean_env.isabelle.env import IsabelleEnv, RefusedProof, first_error, proof_start_line
 from lean_env.isabelle.protocol import try_this
 from lean_env.isabelle.screen import ScreenError, mask_text, screen_proof
 from lean_env.sketch import (
@@ -99,17 +99,19 @@ class IsabelleSketcher:
         segments = split_holes(proof)
         if isinstance(segments, SketchFailure):
             return segments
-        reason = screen_proof("".join(segments[0::2]) or "-", start=bool(segments[0].strip()))
-        if reason and "empty" not in reason:
-            return SketchFailure(K.FORBIDDEN, reason)
         holes = tuple(
             Hole(k, 2 * k + 1, segments[2 * k + 1], None, _line_of(segments, 2 * k + 1))
             for k in range(len(segments) // 2)
         )
         elaboration = Elaboration(theorem, tuple(segments), holes)
         body, _ = render(elaboration, {h.index: "sorry" for h in holes})
+        # The text that is sent, screened whole: around a hole, the segments glued without it
+        # read differently (`(sorry*` would hide the rest behind a comment opener).
+        reason = screen_proof(body, allow=HOLE_WORDS, start=True)
+        if reason:
+            return SketchFailure(K.FORBIDDEN, reason)
         try:
-            _, result = self.env.check(theorem, body, self.timeout)
+            _, result = self.env.check(theorem, body, self.timeout, holes=HOLE_WORDS)
         except EnvTimeout as exc:
             return SketchFailure(K.TIMEOUT, str(exc))
         error = first_error(result)
@@ -199,8 +201,8 @@ class HammerFiller:
     def _round(self, elaboration: Elaboration, texts: dict[int, str]) -> tuple[dict[int, int], set[int]] | None:
         body, lines = render(elaboration, texts)
         try:
-            _, result = self.env.check(elaboration.theorem, body, self.config.round_timeout)
-        except EnvTimeout:
+            _, result = self.env.check(elaboration.theorem, body, self.config.round_timeout, holes=HOLE_WORDS)
+        except (EnvTimeout, RefusedProof):
             return None  # the whole round counts as failed
         return lines, {m.line for m in result.error_messages() if m.line is not None}
 
@@ -214,8 +216,8 @@ class HammerFiller:
         t0 = time.monotonic()
         timeout = self.config.sledgehammer_timeout * max(1, len(open_)) + self.config.round_timeout
         try:
-            _, result = self.env.check(elaboration.theorem, body, timeout)
-        except EnvTimeout:
+            _, result = self.env.check(elaboration.theorem, body, timeout, holes=HOLE_WORDS)
+        except (EnvTimeout, RefusedProof):
             return
         start = proof_start_line(elaboration.theorem)
         for message in result.messages():

@@ -161,6 +161,8 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ('apply (simp, (* x *) "raw_tactic" \\<open>fn st => Seq.single st\\<close>)', "method or attribute name"),
         ('by (simp; (* *) "tactic" \u2039all_tac\u203a)', "method or attribute name"),
         ('using [[(* *) "quick_and_dirty" = true]] by simp', "method or attribute name"),
+        ('by (simp add: "tactic")', "written as a string"),  # a bare refused word as a string, anywhere
+        ('by (simp add: \\<open>a " b\\<close> "eval")', "written as a string"),
         ('by (simp add: foo) (* "tactic" *)', None),  # a string inside a comment is still a comment
         ('by (simp add: "(* x *)")', None),  # and a comment inside a string still a string
         ("by simp arities real :: finite", "arities"),  # axiomatic, after the proof

@@ -169,3 +169,24 @@ def test_the_verifier_audits_oracles_when_the_screen_misses_a_cheat(isabelle, mo
     unnamed = Theorem("anon", THEOREM.header, 'lemma "x = (x::nat)"', "isabelle")
     refused = env.verify(unnamed, ["by simp"])
     assert not refused.ok and "named" in refused.message
+
+
+def test_what_is_sent_is_screened_whole_not_in_pieces(isabelle):
+    """A hole glued out of its segments hid text from the screen: `(sorry*` read as `(` + `*`,
+    a comment opener. The sketch's text as sent, with its holes, is what is screened now, and
+    every theory the env checks is screened once more, whole, before it leaves."""
+    from lean_env.isabelle.env import RefusedProof
+
+    env, scripted, _ = isabelle
+    n = len(scripted.theories)
+    ml = 'apply (tactic \\<open>(Isabelle_System.bash "touch /tmp/pwn"; all_tac)\\<close>)'
+    glued = f"using TrueI (sorry*\n{ml} \\<comment> \\<open>*)\\<close>"
+    failure = IsabelleSketcher(env).elaborate(THEOREM, glued)
+    assert isinstance(failure, SketchFailure) and failure.kind is K.FORBIDDEN, failure
+    with pytest.raises(RefusedProof, match="tactic"):
+        env.check(THEOREM, ml)
+    with pytest.raises(RefusedProof, match="sorry"):
+        env.check(THEOREM, "by simp\nsorry")  # a hole only where the caller says holes may be
+    assert len(scripted.theories) == n  # nothing reached the server
+    env.check(THEOREM, "sorry", holes=frozenset({"sorry"}))
+    assert len(scripted.theories) == n + 1
