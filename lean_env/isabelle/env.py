@@ -3,7 +3,8 @@
 The server has no per-step proof-state API (it only checks whole theories), so every request writes
 one theory file (`<fresh name>.thy` under a local master folder), checks it with `use_theories`, reads
 the messages by line and purges it. `verify` builds the theory from the original imports and
-statement plus the screened proof and requires a clean check. Tactic search works on top of that
+statement plus the screened proof and requires a clean check, in a session of its own that never
+saw the search's candidates (the search's session ran every one of them). Tactic search works on top of that
 (each step re-checks the theory), but Isabelle's main use here is the informal pipeline, whose holes
 are filled by a hammer portfolio (lean_env/isabelle/sketch.py).
 """
@@ -73,6 +74,10 @@ class IsabelleConfig:
     verify_timeout: float = 300.0
     session_timeout: float = 1200.0  # building or loading the session image
     server: tuple[str, int, str] | None = None  # (host, port, password) of a running server to use
+    # verify in a session of its own, started for the one proof and stopped after: the search's
+    # session has run every candidate's text, and ML that got past the screen there could have
+    # rebound what the verifier's oracle check calls (a few seconds per verified proof)
+    fresh_verify_session: bool = True
 
 
 def imports_of(header: str) -> str:
@@ -141,7 +146,7 @@ class IsabelleEnv:
 
     def check(
         self, theorem: Theorem, proof: str, timeout: float | None = None, audit: str | None = None,
-        holes: frozenset[str] = frozenset(),
+        holes: frozenset[str] = frozenset(), session: Session | None = None,
     ) -> tuple[str, TheoryResult]:
         """Check `theorem` with `proof` as one fresh theory; return its text and the result.
 
@@ -149,13 +154,14 @@ class IsabelleEnv:
         combine into text the screen would refuse. `holes`: the hole words it may hold (`sorry`
         while a sketch's holes are open). `audit`: the name of a theorem whose oracles the last
         line checks (`oracle_check`), by its name qualified with the theory's, which nothing local
-        to the proof text can shadow. Raises RefusedProof when the screen refuses `proof`,
-        EnvTimeout past `timeout` (the task is cancelled) and EnvError when the server breaks.
+        to the proof text can shadow. `session`: where to check (default: the search's session).
+        Raises RefusedProof when the screen refuses `proof`, EnvTimeout past `timeout` (the task
+        is cancelled) and EnvError when the server breaks.
         """
         reason = screen_proof(proof, allow=holes, start=True)
         if reason:
             raise RefusedProof(reason)
-        session = self.session()
+        session = session or self.session()
         name = f"P_{uuid.uuid4().hex[:12]}"
         if audit is not None:
             proof = f"{proof}\n\n{oracle_check(f'{name}.{audit}')}"
@@ -230,10 +236,21 @@ class IsabelleEnv:
         if name is None:
             return Verification(False, "the statement declares no named theorem: its oracles cannot be audited", "",
                                 seconds=time.monotonic() - start)
+        fresh = None
         try:
-            text, result = self.check(theorem, body, self.config.verify_timeout, audit=name)
+            if self.config.fresh_verify_session:
+                fresh = self.client.session_start(
+                    self.config.session, self.config.session_dirs, timeout=self.config.session_timeout
+                )
+            text, result = self.check(theorem, body, self.config.verify_timeout, audit=name, session=fresh)
         except (EnvTimeout, RefusedProof) as exc:
             return Verification(False, str(exc), "", seconds=time.monotonic() - start)
+        finally:
+            if fresh is not None:
+                try:
+                    self.client.session_stop(fresh.session_id)
+                except EnvError as exc:
+                    log.debug("session_stop of the verifier's session failed: %s", exc)
         error = first_error(result)
         ok = result.ok and error is None and result.complete
         message = "" if ok else (f"line {error.line}: {error.text[:400]}" if error

@@ -190,3 +190,27 @@ def test_what_is_sent_is_screened_whole_not_in_pieces(isabelle):
     assert len(scripted.theories) == n  # nothing reached the server
     env.check(THEOREM, "sorry", holes=frozenset({"sorry"}))
     assert len(scripted.theories) == n + 1
+
+
+def test_the_verifier_checks_in_a_session_of_its_own(isabelle):
+    """The search's session ran every candidate; the verdict comes from a session started for
+    the one proof (and stopped after), so nothing a candidate did there can reach it."""
+    env, scripted, _ = isabelle
+    env.open(THEOREM)  # the search's session
+    calls: list[str] = []
+    start, stop = env.client.session_start, env.client.session_stop
+
+    def session_start(*args, **kwargs):
+        calls.append("start")
+        return start(*args, **kwargs)
+
+    def session_stop(session_id, *args, **kwargs):
+        calls.append("stop")
+        return stop(session_id, *args, **kwargs)
+
+    env.client.session_start, env.client.session_stop = session_start, session_stop
+    assert env.verify(THEOREM, ["proof -", "  show ?thesis", "    by linarith", "qed"]).ok
+    assert not env.verify(THEOREM, ["by auto"]).ok
+    assert calls == ["start", "stop", "start", "stop"]
+    env.run_tactic(env.open(THEOREM), "by simp")
+    assert len(calls) == 4  # the search keeps its own session
