@@ -144,8 +144,6 @@ _QUOTED_NAME = re.compile(
     r"(?:^|[(\[,;|]|(?<![A-Za-z0-9_'])(?:by|apply|apply_end|proof))\s*(?:\"|`|\\<open>)"
 )
 _ESCAPED_DIGIT = re.compile(r"\\[0-9]")
-# Leading comments of proof text: `(* ... *)` and `\<comment> \<open>...\<close>`.
-_LEADING_COMMENT = re.compile(r"\s*(?:\(\*.*?\*\)|\\<comment>\s*\\<open>.*?\\<close>)", re.DOTALL)
 # The first word of proof text, after formal comments (`\<comment> \<open>...\<close>`, masked).
 _FIRST_WORD = re.compile(r"\s*(?:\\<comment>\s*)*([A-Za-z][A-Za-z0-9_']*|\.\.?)")
 
@@ -203,10 +201,7 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
     if _ESCAPED_DIGIT.search(text):
         return "a decimal escape (\\ddd): text that spells another word"
     if start:
-        rest = text
-        while (comment := _LEADING_COMMENT.match(rest)) is not None:
-            rest = rest[comment.end():]
-        if rest.lstrip().startswith(('"', "`", "\\<open>")):
+        if uncommented.lstrip().startswith(('"', "`", "\\<open>", "\u2039")):
             return "the proof must begin with a proof command, not a proposition (it would add to the statement)"
         match = _FIRST_WORD.match(masked)
         first = match.group(1) if match else masked.strip()[:30]

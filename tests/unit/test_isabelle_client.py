@@ -178,7 +178,11 @@ def test_screen(text, bad):
 
 
 @pytest.mark.parametrize("text", ['if "False" using that by blast', "for x :: nat by simp", 'and "False" by simp',
-                                  '"False" by simp', '\\<comment> \\<open>x\\<close> "True" by simp'])
+                                  '"False" by simp', '\\<comment> \\<open>x\\<close> "True" by simp',
+                                  # nested leading comments, which Isabelle reads whole
+                                  '(* (* *) *) "(x::nat) = x" by simp',
+                                  '\\<comment> \\<open>a \\<open>b\\<close> c\\<close> "(x::nat) = x" by simp',
+                                  '(* (* *) *) \\<open>(x::nat) = x\\<close> by simp'])
 def test_a_proof_must_start_with_a_proof_command(text):
     """After a short statement, these would add to the statement (a premise `False`) instead of
     proving it; later steps of a proof may start with any proof command."""
