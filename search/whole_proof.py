@@ -110,13 +110,13 @@ def check_sample(env: ProofEnv, theorem: Theorem, root: ProofState, proof: str, 
     Coq: the whole script is one text for `env.run_tactic` on the root: the env splits it into
     sentences and screens every one (a vernacular or `admit` anywhere refuses the whole sample),
     runs them on its warm coqtop and rewinds on the next call. An env with `check_proof` (Lean)
-    checks the proof as one command on its warm header env instead. A script that closes all
+    checks the proof as one tactic block on the theorem's root state instead (never as a command). A script that closes all
     goals is then checked from scratch by `env.verify`."""
     reason = env.screen(proof)
     if reason is not None:
         return REJECTED, reason, 0.0, 0.0
     start = time.monotonic()
-    check = getattr(env, "check_proof", None)  # Lean: one command on the warm header env
+    check = getattr(env, "check_proof", None)  # Lean: one tactic block on the warm process
     result = check(theorem, proof, timeout) if callable(check) else env.run_tactic(root, proof, timeout)
     checked = time.monotonic() - start
     if isinstance(result, TacticFailure):

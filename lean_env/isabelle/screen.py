@@ -73,7 +73,7 @@ class ScreenError(ValueError):
 def mask_text(text: str, comments_only: bool = False, strings: list[str] | None = None) -> str:
     """`text` with comments `(* *)`, strings `"..."` and cartouches blanked out, offsets and line
     breaks kept, so a match in the result is at the same place in `text`. `comments_only`: blank
-    the comments alone (`(* *)` and `\<comment>` with its cartouche), which Isabelle's parser drops
+    the comments alone (`(* *)` and `\\<comment>` with its cartouche), which Isabelle's parser drops
     before it reads anything, and keep strings and cartouches as they are. `strings`: a list to
     which the contents of the strings outside comments and cartouches are added."""
     out, i, n = list(text), 0, len(text)

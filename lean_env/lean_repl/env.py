@@ -221,39 +221,24 @@ class LeanEnv:
     # -- whole-proof sampling (a separate entry point: best-first search never calls it)
 
     def check_proof(self, theorem: Theorem, proof: str, timeout: float | None = None) -> TacticResult:
-        """First-stage check of a whole sampled proof: ONE command, the statement with `proof` as
-        its tactic block, on the header env of the warm pooled process (no proof states kept).
+        """First-stage check of a whole sampled proof: the proof as ONE tactic block (`focus` +
+        `skip` + its lines, as the verifier writes it) on the theorem's root state, in tactic mode
+        on the warm pooled process.
 
-        Proved when it elaborates with no error and no sorry; a failure value otherwise. Not a
-        certificate (axioms are not audited here): only `verify` decides."""
+        Never in command mode: the REPL parses a tactic step whole, to the end of the text, before
+        it runs anything, so text that would end the block and go on with commands (which Lean
+        runs even after a parse error) fails here unrun. Proved when the block closes the goal;
+        a failure value otherwise; `Advanced` when goals are left. Not a certificate (axioms are
+        not audited here): only `verify` decides."""
         why = self.screen(proof)
         if why is not None:
             return TacticFailure(FailureKind.REJECTED, why)
-        from lean_env.lean_repl.protocol import CommandResponse, ReplError, Severity
-        from lean_env.lean_repl.verify import proof_command
+        from lean_env.lean_repl.verify import tactic_block
 
-        limit = self.config.tactic_timeout if timeout is None else timeout
-        repl = self._repl_for(theorem.header)
-        try:
-            response = repl.command(proof_command(theorem, (proof,), self.config.max_heartbeats), None, limit)
-        except EnvTimeout:
-            self._counters.timeouts += 1
-            repl.kill()
-            return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
-        except EnvError as e:
-            self._counters.crashes += 1
-            repl.kill()
-            return TacticFailure(FailureKind.CRASHED, f"the REPL broke on this proof: {e}")
-        if isinstance(response, ReplError):
-            return TacticFailure(FailureKind.ERROR, response.message)
-        if not isinstance(response, CommandResponse):
-            return TacticFailure(FailureKind.ERROR, "the REPL answered a command with a proof-step response")
-        for m in response.messages:
-            if m.severity is Severity.ERROR:
-                return TacticFailure(FailureKind.ERROR, f"line {m.pos.line}: {m.data}")
-        if response.sorries or any("declaration uses 'sorry'" in m.data.replace("`", "'") for m in response.messages):
-            return TacticFailure(FailureKind.GAVE_UP, "the proof uses sorry")
-        return Proved((proof,))
+        result = self.run_tactic(self.open(theorem), tactic_block((proof,)), timeout)
+        if isinstance(result, Proved):
+            return Proved((proof,))  # the sample as written; `verify` wraps it the same way
+        return result
 
     # -- internals
 

@@ -89,17 +89,44 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     return tuple(inside)
 
 
+def _relexed(text: str, i: int, inside: tuple[bool, ...]) -> bool:
+    """Whether the word at `i`, inside a name, may still be read as a token of its own. Lean
+    reports an identifier in tactic position as an unknown tactic AT ITS SECOND CHARACTER, and
+    its error recovery lexes on from there:
+    - when that character cannot start a name (a digit, `.`, `!`, `?`, a prime), what follows it
+      is lexed afresh: `h1elab`, `h.def`, `h!axiom`, `h''macro`;
+    - a prime opens a char literal that fails after taking one character (or escape) and the
+      next: `h'abelab`, `h'(xelab`, `h'\\nxaxiom` all end in the keyword."""
+    start = i
+    while start > 0 and inside[start]:
+        start -= 1
+    if start + 1 < i and not _id_first(text[start + 1]):
+        return True
+    for j in range(max(0, i - 8), i):
+        if text[j] != "'":
+            continue
+        if text[j + 1] == "\\":
+            kind = text[j + 2 : j + 3]
+            width = 4 if kind == "x" else 6 if kind == "u" else 2
+            if j + 2 + width == i:
+                return True
+        elif j + 3 == i:
+            return True
+    return False
+
+
 class _Word:
     """Finds the first of `words` that Lean reads as a token of its own (see `_inside_names`).
     With `dots`, a word after a dot is part of a qualified name (`h.sorry` is no cheat word);
     without, it counts (`Lean.sorryAx` is)."""
 
-    def __init__(self, words: str, dots: bool = True) -> None:
-        self.pattern, self.dots = re.compile(rf"(?:{words})(?!{_ID_REST})"), dots
+    def __init__(self, words: str, dots: bool = True, relex: bool = False) -> None:
+        self.pattern, self.dots, self.relex = re.compile(rf"(?:{words})(?!{_ID_REST})"), dots, relex
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
-        return (m for m in self.pattern.finditer(text) if not inside[m.start()])
+        return (m for m in self.pattern.finditer(text)
+                if not inside[m.start()] or (self.relex and _relexed(text, m.start(), inside)))
 
     def search(self, text: str) -> re.Match[str] | None:
         return next(self._tokens(text), None)
@@ -110,6 +137,11 @@ class _Word:
 
 def _word(words: str) -> _Word:
     return _Word(words)
+
+
+def _command_word(words: str) -> _Word:
+    """Words that start a command: also found where error recovery re-lexes a name (`_relexed`)."""
+    return _Word(words, relex=True)
 
 
 # Commands that run code or register something when read: refused on the whole text, comments
@@ -127,6 +159,16 @@ _CODE_COMMANDS = (
     r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
     r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
     r"|simproc_pattern%|builtin_simproc_pattern%|set_library_suggestions"
+    # from the command tables of later Lean and Mathlib releases (red-team round 22): each
+    # declares or registers code, or evaluates, when read
+    r"|cbv_simproc|cbv_simproc_decl|cbv_simproc_pattern|builtin_cbv_simproc|builtin_cbv_simproc_decl"
+    r"|builtin_cbv_simproc_pattern|declare_config_elab_legacy|declare_command_config_elab_legacy"
+    r"|declare_core_config_elab|declare_term_config_elab|def_eval_config_item|make_elab_simp_config"
+    r"|make_elab_grind_config|register_grind_attr|register_sym_simp|register_sym_simp_attr"
+    r"|register_sym_dsimp|register_try\?_tactic|register_aesop_check_option|elab_stx_quot"
+    r"|derive_eval_expr_instance_using_meta_eval|ensure_eval_expr_instance|ensure_eval_term_expr_instances"
+    r"|ensure_eval_term_instance|declare_eval_bin|declare_eval_bin_bitwise|declare_eval_bin_bool_pred"
+    r"|unlock_limits|unset_option|declare_aesop_exception|gen_cnstr_fns|gen_\w+_encoders|gen_\w+_decoders"
 )
 _COMMANDS = (
     r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
@@ -142,7 +184,14 @@ _COMMANDS = (
     r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
     r"|register_error_explanation"
     r"|declare_\w+_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
-    r"|docs_to_verso|scoped(?=\s*\[)|initialize_simps_projections\?|"
+    r"|docs_to_verso|scoped(?=\s*\[)|initialize_simps_projections\?"
+    # later releases' declaring and diagnostic commands (red-team round 22)
+    r"|def_wanted|theorem_wanted|instance_wanted|deprecate|deprecated_module|deprecated_syntax"
+    r"|end_local_scope|family_def|flex\?|grind_annotated|guard_decl|guard_min_heartbeats"
+    r"|hydrate_opaque_type|name_poly_vars|name_power_vars|nonempty_type|postprocess_traces|recall\?"
+    r"|sudo|to_additive_name_hint|to_dual_insert_cast|to_dual_insert_cast_fun|to_dual_name_hint"
+    r"|wait_for_cancel_once_command|assert_exists|assert_no_sorry|aux_def|library_note2|lrat_proof"
+    r"|"
     + _CODE_COMMANDS
 )
 
@@ -156,8 +205,8 @@ _FORBIDDEN = [
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
     # Mathlib's `eval% t` compiles and runs t at elaboration.
     (re.compile(r"(?<![\w'.])eval%"), "runs code at elaboration (eval%)"),
-    (_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
-    (_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
+    (_command_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
+    (_command_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
            r"|builtin_initialize|declare_simp_like_tactic|declare_config_elab"),
      "runs or defines code (elab/macro/run_tac)"),
@@ -167,7 +216,7 @@ _FORBIDDEN = [
     (re.compile(r"#[a-z_][\w!?]+"), "is a command (#eval, #exit, ...), not a tactic"),
     # Attributes register code or rewrite rules (`@[tactic]`, `@[implemented_by]`, `@[simp]`).
     (re.compile(r"@\["), "declares with attributes, a command"),
-    (_word(_COMMANDS), "starts a new command"),
+    (_command_word(_COMMANDS), "starts a new command"),
     # Search tactics that never close a goal themselves: partial suggestions, no proof.
     (_word(r"apply\?|rw\?|rw_search|hint"), "is a suggestion search, not a proof step"),
 ]
@@ -177,7 +226,7 @@ _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final
 _DANGEROUS = [
     (pattern, why) for pattern, why in _FORBIDDEN
     if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step")
-] + [(_word(_CODE_COMMANDS), "starts a new command")]
+] + [(_command_word(_CODE_COMMANDS), "starts a new command")]
 
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 

@@ -38,9 +38,9 @@ from collections.abc import Mapping, Sequence
 
 from lean_env.base import BadTheorem, EnvError, EnvTimeout, Goal, Theorem
 from lean_env.lean_repl.goals import parse_goal
-from lean_env.lean_repl.protocol import CommandResponse, Message, ReplError
+from lean_env.lean_repl.protocol import CommandResponse, Message, Outcome, ReplError
 from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, screen_tactic
-from lean_env.lean_repl.verify import declared_name, proof_command
+from lean_env.lean_repl.verify import FIRST, declared_name, parse_probe, proof_command
 from lean_env.sketch import (
     Elaboration,
     ElaborationResult,
@@ -161,6 +161,12 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
         why = screen_tactic(checked, max_heartbeats)
         if why is not None:
             return SketchFailure(K.FORBIDDEN, why, step, i)
+    # The lines are sent as one text: a string or comment opened on one line changes how Lean
+    # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
+    joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
+    why = screen_tactic(joined, max_heartbeats) if joined.strip() else None
+    if why is not None:
+        return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)
     return steps
 
 
@@ -210,6 +216,8 @@ def hole_lemma(theorem: Theorem, number: int, goal: Goal, pretty: str) -> Theore
     if stated is None:
         return None
     binders, conclusion = stated
+    if screen_tactic(f"{binders} : {conclusion}") is not None:
+        return None  # printed by the search's process: text that would run as a command is no goal
     name = f"{theorem.name}_hole{number}"
     head = f"theorem {name} {binders}" if binders else f"theorem {name}"
     return Theorem(name, theorem.header, f"{head} : {conclusion} := by\n", "lean")
@@ -242,8 +250,14 @@ class LeanSketcher:
         if (theorem.header, theorem.statement) not in self._checked:
             self.env.open(theorem)  # BadTheorem here is the theorem's fault, never the sketch's
             self._checked.add((theorem.header, theorem.statement))
-        command = proof_command(theorem, steps, max_heartbeats)
-        first_body_line = proof_command(theorem, [], max_heartbeats).count("\n") + 1  # 1-based
+        # The skeleton parsed as one tactic block, unrun, before the command holding the same
+        # lines (`skip` first in both): text that would end the `by` block and go on with
+        # commands, which Lean runs even after a parse error, fails here and is never sent.
+        unparsed = self._parse(theorem, steps)
+        if unparsed is not None:
+            return unparsed
+        command = proof_command(theorem, FIRST + tuple(steps), max_heartbeats)
+        first_body_line = proof_command(theorem, FIRST, max_heartbeats).count("\n") + 2  # 1-based
         response = self._run(theorem, command)
         if isinstance(response, SketchFailure):
             return response
@@ -254,6 +268,24 @@ class LeanSketcher:
         if isinstance(holes, SketchFailure):
             return holes
         return Elaboration(theorem, tuple(steps), holes, time.monotonic() - start)
+
+    def _parse(self, theorem: Theorem, steps: list[str]) -> SketchFailure | None:
+        for attempt in range(2):  # as `_run`: one fresh try on a process that dies under us
+            repl = self.env._repl_for(theorem.header)
+            try:
+                root, _ = repl.open(theorem)
+                read = repl.step(theorem.name, (), root, parse_probe(steps), self.timeout)
+            except EnvTimeout:
+                return SketchFailure(K.TIMEOUT, f"the sketch's parse ran past {self.timeout:.0f} s")
+            except EnvError:
+                repl.kill()
+                if attempt:
+                    raise
+                continue
+            if read.outcome is Outcome.OPEN:
+                return None
+            return SketchFailure(K.PARSE, f"the sketch does not parse as one tactic block: {read.message}")
+        raise AssertionError("unreachable")
 
     def _run(self, theorem: Theorem, command: str) -> CommandResponse | SketchFailure:
         last: EnvError | None = None

@@ -175,7 +175,7 @@ def verify_proof(
     """Check `proof`: compiled on `repl`, judged on `checker` (both reserved for verification,
     header = theorem's; `checker` is never sent text of a proof)."""
     start = time.monotonic()
-    command = proof_command(theorem, _FIRST + tuple(proof), max_heartbeats)
+    command = proof_command(theorem, FIRST + tuple(proof), max_heartbeats)
     name = declared_name(theorem.statement)
     full = theorem.name  # the declared name, qualified by its namespace when it has one
     proposition = statement_proposition(theorem.statement)
@@ -193,7 +193,9 @@ def verify_proof(
 
     if not proof:
         return verdict(False, "empty proof")
-    for tactic in proof:
+    # Each step, then the steps as Lean reads them, joined: a string or `(name :=` left open in
+    # one step changes how the next reads.
+    for tactic in (*proof, "\n".join(proof)):
         why = screen_tactic(tactic, max_heartbeats, final=True)
         if why is not None:
             return verdict(False, f"rejected before sending: {why}")
@@ -226,12 +228,20 @@ def verify_proof(
 Verdict = tuple[bool, str, tuple[str, ...]]  # ok, why not, axioms
 
 
-_FIRST = ("skip",)  # leads both blocks (see the module docstring, step 2)
+FIRST = ("skip",)  # leads both blocks (see the module docstring, step 2)
 
 
 def tactic_block(proof: Sequence[str]) -> str:
     """The proof's steps as one tactic, the same lines as the verified command's `by` block."""
-    return f"focus\n{_indented(_FIRST + tuple(proof))}"
+    return f"focus\n{_indented(FIRST + tuple(proof))}"
+
+
+def parse_probe(proof: Sequence[str]) -> str:
+    """`tactic_block(proof)` as a tactic that Lean parses whole but never runs: `first` tries
+    `skip` first, which cannot fail, so the block after it is only read. Sent before a command
+    holding the same lines: text that would end the `by` block and go on with commands is a
+    parse error here, and nothing has run."""
+    return "first\n  | skip\n  | " + textwrap.indent(tactic_block(proof), "    ").lstrip()
 
 
 def _check(

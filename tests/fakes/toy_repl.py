@@ -13,7 +13,7 @@ MB resident, then acts as `intro grow`; `nostatus` closes every goal with an ans
 no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
 a sketch (SKETCH_CLOSERS below).
 A parenthesised step `(a\nb)` or a `focus` block (`focus\n  a\n  b`) is parsed whole before it
-runs: a line that starts with a command word (COMMAND_WORDS), or in a `focus` block a `)` with
+runs (`first\n  | skip\n  | focus ...` is only parsed: the goals stay): a line that starts with a command word (COMMAND_WORDS), or in a `focus` block a `)` with
 no `(`, is a parse error. In tactic mode, `exact X`, `linarith` and an all-capitals marker
 word close the main goal, `have ...` changes nothing, and a line indented past the block's
 first belongs to the step above.
@@ -173,6 +173,8 @@ class Toy:
             elif tactic == "sorry":
                 hole("\n".join(hyps + [f"⊢ {concl}"]), number, column)
                 closed = True
+            elif tactic == "skip":
+                continue
             elif tactic.split()[0] == "intro":
                 hyps.append(f"{tactic.split()[1] if len(tactic.split()) > 1 else 'a✝'} : ℕ")
             elif tactic.split()[0] in SKETCH_CLOSERS:
@@ -193,6 +195,10 @@ class Toy:
             return {"message": "Unknown proof state."}
         goals = list(self.states[n])
         text = req["tactic"]
+        probe = "first\n  | skip\n  | "
+        read_only = text.startswith(probe + "focus\n")  # parsed whole, and only `skip` runs
+        if read_only:
+            text = text[len(probe):]
         if text.startswith("focus\n"):
             depth = 0
             for ch in text:  # no bracket of ours for a stray `)` to close
@@ -209,6 +215,8 @@ class Toy:
         for number, step in enumerate(steps, 1):  # parsed whole before anything runs
             if step.split()[0] in COMMAND_WORDS:
                 return {"message": f"<input>:{number}:0: unexpected token '{step.split()[0]}'; expected ')'"}
+        if read_only:
+            return {"proofState": self.record(goals), "goals": goals, "proofStatus": OPEN}
         extra: dict = {}
         for step in steps:
             result = self.apply(goals, step)

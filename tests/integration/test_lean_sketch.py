@@ -104,6 +104,24 @@ def test_forbidden_lines_are_rejected_before_sending(env: LeanEnv, log_file: Pat
     assert requests(log_file) == []
 
 
+def test_a_sketch_is_parsed_as_one_block_before_any_command_holds_it(
+    env: LeanEnv, log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the screen (switched off here), a line that would end the `by` block and start a
+    command is a parse error of the skeleton read as one tactic block, unrun: the command that
+    holds the sketch is never sent. A sketch that parses is sent with the same lines."""
+    monkeypatch.setattr("lean_env.lean_repl.sketch.screen_tactic", lambda *args, **kwargs: None)
+    failure = LeanSketcher(env).elaborate(THM, "  have h₁ : a = a := by sorry\n  def pwn := 1\n  linarith")
+    assert isinstance(failure, SketchFailure) and failure.kind is K.PARSE, failure
+    assert "unexpected token 'def'" in failure.message
+    assert not [r for r in requests(log_file) if "pwn" in r.get("cmd", "")]
+    probes = [r for r in requests(log_file) if r.get("tactic", "").startswith("first\n  | skip\n  | focus")]
+    assert len(probes) == 1 and "def pwn" in probes[0]["tactic"]
+    assert isinstance(LeanSketcher(env).elaborate(THM, TWO_HOLES), Elaboration)
+    (sent,) = [r["cmd"] for r in requests(log_file) if "have h₂" in r.get("cmd", "")]
+    assert "by\n  skip\n  have h₁" in sent  # the lines the probe read, `skip` first in both
+
+
 def test_an_error_fails_naming_its_line(env: LeanEnv) -> None:
     sketch = "  have h₁ : a = a := by sorry\n  -- a comment line does not count\n  frobnicate h₁\n  linarith"
     failure = LeanSketcher(env).elaborate(THM, sketch)
@@ -188,3 +206,15 @@ def test_extract_steps_without_a_process() -> None:
     assert isinstance(failure, SketchFailure) and failure.kind is K.FORBIDDEN
     ok = extract_steps(THM, HEADER + "\ntheorem toy_thm (a b : ℕ) (h₀ : a = b) : b = a := by simp")
     assert ok == ["simp"]
+
+
+def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
+    """A hole's lemma is stated from the goal the search's process printed: text there that
+    would run as a command is no goal to state."""
+    from lean_env.base import Goal, Hypothesis
+    from lean_env.lean_repl.sketch import hole_lemma
+
+    fine = Goal((Hypothesis(("a",), "ℕ"),), "a = a")
+    assert hole_lemma(THM, 1, fine, "a : ℕ\n⊢ a = a") is not None
+    forged = Goal((Hypothesis(("a",), "ℕ"),), "a = a := by rfl\nelab \"pwn\" : term => pure default")
+    assert hole_lemma(THM, 1, forged, "a : ℕ\n⊢ a = a") is None

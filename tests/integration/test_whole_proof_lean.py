@@ -1,5 +1,6 @@
-"""Whole-proof sampling on the Lean path over the toy REPL: one command per sampled proof on the
-warm header env, then the verifier; sorry, axioms and errors never count."""
+"""Whole-proof sampling on the Lean path over the toy REPL: each sampled proof runs as one tactic
+block on the warm process (never as a command), then the verifier; sorry, axioms and errors never
+count."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-from lean_env.base import Theorem
+from lean_env.base import FailureKind, Theorem
 from lean_env.lean_repl.config import LeanConfig
 from lean_env.lean_repl.env import LeanEnv
 from prover.whole_proof import RecordedSampler, get_whole_format
@@ -26,16 +27,16 @@ def block(body: str, name: str = "toy_thm") -> str:
 OUTPUTS = [
     (block("exact h₀.symm"), VERIFIED),
     (block("sorry"), REJECTED),  # the screen refuses sorry before anything is sent
-    (block("VERIFY_FAIL"), FAILED),  # the toy REPL answers this command with an error
-    (block("SORRY_WARNING"), GAVE_UP),  # a sorry the screen could not see, reported by Lean
-    (block("EXTRA_AXIOM"), UNVERIFIED),  # elaborates, but its axioms fail the audit
+    (block("err"), FAILED),  # an elaboration error in the block
+    (block("leave_sorry"), GAVE_UP),  # a sorry the screen could not see, reported by Lean
+    (block("EXTRA_AXIOM"), UNVERIFIED),  # closes the goal, but its axioms fail the audit
     (block("simp\n#eval 1"), REJECTED),  # a command after the proof
     (block("exact h₀.symm", name="other"), NO_PROOF),
     ("no code at all", NO_PROOF),
 ]
 
 
-def test_lean_whole_proof_uses_one_command_per_sample(tmp_path, monkeypatch):
+def test_lean_whole_proof_runs_each_sample_as_one_tactic_block(tmp_path, monkeypatch):
     log = tmp_path / "requests.jsonl"
     monkeypatch.setenv("FAKE_REPL_LOG", str(log))
     monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(log.parent))
@@ -51,16 +52,35 @@ def test_lean_whole_proof_uses_one_command_per_sample(tmp_path, monkeypatch):
     assert result.proved and result.proof == "exact h₀.symm"
     sent = [json.loads(line) for line in log.read_text().splitlines()]
     pool = sent[0]["pid"]  # the warm search process
-    proofs = [r for r in sent if r.get("cmd", "").startswith("set_option maxHeartbeats")]
+    proofs = [r for r in sent if r.get("cmd", "").startswith("set_option maxHeartbeats") and "sorry" not in r["cmd"]]
     compilers = {r["pid"] for r in proofs} - {pool}  # the verifier's, one per proof
     # the judge of the one proof whose compiling process found nothing wrong, never sent its text
     checkers = {r["pid"] for r in sent if "unpickleEnvFrom" in r}
     assert len(compilers) == 2 and len(checkers) == 1 and pool not in compilers | checkers
-    # first stage: one command on the warm header env for each of the 4 samples past the screen;
-    # the verifier compiles the 2 that passed again, on its own processes, and audits their axioms
-    assert len([r for r in proofs if r["pid"] == pool and r["env"] == 0]) == 4
+    # first stage: one tactic block on the warm process for each of the 4 samples past the
+    # screen, and no command of theirs; the verifier compiles the 2 that closed the goal again,
+    # on its own processes, and audits their axioms
+    first = [r for r in sent if r["pid"] == pool and "proofState" in r]
+    assert len(first) == 4 and all(r["tactic"].startswith("focus\n  skip\n") for r in first)
+    assert not [r for r in sent if r["pid"] == pool and "h₀.symm" in r.get("cmd", "")]
     assert len([r for r in proofs if r["pid"] in compilers]) == 2
     assert len([r for r in sent if r.get("cmd", "").startswith("#print axioms _prover_check")]) == 1
-    # proof-step mode only for the verifier's one-block run of each proof
-    steps = [r for r in sent if "proofState" in r]
+    steps = [r for r in sent if "proofState" in r and r["pid"] != pool]
     assert len(steps) == 2 and all(r["pid"] in compilers and r["tactic"].startswith("focus\n") for r in steps)
+
+
+def test_a_sample_that_would_end_the_block_and_run_commands_never_runs(tmp_path, monkeypatch):
+    """Past the screen (switched off here), text that would end the proof and go on with a
+    command is a parse error of the one tactic block: no command holding it is ever sent."""
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("FAKE_REPL_LOG", str(log))
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(log.parent))
+    monkeypatch.setattr(LeanEnv, "screen", lambda self, tactic: None)
+    env = LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0, warm_spare=False))
+    try:
+        result = env.check_proof(THM, "simp\ndef pwn := 1")
+    finally:
+        env.close()
+    assert result.kind is FailureKind.ERROR and "unexpected token 'def'" in result.message
+    sent = [json.loads(line) for line in log.read_text().splitlines()]
+    assert not [r for r in sent if "pwn" in r.get("cmd", "")]

@@ -447,3 +447,48 @@ def test_commands_from_the_token_tables_and_code_running_widgets_are_refused(tac
 
 def test_english_premises_in_a_comment_still_pass() -> None:
     assert screen_tactic("nlinarith [h₀] -- from the premises above", final=True) is None
+
+
+# Lean reports an unknown identifier in tactic position at its SECOND character and lexes on from
+# there, so a command word glued behind a name's second character starts a command after all.
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "norm_num\nh'abaxiom cheat : (1 : ℕ) = 2",
+        "norm_num\nh'abelab \"pwn\" : term => pure default",
+        "norm_num\nh'absyntax \"pwn\" : term",
+        "norm_num\nh1'abinitialize pure ()",
+        "norm_num\nh'abimport Mathlib",
+        "norm_num\nh.def x := 1",
+        "norm_num\nh1elab \"⚡\" : command => pure ()\n⚡",
+        "norm_num\nh!elab \"⚡\" : command => pure ()\n⚡",
+        "norm_num\nh?elab \"⚡\" : command => pure ()\n⚡",
+        "norm_num\nh12axiom cheat : (1 : ℕ) = 2",
+        "norm_num\nh''macro \"pwn\" : tactic => `(tactic| rfl)",
+    ],
+)
+def test_command_words_glued_where_error_recovery_relexes_are_refused(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is not None
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["unset_option", "cbv_simproc", "declare_core_config_elab", "register_try?_tactic", "deprecate", "sudo",
+     "guard_min_heartbeats", "assert_no_sorry", "lrat_proof", "gen_lean_encoders", "theorem_wanted"],
+)
+def test_command_words_of_later_releases_are_refused(word: str) -> None:
+    assert screen_tactic(f"exact h\n{word} foo", final=True) is not None
+    assert screen_tactic(f"exact h {word} foo", final=True) is not None
+
+
+def test_steps_are_screened_joined_as_lean_reads_them() -> None:
+    """A string left open in one step makes the next read as a comment to a screen of that step
+    alone; the verifier also screens the steps joined."""
+    from lean_env.base import Theorem
+    from lean_env.lean_repl.verify import verify_proof
+
+    theorem = Theorem("t", "import Mathlib", "theorem t (h₀ : 1 = 1) : 1 = 1 := by", "lean")
+    steps = ['exact (fun (_ : String) => h₀.symm) "', '-- " <;> open Lean in sorry']
+    assert all(screen_tactic(s, final=True) is None for s in steps)
+    checked = verify_proof(None, None, theorem, steps, 400_000, 5.0)  # type: ignore[arg-type]
+    assert not checked.ok and "rejected before sending" in checked.message
