@@ -47,6 +47,11 @@ _TOP_LEVEL = {
     "arities", "classrel", "judgment", "syntax", "no_syntax", "translations", "no_translations", "coinductive",
     "coinductive_set", "code_pred", "specification", "ax_specification", "alias", "type_alias", "hide_type",
     "hide_class", "default_sort", "nonterminal", "values", "solve_direct",
+    # more theory-level commands (red-team round 21): definitions, document tools that read files
+    "lift_definition", "primcorec", "primcorecursive", "corec", "corecursive", "partial_function",
+    "quotient_type", "quotient_definition", "setup_lifting", "code_datatype", "sledgehammer_params",
+    "nitpick_params", "quickcheck_params", "display_drafts", "thy_deps", "class_deps", "locale_deps",
+    "thm_deps", "thm_oracles", "unused_thms", "find_unused_assms",
 }
 # Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole (and
 # `help _` is a whole command, which let the next word run as one of its own).

@@ -166,6 +166,8 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ('by (simp add: foo) (* "tactic" *)', None),  # a string inside a comment is still a comment
         ('by (simp add: "(* x *)")', None),  # and a comment inside a string still a string
         ("by simp arities real :: finite", "arities"),  # axiomatic, after the proof
+        ('by simp display_drafts "/etc/passwd"', "display_drafts"),  # reads a file, after the proof
+        ("by simp lift_definition f :: nat is id .", "lift_definition"),
         ("using `x > 0` by simp", None),  # a literal fact is no name
         ('by (rule_tac x="1" in exI) simp', None),
         ("\u2015 \u2039a remark\u203a by simp", None),
