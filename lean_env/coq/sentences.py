@@ -169,13 +169,15 @@ def allowed_character(c: str) -> bool:
 def _character_problem(text: str) -> str | None:
     """Why `text` holds a character a tactic may not: outside strings and comments, one that
     `allowed_character` refuses; inside them, a control character (Coq's lexer reads the rest
-    verbatim). None when every character may pass."""
+    verbatim), a lone surrogate (no UTF-8 can carry it) or an unassigned code point. None when
+    every character may pass."""
     i, n = 0, len(text)
     try:
         while i < n:
             if text.startswith("(*", i) or text[i] == '"':
                 j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
-                odd = next((c for c in text[i:j] if c.isascii() and not c.isprintable() and c not in BLANKS), None)
+                odd = next((c for c in text[i:j] if (c.isascii() and not c.isprintable() and c not in BLANKS)
+                            or unicodedata.category(c) in ("Cs", "Cn")), None)
                 i = j
             else:
                 odd = None if allowed_character(text[i]) else text[i]

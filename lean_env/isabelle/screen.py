@@ -159,6 +159,10 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
     proof, right after the statement, so its first word must be a proof command."""
     if not text.strip():
         return "empty proof text"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid Unicode text (a lone surrogate)"
     text = ascii_cartouches(text)
     raw = _RAW.search(text)
     if raw:

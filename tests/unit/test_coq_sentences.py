@@ -99,6 +99,8 @@ def test_the_printed_proof_is_the_screened_one():
         ("idtac\u2024 Abort.", "U+2024"),  # one dot leader
         ("intros x\u203fy.", "U+203F"),  # connector punctuation: a symbol to Coq
         ("lia. (* \x00 *)", "U+0000"),
+        ('idtac "\ud800".', "U+D800"),  # a lone surrogate: no UTF-8 can carry it to Coq
+        ("lia. (* \udfff *)", "U+DFFF"),
         ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
         ("exact (eq_refl <<: 2 + 2 = 4).", "native"),
         ("interval with (i_native_compute).", "OCaml"),

@@ -149,6 +149,7 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("by simp\nlemmas t2 = TrueI", "lemmas"),
         ("by simp \u2326", "outside a string"),  # Isabelle reads it as the control symbol \<^cancel>
         ("by(simp)", None),
+        ('by (simp add: "\ud800")', "surrogate"),  # no UTF-8 can carry it to the server
         # a method or attribute name may be a string, which masking would hide (or spell by \ddd)
         ('by ("tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
         ('by "eval"', "method or attribute name"),
