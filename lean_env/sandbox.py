@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import resource
 import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 DISABLE_ENV = "PROVER_NO_SANDBOX"
 WRITABLE_ENV = "PROVER_SANDBOX_WRITABLE"  # more directories every sandboxed process may write (":"-separated)
@@ -84,6 +85,15 @@ def _bwrap_works() -> str | None:
     return None
 
 
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
+
+
+def secret_variables(environ: Mapping[str, str]) -> list[str]:
+    """Names of environment variables that may hold a secret (an API key, a token): a sandboxed
+    process, which runs model text, does not inherit them."""
+    return [name for name in environ if _SECRET.search(name)]
+
+
 def _bwrap_prefix(
     bwrap: str,
     writable: Sequence[str],
@@ -118,6 +128,8 @@ def _bwrap_prefix(
                 argv += ["--ro-bind" if own in readable else "--bind", own_real, own_real]
     if writable:  # temporary files go to the first of them
         argv += ["--setenv", "TMPDIR", os.path.realpath(writable[0])]
+    for name in sorted(secret_variables(os.environ)):  # no API key or token for the proof's code to read
+        argv += ["--unsetenv", name]
     # No network, own pids/ipc; dies with us; and no capabilities (run as root, a process keeps
     # CAP_SYS_ADMIN otherwise, and could unmount what hides a directory or remount one writable).
     argv += ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]

@@ -46,10 +46,13 @@ _FIXPOINTS = {"fix", "cofix"}
 # keeps a later Coq that does not from hiding one).
 _CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[^\W\d][\w']*\s*\[")  # any name: `context Ç [` too
 _HIDING_TACTICS = {"abstract", "transparent_abstract"}
+# CoqHammer tactics that start programs (ATPs, its `predict` binary) from inside Coq; `hammer`
+# itself runs only as a sentence of its own, replaced by its reconstruction (env.py).
+_PROGRAM_TACTICS = {"predict", "hammer_hook", "hammer_cleanup"}
 # `@?B x` in an Ltac pattern captures part of a term as a function of `x`: after a `revert`, the
 # body of an unfolded library fixpoint, which `eval cbv beta in (B G)` then rebuilds around a
 # recursive function of one's own, unchecked for termination.
-_SECOND_ORDER_PATTERN = "@?"
+_SECOND_ORDER_PATTERN = re.compile(r"@\s*\?")  # `@` and `?B` are two tokens: `@ ?B` is the same pattern
 # `exact_no_check` and its kin close a goal with a term that is not type-checked until Qed. Qed
 # refuses it, but before that the VM can run it: an ill-typed term under `vm_compute` crashes
 # coqtop (coq/coq#16891) or reads memory at random.
@@ -477,11 +480,14 @@ def screen_sentence(sentence: str) -> str | None:
     hiding = words & _HIDING_TACTICS
     if hiding:
         return f"{sorted(hiding)[0]!r} puts part of the proof in a separate constant, out of the verifier's sight"
-    if _SECOND_ORDER_PATTERN in code:
+    if _SECOND_ORDER_PATTERN.search(_outside_strings(_without_comments(sentence))):
         return "a second-order pattern ('@?') can rebuild a library fixpoint with a body of one's own"
     unchecked = next((w for w in sorted(words) if _UNCHECKED.fullmatch(w) and w not in _NATIVE_TACTICS), None)
     if unchecked:
         return f"forbidden tactic {unchecked!r} (its term is not type-checked: the VM may run an ill-typed one)"
+    programs = words & _PROGRAM_TACTICS
+    if programs:
+        return f"forbidden tactic {sorted(programs)[0]!r} (starts a program)"
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"

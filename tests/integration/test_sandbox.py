@@ -97,6 +97,17 @@ def test_a_sandboxed_process_has_no_capabilities(tmp_path):
     assert python(code, tmp_path) == 0
 
 
+def test_a_sandboxed_process_inherits_no_secret(tmp_path, monkeypatch):
+    """API keys and tokens stay out of the processes that run model text; the rest is inherited."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("HF_TOKEN", "hf-test")
+    monkeypatch.setenv("PROVER_PLAIN_SETTING", "kept")
+    code = ("import os, sys; sys.exit(0 if 'OPENAI_API_KEY' not in os.environ and 'HF_TOKEN' not in os.environ "
+            "and os.environ.get('PROVER_PLAIN_SETTING') == 'kept' else 1)")
+    assert python(code, tmp_path) == 0
+    assert python(code, tmp_path, sandbox=False) == 1  # the same check fails outside the sandbox
+
+
 @pytest.mark.parametrize("extra_writable", [False, True])
 def test_a_lean_repl_sees_no_other_repls_scratch_directory(tmp_path, monkeypatch, extra_writable):
     """What one REPL wrote (a proof that ran code there, say) is invisible to every other, also

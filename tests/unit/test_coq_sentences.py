@@ -100,6 +100,9 @@ def test_the_printed_proof_is_the_screened_one():
         ("intros x\u203fy.", "U+203F"),  # connector punctuation: a symbol to Coq
         ("lia. (* \x00 *)", "U+0000"),
         ('idtac "\ud800".', "U+D800"),  # a lone surrogate: no UTF-8 can carry it to Coq
+        ("match goal with |- let x := _ in @ ?B x => idtac end.", "second-order"),  # two tokens to Coq
+        ("match goal with |- let x := _ in @(* *)?B x => idtac end.", "second-order"),
+        ("predict 4.", "starts a program"),  # CoqHammer's predict runs its binary through /bin/sh
         ("lia. (* \udfff *)", "U+DFFF"),
         ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
         ("exact (eq_refl <<: 2 + 2 = 4).", "native"),
