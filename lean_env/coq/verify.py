@@ -20,7 +20,8 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    when those load Reals, and nothing the proof declared does). An axiom that only the extra
    imports bring must also be one of the standard library's classical axioms
    (`STANDARD_AXIOMS`): a tactic library may load classical logic, never `False`
-   (`Coq.Compat.AdmitAxiom` declares `proof_admitted : False`).
+   (`Coq.Compat.AdmitAxiom` declares `proof_admitted : False`). An axiom of type `False` is
+   refused whatever brought it, the header included.
 4. **The kernel checker.** `coqchk` re-checks the compiled proof module from its `.vo` and must
    report no axiom of the proof's own module, and no constant relying on type-in-type, unsafe
    (co)fixpoints or assumed positivity. It is the only layer that catches some known Coq bugs in
@@ -273,6 +274,9 @@ class CoqVerifier:
             if status == "other":
                 return result(False, f"proof relies on assumptions other than allowed axioms: {out[-300:]!r}")
             names = [e.split(" : ", 1)[0] for e in entries]
+            absurd = [e for e in entries if " : " in e and e.split(" : ", 1)[1].strip() == "False"]
+            if absurd:  # whatever brought it (a header loading Coq.Compat.AdmitAxiom): it proves anything
+                return result(False, f"the proof relies on an axiom of type False: {absurd[0][:200]}", names)
             allowed = self._header_axiom_types(theorem, names, _preamble(theorem, self.config))
             foreign = [e for n, e in zip(names, entries) if allowed[n] != e.split(" : ", 1)[1]]
             extra = [n for n in names if n.strip() not in STANDARD_AXIOMS]

@@ -47,6 +47,17 @@ def test_a_v_file_is_checked_proof_by_proof(tmp_path):
     assert lines[-1] == "3/5 proofs verified"
 
 
+def test_an_axiom_of_type_false_from_the_files_own_header_is_refused(tmp_path):
+    """A file's header is its author's, but a proof through `proof_admitted : False` proves
+    anything: it is never counted, whatever loaded the axiom."""
+    path = tmp_path / "admit.v"
+    path.write_text("Require Import Coq.Compat.AdmitAxiom.\nTheorem f : forall n : nat, n + 1 = n.\n"
+                    "Proof. exfalso. exact proof_admitted. Qed.\n")
+    out = run_verify(str(path))
+    assert out.returncode == 1 and "axiom of type False" in out.stdout, out.stdout + out.stderr
+    assert out.stdout.splitlines()[-1] == "0/1 proofs verified"
+
+
 @pytest.mark.skipif(not MINIF2F_COQ.is_dir(), reason="miniF2F-rocq data not staged beside the repo")
 def test_a_results_jsonl_is_checked_against_the_dataset_statements(tmp_path):
     results = tmp_path / "results.jsonl"
