@@ -13,6 +13,8 @@ keyed by the assistant's name.
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -116,7 +118,7 @@ class Assistant:
     def proof_text(self, theorem: Theorem, proof: Sequence[str], extra_imports: str = "", header: bool = True) -> str:
         """The proof as a user pastes it into a file: header (unless `header` is False), the extra
         imports it was checked with, the statement and the tactics."""
-        body = "".join(f"  {t}\n" for t in proof)
+        body = "".join(textwrap.indent(t.strip("\n"), "  ", lambda _: True) + "\n" for t in proof)  # every line
         top = f"{theorem.header.rstrip()}\n\n" if header else ""
         return f"{top}{theorem.statement.rstrip()}\n{body}"
 

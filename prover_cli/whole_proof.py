@@ -101,8 +101,8 @@ def prove_whole_command(*, theorem_args: dict, backend: str, spec: ModelSpec | N
             typer.echo(f"sample {r.index}: {r.status}" + (f" ({r.error[:100]})" if r.error else "") + f" {r.seconds:.2f} s")
         if result.proved:
             typer.echo(f"Proved {theorem.name} ({fmt.name}, {len(result.records)} sample(s))")
-            proof = result.proof.splitlines()
-            typer.echo(assistant(backend).proof_text(theorem, proof, header=False), nl=False)
+            # the one text that was verified, not its lines (a sentence may span several)
+            typer.echo(assistant(backend).proof_text(theorem, (result.proof,), header=False), nl=False)
         else:
             typer.echo(f"Not proved {theorem.name} ({result.stop_reason}, {len(result.records)} sample(s))")
     raise typer.Exit(EXIT_PROVED if result.proved else EXIT_NOT_PROVED)

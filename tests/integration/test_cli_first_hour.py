@@ -365,5 +365,5 @@ def test_a_model_failing_behind_the_portfolio_is_an_error_not_a_result(shared_da
     assert unsolved.stop_reason == "error" and unsolved.error.startswith("generator failed on"), unsolved
     assert proc.stdout.strip().splitlines()[-1].startswith("1/2 proved (50.0%), 1 error(s)")
     prove = run("prove", "examples/unprovable.v", "--model", "m", "--engine", "openai", "--endpoint", failing_endpoint,
-                "--max-expansions", "2")
+                "--max-expansions", "2", "--combine", "chain")  # the model asked in every expansion
     assert prove.returncode == 3 and "the generator failed on 2 of 2 expansion(s)" in prove.stderr, prove.stderr

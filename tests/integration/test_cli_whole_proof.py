@@ -33,6 +33,12 @@ def test_prove_whole_proof_with_recorded_outputs(tmp_path):
     assert [s["status"] for s in payload["samples"]] == ["rejected", "verified"]
     text = run("prove", "--statement", STATEMENT, "--mode", "whole-proof", "--proofs", str(bad))
     assert text.returncode == 1 and "sample 0: rejected" in text.stdout and "Not proved t2 (exhausted" in text.stdout
+    # a sentence over two lines is printed as the one sentence that was verified
+    spread = tmp_path / "spread.txt"
+    spread.write_text("```coq\nProof.\n  assert (H : 1 = 1\n    /\\ 2 = 2) by (split; reflexivity).\n  intros n; lia.\nQed.\n```\n")
+    printed = run("prove", "--statement", STATEMENT, "--mode", "whole-proof", "--proofs", str(spread))
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    assert "  assert (H : 1 = 1 /\\ 2 = 2) by (split; reflexivity).\n  intros n; lia.\nQed." in printed.stdout, printed.stdout
 
 
 @pytest.mark.parametrize("args, message", [
