@@ -73,7 +73,7 @@ _QUALID = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
 def proof_file(theorem: Theorem, proof: Sequence[str], extra_imports: str = "") -> str:
-    """The proof module's text: header, extra imports, statement (unchanged), screened script, `Qed.`.
+    """The proof module's text: header, extra imports, statement (unchanged), screened script, `Defined.`.
 
     Extra imports (library loads only, checked by the env's config) appear here and never in the
     statement module: whatever they change, the type check against the statement compiled alone
@@ -93,20 +93,57 @@ def proof_file(theorem: Theorem, proof: Sequence[str], extra_imports: str = "") 
         lines.extend(sentences)
     script = "\n".join(lines)
     extra = f"{extra_imports.strip()}\n" if extra_imports.strip() else ""
-    return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{script}\nQed.\n"
+    # `Defined`, not `Qed`: the check file walks the body of the constant (`FIXPOINT_WALK`)
+    return f"{theorem.header.rstrip()}\n{extra}\n{theorem.statement.strip()}\nProof.\n{script}\nDefined.\n"
 
 
 def statement_file(theorem: Theorem) -> str:
     return f"{theorem.header.rstrip()}\n\n{theorem.statement.strip()}\nAdmitted.\n"
 
 
+# The printer never shows a match's parameters (they are inferred again when read back), and a
+# proof can hide a fixpoint of its own there with Ltac alone (a term held in an Ltac variable goes
+# stale when `clear x; pose (x := G)` rebinds its name). So the verifier also walks the kernel
+# term itself, with Ltac2's view of it (`Constr.Unsafe.kind`), whose match nodes carry their
+# parameters in the return clause's binder types: every node, every binder type. The body is
+# unfolded with `cbv` on that one constant and no other reduction, so no `let` or match on the
+# way is reduced away.
+FIXPOINT_WALK = """From Ltac2 Require Import Ltac2.
+Ltac2 rec prover_has_fix (c : constr) : bool :=
+  match Constr.Unsafe.kind c with
+  | Constr.Unsafe.Fix _ _ _ _ => true
+  | Constr.Unsafe.CoFix _ _ _ => true
+  | Constr.Unsafe.Cast c _ t => Bool.or (prover_has_fix c) (prover_has_fix t)
+  | Constr.Unsafe.Prod b t => Bool.or (prover_has_fix (Constr.Binder.type b)) (prover_has_fix t)
+  | Constr.Unsafe.Lambda b t => Bool.or (prover_has_fix (Constr.Binder.type b)) (prover_has_fix t)
+  | Constr.Unsafe.LetIn b v t =>
+    Bool.or (prover_has_fix (Constr.Binder.type b)) (Bool.or (prover_has_fix v) (prover_has_fix t))
+  | Constr.Unsafe.App f args => Bool.or (prover_has_fix f) (Array.exist prover_has_fix args)
+  | Constr.Unsafe.Case _ ret _ c brs =>
+    Bool.or (prover_has_fix ret) (Bool.or (prover_has_fix c) (Array.exist prover_has_fix brs))
+  | Constr.Unsafe.Proj _ c => prover_has_fix c
+  | Constr.Unsafe.Evar _ args => Array.exist prover_has_fix args
+  | Constr.Unsafe.Array _ elems d ty =>
+    Bool.or (Array.exist prover_has_fix elems) (Bool.or (prover_has_fix d) (prover_has_fix ty))
+  | _ => false
+  end.
+Ltac2 Eval (
+  let body := Std.eval_cbv { Std.rBeta := false; Std.rMatch := false; Std.rFix := false; Std.rCofix := false;
+    Std.rZeta := false; Std.rDelta := false; Std.rConst := [reference:(PROOF)] } constr:(PROOF) in
+  Message.print (Message.of_string (if prover_has_fix body then "MARK fixpoint" else "MARK clean"))).
+"""
+
+
 def check_file(name: str, separator: str) -> str:
-    """Written by the verifier alone: the proof's type against the statement's, then the proof's
-    term, a separator (a name the proof cannot know), then the checked term's axioms."""
+    """Written by the verifier alone: the proof's type against the statement's, the walk of its
+    kernel term for fixpoints (its answer named by the separator, which the proof cannot know),
+    then the proof's printed term, the separator, then the checked term's axioms."""
+    walk = FIXPOINT_WALK.replace("PROOF", f"{PROOF_LIB}.Proof.{name}").replace("MARK", separator)
     return (
         f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n"
         f"Definition prover_type_check :=\n"
         f"  ltac:(let t := type of {STMT_LIB}.Stmt.{name} in exact ({PROOF_LIB}.Proof.{name} : t)).\n"
+        f"{walk}"
         f"Definition {separator} := 0.\n"
         # Everything printed: implicit arguments, coercions, match clauses (a fixpoint can sit in
         # an implicit argument, `@eq_refl nat (let _ := fix ... in 2)` prints as `eq_refl`).
@@ -267,6 +304,12 @@ class CoqVerifier:
             term, found, out = out.partition(f"{separator} = 0\n     : nat\n")
             if not found:
                 return result(False, f"the verifier's check printed something unexpected: {term[-300:]!r}")
+            walked, clean, term = term.partition(f"{separator} clean\n- : unit = ()\n")
+            if f"{separator} fixpoint" in walked:
+                return result(False, "the proof term builds a fixpoint of its own, where the printer does "
+                              "not show it (Coq 8.16's guard checker has known holes)")
+            if not clean or walked.strip():
+                return result(False, f"the walk of the proof term gave no answer: {walked.strip()[-200:]!r}")
             problem_in_term = term_problem(term)
             if problem_in_term:
                 return result(False, problem_in_term)

@@ -260,3 +260,31 @@ def test_a_fixpoint_in_an_implicit_argument_is_seen(coq_env):
     assert split_tactic(hidden)[1] is None  # the screen has nothing against it
     verdict = coq_env.verify(theorem_from_text("Require Import Arith.\nTheorem t : 1 + 1 = 2.\n"), [hidden])
     assert not verdict.ok and "fixpoint" in verdict.message, verdict
+
+
+# A red-team round's fixpoint in a match's parameters, built by Ltac alone: a term held in an Ltac
+# variable goes stale when `clear x; pose (x := G)` rebinds its name, and `cbv delta [x]` then puts
+# G (a coq/coq#20455-shaped recursive body) into the unfolded `EnvRing.Padd`. The printer never
+# shows a match's parameters; the verifier's walk of the kernel term does.
+STALE_FIXPOINT = [
+    "let t0 := eval cbv beta delta [EnvRing.Padd] in (@EnvRing.Padd nat 0 Nat.add Nat.eqb) in "
+    "change (let _ := t0 in True).",
+    "set (x := @EnvRing.PaddI nat Nat.add).",
+    "match goal with |- let _ := ?a in _ => change True; clear x; pose (x := (fun (Pop : EnvRing.Pol nat -> "
+    "EnvRing.Pol nat -> EnvRing.Pol nat) (Q : EnvRing.Pol nat) (j : BinNums.positive) (P : EnvRing.Pol nat) => "
+    "EnvRing.PaddC Nat.add (let g (b : bool) (e : b = true) (z : EnvRing.Pol nat) := Pop P (match (if b then z "
+    "else Q) with EnvRing.Pc _ => Q | EnvRing.Pinj _ q => q | EnvRing.PX _ _ q => q end) in g true eq_refl "
+    "(EnvRing.Pinj BinNums.xH (EnvRing.Pinj j Q))) 1)); let T := eval cbv delta [x] in a in let c := eval cbv "
+    "beta in (match (@eq_refl nat 2 : @eq nat (let _ := T in 2) 2) in (eq _ y) return True with eq_refl => I "
+    "end) in exact c end.",
+]
+
+
+def test_a_fixpoint_hidden_in_match_parameters_is_found_in_the_kernel_term(coq_env):
+    from lean_env.coq.sentences import split_tactic
+
+    assert all(split_tactic(text)[1] is None for text in STALE_FIXPOINT)  # nothing unusual to screen
+    theorem = theorem_from_text("Require Import Arith Lia.\nTheorem t : True.\n")  # Lia loads EnvRing
+    verdict = coq_env.verify(theorem, STALE_FIXPOINT)
+    assert not verdict.ok and "printer does not show it" in verdict.message, verdict
+    assert coq_env.verify(theorem, ["exact I."]).ok
