@@ -7,12 +7,13 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    the reference type. (Cached per theorem: it never depends on a proof.)
 2. **The proof, as its own module.** `Proof.v` is the header, the configured extra imports
    (library loads only, e.g. Lia and Lra for headers that lack them), the statement, the *screened*
-   sentences (exactly what the live coqtop ran) and `Qed.`, compiled in its own directory, the
-   only one it may write.
+   sentences (exactly what the live coqtop ran) and `Defined.` (so that step 3 can walk its
+   body), compiled in its own directory, the only one it may write.
 3. **A check written entirely by the verifier.** `Check.v` loads both modules and elaborates
    `(Proof.name : type of Stmt.name)`, so the proof's constant must have the statement's type
-   (up to conversion) however the proof's file was read; then it prints the proof's term, which
-   must hold no fixpoint of its own (Coq 8.16's guard checker accepts some ill-founded ones), and
+   (up to conversion) however the proof's file was read; then it walks the proof's kernel term
+   and prints it, and neither may hold a fixpoint of its own (Coq 8.16's guard checker accepts
+   some ill-founded ones; the walk sees match parameters, which the printer never shows), and
    the assumptions of that checked term.
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
