@@ -89,7 +89,7 @@ def test_ordinary_texts_still_pass(text, sentences):
 def test_the_verifier_checks_the_screened_sentences_not_the_raw_text():
     theorem = Theorem("f", "", "Theorem f : True.")
     text = proof_file(theorem, ["idtac (* c *)\n  .", "exact I"])
-    assert "idtac .\nexact I.\nQed." in text and "(* c *)" not in text
+    assert "idtac .\nexact I.\nDefined." in text and "(* c *)" not in text
     with pytest.raises(ValueError):
         proof_file(theorem, ["idtac... Abort."])
 
