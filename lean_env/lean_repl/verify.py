@@ -237,11 +237,12 @@ def tactic_block(proof: Sequence[str]) -> str:
 
 
 def parse_probe(proof: Sequence[str]) -> str:
-    """`tactic_block(proof)` as a tactic that Lean parses whole but never runs: `first` tries
-    `skip` first, which cannot fail, so the block after it is only read. Sent before a command
-    holding the same lines: text that would end the `by` block and go on with commands is a
-    parse error here, and nothing has run."""
-    return "first\n  | skip\n  | " + textwrap.indent(tactic_block(proof), "    ").lstrip()
+    """`tactic_block(proof)` as a tactic that Lean parses whole but never runs: `iterate 0`
+    expands to `skip` without elaborating its block. Sent before a command holding the same
+    lines: text that would end the `by` block and go on with commands is a parse error here, and
+    nothing has run. (Not `first | skip | ...`: a line starting with `|` would be read there as
+    one more alternative, while it ends the command's `by` block.)"""
+    return "iterate 0\n" + textwrap.indent(tactic_block(proof), "  ")
 
 
 def _check(

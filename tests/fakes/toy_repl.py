@@ -13,7 +13,8 @@ MB resident, then acts as `intro grow`; `nostatus` closes every goal with an ans
 no proofStatus; `(a\\nb)` runs each line in turn. A command whose proof body holds `sorry` is
 a sketch (SKETCH_CLOSERS below).
 A parenthesised step `(a\nb)` or a `focus` block (`focus\n  a\n  b`) is parsed whole before it
-runs (`first\n  | skip\n  | focus ...` is only parsed: the goals stay): a line that starts with a command word (COMMAND_WORDS), or in a `focus` block a `)` with
+runs (`iterate 0\n  focus ...` is only parsed: the goals stay; a line of it that starts with `|` is
+a parse error, as no tactic of the toy takes alternatives): a line that starts with a command word (COMMAND_WORDS), or in a `focus` block a `)` with
 no `(`, is a parse error. In tactic mode, `exact X`, `linarith` and an all-capitals marker
 word close the main goal, `have ...` changes nothing, and a line indented past the block's
 first belongs to the step above.
@@ -36,6 +37,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -195,10 +197,12 @@ class Toy:
             return {"message": "Unknown proof state."}
         goals = list(self.states[n])
         text = req["tactic"]
-        probe = "first\n  | skip\n  | "
-        read_only = text.startswith(probe + "focus\n")  # parsed whole, and only `skip` runs
+        probe = "iterate 0\n"
+        read_only = text.startswith(probe + "  focus\n")  # parsed whole, never run
         if read_only:
-            text = text[len(probe):]
+            text = textwrap.dedent(text[len(probe):])
+            if any(line.lstrip().startswith("|") for line in text.split("\n")[1:]):
+                return {"message": "<input>:1:0: unexpected token '|'; expected end of input"}
         if text.startswith("focus\n"):
             depth = 0
             for ch in text:  # no bracket of ours for a stray `)` to close

@@ -288,3 +288,21 @@ def test_a_fixpoint_hidden_in_match_parameters_is_found_in_the_kernel_term(coq_e
     verdict = coq_env.verify(theorem, STALE_FIXPOINT)
     assert not verdict.ok and "printer does not show it" in verdict.message, verdict
     assert coq_env.verify(theorem, ["exact I."]).ok
+
+
+def test_a_fixpoint_hidden_in_a_vm_casts_type_is_refused(coq_env):
+    """Every reduction drops casts, so the walk never reaches the type `vm_compute` leaves in its
+    cast (the goal before it); the printed cast type may hold no match, whose parameters could."""
+    last = STALE_FIXPOINT[2].replace("return True with eq_refl => I end) in exact c end.",
+                                     "return Prop with eq_refl => True end) in change c end.")
+    assert last != STALE_FIXPOINT[2]
+    theorem = theorem_from_text("Require Import Arith Lia.\nTheorem t : True.\n")
+    verdict = coq_env.verify(theorem, [*STALE_FIXPOINT[:2], last, "vm_compute.", "exact I."])
+    assert not verdict.ok and "VM cast" in verdict.message, verdict
+    assert coq_env.verify(theorem_from_text("Require Import Arith.\nTheorem t : 2 + 2 = 4.\n"),
+                          ["vm_compute.", "reflexivity."]).ok  # a cast whose type holds no match
+
+
+def test_a_theorem_named_like_the_check_files_placeholders_verifies(coq_env):
+    theorem = theorem_from_text("Require Import Arith.\nTheorem MARKOV_PROOF : 1 + 1 = 2.\n")
+    assert coq_env.verify(theorem, ["reflexivity."]).ok

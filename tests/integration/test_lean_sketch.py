@@ -115,8 +115,12 @@ def test_a_sketch_is_parsed_as_one_block_before_any_command_holds_it(
     assert isinstance(failure, SketchFailure) and failure.kind is K.PARSE, failure
     assert "unexpected token 'def'" in failure.message
     assert not [r for r in requests(log_file) if "pwn" in r.get("cmd", "")]
-    probes = [r for r in requests(log_file) if r.get("tactic", "").startswith("first\n  | skip\n  | focus")]
+    probes = [r for r in requests(log_file) if r.get("tactic", "").startswith("iterate 0\n  focus")]
     assert len(probes) == 1 and "def pwn" in probes[0]["tactic"]
+    # a line starting with `|`, which would end the command's `by` block, ends the probe's too
+    bar = LeanSketcher(env).elaborate(THM, "  have h₁ : a = a := by sorry\n  | def pwn2 := 1\n  linarith")
+    assert isinstance(bar, SketchFailure) and bar.kind is K.PARSE, bar
+    assert not [r for r in requests(log_file) if "pwn2" in r.get("cmd", "")]
     assert isinstance(LeanSketcher(env).elaborate(THM, TWO_HOLES), Elaboration)
     (sent,) = [r["cmd"] for r in requests(log_file) if "have h₂" in r.get("cmd", "")]
     assert "by\n  skip\n  have h₁" in sent  # the lines the probe read, `skip` first in both

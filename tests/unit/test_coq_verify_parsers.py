@@ -83,6 +83,8 @@ def test_a_fixpoint_in_the_printed_term_is_seen():
     assert "fixpoint" in term_problem("t = cofix s := Cons 0 s")
     assert term_problem("t = Nat.add_comm fix_lemma prefix_ok\n     : forall n : nat, n = n") is None
     assert "too deep" in term_problem("t = f (g (h ...))\n     : nat")  # elided: it could hide one
+    assert "VM cast" in term_problem("t = (I <: match x as y in eq _ y return Prop with eq_refl => True end)\n     : True")
+    assert term_problem("t = (@eq_refl nat 4 <: @eq nat (Nat.add 2 2) 4)\n     : 2 + 2 = 4") is None
 
 
 def test_definitional_uip_is_never_read_as_allowed_axioms():
