@@ -174,7 +174,7 @@ def _cast_types(term: str) -> list[str]:
     return types
 
 
-def term_problem(term: str) -> str | None:
+def term_problem(term: str, name: str = "") -> str | None:
     """Why a printed proof term refuses the proof, or None. Coq 8.16's guard checker (kernel and
     coqchk alike) accepts some ill-founded fixpoints (coq/coq#20455), and a proof can build one
     without writing `fix`: unfold a library function to its `fix` term and substitute a body part
@@ -190,6 +190,11 @@ def term_problem(term: str) -> str | None:
     # hold a fixpoint neither sees.
     if any(re.search(r"\bmatch\b", t) for t in _cast_types(term)):
         return "a VM cast's type holds a match, whose parameters neither the printer nor the walk can see"
+    # `abstract` (which library tactics call: `auto with zarith` runs `abstract lia`, zify's
+    # `refl`) puts part of the proof into an opaque constant `<name>_subproof`, which the printer
+    # shows by name only and the walk cannot unfold.
+    if name and re.search(rf"(?<![\w']){re.escape(name)}_(?:subproof|subterm)\d*(?![\w'])", term):
+        return "the proof term uses a constant that `abstract` made (a library tactic calls it), out of the audit's sight"
     return None
 
 
@@ -329,7 +334,7 @@ class CoqVerifier:
                               "not show it (Coq 8.16's guard checker has known holes)")
             if not clean or walked.strip():
                 return result(False, f"the walk of the proof term gave no answer: {walked.strip()[-200:]!r}")
-            problem_in_term = term_problem(term)
+            problem_in_term = term_problem(term, theorem.name)
             if problem_in_term:
                 return result(False, problem_in_term)
             status, entries = parse_assumptions(out)

@@ -306,3 +306,13 @@ def test_a_fixpoint_hidden_in_a_vm_casts_type_is_refused(coq_env):
 def test_a_theorem_named_like_the_check_files_placeholders_verifies(coq_env):
     theorem = theorem_from_text("Require Import Arith.\nTheorem MARKOV_PROOF : 1 + 1 = 2.\n")
     assert coq_env.verify(theorem, ["reflexivity."]).ok
+
+
+def test_a_constant_that_abstract_made_through_a_library_tactic_is_refused(coq_env):
+    """`auto with zarith` runs the hint `abstract lia`: part of the proof lands in an opaque
+    `t_subproof`, which the printer shows by name only and the walk cannot unfold (a red-team
+    round put a fixpoint of its own there). Any use of such a constant refuses the proof."""
+    theorem = theorem_from_text("Require Import ZArith Lia.\nTheorem t (n : Z) : (2 * n <= n + n)%Z.\n")
+    verdict = coq_env.verify(theorem, ["auto with zarith."])
+    assert not verdict.ok and "abstract" in verdict.message, verdict
+    assert coq_env.verify(theorem, ["lia."]).ok

@@ -85,6 +85,8 @@ def test_a_fixpoint_in_the_printed_term_is_seen():
     assert "too deep" in term_problem("t = f (g (h ...))\n     : nat")  # elided: it could hide one
     assert "VM cast" in term_problem("t = (I <: match x as y in eq _ y return Prop with eq_refl => True end)\n     : True")
     assert term_problem("t = (@eq_refl nat 4 <: @eq nat (Nat.add 2 2) 4)\n     : 2 + 2 = 4") is None
+    assert "abstract" in term_problem("t = fun n : Z => ProverProof.Proof.t_subproof n\n     : nat", "t")
+    assert term_problem("t = fun n : Z => other_subproof n\n     : nat", "t") is None
 
 
 def test_definitional_uip_is_never_read_as_allowed_axioms():
