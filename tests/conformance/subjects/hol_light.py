@@ -43,7 +43,7 @@ SUBJECT = Subject(
         "ACCEPT_TAC (Obj.magic 0)",
         "let t = ALL_TAC in t",
         "(* ARITH_TAC *) ALL_TAC",
-        'LABEL_TAC "h"',
+        'LABEL_TAC "h\\"; CHEAT_TAC"',  # a label with a backslash: not a label
     ),
     false_theorem=Theorem("one_two", "", "1 = 2", "hol-light"),
     # Passes the screen and closes the goal, but from the assumption `1 = 2`: the theorem has a
