@@ -108,7 +108,8 @@ def statement_file(theorem: Theorem) -> str:
 # term itself, with Ltac2's view of it (`Constr.Unsafe.kind`), whose match nodes carry their
 # parameters in the return clause's binder types: every node, every binder type. The body is
 # unfolded with `cbv` on that one constant and no other reduction, so no `let` or match on the
-# way is reduced away.
+# way is reduced away; casts alone are dropped on the way (any reduction drops them), so their
+# types are audited in the printed term instead (`term_problem`).
 FIXPOINT_WALK = """From Ltac2 Require Import Ltac2.
 Ltac2 rec prover_has_fix (c : constr) : bool :=
   match Constr.Unsafe.kind c with

@@ -105,13 +105,12 @@ class IsabelleSketcher:
         )
         elaboration = Elaboration(theorem, tuple(segments), holes)
         body, _ = render(elaboration, {h.index: "sorry" for h in holes})
-        # The text that is sent, screened whole: around a hole, the segments glued without it
-        # read differently (`(sorry*` would hide the rest behind a comment opener).
-        reason = screen_proof(body, allow=HOLE_WORDS, start=True)
-        if reason:
-            return SketchFailure(K.FORBIDDEN, reason)
+        # `check` screens the text that is sent, holes in place: around a hole, the segments glued
+        # without it read differently (`(sorry*` would hide the rest behind a comment opener).
         try:
             _, result = self.env.check(theorem, body, self.timeout, holes=HOLE_WORDS)
+        except RefusedProof as exc:
+            return SketchFailure(K.FORBIDDEN, str(exc))
         except EnvTimeout as exc:
             return SketchFailure(K.TIMEOUT, str(exc))
         error = first_error(result)

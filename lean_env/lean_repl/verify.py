@@ -195,7 +195,7 @@ def verify_proof(
         return verdict(False, "empty proof")
     # Each step, then the steps as Lean reads them, joined: a string or `(name :=` left open in
     # one step changes how the next reads.
-    for tactic in (*proof, "\n".join(proof)):
+    for tactic in (*proof, "\n".join(proof)) if len(proof) > 1 else proof:
         why = screen_tactic(tactic, max_heartbeats, final=True)
         if why is not None:
             return verdict(False, f"rejected before sending: {why}")
