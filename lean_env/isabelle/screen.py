@@ -111,8 +111,9 @@ def mask_text(text: str, comments_only: bool = False, strings: list[str] | None 
             if depth:
                 raise ScreenError("unclosed cartouche")
             if comments_only:
-                if comment_start >= 0 and not text[comment_start + len("\\<comment>"):i].strip():
-                    blank(comment_start, j)  # the comment marker and its cartouche
+                # the comment marker and its cartouche, blanks or comments (blanked) between them
+                if comment_start >= 0 and not "".join(out[comment_start + len("\\<comment>"):i]).strip():
+                    blank(comment_start, j)
                 comment_start, i = -1, j
                 continue
         elif text[i] in "\"`":

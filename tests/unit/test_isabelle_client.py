@@ -159,6 +159,7 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ('by ((* c *) "tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
         ('by ((**)"tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
         ('by (\\<comment> \\<open>c\\<close> "tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
+        ('by (\\<comment> (* x *) \\<open>c\\<close> "raw_tactic" \\<open>all_tac\\<close>)', "method or attribute name"),
         ('apply (simp, (* x *) "raw_tactic" \\<open>fn st => Seq.single st\\<close>)', "method or attribute name"),
         ('by (simp; (* *) "tactic" \u2039all_tac\u203a)', "method or attribute name"),
         ('using [[(* *) "quick_and_dirty" = true]] by simp', "method or attribute name"),
