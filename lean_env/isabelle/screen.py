@@ -8,8 +8,9 @@ so a word inside a formula or an informal comment does not count; words are read
 lexer reads identifiers, from a letter (`_sorry` is the symbol `_` and the command `sorry`).
 
 Also refused: ML and code in any form (the `tactic` method, ML antiquotations `@{...}` and control
-symbols `\<^name>` even inside comments and cartouches, which Isabelle checks, and the commands
-that compile or export code), `\<proof>` (another spelling of `sorry`), verbatim text `{* *}`,
+symbols `\<^name>` even inside comments and cartouches, which Isabelle checks, the ML and oracle
+words even inside strings and cartouches, which may be method text that Isabelle parses in turn
+(`use facts in \<open>method\<close>`), and the commands that compile or export code), `\<proof>` (another spelling of `sorry`), verbatim text `{* *}`,
 document text, diagnostic commands, oracle switches (`smt_oracle`), and proof text whose first
 word is not a proof command: after a short statement, `if "False"` or `for x :: T` would change
 the statement instead of proving it. Over `isabelle server` a `sorry` is not even an error, so the
@@ -208,6 +209,12 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
         if word in _GIVE_UP | _UNSAFE | _TOP_LEVEL | _DIAGNOSTIC or _UNSAFE_PATTERN.fullmatch(word):
             if word not in allow:
                 return f"forbidden word {word!r} written as a string"
+    # A string or cartouche may be method text that Isabelle parses as a method in turn
+    # (`by (use facts in \<open>tactic \<open>ML\<close>\<close>)`, Eisbach's `match ... \<Rightarrow> \<open>...\<close>`),
+    # so the words that run ML or trust an oracle are refused inside them too, at any depth.
+    inner = sorted(w for w in set(_WORD.findall(uncommented)) - allow if w in _UNSAFE or _UNSAFE_PATTERN.fullmatch(w))
+    if inner:
+        return f"forbidden word {inner[0]!r} inside a string or cartouche, which may be method text"
     if _ESCAPED_DIGIT.search(text):
         return "a decimal escape (\\ddd): text that spells another word"
     if start:

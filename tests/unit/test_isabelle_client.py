@@ -174,6 +174,13 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ('by (rule_tac x="1" in exI) simp', None),
         ("\u2015 \u2039a remark\u203a by simp", None),
         ("by (simp add: power2_eq_square)", None),
+        # a string or cartouche may be method text, parsed as a method in turn (`use facts in <method>`)
+        ('by (use TrueI in \\<open>tactic \\<open>Isabelle_System.bash "id"; all_tac\\<close>\\<close>)', "tactic"),
+        ('by (use TrueI in "tactic \\<open>all_tac\\<close>")', "tactic"),
+        ("apply (use TrueI in \u2039use TrueI in \u2039raw_tactic \u2039fn st => Seq.single st\u203a\u203a\u203a)", "raw_tactic"),
+        ("by (use TrueI in \\<open>eval\\<close>)", "eval"),  # an oracle, which the search would count as proved
+        ("by (use assms in \\<open>simp add: field_simps\\<close>)", None),
+        ("by (use assms in auto) (* then tactic *)", None),
     ],
 )
 def test_screen(text, bad):

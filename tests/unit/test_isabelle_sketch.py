@@ -136,7 +136,8 @@ def test_pipeline_proves_and_verifies_from_scratch(isabelle):
 def test_verify_refuses_cheats_without_asking_the_server(isabelle):
     env, scripted, _ = isabelle
     n = len(scripted.theories)
-    for proof in (["sorry"], ["by simp", "oops"], ["using [[quick_and_dirty]] by simp"]):
+    closure = 'by (use TrueI in \\<open>tactic \\<open>(Isabelle_System.bash "touch /tmp/pwn"; all_tac)\\<close>\\<close>)'
+    for proof in (["sorry"], ["by simp", "oops"], ["using [[quick_and_dirty]] by simp"], [closure]):
         check = env.verify(THEOREM, proof)
         assert not check.ok and "rejected" in check.message
     assert len(scripted.theories) == n
@@ -155,6 +156,9 @@ def test_open_and_run_tactic(isabelle):
     assert env.run_tactic(root, "proof -\n  show ?thesis by auto\nqed").kind.value == "error"
     # A first step that would continue a short statement (`if "False"`) instead of proving it
     assert env.run_tactic(root, 'if "False" using that by blast').kind.value == "rejected"
+    # method text inside a cartouche is a method too (`use facts in <method>`): no ML from there
+    closure = "by (use TrueI in \\<open>tactic \\<open>all_tac\\<close>\\<close>)"
+    assert env.run_tactic(root, closure).kind.value == "rejected"
 
 
 def test_the_verifier_audits_oracles_when_the_screen_misses_a_cheat(isabelle, monkeypatch):
