@@ -41,6 +41,10 @@ class IsabelleClient:
         except OSError as exc:
             raise EnvCrashed(f"cannot connect to isabelle server at {host}:{port}: {exc}") from None
         self._buffer = b""
+        # Replies still owed to earlier commands: `cancel`'s bare OK, never waited for, and the
+        # reply of a command that timed out. Each is read and dropped before the next command's
+        # own reply, or every later answer would be read one behind (a check given another's result).
+        self._owed = 0
         self._sock.sendall(password.encode() + b"\n")
         reply = self._read(time.monotonic() + timeout)
         if reply.kind != "OK":
@@ -85,14 +89,29 @@ class IsabelleClient:
 
     # -- commands -----------------------------------------------------------------------------
 
+    def _reply(self, deadline: float) -> Reply:
+        """The next OK or ERROR that answers the command sent last. Replies owed to earlier
+        commands are dropped, and so are the messages of tasks (NOTE, FINISHED, FAILED: a task
+        cancelled before it finished still ends with one), which the server interleaves."""
+        while True:
+            try:
+                reply = self._read(deadline)
+            except EnvTimeout:
+                self._owed += 1  # the reply comes later: it is not the next command's
+                raise
+            if reply.kind not in ("OK", "ERROR"):
+                continue
+            if self._owed:
+                self._owed -= 1
+                continue
+            return reply
+
     def command(self, name: str, argument: Any = None, timeout: float = 30.0) -> Any:
         """A synchronous command: the OK body, or IsabelleError on ERROR."""
         self._send(name, argument)
-        reply = self._read(time.monotonic() + timeout)
+        reply = self._reply(time.monotonic() + timeout)
         if reply.kind == "ERROR":
             raise IsabelleError(f"{name}: {_text(reply.body)}")
-        if reply.kind != "OK":
-            raise ProtocolError(f"{name}: expected OK or ERROR, got {reply.kind}")
         return reply.body
 
     def task(
@@ -112,29 +131,34 @@ class IsabelleClient:
                 self._cancel(task_id)
                 raise EnvTimeout(f"{name} did not finish within {timeout:.0f} s (cancelled)") from None
             body = reply.body if isinstance(reply.body, dict) else {}
-            if body.get("task") not in (None, task_id):
-                continue  # another task's message on this connection
-            if reply.kind == "NOTE":
+            if reply.kind in ("OK", "ERROR"):
+                if not self._owed:
+                    raise ProtocolError(f"{name}: a reply {reply.kind} that no command is owed")
+                self._owed -= 1  # an earlier command's late reply
+            elif body.get("task") != task_id:
+                continue  # another task's message (the server tags every task's messages)
+            elif reply.kind == "NOTE":
                 if on_note is not None:
                     on_note(reply.body)
             elif reply.kind == "FINISHED":
                 return reply.body
             elif reply.kind == "FAILED":
                 raise IsabelleError(f"{name} failed: {_text(reply.body)}")
-            elif reply.kind == "ERROR":
-                raise IsabelleError(f"{name}: {_text(reply.body)}")
 
     def _cancel(self, task_id: str) -> None:
         try:
             self._send("cancel", {"task": task_id})
         except EnvError:
-            pass
+            return
+        self._owed += 1  # its bare OK, read (and dropped) before the next command's reply
 
     def session_start(self, session: str = "HOL", dirs: Sequence[str] = (), timeout: float = 600.0) -> Session:
         argument: dict[str, Any] = {"session": session}
         if dirs:
             argument["dirs"] = list(dirs)
         body = self.task("session_start", argument, timeout)
+        if not isinstance(body, dict) or "session_id" not in body:
+            raise ProtocolError(f"session_start: no session id in {str(body)[:200]!r}")
         return Session(str(body["session_id"]), str(body.get("tmp_dir", "")))
 
     def use_theories(

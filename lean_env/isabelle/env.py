@@ -32,6 +32,7 @@ from lean_env.base import (
     FailureKind,
     Goal,
     ProofState,
+    ProtocolError,
     Proved,
     TacticFailure,
     TacticResult,
@@ -180,6 +181,10 @@ class IsabelleEnv:
             except EnvError as exc:
                 log.debug("purge_theories failed: %s", exc)
             Path(self._master, f"{name}.thy").unlink(missing_ok=True)
+        # The answer must be about this theory (its name is fresh): an answer read out of turn
+        # would give the check another theory's verdict.
+        if not any(n.theory_name.rsplit(".", 1)[-1] == name or Path(n.node_name).stem == name for n in result.nodes):
+            raise ProtocolError(f"use_theories answered without the theory checked ({name})")
         return text, result
 
     # -- ProofEnv -----------------------------------------------------------------------------

@@ -83,6 +83,12 @@ class FakeIsabelleServer:
                 name, arg = m.group(1), json.loads(m.group(2)) if m.group(2) else None
                 self.calls.append((name, arg))
                 if name == "cancel":
+                    # As the real server (Server.scala): every command is answered, `cancel` with a
+                    # bare OK at once; the cancelled task then ends on its own, with FAILED.
+                    conn.sendall(frame("OK", None))
+                    cancelled = getattr(self.handler, "cancelled", None)
+                    for kind, body in (cancelled(arg["task"]) if cancelled else []):
+                        conn.sendall(frame(kind, body))
                     continue
                 if self.recorded.get(name):
                     conn.sendall(self.recorded[name].pop(0))
@@ -129,6 +135,14 @@ class ScriptedIsabelle:
     def __init__(self, solves: dict[str, set[str]], hammer: dict[str, str], hang_on: str | None = None) -> None:
         self.solves, self.hammer, self.hang_on = solves, hammer, hang_on
         self.theories: list[str] = []  # texts checked, in order
+        self.hanging: set[str] = set()  # tasks that finish only when cancelled
+
+    def cancelled(self, task: str) -> list[tuple[str, Any]]:
+        """The messages a cancelled task ends with (an interrupted `use_theories` fails)."""
+        if task not in self.hanging:
+            return []
+        self.hanging.discard(task)
+        return [("FAILED", {"task": task, "kind": "error", "message": "Interrupt"})]
 
     def __call__(self, name: str, arg: Any) -> list[tuple[str, Any]]:
         task = str(uuid.uuid4())
@@ -148,6 +162,7 @@ class ScriptedIsabelle:
         text = path.read_text()
         self.theories.append(text)
         if self.hang_on and self.hang_on in text:
+            self.hanging.add(task)
             return [("OK", {"task": task})]  # never finishes: the client must cancel
         messages, claim = [], ""
         for number, line in enumerate(text.split("\n"), start=1):

@@ -218,3 +218,31 @@ def test_the_verifier_checks_in_a_session_of_its_own(isabelle):
     assert calls == ["start", "stop", "start", "stop"]
     env.run_tactic(env.open(THEOREM), "by simp")
     assert len(calls) == 4  # the search keeps its own session
+
+
+def test_after_a_cancelled_check_each_answer_still_goes_to_its_own_check():
+    """The server answers `cancel` with a bare OK and the cancelled task still ends with FAILED.
+    Left unread, they put every later answer one behind: an honest step read the FAILED and a
+    bogus one got the honest one's result (Proved). Owed replies and other tasks' messages are
+    dropped now, and a check's answer must name the theory it checked."""
+    from lean_env.base import ProtocolError
+    from lean_env.isabelle.env import IsabelleConfig
+    from lean_env.isabelle.protocol import TheoryResult
+
+    scripted = ScriptedIsabelle(solves={"linarith": {"?thesis"}}, hammer={}, hang_on="slowmethod")
+    with FakeIsabelleServer(handler=scripted) as fake:
+        env = IsabelleEnv(IsabelleConfig(tactic_timeout=0.3, verify_timeout=5),
+                          client=IsabelleClient(*fake.address, timeout=5))
+        root = env.open(THEOREM)
+        assert env.run_tactic(root, "by slowmethod").kind.value == "timeout"
+        honest = "proof -\n  show ?thesis by linarith\nqed"
+        assert env.run_tactic(root, honest).proof == (honest,)
+        assert env.run_tactic(root, "by bogus").kind.value == "error"
+        assert not env.verify(THEOREM, ["by bogus"]).ok
+        assert env.verify(THEOREM, [honest]).ok
+        other = TheoryResult.parse({"ok": True, "errors": [], "nodes": [
+            {"node_name": "/x/P_other.thy", "theory_name": "Draft.P_other", "status": {"ok": True}, "messages": []}]})
+        env.client.use_theories = lambda *args, **kwargs: other  # an answer about another theory
+        with pytest.raises(ProtocolError, match="without the theory checked"):
+            env.verify(THEOREM, [honest])
+        env.close()
