@@ -53,12 +53,21 @@ _TOP_LEVEL = {
     "quotient_type", "quotient_definition", "setup_lifting", "code_datatype", "sledgehammer_params",
     "nitpick_params", "quickcheck_params", "display_drafts", "thy_deps", "class_deps", "locale_deps",
     "thm_deps", "thm_oracles", "unused_thms", "find_unused_assms",
+    # and more (red-team round 25): axioms of a new type constructor, realizers, files read by
+    # name, generated code compiled and run by external tools, declarations of every other kind
+    "bnf_axiomatization", "realizers", "realizability", "extract", "extract_type", "bibtex_file", "ROOTS_file",
+    "test_code", "scala_build_generated_files", "theorems", "open_bundle", "type_notation", "no_type_notation",
+    "adhoc_overloading", "no_adhoc_overloading", "syntax_consts", "syntax_types", "code_identifier", "code_reserved",
+    "code_monad", "quickcheck_generator", "nunchaku_params", "lifting_forget", "lifting_update", "parametric_constant",
+    "datatype_compat", "datatype_record", "friend_of_corec", "coinduction_upto", "bnf", "copy_bnf", "lift_bnf",
+    "free_constructors", "fun_cases", "inductive_cases", "inductive_simps", "subclass", "termination",
 }
 # Diagnostic commands: they prove nothing, so a final proof that still holds one is a hole (and
 # `help _` is a whole command, which let the next word run as one of its own).
 _DIAGNOSTIC = {
     "sledgehammer", "try0", "try", "nitpick", "quickcheck", "help", "value", "term", "typ", "prop", "thm",
-    "find_theorems", "find_consts", "nunchaku",
+    "find_theorems", "find_consts", "nunchaku", "prf", "full_prf", "smt_status", "code_thms", "code_deps",
+    "welcome", "approximate",
 }
 _DIAGNOSTIC_PATTERN = re.compile(r"print_\w+")
 # Isabelle's identifiers start with a letter: `_` alone is a symbol.

@@ -181,6 +181,12 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("by (use TrueI in \\<open>eval\\<close>)", "eval"),  # an oracle, which the search would count as proved
         ("by (use assms in \\<open>simp add: field_simps\\<close>)", None),
         ("by (use assms in auto) (* then tactic *)", None),
+        # theory-level commands after the proof that the lists missed (round 25)
+        ("by simp bnf_axiomatization 'a F", "bnf_axiomatization"),  # axioms
+        ('by simp bibtex_file "/etc/passwd"', "bibtex_file"),  # reads a file by name
+        ("by simp test_code x = x in OCaml", "test_code"),  # compiles and runs code with outside tools
+        ("by simp realizers TrueI: x", "realizers"),
+        ("by simp theorems t2 = TrueI", "theorems"),
     ],
 )
 def test_screen(text, bad):
