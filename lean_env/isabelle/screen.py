@@ -81,6 +81,9 @@ PROOF_START = frozenset({"proof", "by", "apply", "using", "unfolding", "supply",
 _RAW = re.compile(r"@\{|\\<\^(?!(?:sub|sup|bsub|esub|bsup|esup|isub|isup|bold)>)|\\<proof>|\{\*|\*\}")
 
 
+_ISABELLE_BLANKS = re.compile(r"[ \t\n\x0b\x0c\r]*")
+
+
 class ScreenError(ValueError):
     """Unbalanced comment, string or cartouche."""
 
@@ -121,8 +124,10 @@ def mask_text(text: str, comments_only: bool = False, strings: list[str] | None 
             if depth:
                 raise ScreenError("unclosed cartouche")
             if comments_only:
-                # the comment marker and its cartouche, blanks or comments (blanked) between them
-                if comment_start >= 0 and not "".join(out[comment_start + len("\\<comment>"):i]).strip():
+                # the comment marker and its cartouche, blanks or comments (blanked) between them;
+                # Isabelle's blanks only (Python's strip() also takes \x1c-\x1f, which Isabelle does not)
+                between = "".join(out[comment_start + len("\\<comment>"):i])
+                if comment_start >= 0 and _ISABELLE_BLANKS.fullmatch(between):
                     blank(comment_start, j)
                 comment_start, i = -1, j
                 continue
