@@ -31,10 +31,13 @@ _UNSAFE = {
     # methods and commands that run ML or generated code, and oracle-based methods and switches
     "tactic", "raw_tactic", "smt_oracle", "eval", "normalization", "nbe", "code_reflect", "export_code",
     "compile_generated_files", "generate_file", "export_generated_files", "external_file",
+    # a file the SMT method reads certificates from and appends new ones to, at any path
+    "smt_certificates",
 }
-# Commands that run ML under other names: ML, ML_val, SML_file, ML_file_debug, ...; *_setup; and
-# the syntax translations (parse_translation, ...), whose bodies are ML.
-_UNSAFE_PATTERN = re.compile(r"S?ML(?:_\w*)?|\w+_setup|\w+_translation")
+# Commands that run ML under other names: ML, ML_val, SML_file, ML_file_debug, ...; *_setup; the
+# syntax translations (parse_translation, ...), whose bodies are ML; and the options handed to
+# outside tools' command lines (`[[z3_options = ...]]`, `quickcheck_narrowing_ghc_options`).
+_UNSAFE_PATTERN = re.compile(r"S?ML(?:_\w*)?|\w+_setup|\w+_translation|\w+_options")
 _TOP_LEVEL = {
     "theorem", "lemma", "corollary", "proposition", "schematic_goal", "theory", "end", "definition",
     "fun", "function", "primrec", "datatype", "locale", "interpretation", "instantiation", "context",

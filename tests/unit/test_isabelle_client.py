@@ -187,6 +187,9 @@ def test_missing_isabelle_is_one_clear_setup_error():
         ("by simp test_code x = x in OCaml", "test_code"),  # compiles and runs code with outside tools
         ("by simp realizers TrueI: x", "realizers"),
         ("by simp theorems t2 = TrueI", "theorems"),
+        # configuration that names a file to read and append to, or options for an outside tool
+        ('using [[smt_certificates = "/home/u/.isabelle/etc/settings"]] by smt', "smt_certificates"),
+        ('using [[z3_options = "-v:10"]] by smt', "z3_options"),
         # \x1c is blank to Python, not to Isabelle: no formal comment there, so the cartouche is screened
         ("apply (use TrueI in \\<comment>\x1c\\<open>tactic \\<open>all_tac\\<close>\\<close>)", "tactic"),
     ],
