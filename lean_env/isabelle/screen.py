@@ -10,10 +10,10 @@ lexer reads identifiers, from a letter (`_sorry` is the symbol `_` and the comma
 Also refused: ML and code in any form (the `tactic` method, ML antiquotations `@{...}` and control
 symbols `\<^name>` even inside comments and cartouches, which Isabelle checks, the ML and oracle
 words even inside strings and cartouches, which may be method text that Isabelle parses in turn
-(`use facts in \<open>method\<close>`), and the commands that compile or export code), `\<proof>` (another spelling of `sorry`), verbatim text `{* *}`,
-document text, diagnostic commands, oracle switches (`smt_oracle`), and proof text whose first
-word is not a proof command: after a short statement, `if "False"` or `for x :: T` would change
-the statement instead of proving it. Over `isabelle server` a `sorry` is not even an error, so the
+(`use facts in \<open>method\<close>`), and the commands that compile or export code), `\<proof>`
+(another spelling of `sorry`), verbatim text `{* *}`, document text, diagnostic commands, oracle
+switches (`smt_oracle`), and proof text whose first word is not a proof command: after a short
+statement, `if "False"` or `for x :: T` would change the statement instead of proving it. Over `isabelle server` a `sorry` is not even an error, so the
 verifier adds its own last line, an oracle check on the proved theorem (env.py).
 """
 
@@ -83,7 +83,7 @@ PROOF_START = frozenset({"proof", "by", "apply", "using", "unfolding", "supply",
 # (the same as `sorry`) and verbatim text `{* ... *}` (the screen does not mask it).
 _RAW = re.compile(r"@\{|\\<\^(?!(?:sub|sup|bsub|esub|bsup|esup|isub|isup|bold)>)|\\<proof>|\{\*|\*\}")
 
-
+# What Isabelle counts as blank (Symbol.is_blank): Python's whitespace has more (\x1c-\x1f).
 _ISABELLE_BLANKS = re.compile(r"[ \t\n\x0b\x0c\r]*")
 
 
@@ -127,8 +127,7 @@ def mask_text(text: str, comments_only: bool = False, strings: list[str] | None 
             if depth:
                 raise ScreenError("unclosed cartouche")
             if comments_only:
-                # the comment marker and its cartouche, blanks or comments (blanked) between them;
-                # Isabelle's blanks only (Python's strip() also takes \x1c-\x1f, which Isabelle does not)
+                # the comment marker and its cartouche, Isabelle's blanks or comments (blanked) between
                 between = "".join(out[comment_start + len("\\<comment>"):i])
                 if comment_start >= 0 and _ISABELLE_BLANKS.fullmatch(between):
                     blank(comment_start, j)
