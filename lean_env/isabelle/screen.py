@@ -13,8 +13,9 @@ words even inside strings and cartouches, which may be method text that Isabelle
 (`use facts in \<open>method\<close>`), and the commands that compile or export code), `\<proof>`
 (another spelling of `sorry`), verbatim text `{* *}`, document text, diagnostic commands, oracle
 switches (`smt_oracle`), and proof text whose first word is not a proof command: after a short
-statement, `if "False"` or `for x :: T` would change the statement instead of proving it. Over `isabelle server` a `sorry` is not even an error, so the
-verifier adds its own last line, an oracle check on the proved theorem (env.py).
+statement, `if "False"` or `for x :: T` would change the statement instead of proving it. Over
+`isabelle server` a `sorry` is not even an error, so the verifier adds its own last line, an
+oracle check on the proved theorem (env.py).
 """
 
 from __future__ import annotations
