@@ -44,6 +44,7 @@ from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 log = logging.getLogger(__name__)
 
 _REQUIRE = re.compile(r"^(From\s+\S+\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)$", re.S)
+_PROOF_END = re.compile(r"^(Qed|Defined|Admitted|Save)\b")
 # What an extra-imports sentence may be, exactly: ASCII library names and single spaces (blanks
 # are collapsed by the splitter), nothing Coq could read as a second sentence or a quotation.
 _LIB = r"[A-Za-z_][A-Za-z0-9_']*(?:\.[A-Za-z_][A-Za-z0-9_']*)*"
@@ -227,9 +228,13 @@ class CoqEnv:
         if self._top is not None and self._top.rss_bytes() > self.config.recycle_rss_mb * 2**20:
             self._kill()
         top = self._ensure_process()
-        header = header + self._extra  # loaded after the header's own imports
-        self._load_libraries(top, header)
-        self._header = header
+        # The extra imports come after the header's own (the verifier's order). Their libraries are
+        # loaded once per process with the header's, unless the header proves lemmas of its own
+        # (a development's earlier theorems): a library loaded before those proofs lends them its
+        # global hints, and an `auto` that closed one goal in the file then closes two here.
+        self._header = header + self._extra
+        proves = any(_PROOF_END.match(sentence) for sentence in header)
+        self._load_libraries(top, header if proves else self._header)
         self._root = self._enter_theorem(top, theorem)
         self._theorem = theorem
         return self._root

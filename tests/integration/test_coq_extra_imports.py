@@ -86,3 +86,19 @@ def test_the_proof_module_gets_the_checked_sentences_not_the_raw_text() -> None:
         assert env.config.extra_imports == "From Coq Require Import Lia Lra.\nRequire Coq.Reals.Reals."
     finally:
         env.close()
+
+
+def test_a_header_with_proofs_of_its_own_runs_them_before_the_extra_libraries_load() -> None:
+    # A development's later theorem: its header proves lemmas. Had the extra libraries been
+    # loaded first (as for a header without proofs), their constants, hints and instances would
+    # already exist while those proofs run, unlike in the file (and in the verifier's order).
+    theorem = Theorem(
+        "later",
+        "Require Import Arith.\nLemma earlier : True.\nProof.\n"
+        "  Fail Check Coq.micromega.ZMicromega.ZTautoChecker_sound.\n  exact I.\nQed.\n",
+        "Theorem later : forall n : nat, n + 0 = n.",
+    )
+    with CoqEnv(CoqConfig(tactic_timeout=5.0, extra_imports=DEFAULT_EXTRA_IMPORTS)) as env:
+        _prove_and_verify(env, REALS_ONLY, "intros; lra.")  # libraries loaded once for a proof-less header
+        _prove_and_verify(env, theorem, "intros; lia.")
+        _prove_and_verify(env, REALS_ONLY, "intros; lra.")
