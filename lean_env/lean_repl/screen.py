@@ -232,7 +232,8 @@ _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+
 
 _OPEN = _word(r"open")
 _OPEN_IN = _word(r"open\s+[^\n;]*?\sin")
-_SET_OPTION = _word(r"set_option")
+# Also where error recovery re-lexes a name (`h'abset_option ...`): each one must be readable.
+_SET_OPTION = _command_word(r"set_option")
 _SET_OPTION_ARGS = re.compile(r"set_option\s+([\w«».']+)\s+([^\s()]+)")
 _LIMITED_OPTIONS = {
     "maxHeartbeats": None,  # the configured cap
@@ -461,10 +462,15 @@ def without_comments(text: str) -> str | None:
 
 def _option_problem(tactic: str, max_heartbeats: int) -> str | None:
     """Options: limits within their caps, a few display/lint options, nothing else."""
-    uses = _SET_OPTION.count(tactic)
-    parsed = _SET_OPTION_ARGS.findall(tactic)
-    if uses != len(parsed):
-        return "a set_option the screen cannot read"
+    # Each use read where it stands: counting uses against readable matches would let a match
+    # inside a name (`xset_option pp.all true`) stand in for a use the regex cannot read
+    # (`set_option -- ...` with the name on the next line).
+    parsed = []
+    for use in _SET_OPTION._tokens(tactic):
+        found = _SET_OPTION_ARGS.match(tactic, use.start())
+        if found is None:
+            return "a set_option the screen cannot read"
+        parsed.append(found.groups())
     for raw_name, value in parsed:
         name = raw_name.replace("«", "").replace("»", "")
         if name in _LIMITED_OPTIONS:

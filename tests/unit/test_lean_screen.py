@@ -94,6 +94,11 @@ def test_heartbeat_cap_is_configurable_and_registry_finds_the_screen() -> None:
         "set_option exponentiation.threshold 100000 in norm_num",
         "set_option allowUnsafeReducibility true in simp",
         "set_option maxHeartbeats (0) in simp",  # unreadable value
+        # a use the regex cannot read (a comment before the name) must not be counted off
+        # against a readable match inside a name (red-team round 25)
+        "have := 'a'\nset_option --\n maxRecDepth 100000 in simp -- zset_option pp.all true",
+        "have := \"xset_option pp.all true\"\nset_option /- -/ maxHeartbeats 0 in simp",
+        "norm_num\nh'abset_option maxHeartbeats 0 in simp",
         "exact h #help tactic",
         "exact h #find_home foo",
         "exact (by_elab pure default)",
