@@ -283,9 +283,10 @@ _CODE_FIELDS = re.compile(r"(?<![\w'])(?:preprocessors|discharger|oracle|proc|su
 # A backtick starts a name literal or a syntax quotation: meta-level text, never mathematics.
 _BACKTICK = "`"
 # `(name := value)`, also with comments around the name (Lean allows them there; a text holding a
-# string is read with its comments).
-_NAMED_VALUE = re.compile(r"\(\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*([^\W\d][\w.']*)\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*:=",
-                          re.DOTALL)
+# string is read with its comments): found by `_named_values`, which reads those comments as Lean
+# does (a regex that lets a comment span `-/ /-` backtracks exponentially on `( /- -/ /- -/ ...`).
+_NAME_AT = re.compile(r"[^\W\d][\w.']*")
+_BLANKS = re.compile(r"\s+")
 _LITERAL_CONFIG = re.compile(
     r"\{\s*(?:[A-Za-z_][\w]*\s*:=\s*(?:\d+|true|false|\.[A-Za-z_][\w]*)\s*(?:,\s*|(?=\}))){0,32}\}"
 )
@@ -376,6 +377,65 @@ def _unquoted(text: str) -> str:
     return text.replace("«", "").replace("»", "").replace("_root_.", "")
 
 
+class _TooTangled(Exception):
+    """The text holds more comments or nested named values than a proof needs: reading them all
+    would take time quadratic in its length (the screen runs before any time limit)."""
+
+
+class _Budget:
+    """Characters the named-value scan may still read: a few times the text's length."""
+
+    def __init__(self, text: str) -> None:
+        self.left = 16 * len(text) + 4096
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise _TooTangled
+
+
+def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget) -> int | None:
+    """Offset of the first token at or after `i`, blanks and comments skipped as Lean's lexer
+    skips them (a top-level `/-` reads the character after it apart, then counts nesting); None
+    when a comment runs to the end. `ends` keeps each block comment's end, by its start."""
+    n = len(text)
+    while i < n:
+        blank = _BLANKS.match(text, i)
+        if blank:
+            i = blank.end()
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            if end < 0:
+                return None
+            i = end + 1
+        elif text.startswith("/-", i):
+            if i not in ends:
+                ends[i] = nested_end(text, i + 3, "/-", "-/") if i + 3 <= n else None
+                budget.spend((ends[i] or n) - i)
+            if ends[i] is None:
+                return None
+            i = ends[i]
+        else:
+            return i
+    return None
+
+
+def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
+    """(name, offset of its value) for each `(name :=` in `text`, blanks and comments allowed
+    around the name. Every `(` is tried, also one Lean would read inside a comment or a string:
+    more are found than Lean reads, never fewer."""
+    ends: dict[int, int | None] = {}
+    start = text.find("(")
+    while start >= 0:
+        i = _after_blanks(text, start + 1, ends, budget)
+        name = None if i is None else _NAME_AT.match(text, i)
+        if name is not None:
+            j = _after_blanks(text, name.end(), ends, budget)
+            if j is not None and text.startswith(":=", j):
+                yield name.group(0), j + 2
+        start = text.find("(", start + 1)
+
+
 def _value_end(text: str, start: int) -> int:
     """Offset just past the `)` that closes a parenthesis opened before `start`, string literals
     skipped (a `)` inside `"..."` closes nothing); the text's end when none does."""
@@ -397,18 +457,23 @@ def _value_end(text: str, start: int) -> int:
 def _code_in_named_value(text: str) -> str | None:
     """Why a named value in parentheses (a tactic option or a named argument) may run code, or None:
     a `config` that is not a structure of literals, or monadic code in any value."""
-    for found in _NAMED_VALUE.finditer(text):
-        end = _value_end(text, found.end())
-        value = text[found.end() : end - 1].strip()
-        if found.group(1).lower().endswith("config") and not _LITERAL_CONFIG.fullmatch(value):
-            return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
-                    "Lean runs it at elaboration")
-        if _UNLIMITED.search(value) or (_LIMIT_WORDS.search(found.group(1)) and _UNLIMITED_VALUE.match(value)):
-            return f"{found.group(1)} := ...: a limit of 0 means none (tactic limits are capped like the options)"
-        code = _CODE_IN_VALUE.search(value)
-        if code:
-            return (f"{found.group(1)} := ... {code.group(0)!r}: a tactic option or named argument holding "
-                    "code, which Lean runs at elaboration")
+    budget = _Budget(text)
+    try:
+        for name, start in _named_values(text, budget):
+            end = _value_end(text, start)
+            budget.spend(end - start)
+            value = text[start : end - 1].strip()
+            if name.lower().endswith("config") and not _LITERAL_CONFIG.fullmatch(value):
+                return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
+                        "Lean runs it at elaboration")
+            if _UNLIMITED.search(value) or (_LIMIT_WORDS.search(name) and _UNLIMITED_VALUE.match(value)):
+                return f"{name} := ...: a limit of 0 means none (tactic limits are capped like the options)"
+            code = _CODE_IN_VALUE.search(value)
+            if code:
+                return (f"{name} := ... {code.group(0)!r}: a tactic option or named argument holding "
+                        "code, which Lean runs at elaboration")
+    except _TooTangled:
+        return "more comments or nested named values than the screen reads in linear time"
     return None
 
 

@@ -497,3 +497,37 @@ def test_steps_are_screened_joined_as_lean_reads_them() -> None:
     assert all(screen_tactic(s, final=True) is None for s in steps)
     checked = verify_proof(None, None, theorem, steps, 400_000, 5.0)  # type: ignore[arg-type]
     assert not checked.ok and "rejected before sending" in checked.message
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "(" + "/- -/ " * 26,  # a comment regex that spans `-/ /-` backtracked 2^26 ways here
+        "exact f (" + "-- c\n/- c -/ " * 26 + "'a'",
+        "simp " + "(a := " * 2000,  # each value read to the end of the text: quadratic
+        "(/-" * 6000,
+    ],
+    ids=["comments-after-paren", "mixed-comments", "nested-named-values", "unclosed-comments"],
+)
+def test_the_screen_answers_in_linear_time(tactic: str) -> None:
+    """The screen runs in the search's own process before any time limit: adversarial comments
+    or nesting must not stall it (red-team round 25)."""
+    import time
+
+    start = time.monotonic()
+    screen_tactic(tactic, final=True)
+    assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "simp (/- /- -/ -/ config := Id.run (pure {})) [show 'a' = 'a' from rfl]",
+        "simp (/-/- -/ config := Id.run (pure {})) [show 'a' = 'a' from rfl]",  # closed, as Lean reads it
+        "simp (config /- c -/ := foo) [show 'a' = 'a' from rfl]",
+        "simp (-- c\n config := foo) [show 'a' = 'a' from rfl]",
+        "simp (  config --\n := { maxSteps := 0 }) [show 'a' = 'a' from rfl]",
+    ],
+)
+def test_named_values_are_read_through_comments_as_lean_reads_them(tactic: str) -> None:
+    assert screen_tactic(tactic) is not None
