@@ -305,17 +305,19 @@ _UNLIMITED_VALUE = re.compile(r"0+\s*$")
 
 
 def screen_tactic(
-    tactic: str, max_heartbeats: int = DEFAULT_MAX_HEARTBEATS, final: bool = False
+    tactic: str, max_heartbeats: int = DEFAULT_MAX_HEARTBEATS, final: bool = False,
+    max_chars: int = MAX_TACTIC_CHARS,
 ) -> str | None:
     """Why `tactic` may not be sent to Lean, or None when it may.
 
     `final`: the text is part of a proof to verify, where a search tactic (`exact?`) must have
-    been replaced by its suggestion already.
+    been replaced by its suggestion already. `max_chars`: more for steps screened joined, each
+    of which was held to the limit already.
     """
     if not tactic.strip():
         return "empty tactic"
-    if len(tactic) > MAX_TACTIC_CHARS:
-        return f"tactic longer than {MAX_TACTIC_CHARS} characters"
+    if len(tactic) > max_chars:
+        return f"tactic longer than {max_chars} characters"
     try:
         tactic.encode("utf-8")
     except UnicodeEncodeError:

@@ -164,7 +164,7 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
     # The lines are sent as one text: a string or comment opened on one line changes how Lean
     # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
     joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
-    why = screen_tactic(joined, max_heartbeats) if joined.strip() else None
+    why = screen_tactic(joined, max_heartbeats, max_chars=len(joined)) if joined.strip() else None
     if why is not None:
         return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)
     return steps

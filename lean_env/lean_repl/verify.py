@@ -68,7 +68,7 @@ from lean_env.lean_repl.protocol import (
     Severity,
     UnpickleEnvRequest,
 )
-from lean_env.lean_repl.screen import screen_tactic
+from lean_env.lean_repl.screen import MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.header_repl import HeaderRepl
 
 log = logging.getLogger(__name__)
@@ -194,9 +194,11 @@ def verify_proof(
     if not proof:
         return verdict(False, "empty proof")
     # Each step, then the steps as Lean reads them, joined: a string or `(name :=` left open in
-    # one step changes how the next reads.
-    for tactic in (*proof, "\n".join(proof)) if len(proof) > 1 else proof:
-        why = screen_tactic(tactic, max_heartbeats, final=True)
+    # one step changes how the next reads. Each step is held to the length limit, not the steps
+    # joined (a proof of many steps is no longer tactic).
+    joined = ["\n".join(proof)] if len(proof) > 1 else []
+    for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + [(text, len(text)) for text in joined]:
+        why = screen_tactic(tactic, max_heartbeats, final=True, max_chars=limit)
         if why is not None:
             return verdict(False, f"rejected before sending: {why}")
     if name is None:

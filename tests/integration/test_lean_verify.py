@@ -203,3 +203,20 @@ def test_whether_the_workspace_repl_replays_pickles(tmp_path: Path, toolchain: s
 
     (tmp_path / "lean-toolchain").write_text(toolchain)
     assert replays_pickles(LeanConfig(project_dir=tmp_path)) is replays
+
+
+def test_many_steps_are_not_refused_for_their_length_together(env: LeanEnv) -> None:
+    """Each step is held to the screen's length limit; the steps joined (screened again, as Lean
+    reads them) are as long as they are together, for the verifier and for a sketch (red-team
+    round 25: a proof of many steps was refused as one over-long tactic)."""
+    from lean_env.lean_repl.screen import MAX_TACTIC_CHARS
+    from lean_env.lean_repl.sketch import extract_steps
+
+    step = "skip -- " + "a note on the step " * 30
+    proof = [step] * (MAX_TACTIC_CHARS // len(step) + 2) + ["intro x", "rfl"]
+    assert len("\n".join(proof)) > MAX_TACTIC_CHARS
+    verdict = env.verify(THM, proof)
+    assert verdict.ok, verdict.message
+    assert extract_steps(THM, "\n".join(proof)) == [p.split(" --")[0] for p in proof]
+    too_long = env.verify(THM, ["intro x", "rfl -- " + "x" * MAX_TACTIC_CHARS])
+    assert not too_long.ok and "longer than" in too_long.message

@@ -531,3 +531,4 @@ def test_the_screen_answers_in_linear_time(tactic: str) -> None:
 )
 def test_named_values_are_read_through_comments_as_lean_reads_them(tactic: str) -> None:
     assert screen_tactic(tactic) is not None
+
