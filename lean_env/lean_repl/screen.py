@@ -89,17 +89,28 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     return tuple(inside)
 
 
-def _relexed(text: str, i: int, inside: tuple[bool, ...]) -> bool:
+@lru_cache(maxsize=64)
+def _run_starts(text: str, dots: bool) -> tuple[int, ...]:
+    """For each offset inside a name (`_inside_names`), where that name begins: one pass, so that
+    a text of many words inside one long name (`xy.def.def...`) is not walked back per word."""
+    inside = _inside_names(text, dots)
+    starts, begin = [0] * len(text), 0
+    for i in range(len(text)):
+        if not inside[i]:
+            begin = i
+        starts[i] = begin
+    return tuple(starts)
+
+
+def _relexed(text: str, i: int, start: int) -> bool:
     """Whether the word at `i`, inside a name, may still be read as a token of its own. Lean
     reports an identifier in tactic position as an unknown tactic AT ITS SECOND CHARACTER, and
     its error recovery lexes on from there:
     - when that character cannot start a name (a digit, `.`, `!`, `?`, a prime), what follows it
       is lexed afresh: `h1elab`, `h.def`, `h!axiom`, `h''macro`;
     - a prime opens a char literal that fails after taking one character (or escape) and the
-      next: `h'abelab`, `h'(xelab`, `h'\\nxaxiom` all end in the keyword."""
-    start = i
-    while start > 0 and inside[start]:
-        start -= 1
+      next: `h'abelab`, `h'(xelab`, `h'\\nxaxiom` all end in the keyword.
+    `start`: where the name holding the word begins."""
     if start + 1 < i and not _id_first(text[start + 1]):
         return True
     for j in range(max(0, i - 8), i):
@@ -125,8 +136,9 @@ class _Word:
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
+        starts = _run_starts(text, self.dots) if self.relex else ()
         return (m for m in self.pattern.finditer(text)
-                if not inside[m.start()] or (self.relex and _relexed(text, m.start(), inside)))
+                if not inside[m.start()] or (self.relex and _relexed(text, m.start(), starts[m.start()])))
 
     def search(self, text: str) -> re.Match[str] | None:
         return next(self._tokens(text), None)

@@ -506,8 +506,9 @@ def test_steps_are_screened_joined_as_lean_reads_them() -> None:
         "exact f (" + "-- c\n/- c -/ " * 26 + "'a'",
         "simp " + "(a := " * 2000,  # each value read to the end of the text: quadratic
         "(/-" * 6000,
+        "exact xy" + ".elab" * 3990,  # each word inside one long name was walked back to its start
     ],
-    ids=["comments-after-paren", "mixed-comments", "nested-named-values", "unclosed-comments"],
+    ids=["comments-after-paren", "mixed-comments", "nested-named-values", "unclosed-comments", "long-name"],
 )
 def test_the_screen_answers_in_linear_time(tactic: str) -> None:
     """The screen runs in the search's own process before any time limit: adversarial comments
@@ -531,4 +532,3 @@ def test_the_screen_answers_in_linear_time(tactic: str) -> None:
 )
 def test_named_values_are_read_through_comments_as_lean_reads_them(tactic: str) -> None:
     assert screen_tactic(tactic) is not None
-
