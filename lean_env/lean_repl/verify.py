@@ -60,13 +60,16 @@ from pathlib import Path
 
 from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verification
 from lean_env.lean_repl.protocol import (
+    CommandRequest,
     CommandResponse,
     Message,
     Outcome,
     PickleEnvRequest,
+    ProofStepRequest,
     ReplError,
     Severity,
     UnpickleEnvRequest,
+    unsendable,
 )
 from lean_env.lean_repl.screen import MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.header_repl import HeaderRepl
@@ -207,6 +210,11 @@ def verify_proof(
         return verdict(False, f"the statement declares {name!r}, not {theorem.name!r}")
     if proposition is None:
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
+    # Many steps, each of which went through alone, may still not fit one request together.
+    why = (unsendable(ProofStepRequest(proof_state=0, tactic=tactic_block(proof)))
+           or unsendable(CommandRequest(cmd=command)))
+    if why is not None:
+        return verdict(False, why)
     for attempt in range(2):
         try:
             (ok, message, axioms), compiled = _check(repl, theorem, proof, stated, command, check, timeout)

@@ -222,3 +222,13 @@ def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
     assert hole_lemma(THM, 1, fine, "a : ℕ\n⊢ a = a") is not None
     forged = Goal((Hypothesis(("a",), "ℕ"),), "a = a := by rfl\nelab \"pwn\" : term => pure default")
     assert hole_lemma(THM, 1, forged, "a : ℕ\n⊢ a = a") is None
+
+
+def test_a_sketch_too_long_for_one_request_is_a_failure_not_an_exception(env: LeanEnv, log_file: Path) -> None:
+    """Each line is held to the screen's length limit, the lines together are not (red-team round
+    25): many long lines must not fit one REPL request, and that is the sketch's failure, with
+    nothing sent for it."""
+    line = "have : (1 : ℕ) = 1" + " + 0" * 4_500 + " := rfl"
+    failure = LeanSketcher(env).elaborate(THM, "\n".join([line] * 60 + ["exact h₀.symm"]))
+    assert isinstance(failure, SketchFailure) and "cannot be sent to the REPL" in failure.message
+    assert not any(len(r.get("cmd", r.get("tactic", ""))) > 100_000 for r in requests(log_file))
