@@ -27,6 +27,7 @@ from lean_env.nesting import nested_end
 
 DEFAULT_MAX_HEARTBEATS = 400_000
 MAX_TACTIC_CHARS = 20_000
+MAX_PROOF_CHARS = 5 * MAX_TACTIC_CHARS  # a proof's steps (or a sketch's lines) screened joined
 MAX_REC_DEPTH = 10_000  # Lean's default is 512
 MAX_SYNTH_SIZE = 1_024  # synthInstance.maxSize, default 128
 
@@ -243,7 +244,26 @@ _DANGEROUS = [
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
 _OPEN = _word(r"open")
-_OPEN_IN = _word(r"open\s+[^\n;]*?\sin")
+_OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank, or where a line or step ends
+
+
+def _open_without_in(text: str) -> bool:
+    """Whether an `open` token lacks an `in` of its own after it on its line (before a `;`, the
+    line's end or the next `open`): `open X` alone is a command. One pass (a regex from each
+    `open` to the line's end took time quadratic in the line)."""
+    events = sorted([(m.start(), "open") for m in _OPEN._tokens(text)]
+                    + [(m.start(), m.group(0)) for m in _OPEN_ENDS.finditer(text)])
+    waiting = None  # where the `open` still waiting for its `in` starts
+    for at, kind in events:
+        if kind == "in":
+            # `open`, a blank, a namespace, a blank, `in`
+            if waiting is not None and text[waiting + 4].isspace() and at >= waiting + 6:
+                waiting = None
+        elif waiting is not None:
+            return True
+        elif kind == "open":
+            waiting = at
+    return waiting is not None
 # Also where error recovery re-lexes a name (`h'abset_option ...`): each one must be readable.
 _SET_OPTION = _command_word(r"set_option")
 _SET_OPTION_ARGS = re.compile(r"set_option\s+([\w«».']+)\s+([^\s()]+)")
@@ -380,7 +400,7 @@ def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False
     value = _code_in_named_value(unquoted)
     if value:
         return value
-    if not comments and _OPEN.count(text) != _OPEN_IN.count(text):
+    if not comments and _open_without_in(text):
         return "'open' without 'in' is a command, not a tactic"
     return None
 
@@ -400,7 +420,7 @@ class _Budget:
     """Characters the named-value scan may still read: a few times the text's length."""
 
     def __init__(self, text: str) -> None:
-        self.left = 16 * len(text) + 4096
+        self.left = 4 * len(text) + 4096
 
     def spend(self, count: int) -> None:
         self.left -= count
@@ -450,22 +470,21 @@ def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
         start = text.find("(", start + 1)
 
 
+_VALUE_STOPS = re.compile(r'"(?:\\.|[^"\\])*"?|[()]', re.DOTALL)  # a string literal, or a parenthesis
+
+
 def _value_end(text: str, start: int) -> int:
     """Offset just past the `)` that closes a parenthesis opened before `start`, string literals
-    skipped (a `)` inside `"..."` closes nothing); the text's end when none does."""
-    depth, i = 1, start
-    while i < len(text) and depth:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < len(text) and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "(":
+    skipped (a `)` inside `"..."` closes nothing); one past the text's end when none does."""
+    depth = 1
+    for stop in _VALUE_STOPS.finditer(text, start):
+        if stop.group(0) == "(":
             depth += 1
-        elif c == ")":
+        elif stop.group(0) == ")":
             depth -= 1
-        i += 1
-    return i
+            if depth == 0:
+                return stop.end()
+    return len(text) + 1
 
 
 def _code_in_named_value(text: str) -> str | None:

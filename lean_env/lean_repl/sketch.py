@@ -47,7 +47,7 @@ from lean_env.lean_repl.protocol import (
     ReplError,
     unsendable,
 )
-from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, screen_tactic
+from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, screen_tactic
 from lean_env.lean_repl.verify import FIRST, declared_name, parse_probe, proof_command
 from lean_env.sketch import (
     Elaboration,
@@ -172,7 +172,7 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
     # The lines are sent as one text: a string or comment opened on one line changes how Lean
     # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
     joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
-    why = screen_tactic(joined, max_heartbeats, max_chars=len(joined)) if joined.strip() else None
+    why = screen_tactic(joined, max_heartbeats, max_chars=MAX_PROOF_CHARS) if joined.strip() else None
     if why is not None:
         return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)
     return steps

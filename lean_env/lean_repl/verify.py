@@ -71,7 +71,7 @@ from lean_env.lean_repl.protocol import (
     UnpickleEnvRequest,
     unsendable,
 )
-from lean_env.lean_repl.screen import MAX_TACTIC_CHARS, screen_tactic
+from lean_env.lean_repl.screen import MAX_PROOF_CHARS, MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.header_repl import HeaderRepl
 
 log = logging.getLogger(__name__)
@@ -197,10 +197,10 @@ def verify_proof(
     if not proof:
         return verdict(False, "empty proof")
     # Each step, then the steps as Lean reads them, joined: a string or `(name :=` left open in
-    # one step changes how the next reads. Each step is held to the length limit, not the steps
-    # joined (a proof of many steps is no longer tactic).
+    # one step changes how the next reads. The steps joined are held to a proof's length limit,
+    # not a tactic's.
     joined = ["\n".join(proof)] if len(proof) > 1 else []
-    for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + [(text, len(text)) for text in joined]:
+    for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + [(text, MAX_PROOF_CHARS) for text in joined]:
         why = screen_tactic(tactic, max_heartbeats, final=True, max_chars=limit)
         if why is not None:
             return verdict(False, f"rejected before sending: {why}")

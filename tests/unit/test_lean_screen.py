@@ -532,3 +532,19 @@ def test_the_screen_answers_in_linear_time(tactic: str) -> None:
 )
 def test_named_values_are_read_through_comments_as_lean_reads_them(tactic: str) -> None:
     assert screen_tactic(tactic) is not None
+
+
+def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> None:
+    """The verifier and the sketcher screen a proof's steps joined, up to MAX_PROOF_CHARS: lines
+    of `open` (each once read by a regex to the line's end) must not take quadratic time."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    text = "\n".join(["open " * 3_900 + "x"] * 5)[:MAX_PROOF_CHARS]
+    start = time.monotonic()
+    assert screen_tactic(text, final=True, max_chars=MAX_PROOF_CHARS) is not None
+    assert time.monotonic() - start < 1.5
+    assert screen_tactic("open Real in\n  nlinarith [pi_pos]") is None
+    assert screen_tactic("open Real in nlinarith [pi_pos]; open Nat in simp") is None
+    assert screen_tactic("open Real\nnlinarith [pi_pos]") is not None
