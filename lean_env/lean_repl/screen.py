@@ -20,6 +20,7 @@ as literals, and the names that reach the elaborator, the kernel, IO or syntax a
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -68,7 +69,7 @@ _ID_REST = (
 )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)  # one screen reads at most two texts, each with and without dots
 def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     """For each offset of `text`, whether the character there continues a name begun before it:
     the run of name characters (and, with `dots`, dots) just before it starts with a character
@@ -90,17 +91,17 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     return tuple(inside)
 
 
-@lru_cache(maxsize=64)
-def _run_starts(text: str, dots: bool) -> tuple[int, ...]:
+@lru_cache(maxsize=8)
+def _run_starts(text: str, dots: bool) -> array[int]:
     """For each offset inside a name (`_inside_names`), where that name begins: one pass, so that
     a text of many words inside one long name (`xy.def.def...`) is not walked back per word."""
     inside = _inside_names(text, dots)
-    starts, begin = [0] * len(text), 0
+    starts, begin = array("l", [0]) * len(text), 0
     for i in range(len(text)):
         if not inside[i]:
             begin = i
         starts[i] = begin
-    return tuple(starts)
+    return starts
 
 
 def _relexed(text: str, i: int, start: int) -> bool:
