@@ -265,6 +265,8 @@ def _open_without_in(text: str) -> bool:
         elif kind == "open":
             waiting = at
     return waiting is not None
+
+
 # Also where error recovery re-lexes a name (`h'abset_option ...`): each one must be readable.
 _SET_OPTION = _command_word(r"set_option")
 _SET_OPTION_ARGS = re.compile(r"set_option\s+([\w«».']+)\s+([^\s()]+)")
