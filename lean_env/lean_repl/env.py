@@ -4,7 +4,7 @@ Processes are pooled per header (imports run once per process). A tactic that ti
 the process group killed and the node rebuilt on a fresh process; a crash, garbage output or an
 id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process, and a
 second death blames the tactic. A heartbeat error is retried once on a fresh process (an old
-one may have used its heartbeats up). Replays run under a multiple of each tactic's first
+one may have used its heartbeats up), at most once in HEARTBEAT_RETRY_EVERY requests. Replays run under a multiple of each tactic's first
 limit, and a path that cannot be replayed fails that one node as a value.
 """
 
@@ -43,6 +43,10 @@ from lean_env.sandbox import sandbox_enabled, sandbox_status
 log = logging.getLogger(__name__)
 
 _FAILURE = {Outcome.ERROR: FailureKind.ERROR, Outcome.GAVE_UP: FailureKind.GAVE_UP}
+# A heartbeat error costs a fresh process (and the replay of the path) at most once in this many
+# requests: any tactic can print that message (`fail "maximum number of heartbeats"`), and
+# heartbeats that pile up in an old process do not pile up again in a fresh one that soon.
+HEARTBEAT_RETRY_EVERY = 200
 
 
 def replays_pickles(config: LeanConfig) -> bool | None:
@@ -73,6 +77,7 @@ class LeanEnv:
         self._theorems: dict[str, Theorem] = {}
         self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
+        self._heartbeat_retry_at = -HEARTBEAT_RETRY_EVERY  # requests made when the last one was taken
 
     # -- ProofEnv
 
@@ -145,10 +150,12 @@ class LeanEnv:
                 last, on_tactic = e, True
                 faults += 1
                 continue
-            if outcome.out_of_heartbeats and not fresh_for_heartbeats:
+            recent = self._counters.requests - self._heartbeat_retry_at < HEARTBEAT_RETRY_EVERY
+            if outcome.out_of_heartbeats and not fresh_for_heartbeats and not recent:
                 # Heartbeats are not reset between proof steps in every REPL (repl #69): an old
                 # process can run out on a cheap tactic. Only a fresh process can blame it.
                 fresh_for_heartbeats = True
+                self._heartbeat_retry_at = self._counters.requests
                 self._counters.heartbeat_retries += 1
                 repl.kill()
                 continue

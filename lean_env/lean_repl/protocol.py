@@ -126,6 +126,16 @@ def encode(request: AnyRequest) -> bytes:
     return data + b"\n\n"
 
 
+def unsendable(request: AnyRequest) -> str | None:
+    """Why the REPL could not read `request` (it would exit), or None: built text (a proof as one
+    command) can be too long even when each of its parts went through alone."""
+    try:
+        encode(request)
+    except InvalidRequest as e:
+        return f"cannot be sent to the REPL: {e}"
+    return None
+
+
 # ----------------------------------------------------------------------------- responses
 
 

@@ -20,6 +20,7 @@ as literals, and the names that reach the elaborator, the kernel, IO or syntax a
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ from lean_env.nesting import nested_end
 
 DEFAULT_MAX_HEARTBEATS = 400_000
 MAX_TACTIC_CHARS = 20_000
+MAX_PROOF_CHARS = 5 * MAX_TACTIC_CHARS  # a proof's steps (or a sketch's lines) screened joined
 MAX_REC_DEPTH = 10_000  # Lean's default is 512
 MAX_SYNTH_SIZE = 1_024  # synthInstance.maxSize, default 128
 
@@ -67,7 +69,7 @@ _ID_REST = (
 )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)  # one screen reads at most two texts, each with and without dots
 def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     """For each offset of `text`, whether the character there continues a name begun before it:
     the run of name characters (and, with `dots`, dots) just before it starts with a character
@@ -89,17 +91,28 @@ def _inside_names(text: str, dots: bool) -> tuple[bool, ...]:
     return tuple(inside)
 
 
-def _relexed(text: str, i: int, inside: tuple[bool, ...]) -> bool:
+@lru_cache(maxsize=8)
+def _run_starts(text: str, dots: bool) -> array[int]:
+    """For each offset inside a name (`_inside_names`), where that name begins: one pass, so that
+    a text of many words inside one long name (`xy.def.def...`) is not walked back per word."""
+    inside = _inside_names(text, dots)
+    starts, begin = array("l", [0]) * len(text), 0
+    for i in range(len(text)):
+        if not inside[i]:
+            begin = i
+        starts[i] = begin
+    return starts
+
+
+def _relexed(text: str, i: int, start: int) -> bool:
     """Whether the word at `i`, inside a name, may still be read as a token of its own. Lean
     reports an identifier in tactic position as an unknown tactic AT ITS SECOND CHARACTER, and
     its error recovery lexes on from there:
     - when that character cannot start a name (a digit, `.`, `!`, `?`, a prime), what follows it
       is lexed afresh: `h1elab`, `h.def`, `h!axiom`, `h''macro`;
     - a prime opens a char literal that fails after taking one character (or escape) and the
-      next: `h'abelab`, `h'(xelab`, `h'\\nxaxiom` all end in the keyword."""
-    start = i
-    while start > 0 and inside[start]:
-        start -= 1
+      next: `h'abelab`, `h'(xelab`, `h'\\nxaxiom` all end in the keyword.
+    `start`: where the name holding the word begins."""
     if start + 1 < i and not _id_first(text[start + 1]):
         return True
     for j in range(max(0, i - 8), i):
@@ -125,8 +138,9 @@ class _Word:
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
+        starts = _run_starts(text, self.dots) if self.relex else ()
         return (m for m in self.pattern.finditer(text)
-                if not inside[m.start()] or (self.relex and _relexed(text, m.start(), inside)))
+                if not inside[m.start()] or (self.relex and _relexed(text, m.start(), starts[m.start()])))
 
     def search(self, text: str) -> re.Match[str] | None:
         return next(self._tokens(text), None)
@@ -231,8 +245,30 @@ _DANGEROUS = [
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
 _OPEN = _word(r"open")
-_OPEN_IN = _word(r"open\s+[^\n;]*?\sin")
-_SET_OPTION = _word(r"set_option")
+_OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank, or where a line or step ends
+
+
+def _open_without_in(text: str) -> bool:
+    """Whether an `open` token lacks an `in` of its own after it on its line (before a `;`, the
+    line's end or the next `open`): `open X` alone is a command. One pass (a regex from each
+    `open` to the line's end took time quadratic in the line)."""
+    events = sorted([(m.start(), "open") for m in _OPEN._tokens(text)]
+                    + [(m.start(), m.group(0)) for m in _OPEN_ENDS.finditer(text)])
+    waiting = None  # where the `open` still waiting for its `in` starts
+    for at, kind in events:
+        if kind == "in":
+            # `open`, a blank, a namespace, a blank, `in`
+            if waiting is not None and text[waiting + 4].isspace() and at >= waiting + 6:
+                waiting = None
+        elif waiting is not None:
+            return True
+        elif kind == "open":
+            waiting = at
+    return waiting is not None
+
+
+# Also where error recovery re-lexes a name (`h'abset_option ...`): each one must be readable.
+_SET_OPTION = _command_word(r"set_option")
 _SET_OPTION_ARGS = re.compile(r"set_option\s+([\w«».']+)\s+([^\s()]+)")
 _LIMITED_OPTIONS = {
     "maxHeartbeats": None,  # the configured cap
@@ -282,9 +318,10 @@ _CODE_FIELDS = re.compile(r"(?<![\w'])(?:preprocessors|discharger|oracle|proc|su
 # A backtick starts a name literal or a syntax quotation: meta-level text, never mathematics.
 _BACKTICK = "`"
 # `(name := value)`, also with comments around the name (Lean allows them there; a text holding a
-# string is read with its comments).
-_NAMED_VALUE = re.compile(r"\(\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*([^\W\d][\w.']*)\s*(?:(?:/-.*?-/|--[^\n]*\n)\s*)*:=",
-                          re.DOTALL)
+# string is read with its comments): found by `_named_values`, which reads those comments as Lean
+# does (a regex that lets a comment span `-/ /-` backtracks exponentially on `( /- -/ /- -/ ...`).
+_NAME_AT = re.compile(r"[^\W\d][\w.']*")
+_BLANKS = re.compile(r"\s+")
 _LITERAL_CONFIG = re.compile(
     r"\{\s*(?:[A-Za-z_][\w]*\s*:=\s*(?:\d+|true|false|\.[A-Za-z_][\w]*)\s*(?:,\s*|(?=\}))){0,32}\}"
 )
@@ -303,17 +340,19 @@ _UNLIMITED_VALUE = re.compile(r"0+\s*$")
 
 
 def screen_tactic(
-    tactic: str, max_heartbeats: int = DEFAULT_MAX_HEARTBEATS, final: bool = False
+    tactic: str, max_heartbeats: int = DEFAULT_MAX_HEARTBEATS, final: bool = False,
+    max_chars: int = MAX_TACTIC_CHARS,
 ) -> str | None:
     """Why `tactic` may not be sent to Lean, or None when it may.
 
     `final`: the text is part of a proof to verify, where a search tactic (`exact?`) must have
-    been replaced by its suggestion already.
+    been replaced by its suggestion already. `max_chars`: more for steps screened joined, each
+    of which was held to the limit already.
     """
     if not tactic.strip():
         return "empty tactic"
-    if len(tactic) > MAX_TACTIC_CHARS:
-        return f"tactic longer than {MAX_TACTIC_CHARS} characters"
+    if len(tactic) > max_chars:
+        return f"tactic longer than {max_chars} characters"
     try:
         tactic.encode("utf-8")
     except UnicodeEncodeError:
@@ -364,7 +403,7 @@ def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False
     value = _code_in_named_value(unquoted)
     if value:
         return value
-    if not comments and _OPEN.count(text) != _OPEN_IN.count(text):
+    if not comments and _open_without_in(text):
         return "'open' without 'in' is a command, not a tactic"
     return None
 
@@ -375,39 +414,102 @@ def _unquoted(text: str) -> str:
     return text.replace("«", "").replace("»", "").replace("_root_.", "")
 
 
+class _TooTangled(Exception):
+    """The text holds more comments or nested named values than a proof needs: reading them all
+    would take time quadratic in its length (the screen runs before any time limit)."""
+
+
+class _Budget:
+    """Characters the named-value scan may still read: a few times the text's length."""
+
+    def __init__(self, text: str) -> None:
+        self.left = 4 * len(text) + 4096
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise _TooTangled
+
+
+def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget) -> int | None:
+    """Offset of the first token at or after `i`, blanks and comments skipped as Lean's lexer
+    skips them (a top-level `/-` reads the character after it apart, then counts nesting); None
+    when a comment runs to the end. `ends` keeps each block comment's end, by its start."""
+    n = len(text)
+    while i < n:
+        blank = _BLANKS.match(text, i)
+        if blank:
+            i = blank.end()
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            if end < 0:
+                return None
+            i = end + 1
+        elif text.startswith("/-", i):
+            if i not in ends:
+                ends[i] = nested_end(text, i + 3, "/-", "-/") if i + 3 <= n else None
+                budget.spend((ends[i] or n) - i)
+            if ends[i] is None:
+                return None
+            i = ends[i]
+        else:
+            return i
+    return None
+
+
+def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
+    """(name, offset of its value) for each `(name :=` in `text`, blanks and comments allowed
+    around the name. Every `(` is tried, also one Lean would read inside a comment or a string:
+    more are found than Lean reads, never fewer."""
+    ends: dict[int, int | None] = {}
+    start = text.find("(")
+    while start >= 0:
+        i = _after_blanks(text, start + 1, ends, budget)
+        name = None if i is None else _NAME_AT.match(text, i)
+        if name is not None:
+            j = _after_blanks(text, name.end(), ends, budget)
+            if j is not None and text.startswith(":=", j):
+                yield name.group(0), j + 2
+        start = text.find("(", start + 1)
+
+
+_VALUE_STOPS = re.compile(r'"(?:\\.|[^"\\])*"?|[()]', re.DOTALL)  # a string literal, or a parenthesis
+
+
 def _value_end(text: str, start: int) -> int:
     """Offset just past the `)` that closes a parenthesis opened before `start`, string literals
-    skipped (a `)` inside `"..."` closes nothing); the text's end when none does."""
-    depth, i = 1, start
-    while i < len(text) and depth:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < len(text) and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "(":
+    skipped (a `)` inside `"..."` closes nothing); one past the text's end when none does."""
+    depth = 1
+    for stop in _VALUE_STOPS.finditer(text, start):
+        if stop.group(0) == "(":
             depth += 1
-        elif c == ")":
+        elif stop.group(0) == ")":
             depth -= 1
-        i += 1
-    return i
+            if depth == 0:
+                return stop.end()
+    return len(text) + 1
 
 
 def _code_in_named_value(text: str) -> str | None:
     """Why a named value in parentheses (a tactic option or a named argument) may run code, or None:
     a `config` that is not a structure of literals, or monadic code in any value."""
-    for found in _NAMED_VALUE.finditer(text):
-        end = _value_end(text, found.end())
-        value = text[found.end() : end - 1].strip()
-        if found.group(1).lower().endswith("config") and not _LITERAL_CONFIG.fullmatch(value):
-            return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
-                    "Lean runs it at elaboration")
-        if _UNLIMITED.search(value) or (_LIMIT_WORDS.search(found.group(1)) and _UNLIMITED_VALUE.match(value)):
-            return f"{found.group(1)} := ...: a limit of 0 means none (tactic limits are capped like the options)"
-        code = _CODE_IN_VALUE.search(value)
-        if code:
-            return (f"{found.group(1)} := ... {code.group(0)!r}: a tactic option or named argument holding "
-                    "code, which Lean runs at elaboration")
+    budget = _Budget(text)
+    try:
+        for name, start in _named_values(text, budget):
+            end = _value_end(text, start)
+            budget.spend(end - start)
+            value = text[start : end - 1].strip()
+            if name.lower().endswith("config") and not _LITERAL_CONFIG.fullmatch(value):
+                return ("a tactic's config other than a structure of literals ({ field := true, ... }): "
+                        "Lean runs it at elaboration")
+            if _UNLIMITED.search(value) or (_LIMIT_WORDS.search(name) and _UNLIMITED_VALUE.match(value)):
+                return f"{name} := ...: a limit of 0 means none (tactic limits are capped like the options)"
+            code = _CODE_IN_VALUE.search(value)
+            if code:
+                return (f"{name} := ... {code.group(0)!r}: a tactic option or named argument holding "
+                        "code, which Lean runs at elaboration")
+    except _TooTangled:
+        return "more comments or nested named values than the screen reads in linear time"
     return None
 
 
@@ -461,10 +563,15 @@ def without_comments(text: str) -> str | None:
 
 def _option_problem(tactic: str, max_heartbeats: int) -> str | None:
     """Options: limits within their caps, a few display/lint options, nothing else."""
-    uses = _SET_OPTION.count(tactic)
-    parsed = _SET_OPTION_ARGS.findall(tactic)
-    if uses != len(parsed):
-        return "a set_option the screen cannot read"
+    # Each use read where it stands: counting uses against readable matches would let a match
+    # inside a name (`xset_option pp.all true`) stand in for a use the regex cannot read
+    # (`set_option -- ...` with the name on the next line).
+    parsed = []
+    for use in _SET_OPTION._tokens(tactic):
+        found = _SET_OPTION_ARGS.match(tactic, use.start())
+        if found is None:
+            return "a set_option the screen cannot read"
+        parsed.append(found.groups())
     for raw_name, value in parsed:
         name = raw_name.replace("«", "").replace("»", "")
         if name in _LIMITED_OPTIONS:

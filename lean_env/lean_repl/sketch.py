@@ -38,8 +38,16 @@ from collections.abc import Mapping, Sequence
 
 from lean_env.base import BadTheorem, EnvError, EnvTimeout, Goal, Theorem
 from lean_env.lean_repl.goals import parse_goal
-from lean_env.lean_repl.protocol import CommandResponse, Message, Outcome, ReplError
-from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, screen_tactic
+from lean_env.lean_repl.protocol import (
+    CommandRequest,
+    CommandResponse,
+    Message,
+    Outcome,
+    ProofStepRequest,
+    ReplError,
+    unsendable,
+)
+from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, screen_tactic
 from lean_env.lean_repl.verify import FIRST, declared_name, parse_probe, proof_command
 from lean_env.sketch import (
     Elaboration,
@@ -164,7 +172,7 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
     # The lines are sent as one text: a string or comment opened on one line changes how Lean
     # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
     joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
-    why = screen_tactic(joined, max_heartbeats) if joined.strip() else None
+    why = screen_tactic(joined, max_heartbeats, max_chars=MAX_PROOF_CHARS) if joined.strip() else None
     if why is not None:
         return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)
     return steps
@@ -250,13 +258,18 @@ class LeanSketcher:
         if (theorem.header, theorem.statement) not in self._checked:
             self.env.open(theorem)  # BadTheorem here is the theorem's fault, never the sketch's
             self._checked.add((theorem.header, theorem.statement))
+        command = proof_command(theorem, FIRST + tuple(steps), max_heartbeats)
+        # Lines that went through one by one may still not fit one request together.
+        too_big = (unsendable(ProofStepRequest(proof_state=0, tactic=parse_probe(steps)))
+                   or unsendable(CommandRequest(cmd=command)))
+        if too_big is not None:
+            return SketchFailure(K.FORBIDDEN, too_big)
         # The skeleton parsed as one tactic block, unrun, before the command holding the same
         # lines (`skip` first in both): text that would end the `by` block and go on with
         # commands, which Lean runs even after a parse error, fails here and is never sent.
         unparsed = self._parse(theorem, steps)
         if unparsed is not None:
             return unparsed
-        command = proof_command(theorem, FIRST + tuple(steps), max_heartbeats)
         first_body_line = proof_command(theorem, FIRST, max_heartbeats).count("\n") + 2  # 1-based
         response = self._run(theorem, command)
         if isinstance(response, SketchFailure):

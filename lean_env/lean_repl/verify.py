@@ -60,15 +60,18 @@ from pathlib import Path
 
 from lean_env.base import BadTheorem, EnvError, SetupError, Theorem, Verification
 from lean_env.lean_repl.protocol import (
+    CommandRequest,
     CommandResponse,
     Message,
     Outcome,
     PickleEnvRequest,
+    ProofStepRequest,
     ReplError,
     Severity,
     UnpickleEnvRequest,
+    unsendable,
 )
-from lean_env.lean_repl.screen import screen_tactic
+from lean_env.lean_repl.screen import MAX_PROOF_CHARS, MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.header_repl import HeaderRepl
 
 log = logging.getLogger(__name__)
@@ -194,9 +197,11 @@ def verify_proof(
     if not proof:
         return verdict(False, "empty proof")
     # Each step, then the steps as Lean reads them, joined: a string or `(name :=` left open in
-    # one step changes how the next reads.
-    for tactic in (*proof, "\n".join(proof)) if len(proof) > 1 else proof:
-        why = screen_tactic(tactic, max_heartbeats, final=True)
+    # one step changes how the next reads. The steps joined are held to a proof's length limit,
+    # not a tactic's.
+    joined = ["\n".join(proof)] if len(proof) > 1 else []
+    for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + [(text, MAX_PROOF_CHARS) for text in joined]:
+        why = screen_tactic(tactic, max_heartbeats, final=True, max_chars=limit)
         if why is not None:
             return verdict(False, f"rejected before sending: {why}")
     if name is None:
@@ -205,6 +210,11 @@ def verify_proof(
         return verdict(False, f"the statement declares {name!r}, not {theorem.name!r}")
     if proposition is None:
         return verdict(False, "the statement's type cannot be read: it cannot be checked apart")
+    # Many steps, each of which went through alone, may still not fit one request together.
+    why = (unsendable(ProofStepRequest(proof_state=0, tactic=tactic_block(proof)))
+           or unsendable(CommandRequest(cmd=command)))
+    if why is not None:
+        return verdict(False, why)
     for attempt in range(2):
         try:
             (ok, message, axioms), compiled = _check(repl, theorem, proof, stated, command, check, timeout)

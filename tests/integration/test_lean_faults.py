@@ -126,11 +126,28 @@ def test_a_heartbeat_error_is_retried_once_on_a_fresh_process(toy_repl_log: Path
         result = env.run_tactic(state, "once_heartbeat")
         assert isinstance(result, Advanced), result
         assert env.stats().extra["heartbeat_retries"] == 1
-        again = env.run_tactic(state, "heartbeat")  # fails on a fresh process too: blamed
+        again = env.run_tactic(state, "heartbeat")  # soon after the last retry: blamed at once
         assert isinstance(again, TacticFailure) and again.kind is FailureKind.ERROR
         assert "maximum number of heartbeats" in again.message
+        assert env.stats().extra["heartbeat_retries"] == 1
+    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) == 2
+
+
+def test_heartbeat_errors_cost_a_fresh_process_only_now_and_then(toy_repl_log: Path) -> None:
+    """Any tactic can print Lean's heartbeat message (`fail "maximum number of heartbeats"`): a
+    model writing it in every tactic must not cost a process and a replay per tactic (red-team
+    round 25). A retry is taken again once enough requests have gone by."""
+    from lean_env.lean_repl.env import HEARTBEAT_RETRY_EVERY
+
+    with make_env() as env:
+        state = advance(env, env.open(THM), "intro x")
+        for _ in range(5):
+            failed = env.run_tactic(state, "heartbeat")
+            assert isinstance(failed, TacticFailure) and "maximum number of heartbeats" in failed.message
+        assert env.stats().extra["heartbeat_retries"] == 1 and env.stats().restarts == 1
+        env._counters.requests += HEARTBEAT_RETRY_EVERY  # as if many requests had gone by
+        env.run_tactic(state, "heartbeat")
         assert env.stats().extra["heartbeat_retries"] == 2
-    assert len({r["pid"] for r in requests(toy_repl_log) if "tactic" in r}) == 3
 
 
 def test_failed_steps_count_toward_recycling(toy_repl_log: Path) -> None:

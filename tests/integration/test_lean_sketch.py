@@ -222,3 +222,16 @@ def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
     assert hole_lemma(THM, 1, fine, "a : ℕ\n⊢ a = a") is not None
     forged = Goal((Hypothesis(("a",), "ℕ"),), "a = a := by rfl\nelab \"pwn\" : term => pure default")
     assert hole_lemma(THM, 1, forged, "a : ℕ\n⊢ a = a") is None
+
+
+def test_a_sketch_too_long_for_one_request_is_a_failure_not_an_exception(
+    env: LeanEnv, log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines that went through one by one may not fit one REPL request together: that is the
+    sketch's failure, with nothing sent for it (red-team round 25). The request limit is lowered
+    here: the screen's limit on a proof keeps real sketches far below it."""
+    monkeypatch.setattr("lean_env.lean_repl.protocol.MAX_REQUEST_CHARS", 20_000)
+    line = "have : (1 : ℕ) = 1" + " + 0" * 2_000 + " := rfl"
+    failure = LeanSketcher(env).elaborate(THM, "\n".join([line] * 3 + ["exact h₀.symm"]))
+    assert isinstance(failure, SketchFailure) and "cannot be sent to the REPL" in failure.message
+    assert not any(len(r.get("cmd", r.get("tactic", ""))) > 8_000 for r in requests(log_file))

@@ -203,3 +203,35 @@ def test_whether_the_workspace_repl_replays_pickles(tmp_path: Path, toolchain: s
 
     (tmp_path / "lean-toolchain").write_text(toolchain)
     assert replays_pickles(LeanConfig(project_dir=tmp_path)) is replays
+
+
+def test_many_steps_are_not_refused_for_their_length_together(env: LeanEnv) -> None:
+    """Each step is held to the screen's length limit; the steps joined (screened again, as Lean
+    reads them) are as long as they are together, for the verifier and for a sketch (red-team
+    round 25: a proof of many steps was refused as one over-long tactic)."""
+    from lean_env.lean_repl.screen import MAX_TACTIC_CHARS
+    from lean_env.lean_repl.sketch import extract_steps
+
+    step = "skip -- " + "a note on the step " * 30
+    proof = [step] * (MAX_TACTIC_CHARS // len(step) + 2) + ["intro x", "rfl"]
+    assert len("\n".join(proof)) > MAX_TACTIC_CHARS
+    verdict = env.verify(THM, proof)
+    assert verdict.ok, verdict.message
+    assert extract_steps(THM, "\n".join(proof)) == [p.split(" --")[0] for p in proof]
+    too_long = env.verify(THM, ["intro x", "rfl -- " + "x" * MAX_TACTIC_CHARS])
+    assert not too_long.ok and "longer than" in too_long.message
+    too_many = env.verify(THM, [step] * (5 * MAX_TACTIC_CHARS // len(step) + 1) + ["intro x", "rfl"])
+    assert not too_many.ok and "longer than" in too_many.message  # a proof has its limit too
+
+
+def test_a_proof_too_long_for_one_request_is_rejected_not_raised(
+    env: LeanEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps that each went through alone may not fit one request together: a rejection, with
+    nothing of the proof sent (red-team round 25; an exception escaped verify). The request
+    limit is lowered here: the screen's limit on a proof keeps real ones far below it."""
+    monkeypatch.setattr("lean_env.lean_repl.protocol.MAX_REQUEST_CHARS", 20_000)
+    verdict = env.verify(THM, ["skip -- " + "p" * 9_000] * 3 + ["intro x", "rfl"])
+    assert not verdict.ok and "cannot be sent to the REPL" in verdict.message
+    log = sent(tmp_path) if (tmp_path / "log.jsonl").exists() else []  # no process was needed
+    assert not any("skip -- p" in r.get("cmd", r.get("tactic", "")) for r in log)

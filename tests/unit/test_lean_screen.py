@@ -94,6 +94,11 @@ def test_heartbeat_cap_is_configurable_and_registry_finds_the_screen() -> None:
         "set_option exponentiation.threshold 100000 in norm_num",
         "set_option allowUnsafeReducibility true in simp",
         "set_option maxHeartbeats (0) in simp",  # unreadable value
+        # a use the regex cannot read (a comment before the name) must not be counted off
+        # against a readable match inside a name (red-team round 25)
+        "have := 'a'\nset_option --\n maxRecDepth 100000 in simp -- zset_option pp.all true",
+        "have := \"xset_option pp.all true\"\nset_option /- -/ maxHeartbeats 0 in simp",
+        "norm_num\nh'abset_option maxHeartbeats 0 in simp",
         "exact h #help tactic",
         "exact h #find_home foo",
         "exact (by_elab pure default)",
@@ -492,3 +497,54 @@ def test_steps_are_screened_joined_as_lean_reads_them() -> None:
     assert all(screen_tactic(s, final=True) is None for s in steps)
     checked = verify_proof(None, None, theorem, steps, 400_000, 5.0)  # type: ignore[arg-type]
     assert not checked.ok and "rejected before sending" in checked.message
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "(" + "/- -/ " * 26,  # a comment regex that spans `-/ /-` backtracked 2^26 ways here
+        "exact f (" + "-- c\n/- c -/ " * 26 + "'a'",
+        "simp " + "(a := " * 2000,  # each value read to the end of the text: quadratic
+        "(/-" * 6000,
+        "exact xy" + ".elab" * 3990,  # each word inside one long name was walked back to its start
+    ],
+    ids=["comments-after-paren", "mixed-comments", "nested-named-values", "unclosed-comments", "long-name"],
+)
+def test_the_screen_answers_in_linear_time(tactic: str) -> None:
+    """The screen runs in the search's own process before any time limit: adversarial comments
+    or nesting must not stall it (red-team round 25)."""
+    import time
+
+    start = time.monotonic()
+    screen_tactic(tactic, final=True)
+    assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "simp (/- /- -/ -/ config := Id.run (pure {})) [show 'a' = 'a' from rfl]",
+        "simp (/-/- -/ config := Id.run (pure {})) [show 'a' = 'a' from rfl]",  # closed, as Lean reads it
+        "simp (config /- c -/ := foo) [show 'a' = 'a' from rfl]",
+        "simp (-- c\n config := foo) [show 'a' = 'a' from rfl]",
+        "simp (  config --\n := { maxSteps := 0 }) [show 'a' = 'a' from rfl]",
+    ],
+)
+def test_named_values_are_read_through_comments_as_lean_reads_them(tactic: str) -> None:
+    assert screen_tactic(tactic) is not None
+
+
+def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> None:
+    """The verifier and the sketcher screen a proof's steps joined, up to MAX_PROOF_CHARS: lines
+    of `open` (each once read by a regex to the line's end) must not take quadratic time."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    text = "\n".join(["open " * 3_900 + "x"] * 5)[:MAX_PROOF_CHARS]
+    start = time.monotonic()
+    assert screen_tactic(text, final=True, max_chars=MAX_PROOF_CHARS) is not None
+    assert time.monotonic() - start < 1.5
+    assert screen_tactic("open Real in\n  nlinarith [pi_pos]") is None
+    assert screen_tactic("open Real in nlinarith [pi_pos]; open Nat in simp") is None
+    assert screen_tactic("open Real\nnlinarith [pi_pos]") is not None

@@ -113,3 +113,15 @@ def test_samplers():
     assert "Theorem t2" in completer.prompts[0] and completer.prompts[0].endswith("Proof.\n")
     recorded = RecordedSampler(lambda theorem: ["p0", "p1", "p2"])
     assert recorded.sample(COQ, 1, 5) == ["p1", "p2"] and recorded.sample(COQ, 3, 2) == []
+
+
+def test_lean_extraction_is_linear_in_the_answer():
+    """Extraction runs in the search's process on every sample: an answer of blank lines (a model
+    may write tens of thousands of tokens) must not take time quadratic in its length."""
+    import time
+
+    answer = "```lean4\n" + " \n" * 30_000 + "theorem other : True := by\n  trivial\n```"
+    start = time.monotonic()
+    with pytest.raises(ExtractionError):
+        WHOLE_PROOF_FORMATS.get("deepseek-prover-v2").extract(answer, LEAN)
+    assert time.monotonic() - start < 1.0
