@@ -46,9 +46,11 @@ _FIXPOINTS = {"fix", "cofix"}
 # keeps a later Coq that does not from hiding one).
 _CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[^\W\d][\w']*\s*\[")  # any name: `context Ç [` too
 _HIDING_TACTICS = {"abstract", "transparent_abstract"}
-# CoqHammer tactics that start programs (ATPs, its `predict` binary) from inside Coq; `hammer`
-# itself runs only as a sentence of its own, replaced by its reconstruction (env.py).
-_PROGRAM_TACTICS = {"predict", "hammer_hook", "hammer_cleanup"}
+# CoqHammer tactics that start programs (ATPs, its `predict` binary) from inside Coq, or fork Coq
+# itself (`ptimeout N tac` runs tac in a forked copy that outlives Coq's own `Timeout`: each
+# call could leave one burning CPU for N seconds); `hammer` itself runs only as a sentence of
+# its own, replaced by its reconstruction (env.py).
+_PROGRAM_TACTICS = {"predict", "hammer_hook", "hammer_cleanup", "ptimeout"}
 # `@?B x` in an Ltac pattern captures part of a term as a function of `x`: after a `revert`, the
 # body of an unfolded library fixpoint, which `eval cbv beta in (B G)` then rebuilds around a
 # recursive function of one's own, unchecked for termination.
@@ -487,7 +489,7 @@ def screen_sentence(sentence: str) -> str | None:
         return f"forbidden tactic {unchecked!r} (its term is not type-checked: the VM may run an ill-typed one)"
     programs = words & _PROGRAM_TACTICS
     if programs:
-        return f"forbidden tactic {sorted(programs)[0]!r} (starts a program)"
+        return f"forbidden tactic {sorted(programs)[0]!r} (starts a program or forks Coq)"
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"

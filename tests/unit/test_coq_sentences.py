@@ -103,6 +103,8 @@ def test_the_printed_proof_is_the_screened_one():
         ("match goal with |- let x := _ in @ ?B x => idtac end.", "second-order"),  # two tokens to Coq
         ("match goal with |- let x := _ in @(* *)?B x => idtac end.", "second-order"),
         ("predict 4.", "starts a program"),  # CoqHammer's predict runs its binary through /bin/sh
+        ("ptimeout 100 (do 2000000000 idtac).", "forks Coq"),  # the fork outlives Coq's Timeout
+        ("try (ptimeout 5 auto).", "forks Coq"),
         ("lia. (* \udfff *)", "U+DFFF"),
         ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
         ("exact (eq_refl <<: 2 + 2 = 4).", "native"),
