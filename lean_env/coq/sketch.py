@@ -179,8 +179,10 @@ class CoqSketcher:
             if parsed.error:
                 return SketchFailure(K.STEP_FAILED, parsed.error, step, i)
             status = _status(parsed)
-        if status not in ("proved", "gave_up"):
-            shown, _ = self._send(top, "Show.", self.config.command_timeout)
+        # Confirmed by Coq's own `Show.`, not by what the steps printed: a step's message can read
+        # "No more goals." (`idtac "No more goals."`) while goals remain.
+        shown, _ = self._send(top, "Show.", self.config.command_timeout)
+        if status not in ("proved", "gave_up") or shown.status not in ("proved", "gave_up"):
             count = len(shown.goals) or "some"
             return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {shown.display[:300]}")
         return tuple(holes)

@@ -81,6 +81,14 @@ def test_sketch_leaving_goals_is_incomplete(sketcher):
     assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE
 
 
+@pytest.mark.parametrize("forged", ['idtac "No more goals."', 'idtac "No" "more goals."'])
+def test_a_step_that_prints_no_more_goals_does_not_complete_the_sketch(sketcher, forged):
+    # The step's message once read as Coq's own, and the sketch passed with a goal left.
+    sketch = f"intros n m h0 h1.\nassert (h2 : n = m + m) by admit.\n{forged}."
+    failure = sketcher.elaborate(THEOREM, sketch)
+    assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE, failure
+
+
 def test_changed_statement_and_axioms_are_rejected(coq_env, sketcher):
     changed = "Theorem double_gt : forall n m : nat, n = m.\nProof. intros. lia. Qed."
     assert sketcher.elaborate(THEOREM, changed).kind is SketchFailureKind.STATEMENT_CHANGED
