@@ -171,18 +171,28 @@ def allowed_character(c: str) -> bool:
     return any(a <= code <= b for a, b in _ALLOWED_BLOCKS) and unicodedata.category(c) not in _REFUSED_CATEGORIES
 
 
+# Inside a string (which stays in the proof that is verified and printed): control characters of
+# any range (C1 ones such as U+009B, CSI, drive a terminal like ESC does), format characters (the
+# bidirectional overrides reorder what a reader sees: "Trojan source") and line or paragraph
+# separators, so that the proof shown to a user is the text Coq read.
+_HIDDEN_IN_STRINGS = {"Cc", "Cf", "Zl", "Zp"}
+
+
 def _character_problem(text: str) -> str | None:
     """Why `text` holds a character a tactic may not: outside strings and comments, one that
     `allowed_character` refuses; inside them, a control character (Coq's lexer reads the rest
-    verbatim), a lone surrogate (no UTF-8 can carry it) or an unassigned code point. None when
-    every character may pass."""
+    verbatim), a lone surrogate (no UTF-8 can carry it) or an unassigned code point, and inside
+    strings also what changes how the text displays (`_HIDDEN_IN_STRINGS`). None when every
+    character may pass."""
     i, n = 0, len(text)
     try:
         while i < n:
             if text.startswith("(*", i) or text[i] == '"':
-                j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
+                string = text[i] == '"'
+                j = _skip_string(text, i) if string else _skip_comment(text, i)
                 odd = next((c for c in text[i:j] if (c.isascii() and not c.isprintable() and c not in BLANKS)
-                            or unicodedata.category(c) in ("Cs", "Cn")), None)
+                            or unicodedata.category(c) in ("Cs", "Cn")
+                            or (string and c not in BLANKS and unicodedata.category(c) in _HIDDEN_IN_STRINGS)), None)
                 i = j
             else:
                 odd = None if allowed_character(text[i]) else text[i]
