@@ -377,6 +377,10 @@ class CoqEnv:
                 with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace, fenced=True
             )
             parsed = output.parse_output(reply.output)
+            if reply.interrupted or "Timeout" in (parsed.error or ""):
+                # Stopped by a timeout (its own, or an anomaly wrapping it): a solver the tactic
+                # started and was waiting for (psatz's csdpcert) would run on, one more per call.
+                top.kill_helpers()
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
