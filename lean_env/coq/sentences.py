@@ -174,7 +174,8 @@ def allowed_character(c: str) -> bool:
 # Inside a string (which stays in the proof that is verified and printed): control characters of
 # any range (C1 ones such as U+009B, CSI, drive a terminal like ESC does), format characters (the
 # bidirectional overrides reorder what a reader sees: "Trojan source") and line or paragraph
-# separators, so that the proof shown to a user is the text Coq read.
+# separators, and a carriage return (the rest of the line would print over its start), so that the
+# proof shown to a user is the text Coq read.
 _HIDDEN_IN_STRINGS = {"Cc", "Cf", "Zl", "Zp"}
 
 
@@ -192,7 +193,7 @@ def _character_problem(text: str) -> str | None:
                 j = _skip_string(text, i) if string else _skip_comment(text, i)
                 odd = next((c for c in text[i:j] if (c.isascii() and not c.isprintable() and c not in BLANKS)
                             or unicodedata.category(c) in ("Cs", "Cn")
-                            or (string and c not in BLANKS and unicodedata.category(c) in _HIDDEN_IN_STRINGS)), None)
+                            or (string and c not in " \t\n" and unicodedata.category(c) in _HIDDEN_IN_STRINGS)), None)
                 i = j
             else:
                 odd = None if allowed_character(text[i]) else text[i]

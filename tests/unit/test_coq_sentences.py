@@ -103,6 +103,7 @@ def test_the_printed_proof_is_the_screened_one():
         ('idtac "\u009b2K\u009b1Gok".', "U+009B"),  # C1 CSI: the printed proof would drive the terminal
         ('idtac "a\u202eb".', "U+202E"),  # a bidi override: the printed proof reads otherwise
         ('idtac "a\u2028b".', "U+2028"),
+        ('idtac "Admitted.\rQed.    ".', "U+000D"),  # prints over its own line's start
         ("match goal with |- let x := _ in @ ?B x => idtac end.", "second-order"),  # two tokens to Coq
         ("match goal with |- let x := _ in @(* *)?B x => idtac end.", "second-order"),
         ("predict 4.", "starts a program"),  # CoqHammer's predict runs its binary through /bin/sh
