@@ -339,3 +339,14 @@ def test_a_false_proof_through_the_vms_addmuldiv_bug_is_refused_by_coqchk(coq_en
     assert isinstance(coq_env.run_tactic(state, script[-1]), Proved)  # the live coqtop is fooled
     verdict = coq_env.verify(theorem, script)
     assert not verdict.ok and verdict.message.startswith("coqchk rejected"), verdict
+
+
+def test_lras_unchecked_closer_cannot_prove_false_live(coq_env):
+    """`rchecker_abstract` (Lra) ends in `vm_cast_no_check`: it closed "every real formula
+    holds" unchecked, and the live coqtop then said Proved for `0 = 1`."""
+    theorem = theorem_from_text("Require Import Reals Lra.\nOpen Scope R_scope.\nTheorem bad : 0 = 1.\n")
+    lemma = ("assert (H : forall (w : list RMicromega.RWitness) (vm : VarMap.t R) (ff : Tauto.BFormula "
+             "(RingMicromega.Formula RMicromega.Rcst) Tauto.isProp), Tauto.eval_bf (RMicromega.Reval_formula "
+             "(@VarMap.find R 0%R vm)) ff) by rchecker_abstract.")
+    result = coq_env.run_tactic(coq_env.open(theorem), lemma)
+    assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, result

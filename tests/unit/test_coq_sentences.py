@@ -108,6 +108,7 @@ def test_the_printed_proof_is_the_screened_one():
         ("match goal with |- let x := _ in @(* *)?B x => idtac end.", "second-order"),
         ("predict 4.", "starts a program"),  # CoqHammer's predict runs its binary through /bin/sh
         ("ptimeout 100 (do 2000000000 idtac).", "forks Coq"),  # the fork outlives Coq's Timeout
+        ("assert (H : False) by Coq.micromega.Lra.rchecker_abstract.", "not type-checked"),  # vm_cast_no_check inside
         ("try (ptimeout 5 auto).", "forks Coq"),
         ("lia. (* \udfff *)", "U+DFFF"),
         ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
