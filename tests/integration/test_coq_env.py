@@ -100,6 +100,8 @@ def test_a_solver_left_running_by_a_timed_out_tactic_is_killed(degree):
     # search went on with the same coqtop.
     import psutil
 
+    from lean_env.process import process_tree
+
     statement = ("Theorem t : forall a b c d e f g h : Z, a*b*c + d*e*f*g*h + a*a*a*a*b*b*c*c*d*d*e*e*f*f*g*g*h*h >= 0"
                  " -> a*b*c*d*e*f*g*h + a*a*b*c*d*e >= -1.")
     theorem = Theorem("t", "Require Import ZArith Psatz.\nOpen Scope Z_scope.\n", statement)
@@ -108,7 +110,7 @@ def test_a_solver_left_running_by_a_timed_out_tactic_is_killed(degree):
         result = env.run_tactic(root, f"intros; psatz Z {degree}.")
         assert isinstance(result, TacticFailure) and "Timeout" in result.message or "ran past" in result.message, result
         time.sleep(0.5)
-        tree = [psutil.Process(env.pid), *psutil.Process(env.pid).children(recursive=True)]
+        tree = process_tree(env.pid)
         running = [p.name() for p in tree if p.name() not in ("bwrap", "coqtop") and p.status() != psutil.STATUS_ZOMBIE]
         assert not running, running
         assert isinstance(env.run_tactic(root, "intros."), Advanced)  # the process still answers
