@@ -123,6 +123,20 @@ def _load_form(sentence: str) -> str | None:
     return f"{m.group(1) or ''}Require {m.group(2)}"
 
 
+# A sentence that answered sooner than this cannot have been stopped by a timeout (Coq's are whole
+# seconds), so it cannot have left a solver running: the process table is only read after slower ones.
+_HELPER_CHECK_SECONDS = 0.5
+
+
+def _stop_helpers(top: CoqTop, reply: Reply, error: str | None) -> None:
+    """Kill the solvers a sentence started and left running. A timeout that stops a tactic (Coq's
+    own `Timeout`, a `timeout N` or `try (timeout N ...)` inside the text, an anomaly wrapping one)
+    does not stop the program it was waiting for (psatz's csdpcert), which ran on, one more per
+    call, in this long-lived coqtop."""
+    if reply.interrupted or reply.seconds >= _HELPER_CHECK_SECONDS or "Timeout" in (error or ""):
+        top.kill_helpers()
+
+
 def _watchdog(remaining: float) -> float:
     """When to interrupt coqtop ourselves if Coq's own `Timeout N` (N = ceil) has not answered.
 
@@ -318,6 +332,7 @@ class CoqEnv:
                     fenced=True,
                 )
                 error = output.parse_output(reply.output).error
+                _stop_helpers(top, reply, error)
                 if error or reply.interrupted:
                     raise EnvError(f"replay of {path[i]!r} failed: {error or 'interrupted'}")
             self._replayed += 1
@@ -377,10 +392,7 @@ class CoqEnv:
                 with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace, fenced=True
             )
             parsed = output.parse_output(reply.output)
-            if reply.interrupted or "Timeout" in (parsed.error or ""):
-                # Stopped by a timeout (its own, or an anomaly wrapping it): a solver the tactic
-                # started and was waiting for (psatz's csdpcert) would run on, one more per call.
-                top.kill_helpers()
+            _stop_helpers(top, reply, parsed.error)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
