@@ -411,10 +411,12 @@ class CoqEnv:
             if parsed.status != "empty":
                 last, last_reply = parsed, reply
         path = state.path + (tactic if recorded == list(sentences) else " ".join(recorded),)
-        if last is None:
+        if last is None or (last.status == "goals" and not last.count):
             # Nothing printed: either nothing changed, or coqtop skipped the display, which it
             # does for the first command after a `BackTo` to a state whose child was displayed
-            # last. Ask for the goals; an unchanged state is then caught by its key below.
+            # last. Ask for the goals; an unchanged state is then caught by its key below. Only
+            # messages and no display is the same case: Coq prints its own notes ("This subproof
+            # is complete, ...") with a display, and `idtac "No more goals."` prints one like them.
             shown = top.send("Show.", self.config.command_timeout)
             parsed = output.parse_output(shown.output)
             if parsed.error is None and parsed.status != "empty":

@@ -204,10 +204,15 @@ def test_a_library_an_earlier_theorem_loaded_does_not_serve_a_later_one(coq_env)
     assert isinstance(result, TacticFailure) and "not found" in result.message
 
 
-def test_a_tactic_that_only_prints_makes_no_progress(coq_env):
+@pytest.mark.parametrize("message", [
+    '"a message"',
+    '"No more goals."',  # read as Coq's own note, it once made a state with no goals
+    '"This subproof is complete," "but there are some unfocused goals."',
+])
+def test_a_tactic_that_only_prints_makes_no_progress(coq_env, message):
     root = coq_env.open(TRUE)
-    result = coq_env.run_tactic(root, 'idtac "a message".')
-    assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS
+    result = coq_env.run_tactic(root, f"idtac {message}.")
+    assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS, result
 
 
 def test_the_verifier_refuses_a_proof_that_builds_its_own_fixpoint(coq_env):
