@@ -128,7 +128,7 @@ def _load_form(sentence: str) -> str | None:
 _HELPER_CHECK_SECONDS = 0.5
 
 
-def _stop_helpers(top: CoqTop, reply: Reply, error: str | None) -> None:
+def stop_helpers(top: CoqTop, reply: Reply, error: str | None) -> None:
     """Kill the solvers a sentence started and left running. A timeout that stops a tactic (Coq's
     own `Timeout`, a `timeout N` or `try (timeout N ...)` inside the text, an anomaly wrapping one)
     does not stop the program it was waiting for (psatz's csdpcert), which ran on, one more per
@@ -332,7 +332,7 @@ class CoqEnv:
                     fenced=True,
                 )
                 error = output.parse_output(reply.output).error
-                _stop_helpers(top, reply, error)
+                stop_helpers(top, reply, error)
                 if error or reply.interrupted:
                     raise EnvError(f"replay of {path[i]!r} failed: {error or 'interrupted'}")
             self._replayed += 1
@@ -392,7 +392,7 @@ class CoqEnv:
                 with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace, fenced=True
             )
             parsed = output.parse_output(reply.output)
-            _stop_helpers(top, reply, parsed.error)
+            stop_helpers(top, reply, parsed.error)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
