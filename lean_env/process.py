@@ -298,6 +298,26 @@ class ChildProcess:
             except psutil.Error:
                 pass
 
+    def kill_descendants(self) -> None:
+        """SIGKILL whatever the program started and left running (a prover it calls, a fork of
+        itself), keeping the program and the sandbox's wrappers. A process that survives an
+        interrupt of its own (Coq's `Timeout`) does not stop the external solver it was waiting
+        for: each such call would leave one burning CPU."""
+        program = process_tree(self._pid)[:1]
+        try:
+            while program and program[0].name() == "bwrap":  # the wrapper, then its init
+                program = program[0].children()
+            if len(program) != 1:
+                return
+            descendants = program[0].children(recursive=True)
+        except psutil.Error:  # it ended while we looked
+            return
+        for proc in descendants:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+
     def signal_group(self, signum: int) -> None:
         """`signum` to the process group; for an attached process that does not lead its own
         group (it shares its parent's), to it and its descendants instead."""

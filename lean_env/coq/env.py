@@ -124,6 +124,20 @@ def _load_form(sentence: str) -> str | None:
     return f"{m.group(1) or ''}Require {m.group(2)}"
 
 
+# A sentence that answered sooner than this cannot have been stopped by a timeout (Coq's are whole
+# seconds), so it cannot have left a solver running: the process table is only read after slower ones.
+_HELPER_CHECK_SECONDS = 0.5
+
+
+def stop_helpers(top: CoqTop, reply: Reply, error: str | None) -> None:
+    """Kill the solvers a sentence started and left running. A timeout that stops a tactic (Coq's
+    own `Timeout`, a `timeout N` or `try (timeout N ...)` inside the text, an anomaly wrapping one)
+    does not stop the program it was waiting for (psatz's csdpcert), which ran on, one more per
+    call, in this long-lived coqtop."""
+    if reply.interrupted or reply.seconds >= _HELPER_CHECK_SECONDS or "Timeout" in (error or ""):
+        top.kill_helpers()
+
+
 def _watchdog(remaining: float) -> float:
     """When to interrupt coqtop ourselves if Coq's own `Timeout N` (N = ceil) has not answered.
 
@@ -323,6 +337,7 @@ class CoqEnv:
                     fenced=True,
                 )
                 error = output.parse_output(reply.output).error
+                stop_helpers(top, reply, error)
                 if error or reply.interrupted:
                     raise EnvError(f"replay of {path[i]!r} failed: {error or 'interrupted'}")
             self._replayed += 1
@@ -382,6 +397,7 @@ class CoqEnv:
                 with_timeout(sentence, remaining), _watchdog(remaining), self.config.interrupt_grace, fenced=True
             )
             parsed = output.parse_output(reply.output)
+            stop_helpers(top, reply, parsed.error)
             if reply.interrupted or (parsed.error and parsed.error.startswith("Timeout")):
                 top.back_to(node_id)
                 return TacticFailure(FailureKind.TIMEOUT, f"tactic ran past {limit:.1f} s")
@@ -400,10 +416,12 @@ class CoqEnv:
             if parsed.status != "empty":
                 last, last_reply = parsed, reply
         path = state.path + (tactic if recorded == list(sentences) else " ".join(recorded),)
-        if last is None:
+        if last is None or (last.status == "goals" and not last.count):
             # Nothing printed: either nothing changed, or coqtop skipped the display, which it
             # does for the first command after a `BackTo` to a state whose child was displayed
-            # last. Ask for the goals; an unchanged state is then caught by its key below.
+            # last. Ask for the goals; an unchanged state is then caught by its key below. Only
+            # messages and no display is the same case: Coq prints its own notes ("This subproof
+            # is complete, ...") with a display, and `idtac "No more goals."` prints one like them.
             shown = top.send("Show.", self.config.command_timeout)
             parsed = output.parse_output(shown.output)
             if parsed.error is None and parsed.status != "empty":

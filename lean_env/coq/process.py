@@ -194,6 +194,11 @@ class CoqTop:
     def rss_bytes(self) -> int:
         return self.child.rss_bytes()
 
+    def kill_helpers(self) -> None:
+        """Kill the programs coqtop started and did not wait for (psatz's csdpcert after Coq's
+        own Timeout stopped the tactic); coqtop itself keeps running."""
+        self.child.kill_descendants()
+
     def kill(self) -> None:
         self.child.kill()
 

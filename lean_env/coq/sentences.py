@@ -46,9 +46,11 @@ _FIXPOINTS = {"fix", "cofix"}
 # keeps a later Coq that does not from hiding one).
 _CONTEXT_SUBSTITUTION = re.compile(r"\bcontext\s+[^\W\d][\w']*\s*\[")  # any name: `context Ç [` too
 _HIDING_TACTICS = {"abstract", "transparent_abstract"}
-# CoqHammer tactics that start programs (ATPs, its `predict` binary) from inside Coq; `hammer`
-# itself runs only as a sentence of its own, replaced by its reconstruction (env.py).
-_PROGRAM_TACTICS = {"predict", "hammer_hook", "hammer_cleanup"}
+# CoqHammer tactics that start programs (ATPs, its `predict` binary) from inside Coq, or fork Coq
+# itself (`ptimeout N tac` runs tac in a forked copy that outlives Coq's own `Timeout`: each
+# call could leave one burning CPU for N seconds); `hammer` itself runs only as a sentence of
+# its own, replaced by its reconstruction (env.py).
+_PROGRAM_TACTICS = {"predict", "hammer_hook", "hammer_cleanup", "ptimeout"}
 # `@?B x` in an Ltac pattern captures part of a term as a function of `x`: after a `revert`, the
 # body of an unfolded library fixpoint, which `eval cbv beta in (B G)` then rebuilds around a
 # recursive function of one's own, unchecked for termination.
@@ -57,6 +59,10 @@ _SECOND_ORDER_PATTERN = re.compile(r"@\s*\?")  # `@` and `?B` are two tokens: `@
 # refuses it, but before that the VM can run it: an ill-typed term under `vm_compute` crashes
 # coqtop (coq/coq#16891) or reads memory at random.
 _UNCHECKED = re.compile(r"\w*_no_check")
+# Library tactics that call one by a name without the suffix: Lra's and Lqa's `rchecker_abstract`
+# closes any real-arithmetic checker goal with `vm_cast_no_check`, so the live coqtop said
+# "Proved" for `0 = 1` (Qed refuses it, after a wasted verification).
+_UNCHECKED_LIBRARY = {"rchecker_abstract"}
 # The tags coqtop -emacs frames its answers with: model text must never be able to print them.
 _PROTOCOL_MARKER = re.compile(r"</?\s*(?:prompt|infomsg|warning)", re.I)
 
@@ -169,18 +175,29 @@ def allowed_character(c: str) -> bool:
     return any(a <= code <= b for a, b in _ALLOWED_BLOCKS) and unicodedata.category(c) not in _REFUSED_CATEGORIES
 
 
+# Inside a string (which stays in the proof that is verified and printed): control characters of
+# any range (C1 ones such as U+009B, CSI, drive a terminal like ESC does), format characters (the
+# bidirectional overrides reorder what a reader sees: "Trojan source") and line or paragraph
+# separators, and a carriage return (the rest of the line would print over its start), so that the
+# proof shown to a user is the text Coq read.
+_HIDDEN_IN_STRINGS = {"Cc", "Cf", "Zl", "Zp"}
+
+
 def _character_problem(text: str) -> str | None:
     """Why `text` holds a character a tactic may not: outside strings and comments, one that
     `allowed_character` refuses; inside them, a control character (Coq's lexer reads the rest
-    verbatim), a lone surrogate (no UTF-8 can carry it) or an unassigned code point. None when
-    every character may pass."""
+    verbatim), a lone surrogate (no UTF-8 can carry it) or an unassigned code point, and inside
+    strings also what changes how the text displays (`_HIDDEN_IN_STRINGS`). None when every
+    character may pass."""
     i, n = 0, len(text)
     try:
         while i < n:
             if text.startswith("(*", i) or text[i] == '"':
-                j = _skip_comment(text, i) if text[i] == "(" else _skip_string(text, i)
+                string = text[i] == '"'
+                j = _skip_string(text, i) if string else _skip_comment(text, i)
                 odd = next((c for c in text[i:j] if (c.isascii() and not c.isprintable() and c not in BLANKS)
-                            or unicodedata.category(c) in ("Cs", "Cn")), None)
+                            or unicodedata.category(c) in ("Cs", "Cn")
+                            or (string and c not in " \t\n" and unicodedata.category(c) in _HIDDEN_IN_STRINGS)), None)
                 i = j
             else:
                 odd = None if allowed_character(text[i]) else text[i]
@@ -482,12 +499,13 @@ def screen_sentence(sentence: str) -> str | None:
         return f"{sorted(hiding)[0]!r} puts part of the proof in a separate constant, out of the verifier's sight"
     if _SECOND_ORDER_PATTERN.search(_outside_strings(_without_comments(sentence))):
         return "a second-order pattern ('@?') can rebuild a library fixpoint with a body of one's own"
-    unchecked = next((w for w in sorted(words) if _UNCHECKED.fullmatch(w) and w not in _NATIVE_TACTICS), None)
+    unchecked = next((w for w in sorted(words) if (_UNCHECKED.fullmatch(w) or w in _UNCHECKED_LIBRARY)
+                      and w not in _NATIVE_TACTICS), None)
     if unchecked:
         return f"forbidden tactic {unchecked!r} (its term is not type-checked: the VM may run an ill-typed one)"
     programs = words & _PROGRAM_TACTICS
     if programs:
-        return f"forbidden tactic {sorted(programs)[0]!r} (starts a program)"
+        return f"forbidden tactic {sorted(programs)[0]!r} (starts a program or forks Coq)"
     native = words & _NATIVE_TACTICS
     if native:
         return f"forbidden tactic {sorted(native)[0]!r} (runs the OCaml compiler; use vm_compute)"

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from lean_env.base import BadTheorem, Goal, SetupError, Theorem
 from lean_env.coq import output
-from lean_env.coq.env import CoqConfig, declared_name
+from lean_env.coq.env import CoqConfig, declared_name, stop_helpers
 from lean_env.coq.process import CoqTop, OutOfStep, with_timeout
 from lean_env.coq.sentences import SentenceError, screen_sentence, split_sentences
 from lean_env.sketch import (
@@ -132,7 +132,9 @@ class CoqSketcher:
 
     def _send(self, top: CoqTop, sentence: str, timeout: float, fenced: bool = False) -> tuple[output.Parsed, bool]:
         reply = top.send(sentence, timeout, self.config.interrupt_grace, fenced=fenced)
-        return output.parse_output(reply.output), reply.interrupted
+        parsed = output.parse_output(reply.output)
+        stop_helpers(top, reply, parsed.error)  # a step's `try (timeout ..)` may leave a solver
+        return parsed, reply.interrupted
 
     def _enter(self, top: CoqTop, theorem: Theorem) -> None:
         self._send(top, "Set Printing Width 1000.", self.config.command_timeout)
@@ -179,8 +181,10 @@ class CoqSketcher:
             if parsed.error:
                 return SketchFailure(K.STEP_FAILED, parsed.error, step, i)
             status = _status(parsed)
-        if status not in ("proved", "gave_up"):
-            shown, _ = self._send(top, "Show.", self.config.command_timeout)
+        # Confirmed by Coq's own `Show.`, not by what the steps printed: a step's message can read
+        # "No more goals." (`idtac "No more goals."`) while goals remain.
+        shown, _ = self._send(top, "Show.", self.config.command_timeout)
+        if status not in ("proved", "gave_up") or shown.status not in ("proved", "gave_up"):
             count = len(shown.goals) or "some"
             return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {shown.display[:300]}")
         return tuple(holes)

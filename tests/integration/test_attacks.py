@@ -204,10 +204,15 @@ def test_a_library_an_earlier_theorem_loaded_does_not_serve_a_later_one(coq_env)
     assert isinstance(result, TacticFailure) and "not found" in result.message
 
 
-def test_a_tactic_that_only_prints_makes_no_progress(coq_env):
+@pytest.mark.parametrize("message", [
+    '"a message"',
+    '"No more goals."',  # read as Coq's own note, it once made a state with no goals
+    '"This subproof is complete," "but there are some unfocused goals."',
+])
+def test_a_tactic_that_only_prints_makes_no_progress(coq_env, message):
     root = coq_env.open(TRUE)
-    result = coq_env.run_tactic(root, 'idtac "a message".')
-    assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS
+    result = coq_env.run_tactic(root, f"idtac {message}.")
+    assert isinstance(result, TacticFailure) and result.kind is FailureKind.NO_PROGRESS, result
 
 
 def test_the_verifier_refuses_a_proof_that_builds_its_own_fixpoint(coq_env):
@@ -316,3 +321,37 @@ def test_a_constant_that_abstract_made_through_a_library_tactic_is_refused(coq_e
     verdict = coq_env.verify(theorem, ["auto with zarith."])
     assert not verdict.ok and "abstract" in verdict.message, verdict
     assert coq_env.verify(theorem, ["lia."]).ok
+
+
+def test_a_false_proof_through_the_vms_addmuldiv_bug_is_refused_by_coqchk(coq_env):
+    """Coq 8.16's VM computes `addmuldiv 64 42 42` as 42 where the kernel's other machines say 0
+    (coq/coq#19402, fixed in 8.20): `vm_compute` proves one, `reflexivity` the other, and `0 = 1`
+    follows. coqc accepts it (the kernel re-checks VM casts with the same VM), the walk and the
+    printed term hold nothing odd, and the header brings the primitives: coqchk, which has no VM,
+    is the one layer that refuses it, so it must never be skipped."""
+    n = "(Uint63.of_Z (BinInt.Z.of_nat {}))".format
+    lhs = f"PrimInt63.addmuldiv {n(64)} {n(42)} {n(42)}"
+    script = [
+        f"assert (H : {lhs} = {n(42)}) by (vm_compute; reflexivity).",
+        f"assert (H2 : {lhs} = {n(0)}) by reflexivity.",
+        "rewrite H in H2. apply (f_equal Uint63.to_Z) in H2. cbv in H2. lia.",
+    ]
+    theorem = theorem_from_text("Require Coq.Numbers.Cyclic.Int63.Uint63.\nRequire Import Lia.\nTheorem t : 0 = 1.\n")
+    root = coq_env.open(theorem)
+    state = root
+    for text in script[:-1]:
+        state = coq_env.run_tactic(state, text).state
+    assert isinstance(coq_env.run_tactic(state, script[-1]), Proved)  # the live coqtop is fooled
+    verdict = coq_env.verify(theorem, script)
+    assert not verdict.ok and verdict.message.startswith("coqchk rejected"), verdict
+
+
+def test_lras_unchecked_closer_cannot_prove_false_live(coq_env):
+    """`rchecker_abstract` (Lra) ends in `vm_cast_no_check`: it closed "every real formula
+    holds" unchecked, and the live coqtop then said Proved for `0 = 1`."""
+    theorem = theorem_from_text("Require Import Reals Lra.\nOpen Scope R_scope.\nTheorem bad : 0 = 1.\n")
+    lemma = ("assert (H : forall (w : list RMicromega.RWitness) (vm : VarMap.t R) (ff : Tauto.BFormula "
+             "(RingMicromega.Formula RMicromega.Rcst) Tauto.isProp), Tauto.eval_bf (RMicromega.Reval_formula "
+             "(@VarMap.find R 0%R vm)) ff) by rchecker_abstract.")
+    result = coq_env.run_tactic(coq_env.open(theorem), lemma)
+    assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, result

@@ -93,6 +93,31 @@ def test_loop_is_stopped_by_coq_timeout_within_a_second_of_the_limit(coq_env):
     assert isinstance(coq_env.run_tactic(root, "intros; split; lia."), Proved)
 
 
+@pytest.mark.parametrize("tactic", ["intros; psatz Z 6.", "intros; psatz Z 8.", "intros; try (timeout 2 (psatz Z 8)); idtac."])
+def test_a_solver_left_running_by_a_timed_out_tactic_is_killed(tactic):
+    # psatz waits for its csdpcert; Coq's own Timeout stops the tactic (degree 8: with an anomaly
+    # that wraps the timeout; or a `timeout` inside the text, which then succeeds) but not the
+    # solver, which ran on, one more per call, while the search went on with the same coqtop.
+    import psutil
+
+    from lean_env.process import process_tree
+
+    statement = ("Theorem t : forall a b c d e f g h : Z, a*b*c + d*e*f*g*h + a*a*a*a*b*b*c*c*d*d*e*e*f*f*g*g*h*h >= 0"
+                 " -> a*b*c*d*e*f*g*h + a*a*b*c*d*e >= -1.")
+    theorem = Theorem("t", "Require Import ZArith Psatz.\nOpen Scope Z_scope.\n", statement)
+    with CoqEnv(CoqConfig(tactic_timeout=3.0)) as env:
+        root = env.open(theorem)
+        result = env.run_tactic(root, tactic)  # a timeout, an anomaly wrapping one, or success after one
+        assert "try" in tactic or isinstance(result, TacticFailure), result
+        time.sleep(0.5)
+        tree = process_tree(env.pid)
+        running = [p.name() for p in tree if p.name() not in ("bwrap", "coqtop") and p.status() != psutil.STATUS_ZOMBIE]
+        assert not running, running
+        assert isinstance(env.run_tactic(root, "intros."), Advanced)  # the process still answers
+        small = Theorem("s", "Require Import ZArith Psatz.\nOpen Scope Z_scope.\n", "Theorem s : forall x : Z, x * x >= 0.")
+        assert isinstance(env.run_tactic(env.open(small), "intros; psatz Z 2."), Proved)
+
+
 def test_hung_process_is_killed_restarted_and_replayed():
     env = CoqEnv(CoqConfig(tactic_timeout=1.0, interrupt_grace=0.3))
     try:

@@ -63,3 +63,21 @@ def test_interval_bounds_a_square_root() -> None:
         # Uint63.sub_spec, ..., whose printed types the strict axiom audit does not match).
         assert not verdict.ok and "abstract" in verdict.message, verdict
         assert verdict.seconds < 60  # the axiom audit runs one coqtop for all names
+
+
+@needs_hammer
+def test_ptimeout_is_refused_before_it_can_fork_coqtop() -> None:
+    # CoqHammer's `ptimeout N tac` runs tac in a fork of coqtop; when Coq's own Timeout stops the
+    # tactic, the fork went on burning CPU for N seconds, one more per call.
+    import psutil
+
+    from lean_env.process import process_tree
+
+    theorem = Theorem("t", "", "Theorem t : True.")
+    with CoqEnv(CoqConfig(tactic_timeout=2.0, extra_imports=HAMMER_IMPORTS)) as env:
+        root = env.open(theorem)
+        result = env.run_tactic(root, "ptimeout 100 (do 2000000000 idtac).")
+        assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, result
+        tree = process_tree(env.pid)
+        running = [p for p in tree if p.name() == "coqtop" and p.status() != psutil.STATUS_ZOMBIE]
+        assert len(running) == 1, running  # coqtop itself, no fork of it

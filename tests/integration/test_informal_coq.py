@@ -81,6 +81,40 @@ def test_sketch_leaving_goals_is_incomplete(sketcher):
     assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE
 
 
+def test_a_solver_a_step_leaves_running_is_killed_before_the_next_step(monkeypatch):
+    # `try (timeout 2 (psatz Z 8))` succeeds after 2 s and leaves psatz's csdpcert running.
+    import psutil
+
+    from lean_env.coq.sketch import CoqSketcher
+    from lean_env.process import process_tree
+
+    left: list[str] = []
+    send = CoqSketcher._send
+
+    def watched(self, top, sentence, timeout, fenced=False):
+        result = send(self, top, sentence, timeout, fenced)
+        helpers = [p for p in process_tree(top.child.pid) if p.name() not in ("bwrap", "coqtop")]
+        _, alive = psutil.wait_procs(helpers, timeout=1.0)  # a killed one may take a moment to go
+        left.extend(p.name() for p in alive if p.status() != psutil.STATUS_ZOMBIE)
+        return result
+
+    monkeypatch.setattr(CoqSketcher, "_send", watched)
+    hard = ("forall a b c d e f g h : Z, a*b*c + d*e*f*g*h + a*a*a*a*b*b*c*c*d*d*e*e*f*f*g*g*h*h >= 0"
+            " -> a*b*c*d*e*f*g*h + a*a*b*c*d*e >= -1")
+    theorem = Theorem("t", "Require Import ZArith Psatz.\nOpen Scope Z_scope.\n", f"Theorem t : {hard}.", "coq")
+    result = CoqSketcher().elaborate(theorem, "intros.\ntry (timeout 2 (psatz Z 8)).\nadmit.")
+    assert isinstance(result, Elaboration), result
+    assert not left, left
+
+
+@pytest.mark.parametrize("forged", ['idtac "No more goals."', 'idtac "No" "more goals."'])
+def test_a_step_that_prints_no_more_goals_does_not_complete_the_sketch(sketcher, forged):
+    # The step's message once read as Coq's own, and the sketch passed with a goal left.
+    sketch = f"intros n m h0 h1.\nassert (h2 : n = m + m) by admit.\n{forged}."
+    failure = sketcher.elaborate(THEOREM, sketch)
+    assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE, failure
+
+
 def test_changed_statement_and_axioms_are_rejected(coq_env, sketcher):
     changed = "Theorem double_gt : forall n m : nat, n = m.\nProof. intros. lia. Qed."
     assert sketcher.elaborate(THEOREM, changed).kind is SketchFailureKind.STATEMENT_CHANGED

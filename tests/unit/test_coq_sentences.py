@@ -100,9 +100,16 @@ def test_the_printed_proof_is_the_screened_one():
         ("intros x\u203fy.", "U+203F"),  # connector punctuation: a symbol to Coq
         ("lia. (* \x00 *)", "U+0000"),
         ('idtac "\ud800".', "U+D800"),  # a lone surrogate: no UTF-8 can carry it to Coq
+        ('idtac "\u009b2K\u009b1Gok".', "U+009B"),  # C1 CSI: the printed proof would drive the terminal
+        ('idtac "a\u202eb".', "U+202E"),  # a bidi override: the printed proof reads otherwise
+        ('idtac "a\u2028b".', "U+2028"),
+        ('idtac "Admitted.\rQed.    ".', "U+000D"),  # prints over its own line's start
         ("match goal with |- let x := _ in @ ?B x => idtac end.", "second-order"),  # two tokens to Coq
         ("match goal with |- let x := _ in @(* *)?B x => idtac end.", "second-order"),
         ("predict 4.", "starts a program"),  # CoqHammer's predict runs its binary through /bin/sh
+        ("ptimeout 100 (do 2000000000 idtac).", "forks Coq"),  # the fork outlives Coq's Timeout
+        ("assert (H : False) by Coq.micromega.Lra.rchecker_abstract.", "not type-checked"),  # vm_cast_no_check inside
+        ("try (ptimeout 5 auto).", "forks Coq"),
         ("lia. (* \udfff *)", "U+DFFF"),
         ("[x²]: { idtac.", "not a tactic"),  # a superscript ends the name: no selector
         ("exact (eq_refl <<: 2 + 2 = 4).", "native"),
