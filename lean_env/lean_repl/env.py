@@ -4,8 +4,9 @@ Processes are pooled per header (imports run once per process). A tactic that ti
 the process group killed and the node rebuilt on a fresh process; a crash, garbage output or an
 id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process, and a
 second death blames the tactic. A heartbeat error is retried once on a fresh process (an old
-one may have used its heartbeats up), at most once in HEARTBEAT_RETRY_EVERY requests. Replays run under a multiple of each tactic's first
-limit, and a path that cannot be replayed fails that one node as a value.
+one may have used its heartbeats up), at most once in HEARTBEAT_RETRY_EVERY requests. Replays
+run under a multiple of each tactic's first limit, and a path that cannot be replayed fails that
+one node as a value.
 """
 
 from __future__ import annotations
