@@ -14,7 +14,9 @@ of their files in the index (Tactician learns from the earlier ones as it goes).
 
 Kept: theorems proved with `Qed` (traced with at least one step), outside any `Section` or `Module`
 (whose statements depend on context a header cannot reopen), under files outside `Init/` (compiled
-without the prelude). A problem is named by its theorem (the verifier elaborates the statement under
+without the prelude). Attributes and `Local` are dropped from the statement, and a file that names
+its own module (`QArith_base.Qnum` in QArith_base.v) cannot replay under another: such a problem
+fails to open. A problem is named by its theorem (the verifier elaborates the statement under
 that name); a name declared in two held-out files is dropped.
 
 Then, for instance (same budget for both rows):
@@ -65,7 +67,10 @@ def top_level_theorems(text: str) -> list[tuple[str, str, str]]:
             continue
         declaration = _DECLARATION.match(bare)
         if declaration and not open_blocks:
-            found.append((declaration.group(2), text[:start].rstrip() + "\n\n", bare + "\n"))
+            # A problem's statement is its own declaration: without the attributes and locality
+            # that only mattered inside the file (`Local Lemma`).
+            statement = bare[declaration.start(1):]
+            found.append((declaration.group(2), text[:start].rstrip() + "\n\n", statement + "\n"))
     return found
 
 

@@ -28,12 +28,16 @@ Module N := M.
 (* Lemma commented : False. *)
 Theorem second (n : nat) : (* why *) n = n.
 Proof. reflexivity. Qed.
+
+#[local] Local Lemma third : True.
+Proof. exact I. Qed.
 """
 
 
 def test_only_top_level_theorems_with_their_file_prefix_as_header():
     found = top_level_theorems(DEVELOPMENT)
-    assert [name for name, _, _ in found] == ["first", "second"]
+    assert [name for name, _, _ in found] == ["first", "second", "third"]
+    assert found[2][2] == "Lemma third : True.\n"  # a problem's own declaration, not the file's locality
     name, header, statement = found[1]
     assert statement.startswith("Theorem second (n : nat) :") and "(* why *)" not in statement
     assert "Lemma first" in header and "End M." in header and "Module N := M." in header
