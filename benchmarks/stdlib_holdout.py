@@ -36,18 +36,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from lean_env.coq.sentences import SentenceError, sentence_spans
+from lean_env.coq.sentences import SentenceError, located_sentences
 
 _DECLARATION = re.compile(r"(?:#\[[^\]]*\]\s*)?(?:Local\s+|Global\s+)?"
                           r"(Theorem|Lemma|Fact|Remark|Corollary|Proposition)\s+([\w']+)")
 _OPENS = re.compile(r"(?:Section|Module(?!\s+Type)(?:\s+(?:Import|Export))?|Module\s+Type)\s+([\w']+)")
 _CLOSES = re.compile(r"End\s+([\w']+)\s*\.$")
-_COMMENT = re.compile(r"\(\*.*?\*\)", re.DOTALL)
-
-
-def _bare(sentence: str) -> str:
-    """A sentence without its (unnested) comments and surrounding space, for matching keywords."""
-    return _COMMENT.sub(" ", sentence).strip()
 
 
 def top_level_theorems(text: str) -> list[tuple[str, str, str]]:
@@ -55,8 +49,7 @@ def top_level_theorems(text: str) -> list[tuple[str, str, str]]:
     `Module X := M.` (no body) opens nothing."""
     open_blocks: list[str] = []
     found = []
-    for start, end in sentence_spans(text):
-        bare = _bare(text[start:end])
+    for start, bare in located_sentences(text):
         closes = _CLOSES.match(bare)
         if closes and open_blocks and open_blocks[-1] == closes.group(1):
             open_blocks.pop()

@@ -387,9 +387,15 @@ def _without_comments(sentence: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip(" ")
 
 
+def located_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) for each sentence of `text`, comments removed and blanks collapsed; the
+    offset is where its span begins (comments before it included)."""
+    return [(a, s) for a, b in sentence_spans(text) if (s := _without_comments(text[a:b]))]
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text`, comments removed and blanks collapsed, ready to send."""
-    return [s for s in (_without_comments(text[a:b]) for a, b in sentence_spans(text)) if s]
+    return [s for _, s in located_sentences(text)]
 
 
 def _is_complete_sentence(sentence: str) -> bool:
