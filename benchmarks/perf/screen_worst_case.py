@@ -1,0 +1,202 @@
+"""Worst-case time of everything that reads model text before any time limit applies.
+
+    python -m benchmarks.perf.screen_worst_case [--size 2000] [--timeout 10] [--only coq,lean]
+
+The screens, the sketch readers and the whole-proof extractors run in the search's own process,
+on text a model chose, before a proof assistant's timeout can stop anything: a scan that is
+quadratic, or a regular expression that backtracks, in any of them hangs the whole run. This
+benchmark looks for such inputs systematically instead of one at a time. Each input repeats a
+unit, a lexically significant fragment of one of the four languages or a pair of them
+(comment and string openers, cartouches, `set_option`, blanks, fences, ...), optionally behind
+one fragment as a prefix, up to `--size` characters and then twice that. For each reader it prints
+the slowest inputs with their times at both sizes and the ratio of the two: about 2 is linear,
+about 4 quadratic. Each call runs in a worker process that is killed after `--timeout` seconds
+(a backtracking regular expression cannot be interrupted from inside), and such an input is
+reported as TIMEOUT. Exit status 1 when any input timed out or grew faster than `--max-ratio`
+while taking more than `--min-seconds` at the larger size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing as mp
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from lean_env.base import Theorem
+
+# Fragments that open, close or change a lexical context in Coq, Lean 4, Isabelle or HOL Light
+# (comments, strings, cartouches, names, fences, command words, blanks), and a few whole small
+# constructs whose repetition nests or chains contexts.
+FRAGMENTS = (
+    "(*", "*)", "/-", "-/", "--", "\"", "\\", "'", "`", "«", "»", "‹", "›", "\\<open>", "\\<close>",
+    "\\<comment>", "{", "}", "(", ")", "[", "]", ".", ";", ";;", ":=", "|", "#", "@[", "%", "$", "λ", "²",
+    " ", "\n", "\t", "\r", "\u2028", "a", "0", "_", "```", "```lean\n", "```coq\n", "Proof.", "Qed.",
+    "by", "in", "open", "set_option", "idtac", "sorry", "admit", "gen_", "theorem t", "Lemma t",
+    "(* *) ", "/- -/ ", "\"\" ", "‹› ", "a.b.", "x y z ", "\n\n", "  \n",
+)
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    call: Callable[[str], object]
+
+
+def readers() -> list[Reader]:
+    """Every reader of raw model text that runs before a prover's time limit, by public entry point."""
+    from lean_env.coq.sketch import extract_steps as coq_sketch
+    from lean_env.isabelle.sketch import extract_proof as isabelle_sketch
+    from lean_env.isabelle.sketch import split_holes
+    from lean_env.lean_repl.sketch import extract_steps as lean_sketch
+    from lean_env.registry import screen
+    from prover.whole_proof import extract_coq, extract_lean
+
+    coq = Theorem("t", "", "Theorem t : True.", "coq")
+    lean = Theorem("t", "", "theorem t : True := by", "lean")
+    isabelle = Theorem("t", "", 'theorem t: "True"', "isabelle")
+
+    def quiet(function: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            try:
+                return function(*args)
+            except ValueError:  # an extraction that finds nothing: a clean answer
+                return None
+        return call
+
+    return [
+        Reader("coq screen", lambda t: screen("coq", t)),
+        Reader("lean screen", lambda t: screen("lean", t)),
+        Reader("isabelle screen", lambda t: screen("isabelle", t)),
+        Reader("hol-light screen", lambda t: screen("hol-light", t)),
+        Reader("coq sketch", lambda t: coq_sketch(coq, t)),
+        Reader("lean sketch", lambda t: lean_sketch(lean, t)),
+        Reader("isabelle sketch", lambda t: (isabelle_sketch(isabelle, t), split_holes(t))),
+        Reader("coq whole proof", lambda t: (quiet(extract_coq)(t, coq, False), quiet(extract_coq)(t, coq, True))),
+        Reader("lean whole proof", lambda t: (quiet(extract_lean)(t, lean, False), quiet(extract_lean)(t, lean, True))),
+    ]
+
+
+def text_of(prefix: str, unit: str, size: int) -> str:
+    return prefix + unit * max(1, (size - len(prefix)) // len(unit))
+
+
+def _worker(reader: Reader, jobs: "mp.connection.Connection") -> None:
+    while True:
+        text = jobs.recv()
+        start = time.perf_counter()
+        try:
+            reader.call(text)
+        except Exception:  # noqa: BLE001  an exception is a finding of its own, reported as such
+            jobs.send(-1.0)
+            continue
+        jobs.send(time.perf_counter() - start)
+
+
+class Timed:
+    """One reader in a forked worker process; `time(text)` is seconds, None past the timeout, -1 on
+    an exception."""
+
+    def __init__(self, reader: Reader, timeout: float) -> None:
+        self.reader, self.timeout = reader, timeout
+        self._start()
+
+    def _start(self) -> None:
+        self.conn, child = mp.Pipe()
+        self.process = mp.get_context("fork").Process(target=_worker, args=(self.reader, child), daemon=True)
+        self.process.start()
+
+    def time(self, text: str) -> float | None:
+        self.conn.send(text)
+        if self.conn.poll(self.timeout):
+            return self.conn.recv()
+        self.process.kill()
+        self.process.join()
+        self._start()
+        return None
+
+    def close(self) -> None:
+        self.process.kill()
+
+
+@dataclass(frozen=True)
+class Row:
+    prefix: str
+    unit: str
+    small: float | None  # seconds at the smaller size; None: timed out; -1: raised
+    large: float | None  # the same at twice the size
+    measured: bool  # whether the larger size ran (only where the smaller was not instant)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.small is None or (self.measured and self.large is None)
+
+    @property
+    def raised(self) -> bool:
+        return self.small == -1 or self.large == -1
+
+    @property
+    def worst(self) -> float:
+        return max(t for t in (self.small, self.large) if t is not None) if self.small is not None else float("inf")
+
+
+def sweep(reader: Reader, inputs: list[tuple[str, str]], size: int, timeout: float, floor: float) -> list[Row]:
+    """Each input timed at `size` characters and, where that took at least `floor` seconds, at twice that."""
+    timed = Timed(reader, timeout)
+    rows = []
+    try:
+        for prefix, unit in inputs:
+            small = timed.time(text_of(prefix, unit, size))
+            measured = small is not None and small >= floor
+            large = timed.time(text_of(prefix, unit, 2 * size)) if measured else None
+            rows.append(Row(prefix, unit, small, large, measured))
+    finally:
+        timed.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=2000, help="characters of the smaller input")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds one call may take")
+    parser.add_argument("--only", default="", help="comma-separated reader names (prefixes), e.g. coq,lean")
+    parser.add_argument("--no-prefixes", action="store_true", help="units only, no fragment in front")
+    parser.add_argument("--max-ratio", type=float, default=3.0)
+    parser.add_argument("--min-seconds", type=float, default=0.2)
+    parser.add_argument("--show", type=int, default=3, help="slowest inputs printed per reader")
+    args = parser.parse_args()
+
+    units = list(FRAGMENTS) + [a + b for a, b in itertools.permutations(FRAGMENTS, 2)]
+    inputs = [("", u) for u in units]
+    if not args.no_prefixes:
+        inputs += [(p, u) for p in FRAGMENTS for u in FRAGMENTS if p != u]
+    chosen = [r for r in readers()
+              if not args.only or any(r.name.startswith(o.strip()) for o in args.only.split(","))]
+    if not chosen:
+        sys.exit(f"error: no reader matches --only {args.only!r}")
+    print(f"{len(inputs)} inputs of {args.size} and {2 * args.size} characters per reader, timeout {args.timeout:g} s")
+    findings = 0
+    for reader in chosen:
+        start = time.perf_counter()
+        rows = sweep(reader, inputs, args.size, args.timeout, floor=args.min_seconds / 8)
+        grew = [r for r in rows if r.measured and r.large is not None and r.small and r.small > 0
+                and r.large > args.min_seconds and r.large / r.small > args.max_ratio]
+        bad = [r for r in rows if r.timed_out or r.raised] + grew
+        print(f"\n{reader.name}: {len(rows)} inputs in {time.perf_counter() - start:.0f} s; "
+              f"{sum(r.timed_out for r in rows)} timed out, {sum(r.raised for r in rows)} raised, "
+              f"{len(grew)} grew faster than {args.max_ratio:g}x past {args.min_seconds:g} s")
+        for r in sorted((r for r in rows if not r.timed_out and not r.raised), key=lambda r: -r.worst)[: args.show]:
+            large = f"{r.large * 1000:9.1f} ms  {r.large / max(r.small, 1e-9):5.1f}x" if r.measured else " " * 19
+            print(f"  {r.small * 1000:9.1f} ms {large}  {r.prefix!r} + {r.unit!r} * n")
+        for r in bad[:10]:
+            kind = "timeout" if r.timed_out else "raised" if r.raised else f"{r.large / r.small:.1f}x"
+            print(f"  FINDING ({kind}) {r.prefix!r} + {r.unit!r} * n")
+        findings += len(bad)
+    sys.exit(1 if findings else 0)
+
+
+if __name__ == "__main__":
+    main()
