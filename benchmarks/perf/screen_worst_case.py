@@ -51,6 +51,8 @@ def readers() -> list[Reader]:
     from lean_env.coq.sketch import extract_steps as coq_sketch
     from lean_env.isabelle.sketch import extract_proof as isabelle_sketch
     from lean_env.isabelle.sketch import split_holes
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+    from lean_env.lean_repl.screen import screen_tactic as lean_screen
     from lean_env.lean_repl.sketch import extract_steps as lean_sketch
     from lean_env.registry import screen
     from prover.whole_proof import extract_coq, extract_lean
@@ -70,6 +72,7 @@ def readers() -> list[Reader]:
     return [
         Reader("coq screen", lambda t: screen("coq", t)),
         Reader("lean screen", lambda t: screen("lean", t)),
+        Reader("lean final screen", lambda t: lean_screen(t, final=True, max_chars=MAX_PROOF_CHARS)),
         Reader("isabelle screen", lambda t: screen("isabelle", t)),
         Reader("hol-light screen", lambda t: screen("hol-light", t)),
         Reader("coq sketch", lambda t: coq_sketch(coq, t)),
