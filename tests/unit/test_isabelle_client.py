@@ -240,3 +240,16 @@ def test_a_theory_the_server_gave_up_on_is_not_complete():
     # every command ran, but the theory never reached its `end` (a block swallowed it)
     open_block = dict(node, status=dict(done["status"], consolidated=False))
     assert not TheoryResult.parse({"ok": True, "errors": [], "nodes": [open_block]}).complete
+
+
+def test_the_screen_is_linear_in_the_text():
+    """The screen runs before any time limit: 20,000 cartouches took 10 s when what lay between
+    a cartouche and the text's start was joined after each one (quadratic); the text is at most
+    MAX_PROOF_CHARS long."""
+    from lean_env.isabelle.screen import MAX_PROOF_CHARS, screen_proof
+
+    text = "by simp " + "\u2039\u203a" * 20_000
+    start = time.monotonic()
+    assert screen_proof(text, start=True) is None
+    assert time.monotonic() - start < 1.0
+    assert "longer than" in screen_proof("by simp " + " " * MAX_PROOF_CHARS)
