@@ -253,3 +253,47 @@ def test_the_screen_is_linear_in_the_text():
     assert screen_proof(text, start=True) is None
     assert time.monotonic() - start < 1.0
     assert "longer than" in screen_proof("by simp " + " " * MAX_PROOF_CHARS)
+
+
+class _RawServer:
+    """A server that sends exactly the bytes a test gives, with pauses: a reply cut in two."""
+
+    def __init__(self, replies):  # replies[i]: (bytes, pause, bytes) answering the i-th command
+        import socket
+        import threading
+
+        self.replies = replies
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        conn, _ = self._sock.accept()
+        reader = conn.makefile("rb")
+        reader.readline()
+        conn.sendall(b'OK {"isabelle_id": "raw"}\n')
+        for first, pause, rest in self.replies:
+            reader.readline()
+            conn.sendall(first)
+            time.sleep(pause)
+            conn.sendall(rest)
+        reader.readline()
+        conn.close()
+
+
+def _long(body: str) -> bytes:
+    data = f"OK {body}\n".encode()
+    return f"{len(data)}\n".encode() + data
+
+
+def test_a_reply_longer_than_the_limit_is_dropped_as_it_arrives():
+    """Proof text can make the prover print without bound (each failing step prints its goal):
+    such a reply was kept whole, read in chunks each appended by copying all read before. Now it
+    is dropped as it arrives, and the next reply is still read as its own."""
+    huge = _long('{"pad": "' + "a" * 50_000 + '"}')
+    server = _RawServer([(huge[:20_000], 0.1, huge[20_000:]), (_long('{"x": 2}'), 0, b"")])
+    client = IsabelleClient("127.0.0.1", server.port, "pw", timeout=5, max_message_bytes=10_000)
+    with pytest.raises(ProtocolError, match="dropped"):
+        client.command("first", timeout=5)
+    assert client.command("second", timeout=5) == {"x": 2}
+    client.close()
