@@ -191,6 +191,10 @@ class HammerConfig:
     sledgehammer: bool = True
     sledgehammer_timeout: int = 30  # Sledgehammer's own `timeout` parameter, seconds
     provers: str = ""  # e.g. "cvc5 vampire verit e spass z3 zipperposition" (DSP); "" = default
+    # The Sledgehammer round's time limit grows with the holes it hammers (they run one after
+    # another), and the model chooses how many: with more holes open than this, no round is run
+    # (one hole left open sinks the sketch anyway), so no sketch holds the filler for hours.
+    max_sledgehammer_holes: int = 10
 
 
 class HammerFiller:
@@ -216,12 +220,13 @@ class HammerFiller:
                 if proof_start_line(theorem) + lines[i] not in error_lines:
                     found[i] = Fill(i, (method,), method.removeprefix("by ").strip("()"), time.monotonic() - t0)
             open_ = [i for i in open_ if i not in found]
+        why = "no portfolio method nor Sledgehammer closed it"
         if open_ and self.config.sledgehammer:
-            self._sledgehammer(elaboration, open_, found)
-        return tuple(
-            found.get(h.index) or FillFailure(h.index, "no portfolio method nor Sledgehammer closed it")
-            for h in elaboration.holes
-        )
+            if len(open_) <= self.config.max_sledgehammer_holes:
+                self._sledgehammer(elaboration, open_, found)
+            else:
+                why = f"{len(open_)} holes left open, more than Sledgehammer is run on ({self.config.max_sledgehammer_holes})"
+        return tuple(found.get(h.index) or FillFailure(h.index, why) for h in elaboration.holes)
 
     def _round(self, elaboration: Elaboration, texts: dict[int, str]) -> tuple[dict[int, int], set[int]] | None:
         body, lines = render(elaboration, texts)

@@ -268,3 +268,17 @@ def test_elaboration_is_linear_in_the_sketch(isabelle):
     assert many.holes[1].pretty.endswith('have "x = x" sorry')
     long = sketcher.elaborate(THEOREM, "by simp" + " " * MAX_PROOF_CHARS + "(* *)")
     assert long.kind is K.PARSE and "longer than" in long.message
+
+
+def test_sledgehammer_is_not_run_on_more_holes_than_its_limit(isabelle):
+    """The Sledgehammer round's time limit is 30 s per hole plus a round's: a sketch of 40 holes
+    that no cheap method closes held the filler for 21 minutes in one round."""
+    env, scripted, fake = isabelle
+    sketch = "proof -\n" + "".join(f'  have c{k}: "x = {k}" sledgehammer\n' for k in range(40)) + "  show ?thesis sorry\nqed"
+    elaboration = IsabelleSketcher(env).elaborate(THEOREM, sketch)
+    assert isinstance(elaboration, Elaboration) and len(elaboration.holes) == 41
+    before = len(scripted.theories)
+    fills = HammerFiller(env, HammerConfig(methods=("by simp",))).fill(elaboration)
+    assert all(isinstance(f, FillFailure) and "more than Sledgehammer is run on" in f.message for f in fills)
+    assert len(scripted.theories) == before + 1  # the cheap round only
+    assert not any("sledgehammer" in text for text in scripted.theories[before:])
