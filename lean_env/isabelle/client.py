@@ -26,6 +26,9 @@ INSTALL_HINT = (
 )
 EXECUTABLE_VARIABLE = "PROVER_ISABELLE"  # the isabelle executable when not given in IsabelleConfig
 _SERVER_LINE = re.compile(rb'server "([^"]*)" = ([\d.]+):(\d+) \(password "([^"]+)"\)')
+# A message longer than this is dropped as it arrives (ProtocolError): proof text can make the
+# prover print without bound (every failing step prints its goal), and all of it would be held here.
+MAX_MESSAGE_BYTES = 64 * 2**20
 
 
 class IsabelleError(EnvError):
@@ -35,12 +38,15 @@ class IsabelleError(EnvError):
 class IsabelleClient:
     """One TCP connection to a running server."""
 
-    def __init__(self, host: str, port: int, password: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, password: str, timeout: float = 30.0, max_message_bytes: int = MAX_MESSAGE_BYTES
+    ) -> None:
+        self.max_message_bytes = max_message_bytes
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise EnvCrashed(f"cannot connect to isabelle server at {host}:{port}: {exc}") from None
-        self._buffer = b""
+        self._buffer = bytearray()
         # Replies still owed to earlier commands: `cancel`'s bare OK, never waited for, and the
         # reply of a command that timed out. Each is read and dropped before the next command's
         # own reply, or every later answer would be read one behind (a check given another's result).
@@ -67,19 +73,48 @@ class IsabelleClient:
             raise EnvCrashed(f"isabelle server connection failed: {exc}") from None
         if not chunk:
             raise EnvCrashed("isabelle server closed the connection")
-        self._buffer += chunk
+        self._buffer += chunk  # a bytearray: appending is not a copy of all read so far
 
     def _read(self, deadline: float) -> Reply:
-        while b"\n" not in self._buffer:
+        """The next message. Reading is linear in its length (each byte looked at once), and a
+        message longer than `max_message_bytes` is dropped as it arrives (ProtocolError)."""
+        buffer, searched = self._buffer, 0
+        while (newline := buffer.find(b"\n", searched)) < 0:
+            if len(buffer) > self.max_message_bytes:
+                self.close()  # no length line: where the next message starts is unknown
+                raise ProtocolError(f"a line of more than {self.max_message_bytes} bytes from isabelle server")
+            searched = len(buffer)
             self._fill(deadline)
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        if line.strip().isdigit():  # a long message: its byte length, then the bytes
-            n = int(line)
-            while len(self._buffer) < n:
-                self._fill(deadline)
-            message, self._buffer = self._buffer[:n], self._buffer[n:]
-            return decode(message)
-        return decode(line)
+        line = bytes(buffer[:newline])
+        if not line.strip().isdigit():
+            del buffer[: newline + 1]
+            return decode(line)
+        n = int(line)  # a long message: its byte length, then the bytes
+        if n > self.max_message_bytes:
+            del buffer[: newline + 1]
+            self._drop(n, deadline)
+            raise ProtocolError(f"a message of {n} bytes from isabelle server (more than {self.max_message_bytes}): dropped")
+        end = newline + 1 + n
+        while len(buffer) < end:
+            self._fill(deadline)
+        message = bytes(buffer[newline + 1 : end])
+        del buffer[:end]
+        return decode(message)
+
+    def _drop(self, n: int, deadline: float) -> None:
+        """Read the next `n` bytes without keeping them. A message cut off by the deadline leaves
+        the framing unknown (and the reply it may have been neither read nor owed): the
+        connection is closed."""
+        try:
+            while n:
+                if not self._buffer:
+                    self._fill(deadline)
+                k = min(n, len(self._buffer))
+                del self._buffer[:k]
+                n -= k
+        except EnvTimeout:
+            self.close()
+            raise ProtocolError("isabelle server: a message too long to keep did not end in time") from None
 
     def _send(self, name: str, argument: Any = None) -> None:
         try:

@@ -24,6 +24,8 @@ import re
 
 from lean_env.nesting import nested_end
 
+# Far longer than any proof; the screen runs before any time limit, on every step and sketch.
+MAX_PROOF_CHARS = 100_000
 _GIVE_UP = {"sorry", "oops", "admit"}
 _UNSAFE = {
     "axiomatization", "axioms", "oracle", "setup", "local_setup", "declaration", "syntax_declaration",
@@ -128,9 +130,12 @@ def mask_text(text: str, comments_only: bool = False, strings: list[str] | None 
             if depth:
                 raise ScreenError("unclosed cartouche")
             if comments_only:
-                # the comment marker and its cartouche, Isabelle's blanks or comments (blanked) between
-                between = "".join(out[comment_start + len("\\<comment>"):i])
-                if comment_start >= 0 and _ISABELLE_BLANKS.fullmatch(between):
+                # the comment marker and its cartouche, Isabelle's blanks or comments (blanked)
+                # between; what lies between is joined only after a marker (joined after every
+                # cartouche, from the text's start, it took time quadratic in the text's length)
+                if comment_start >= 0 and _ISABELLE_BLANKS.fullmatch(
+                    "".join(out[comment_start + len("\\<comment>"):i])
+                ):
                     blank(comment_start, j)
                 comment_start, i = -1, j
                 continue
@@ -178,6 +183,8 @@ def screen_proof(text: str, allow: frozenset[str] = frozenset(), start: bool = F
     proof, right after the statement, so its first word must be a proof command."""
     if not text.strip():
         return "empty proof text"
+    if len(text) > MAX_PROOF_CHARS:
+        return f"proof text longer than {MAX_PROOF_CHARS} characters"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

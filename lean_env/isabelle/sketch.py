@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from lean_env.base import EnvTimeout, Theorem
 from lean_env.isabelle.env import IsabelleEnv, RefusedProof, first_error, proof_start_line
 from lean_env.isabelle.protocol import try_this
-from lean_env.isabelle.screen import ScreenError, mask_text, screen_proof
+from lean_env.isabelle.screen import MAX_PROOF_CHARS, ScreenError, mask_text, screen_proof
 from lean_env.sketch import (
     Elaboration,
     ElaborationResult,
@@ -47,7 +47,10 @@ DEFAULT_METHODS: tuple[str, ...] = (
 # Read as Isabelle reads words: `x_sorry` is a name, `_sorry` the symbol `_` and then `sorry`.
 _HOLE = re.compile(r"(?<![A-Za-z0-9'])(sledgehammer|sorry)(?![A-Za-z0-9_'])")
 _STATEMENT = re.compile(r"^\s*(theorem|lemma)\b")
-_PROOF_OPENERS = re.compile(r"^\s*(proof|by|apply|using|unfolding|have|show|from|then|hence|thus)\b", re.MULTILINE)
+# `[ \t]*`, not `\s*`, after a line start: a `\s*` that spans lines is tried again from every
+# line start, quadratic on a sketch of blank lines (17 s for 40,000 of them, before any time limit).
+_PROOF_OPENERS = re.compile(r"^[ \t]*(proof|by|apply|using|unfolding|have|show|from|then|hence|thus)\b", re.MULTILINE)
+_SHOWN = 200  # characters of a hole's source line kept for showing (the end, next to the hole)
 
 
 def split_holes(proof: str) -> list[str] | SketchFailure:
@@ -70,13 +73,18 @@ def split_holes(proof: str) -> list[str] | SketchFailure:
 def extract_proof(theorem: Theorem, text: str) -> str | SketchFailure:
     """The proof text of a model's sketch; a restated theorem must be the original statement."""
     body = strip_fences(text).strip()
+    if len(body) > MAX_PROOF_CHARS:
+        return SketchFailure(K.PARSE, f"the sketch is longer than {MAX_PROOF_CHARS} characters")
     if _STATEMENT.match(body):
         opener = _PROOF_OPENERS.search(body)
         statement = body[: opener.start()] if opener else body
         if normalise_space(statement) != normalise_space(theorem.statement):
             return SketchFailure(K.STATEMENT_CHANGED, "the sketch states a different theorem", statement.strip(), 0)
         body = body[len(statement) :]
-    body = re.sub(r"\n\s*end\s*$", "", body).strip()
+    head, newline, last = body.rstrip().rpartition("\n")
+    if newline and last.strip() == "end":  # the theory's `end`, on a line of its own
+        body = head
+    body = body.strip()
     if not body:
         return SketchFailure(K.PARSE, "the sketch has no proof text")
     return body
@@ -99,10 +107,8 @@ class IsabelleSketcher:
         segments = split_holes(proof)
         if isinstance(segments, SketchFailure):
             return segments
-        holes = tuple(
-            Hole(k, 2 * k + 1, segments[2 * k + 1], None, _line_of(segments, 2 * k + 1))
-            for k in range(len(segments) // 2)
-        )
+        shown = _hole_lines(segments)
+        holes = tuple(Hole(k, 2 * k + 1, segments[2 * k + 1], None, shown[k]) for k in range(len(segments) // 2))
         elaboration = Elaboration(theorem, tuple(segments), holes)
         body, _ = render(elaboration, {h.index: "sorry" for h in holes})
         # `check` screens the text that is sent, holes in place: around a hole, the segments glued
@@ -132,22 +138,42 @@ class IsabelleSketcher:
 def render(elaboration: Elaboration, texts: Mapping[int, str]) -> tuple[str, dict[int, int]]:
     """The proof with hole i replaced by `texts[i]` on a line of its own; also each hole's line
     offset from the start of the proof (0-based)."""
-    out, lines = "", {}
+    # Built in pieces, newlines counted as they come: one pass (a string rebuilt and recounted
+    # at every hole took time quadratic in the number of holes).
+    pieces: list[str] = []
+    newlines, at_line_start, lines = 0, False, {}
     by_step = {h.step: h.index for h in elaboration.holes}
     for i, segment in enumerate(elaboration.steps):
         if i in by_step:
-            out = out.rstrip(" \t") + "\n"
-            lines[by_step[i]] = out.count("\n")
-            out += "  " + texts[by_step[i]] + "\n"
+            while pieces and not pieces[-1].rstrip(" \t"):
+                pieces.pop()
+            if pieces:
+                pieces[-1] = pieces[-1].rstrip(" \t")
+            hole = "\n  " + texts[by_step[i]] + "\n"
+            lines[by_step[i]] = newlines + 1
+            newlines += hole.count("\n")
+            pieces.append(hole)
+            at_line_start = True
         else:
-            out += segment.lstrip(" \t") if out.endswith("\n") else segment
-    return out, lines
+            piece = segment.lstrip(" \t") if at_line_start else segment
+            if piece:
+                pieces.append(piece)
+                newlines += piece.count("\n")
+                at_line_start = piece.endswith("\n")
+    return "".join(pieces), lines
 
 
-def _line_of(segments: list[str], index: int) -> str:
-    """The source line holding a hole, for showing (Isabelle cannot print the goal from here)."""
-    before = "".join(segments[:index]).rsplit("\n", 1)[-1]
-    return (before + segments[index]).strip()
+def _hole_lines(segments: list[str]) -> list[str]:
+    """The source line holding each hole (the segments at odd indices), for showing: Isabelle
+    cannot print the goal from here. One pass, each line cut to its last `_SHOWN` characters
+    (every line whole, each from the text's start, took time and memory quadratic in the holes)."""
+    shown, tail = [], ""
+    for i, segment in enumerate(segments):
+        if i % 2:
+            shown.append((tail + segment).strip())
+        tail = segment.rsplit("\n", 1)[-1] if "\n" in segment else tail + segment
+        tail = tail[-_SHOWN:]
+    return shown
 
 
 def _source_line(theorem: Theorem, body: str, line: int | None) -> str | None:
@@ -165,6 +191,10 @@ class HammerConfig:
     sledgehammer: bool = True
     sledgehammer_timeout: int = 30  # Sledgehammer's own `timeout` parameter, seconds
     provers: str = ""  # e.g. "cvc5 vampire verit e spass z3 zipperposition" (DSP); "" = default
+    # The Sledgehammer round's time limit grows with the holes it hammers (they run one after
+    # another), and the model chooses how many: with more holes open than this, no round is run
+    # (one hole left open sinks the sketch anyway), so no sketch holds the filler for hours.
+    max_sledgehammer_holes: int = 10
 
 
 class HammerFiller:
@@ -181,21 +211,22 @@ class HammerFiller:
             if not open_:
                 break
             t0 = time.monotonic()
-            texts = {i: (method if i in open_ else " ".join(found[i].proof)) for i in range(len(elaboration.holes))}
+            texts = {i: (" ".join(found[i].proof) if i in found else method) for i in range(len(elaboration.holes))}
             result = self._round(elaboration, texts)
             if result is None:
                 continue
             lines, error_lines = result
-            for i in list(open_):
+            for i in open_:
                 if proof_start_line(theorem) + lines[i] not in error_lines:
                     found[i] = Fill(i, (method,), method.removeprefix("by ").strip("()"), time.monotonic() - t0)
-                    open_.remove(i)
+            open_ = [i for i in open_ if i not in found]
+        why = "no portfolio method nor Sledgehammer closed it"
         if open_ and self.config.sledgehammer:
-            self._sledgehammer(elaboration, open_, found)
-        return tuple(
-            found.get(h.index) or FillFailure(h.index, "no portfolio method nor Sledgehammer closed it")
-            for h in elaboration.holes
-        )
+            if len(open_) <= self.config.max_sledgehammer_holes:
+                self._sledgehammer(elaboration, open_, found)
+            else:
+                why = f"{len(open_)} holes left open, more than Sledgehammer is run on ({self.config.max_sledgehammer_holes})"
+        return tuple(found.get(h.index) or FillFailure(h.index, why) for h in elaboration.holes)
 
     def _round(self, elaboration: Elaboration, texts: dict[int, str]) -> tuple[dict[int, int], set[int]] | None:
         body, lines = render(elaboration, texts)
@@ -210,7 +241,7 @@ class HammerFiller:
         if self.config.provers:
             params.append(f'provers = "{self.config.provers}"')
         call = f"sledgehammer [{', '.join(params)}] sorry"
-        texts = {i: (call if i in open_ else " ".join(found[i].proof)) for i in range(len(elaboration.holes))}
+        texts = {i: (" ".join(found[i].proof) if i in found else call) for i in range(len(elaboration.holes))}
         body, lines = render(elaboration, texts)
         t0 = time.monotonic()
         timeout = self.config.sledgehammer_timeout * max(1, len(open_)) + self.config.round_timeout
@@ -219,9 +250,10 @@ class HammerFiller:
         except (EnvTimeout, RefusedProof):
             return
         start = proof_start_line(elaboration.theorem)
+        hole_at = {start + lines[i]: i for i in open_}  # each hole is on a line of its own
         for message in result.messages():
-            for i in open_:
-                if i not in found and message.line == start + lines[i]:
-                    method = try_this(message.text)
-                    if method and screen_proof(method) is None:
-                        found[i] = Fill(i, (method,), "sledgehammer", time.monotonic() - t0)
+            i = hole_at.get(message.line) if message.line is not None else None
+            if i is not None and i not in found:
+                method = try_this(message.text)
+                if method and screen_proof(method) is None:
+                    found[i] = Fill(i, (method,), "sledgehammer", time.monotonic() - t0)

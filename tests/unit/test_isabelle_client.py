@@ -240,3 +240,60 @@ def test_a_theory_the_server_gave_up_on_is_not_complete():
     # every command ran, but the theory never reached its `end` (a block swallowed it)
     open_block = dict(node, status=dict(done["status"], consolidated=False))
     assert not TheoryResult.parse({"ok": True, "errors": [], "nodes": [open_block]}).complete
+
+
+def test_the_screen_is_linear_in_the_text():
+    """The screen runs before any time limit: 20,000 cartouches took 10 s when what lay between
+    a cartouche and the text's start was joined after each one (quadratic); the text is at most
+    MAX_PROOF_CHARS long."""
+    from lean_env.isabelle.screen import MAX_PROOF_CHARS, screen_proof
+
+    text = "by simp " + "\u2039\u203a" * 20_000
+    start = time.monotonic()
+    assert screen_proof(text, start=True) is None
+    assert time.monotonic() - start < 1.0
+    assert "longer than" in screen_proof("by simp " + " " * MAX_PROOF_CHARS)
+
+
+class _RawServer:
+    """A server that sends exactly the bytes a test gives, with pauses: a reply cut in two."""
+
+    def __init__(self, replies):  # replies[i]: (bytes, pause, bytes) answering the i-th command
+        import socket
+        import threading
+
+        self.replies = replies
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        conn, _ = self._sock.accept()
+        reader = conn.makefile("rb")
+        reader.readline()
+        conn.sendall(b'OK {"isabelle_id": "raw"}\n')
+        for first, pause, rest in self.replies:
+            reader.readline()
+            conn.sendall(first)
+            time.sleep(pause)
+            conn.sendall(rest)
+        reader.readline()
+        conn.close()
+
+
+def _long(body: str) -> bytes:
+    data = f"OK {body}\n".encode()
+    return f"{len(data)}\n".encode() + data
+
+
+def test_a_reply_longer_than_the_limit_is_dropped_as_it_arrives():
+    """Proof text can make the prover print without bound (each failing step prints its goal):
+    such a reply was kept whole, read in chunks each appended by copying all read before. Now it
+    is dropped as it arrives, and the next reply is still read as its own."""
+    huge = _long('{"pad": "' + "a" * 50_000 + '"}')
+    server = _RawServer([(huge[:20_000], 0.1, huge[20_000:]), (_long('{"x": 2}'), 0, b"")])
+    client = IsabelleClient("127.0.0.1", server.port, "pw", timeout=5, max_message_bytes=10_000)
+    with pytest.raises(ProtocolError, match="dropped"):
+        client.command("first", timeout=5)
+    assert client.command("second", timeout=5) == {"x": 2}
+    client.close()

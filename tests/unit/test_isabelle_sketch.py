@@ -246,3 +246,39 @@ def test_after_a_cancelled_check_each_answer_still_goes_to_its_own_check():
         with pytest.raises(ProtocolError, match="without the theory checked"):
             env.verify(THEOREM, [honest])
         env.close()
+
+
+def test_elaboration_is_linear_in_the_sketch(isabelle):
+    """A sketch is read before any time limit: 40,000 blank lines after a restated statement took
+    17 s (a `\\s*` from every line start), and each hole's source line joined from the text's
+    start took time and memory quadratic in the holes (a hundred holes' lines each held the whole
+    text). The longest sketch is refused before it is read."""
+    import time
+
+    from lean_env.isabelle.screen import MAX_PROOF_CHARS
+
+    env, scripted, _ = isabelle
+    sketcher = IsabelleSketcher(env)
+    start = time.monotonic()
+    assert sketcher.elaborate(THEOREM, STATEMENT + "\n" * 40_000 + "x").kind is K.STATEMENT_CHANGED
+    many = sketcher.elaborate(THEOREM, "proof -\n  " + 'have "x = x" sorry ' * 3_000 + "\n  show ?thesis sorry\nqed")
+    assert isinstance(many, Elaboration) and len(many.holes) == 3_001, many
+    assert time.monotonic() - start < 2.0
+    assert max(len(h.pretty) for h in many.holes) <= 200 + len("sorry")
+    assert many.holes[1].pretty.endswith('have "x = x" sorry')
+    long = sketcher.elaborate(THEOREM, "by simp" + " " * MAX_PROOF_CHARS + "(* *)")
+    assert long.kind is K.PARSE and "longer than" in long.message
+
+
+def test_sledgehammer_is_not_run_on_more_holes_than_its_limit(isabelle):
+    """The Sledgehammer round's time limit is 30 s per hole plus a round's: a sketch of 40 holes
+    that no cheap method closes held the filler for 21 minutes in one round."""
+    env, scripted, fake = isabelle
+    sketch = "proof -\n" + "".join(f'  have c{k}: "x = {k}" sledgehammer\n' for k in range(40)) + "  show ?thesis sorry\nqed"
+    elaboration = IsabelleSketcher(env).elaborate(THEOREM, sketch)
+    assert isinstance(elaboration, Elaboration) and len(elaboration.holes) == 41
+    before = len(scripted.theories)
+    fills = HammerFiller(env, HammerConfig(methods=("by simp",))).fill(elaboration)
+    assert all(isinstance(f, FillFailure) and "more than Sledgehammer is run on" in f.message for f in fills)
+    assert len(scripted.theories) == before + 1  # the cheap round only
+    assert not any("sledgehammer" in text for text in scripted.theories[before:])
