@@ -367,12 +367,17 @@ class CoqVerifier:
 
     def _header_identity(self, names: Sequence[str], preamble: str) -> dict[str, str | None]:
         """For each name, its identity in a fresh coqtop that ran only `preamble`, or None."""
-        new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._identities]
+        return self._per_preamble(self._identities, _header_identities, names, preamble)
+
+    def _per_preamble(self, cache: dict, lookup, names: Sequence[str], preamble: str) -> dict[str, str | None]:
+        """`lookup`'s answer for each name, names not seen before with this preamble looked up
+        together in one coqtop, then cached (None where it has none)."""
+        new = [n for n in dict.fromkeys(names) if (preamble, n) not in cache]
         if new:
-            self._identities.update(_header_identities(new, preamble, self.config, str(self.root)))
+            cache.update(lookup(new, preamble, self.config, str(self.root)))
             for name in new:
-                self._identities.setdefault((preamble, name), None)
-        return {n: self._identities[(preamble, n)] for n in names}
+                cache.setdefault((preamble, name), None)
+        return {n: cache[(preamble, n)] for n in names}
 
     def _coqchk(self, proof_dir: Path) -> str | None:
         coqchk = str(Path(shutil.which(self.config.coqc) or self.config.coqc).with_name("coqchk"))
@@ -393,12 +398,7 @@ class CoqVerifier:
         `preamble` (the header and the extra imports: what the proof module loads before its
         statement; or the header alone), or None when it is no such axiom. Names not seen before
         are looked up in one coqtop, then cached."""
-        new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
-        if new:
-            self._header_axioms.update(_header_axioms(new, preamble, self.config, str(self.root)))
-            for name in new:
-                self._header_axioms.setdefault((preamble, name), None)
-        return {n: self._header_axioms[(preamble, n)] for n in names}
+        return self._per_preamble(self._header_axioms, _header_axioms, names, preamble)
 
 
 def _errors(out: str, err: str) -> str:
