@@ -276,7 +276,7 @@ def _open_without_in(text: str, lexed: bool = False) -> bool:
             if kind == "\n" and lexed and at < blank_until:
                 continue
             later = _IN_ON_A_LATER_LINE.match(text, at) if kind == "\n" and lexed else None
-            if later is not None and at > waiting + 5:  # `open`, a blank, a namespace at least
+            if later is not None and text[waiting + 5 : at].strip():  # `open`, a blank, a namespace at least
                 blank_until = later.start() + len(later.group(0))
                 continue
             return True

@@ -583,6 +583,7 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         "open Real\nNat in simp",  # a namespace on the next line: not read here
         "open Real;\nin simp",  # `;` ends the step
         "open\nin simp",  # no namespace
+        "open   \n  in simp",
         "open Real\n-- in\nsimp",  # the `in` is in a comment
         "open Real\n/- in -/ simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
