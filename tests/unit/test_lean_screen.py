@@ -557,7 +557,7 @@ def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> Non
     [
         "open Real\nin nlinarith [pi_pos]",
         "open Real\n  in\n  nlinarith [pi_pos]",
-        "open Real Nat\n\n\tin simp",
+        "open Real Nat\n\n    in simp",
         "open Real -- the reals\nin simp",  # comments are blanks to Lean
         "open Real /- c -/\n  in simp",
         "open scoped BigOperators\nin simp",
