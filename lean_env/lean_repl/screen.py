@@ -251,7 +251,9 @@ _OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank
 # >> tacticSeq)`), the term and the command combinator (`trailing_parser withOpen (" in" >>
 # commandParser)`) alike, with no column or line check before it: the lexer skips line breaks
 # there as it skips blanks, so `open Real` and `in` on the next line are one `open ... in`.
-_IN_ON_A_LATER_LINE = re.compile(r"\s*(?<=\s)in(?=\s)")
+# Blanks as Lean's lexer has them: spaces and line breaks (a tab is a lexer error, and other
+# Unicode spaces are no blanks to it).
+_IN_ON_A_LATER_LINE = re.compile(r"[ \n]*(?<=[ \n])in(?=[ \n])")
 
 
 def _open_without_in(text: str, lexed: bool = False) -> bool:

@@ -584,6 +584,8 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         "open Real;\nin simp",  # `;` ends the step
         "open\nin simp",  # no namespace
         "open   \n  in simp",
+        "open Real\n\u00a0in simp",  # no blank to Lean's lexer
+        "open Real\n\tin simp",  # a tab: a lexer error
         "open Real\n-- in\nsimp",  # the `in` is in a comment
         "open Real\n/- in -/ simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
