@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from lean_env.base import Theorem
+from lean_env.coq.declarations import KEYWORD
 from lean_env.registry import Registry
 from prover.model_spec import DEFAULT_TEMPERATURE, WHOLE_PROOFS
 
@@ -113,7 +114,7 @@ def extract_coq(output: str, theorem: Theorem, completion: bool) -> str:
             raise ExtractionError("no ```coq block in the output")
         body = block
         decl = re.search(
-            rf"(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+{re.escape(theorem.name)}(?![\w'])", body
+            rf"{KEYWORD}\s+{re.escape(theorem.name)}(?![\w'])", body
         )
         if decl is None and not completion:
             raise ExtractionError(f"the last ```coq block does not prove {theorem.name}")

@@ -1,7 +1,8 @@
 """`prover verify`: re-check proofs from scratch with the independent verifier (audit a pass rate).
 
 Inputs:
-- a Coq `.v` file with proofs: every `Theorem`/`Lemma` ... `Proof.` ... `Qed.` in it is checked
+- a Coq `.v` file with proofs: every `Theorem`/`Lemma` ... `Proof.` ... `Qed.` in it (any of Coq's
+  theorem keywords, with at most a `Local`/`Global` locality: `lean_env.coq.declarations`) is checked
   against its own statement, under the file's header (what precedes the first declaration), or
   with `--data` against the dataset's header and statement of the same name (a file's own header
   is trusted: it could redefine a notation so that its statement says something else); a proof

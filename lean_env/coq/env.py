@@ -38,6 +38,7 @@ from lean_env.base import (
 )
 from lean_env.coq import hammer, output
 from lean_env.coq.assistant import DEFAULT_EXTRA_IMPORTS  # noqa: F401  (re-exported)
+from lean_env.coq.declarations import declared_name
 from lean_env.coq.process import CoqTop, OutOfStep, Reply, with_timeout
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 
@@ -56,9 +57,6 @@ _LIBRARY_LOAD = re.compile(rf"(?:From ({_LIB}) )?Require (?:Import |Export )?({_
 # screen reads.
 ALLOWED_IMPORT_ROOTS = ("Coq", "Hammer", "Interval")
 _REFUSED_MODULES = re.compile(r"(?:^|\.)(?:ssr\w*|AdmitAxiom|Ltac2\w*)(?:\.|$)")
-_DECLARATION = re.compile(
-    r"^\s*(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.S
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +107,6 @@ def check_extra_imports(text: str) -> list[str]:
 def _remove_dirs(paths: tuple[str, ...]) -> None:
     for path in paths:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def declared_name(statement: str) -> str | None:
-    m = _DECLARATION.match(statement)
-    return m.group(1) if m else None
 
 
 def _load_form(sentence: str) -> str | None:
@@ -235,7 +228,7 @@ class CoqEnv:
             raise BadTheorem(f"{theorem.name}: the statement must be exactly one sentence")
         if declared_name(statement[0]) != theorem.name:
             raise BadTheorem(
-                f"{theorem.name}: the statement must declare a Theorem or Lemma named {theorem.name!r}"
+                f"{theorem.name}: the statement must declare a theorem (Theorem, Lemma, ...) named {theorem.name!r}"
             )
         self._theorem = None
         self._root = None

@@ -7,10 +7,10 @@ import re
 
 from lean_env.assistant import ProofToCheck
 from lean_env.base import BadTheorem, Theorem
+from lean_env.coq.declarations import DECLARATION
 from lean_env.coq.sentences import SentenceError, sentence_spans
 
 DEFAULT_HEADER = "Require Import Arith ZArith Lia Psatz.\n"
-_DECL = re.compile(r"(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)")
 
 
 def theorem_from_text(text: str, name: str | None = None) -> Theorem:
@@ -25,9 +25,9 @@ def theorem_from_text(text: str, name: str | None = None) -> Theorem:
         raise BadTheorem(f"cannot read the file: {exc}") from None
     decls = []
     for a, b in spans:
-        m = _DECL.match(text, a)
+        m = DECLARATION.match(text, a)
         if m:
-            decls.append((m.group(1), a, b))
+            decls.append((m.group("name"), a, b))
     if not decls:
         raise BadTheorem("no Theorem or Lemma found")
     if name is not None:
@@ -52,7 +52,7 @@ def theorem_from_statement(statement: str, header: str | None = None) -> Theorem
         raise BadTheorem("empty statement")
     if not text.endswith("."):
         text += "."
-    if not _DECL.match(text):
+    if not DECLARATION.match(text):
         text = f"Theorem user_theorem : {text}"
     # One sentence only: `-s "True. Axiom c : False"` used to prove `True` and drop the rest
     # silently (theorem_from_text ignores whatever follows a file's declaration).
@@ -72,14 +72,14 @@ def proofs_in_coq_text(text: str) -> list[ProofToCheck]:
     """Each declaration of a `.v` text with the sentences of its proof."""
     spans = sentence_spans(text)
     sentences = [text[a:b] for a, b in spans]
-    first = next((i for i, s in enumerate(sentences) if _DECL.match(s)), None)
+    first = next((i for i, s in enumerate(sentences) if DECLARATION.match(s)), None)
     if first is None:
         return []
     header = text[: spans[first][0]]
     found: list[ProofToCheck] = []
     i = first
     while i < len(sentences):
-        m = _DECL.match(sentences[i])
+        m = DECLARATION.match(sentences[i])
         if not m:
             i += 1
             continue
@@ -90,12 +90,12 @@ def proofs_in_coq_text(text: str) -> list[ProofToCheck]:
             if end and s.rstrip(".").strip() == end.group(1):
                 closing = end.group(1)
                 break
-            if _DECL.match(s):
+            if DECLARATION.match(s):
                 break
             if not (s == "Proof." or s.startswith("Proof using")):
                 script.append(sentences[j])
             j += 1
         problem = "" if closing in ("Qed", "Defined") else f"proof closed with {closing or 'nothing'}"
-        found.append(ProofToCheck(m.group(1), header, statement, tuple(script), problem))
+        found.append(ProofToCheck(m.group("name"), header, statement, tuple(script), problem))
         i = j + 1
     return found

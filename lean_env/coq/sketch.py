@@ -21,7 +21,8 @@ from collections.abc import Mapping
 
 from lean_env.base import BadTheorem, Goal, SetupError, Theorem
 from lean_env.coq import output
-from lean_env.coq.env import CoqConfig, declared_name, stop_helpers
+from lean_env.coq.declarations import DECLARATION, declared_name
+from lean_env.coq.env import CoqConfig, stop_helpers
 from lean_env.coq.process import CoqTop, OutOfStep, with_timeout
 from lean_env.coq.sentences import SentenceError, screen_sentence, split_sentences
 from lean_env.sketch import (
@@ -40,7 +41,6 @@ _BY_ADMIT = re.compile(r"^(.*\S)\s+by\s+admit\s*\.$", re.DOTALL)
 _BARE_HOLE = re.compile(r"^admit\s*\.$")
 _PROOF_START = {"Proof."}
 _PROOF_END = {"Qed.", "Defined."}
-_DECLARATION = re.compile(r"^(?:Theorem|Lemma|Example|Fact|Remark|Corollary|Proposition)\s")
 
 K = SketchFailureKind
 
@@ -60,7 +60,7 @@ def extract_steps(theorem: Theorem, text: str) -> list[str] | SketchFailure:
         steps = split_sentences(strip_fences(text))
     except SentenceError as exc:
         return SketchFailure(K.PARSE, str(exc))
-    if steps and _DECLARATION.match(steps[0]):
+    if steps and DECLARATION.match(steps[0]):
         original = split_sentences(theorem.statement)
         if [normalise_space(s) for s in original] != [normalise_space(steps[0])]:
             return SketchFailure(K.STATEMENT_CHANGED, "the sketch states a different theorem", steps[0], 0)

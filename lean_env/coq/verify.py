@@ -18,7 +18,10 @@ Four steps, each a separate process, each reading only what earlier steps wrote:
    That output is parsed strictly: exactly "Closed under the global context", or an `Axioms:`
    section and nothing else, each axiom of which must exist with the same type in a fresh coqtop
    that ran only the header and the extra imports (so Coq.Reals' classical axioms count exactly
-   when those load Reals, and nothing the proof declared does). An axiom that only the extra
+   when those load Reals, and nothing the proof declared does). Where the two sessions print the
+   type differently (a header that imports Uint63 prints `int` for `PrimInt63.int`), the axiom
+   must be the very same constant: the same full path and fully qualified type, as the same Ltac2
+   printer writes them in both (`identity`). An axiom that only the extra
    imports bring must also be one of the standard library's classical axioms
    (`STANDARD_AXIOMS`): a tactic library may load classical logic, never `False`
    (`Coq.Compat.AdmitAxiom` declares `proof_admitted : False`). An axiom of type `False` is
@@ -47,6 +50,7 @@ from typing import TYPE_CHECKING, Sequence
 from lean_env.base import Theorem, Verification
 from lean_env.coq import output
 from lean_env.coq.hammer import mentions_hammer
+from lean_env.coq.identity import identity_script, parse_identities
 from lean_env.coq.process import CoqTop
 from lean_env.coq.sentences import SentenceError, split_sentences, split_tactic
 from lean_env.process import run_once
@@ -258,6 +262,7 @@ class CoqVerifier:
         self.root = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch))
         self._statements: dict[str, Path | str] = {}  # digest -> compiled dir, or the error
         self._header_axioms: dict[tuple[str, str], str | None] = {}
+        self._identities: dict[tuple[str, str], str | None] = {}  # (preamble, name) -> identity
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coq-verify")
 
     def _coqc(self, file: Path, libs: Sequence[tuple[Path, str]]) -> tuple[int, str, str, bool]:
@@ -345,19 +350,34 @@ class CoqVerifier:
             absurd = [e for e in entries if " : " in e and e.split(" : ", 1)[1].strip() == "False"]
             if absurd:  # whatever brought it (a header loading Coq.Compat.AdmitAxiom): it proves anything
                 return result(False, f"the proof relies on an axiom of type False: {absurd[0][:200]}", names)
-            allowed = self._header_axiom_types(theorem, names, _preamble(theorem, self.config))
-            foreign = [e for n, e in zip(names, entries) if allowed[n] != e.split(" : ", 1)[1]]
+            checked = {n: e.split(" : ", 1)[1] for n, e in zip(names, entries)}
+            identities = _Identities(self, theorem, statement, proof_dir, check_dir)
+            foreign = identities.not_brought(names, checked, _preamble(theorem, self.config))
             extra = [n for n in names if n.strip() not in STANDARD_AXIOMS]
             if extra and not foreign:  # not standard: the header's libraries alone must bring it
-                header_only = self._header_axiom_types(theorem, extra, f"{theorem.header.rstrip()}\n")
-                foreign = [e for n, e in zip(names, entries) if n in header_only and header_only[n] != allowed[n]]
+                foreign = identities.not_brought(extra, checked, f"{theorem.header.rstrip()}\n")
             if foreign:
+                foreign = [e for n, e in zip(names, entries) if n in foreign]
                 return result(False, f"axioms not brought by the header: {'; '.join(foreign)[:500]}", names)
             if problem:  # coqchk is the last word: never skipped, a timeout is a rejection
                 return result(False, problem, names)
             return result(True, "", names)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _header_identity(self, names: Sequence[str], preamble: str) -> dict[str, str | None]:
+        """For each name, its identity in a fresh coqtop that ran only `preamble`, or None."""
+        return self._per_preamble(self._identities, _header_identities, names, preamble)
+
+    def _per_preamble(self, cache: dict, lookup, names: Sequence[str], preamble: str) -> dict[str, str | None]:
+        """`lookup`'s answer for each name, names not seen before with this preamble looked up
+        together in one coqtop, then cached (None where it has none)."""
+        new = [n for n in dict.fromkeys(names) if (preamble, n) not in cache]
+        if new:
+            cache.update(lookup(new, preamble, self.config, str(self.root)))
+            for name in new:
+                cache.setdefault((preamble, name), None)
+        return {n: cache[(preamble, n)] for n in names}
 
     def _coqchk(self, proof_dir: Path) -> str | None:
         coqchk = str(Path(shutil.which(self.config.coqc) or self.config.coqc).with_name("coqchk"))
@@ -378,12 +398,7 @@ class CoqVerifier:
         `preamble` (the header and the extra imports: what the proof module loads before its
         statement; or the header alone), or None when it is no such axiom. Names not seen before
         are looked up in one coqtop, then cached."""
-        new = [n for n in dict.fromkeys(names) if (preamble, n) not in self._header_axioms]
-        if new:
-            self._header_axioms.update(_header_axioms(new, preamble, self.config, str(self.root)))
-            for name in new:
-                self._header_axioms.setdefault((preamble, name), None)
-        return {n: self._header_axioms[(preamble, n)] for n in names}
+        return self._per_preamble(self._header_axioms, _header_axioms, names, preamble)
 
 
 def _errors(out: str, err: str) -> str:
@@ -394,16 +409,26 @@ def _errors(out: str, err: str) -> str:
     return " ".join(lines[first : first + 4] if first is not None else lines[-2:])[:500]
 
 
-def _header_axioms(
-    names: list[str], preamble: str, config: "CoqConfig", scratch: str
-) -> dict[tuple[str, str], str]:
-    """For each name that is an axiom the preamble's libraries bring (in a fresh coqtop that ran
-    only the preamble, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
+def _preamble_session(preamble: str, config: "CoqConfig", scratch: str) -> CoqTop:
+    """A fresh coqtop that ran only the preamble."""
     top = CoqTop(config.coqtop, scratch, config.memory_limit_mb)
     try:
         top.send("Set Printing Width 1000.", config.command_timeout)
         for sentence in split_sentences(preamble):
             top.send(sentence, config.command_timeout)
+    except BaseException:
+        top.kill()
+        raise
+    return top
+
+
+def _header_axioms(
+    names: list[str], preamble: str, config: "CoqConfig", scratch: str
+) -> dict[tuple[str, str], str]:
+    """For each name that is an axiom the preamble's libraries bring (in a fresh coqtop that ran
+    only the preamble, `Print Assumptions name` lists exactly one axiom), that axiom's type."""
+    top = _preamble_session(preamble, config, scratch)
+    try:
         for sentence in split_sentences(RAW_PRINTING):
             top.send(sentence, config.command_timeout)
         found: dict[tuple[str, str], str] = {}
@@ -415,6 +440,58 @@ def _header_axioms(
         return found
     finally:
         top.kill()
+
+
+def _header_identities(
+    names: list[str], preamble: str, config: "CoqConfig", scratch: str
+) -> dict[tuple[str, str], str]:
+    """For each name that denotes a constant in a fresh coqtop that ran only the preamble, its
+    identity (`identity`: full path and type, fully qualified)."""
+    top = _preamble_session(preamble, config, scratch)
+    try:
+        marker = f"prover_identity_{secrets.token_hex(8)}"
+        printed = [top.send(s, config.command_timeout).output for s in split_sentences(identity_script(names, marker))]
+        return {(preamble, n): found for n, found in parse_identities("\n".join(printed), names, marker).items()}
+    finally:
+        top.kill()
+
+
+class _Identities:
+    """Whether each axiom of the checked term is the one a preamble brings.
+
+    First by the printed types, as each session prints them; where those differ but the preamble
+    does bring an axiom of that name, by identity (`identity`): the same full path and the same
+    fully qualified type. The checked side's identities are printed, when first needed, by a
+    file written by the verifier alone that loads the two modules exactly as the check did."""
+
+    def __init__(self, verifier: "CoqVerifier", theorem: Theorem, statement: Path, proof_dir: Path, check_dir: Path):
+        self.verifier, self.theorem = verifier, theorem
+        self.statement, self.proof_dir, self.check_dir = statement, proof_dir, check_dir
+        self._checked: dict[str, str | None] = {}
+
+    def not_brought(self, names: Sequence[str], checked: dict[str, str], preamble: str) -> set[str]:
+        """The names whose axiom the preamble does not bring (`checked`: each one's printed type)."""
+        types = self.verifier._header_axiom_types(self.theorem, names, preamble)
+        differing = [n for n in names if types[n] is not None and types[n] != checked[n]]
+        same: set[str] = set()
+        if differing:
+            mine = self._checked_identities(differing)
+            theirs = self.verifier._header_identity(differing, preamble)
+            same = {n for n in differing if mine[n] is not None and mine[n] == theirs[n]}
+        return {n for n in names if types[n] != checked[n] and n not in same}
+
+    def _checked_identities(self, names: Sequence[str]) -> dict[str, str | None]:
+        new = [n for n in dict.fromkeys(names) if n not in self._checked]
+        if new:
+            marker = f"prover_identity_{secrets.token_hex(8)}"
+            file = self.check_dir / "Identity.v"
+            file.write_text(f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n{identity_script(new, marker)}")
+            code, out, err, timed_out = self.verifier._coqc(
+                file, [(self.statement, STMT_LIB), (self.proof_dir, PROOF_LIB)]
+            )
+            found = parse_identities(out, new, marker) if code == 0 and not timed_out else {}
+            self._checked.update({n: found.get(n) for n in new})
+        return {n: self._checked[n] for n in names}
 
 
 def _preamble(theorem: Theorem, config: "CoqConfig") -> str:

@@ -246,21 +246,41 @@ _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+
 
 _OPEN = _word(r"open")
 _OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank, or where a line or step ends
+# From a line's end: only blanks, then `in` and a blank. In Lean's grammar `in` is the keyword
+# `" in "` right after the namespaces, in the tactic (`"open " >> openDecl >> withOpenDecl (" in "
+# >> tacticSeq)`), the term and the command combinator (`trailing_parser withOpen (" in" >>
+# commandParser)`) alike, with no column or line check before it: the lexer skips line breaks
+# there as it skips blanks, so `open Real` and `in` on the next line are one `open ... in`.
+# Blanks as Lean's lexer has them: spaces and line breaks (a tab is a lexer error, and other
+# Unicode spaces are no blanks to it).
+_IN_ON_A_LATER_LINE = re.compile(r"[ \n]*(?<=[ \n])in(?=[ \n])")
 
 
-def _open_without_in(text: str) -> bool:
+def _open_without_in(text: str, lexed: bool = False) -> bool:
     """Whether an `open` token lacks an `in` of its own after it on its line (before a `;`, the
     line's end or the next `open`): `open X` alone is a command. One pass (a regex from each
-    `open` to the line's end took time quadratic in the line)."""
+    `open` to the line's end took time quadratic in the line).
+
+    `lexed`: the text was read as Lean lexes it (comments removed; no string, char literal or
+    quoted name left in it), so its blanks are blanks to Lean: there the `in` may also stand
+    after line breaks and nothing else (`open Real\n  in simp`). Raw text keeps it on the line:
+    a line break there may sit inside a comment or a string."""
     events = sorted([(m.start(), "open") for m in _OPEN._tokens(text)]
                     + [(m.start(), m.group(0)) for m in _OPEN_ENDS.finditer(text)])
     waiting = None  # where the `open` still waiting for its `in` starts
+    blank_until = -1  # the line breaks before here lead to that `in` over blanks alone
     for at, kind in events:
         if kind == "in":
             # `open`, a blank, a namespace, a blank, `in`
             if waiting is not None and text[waiting + 4].isspace() and at >= waiting + 6:
                 waiting = None
         elif waiting is not None:
+            if kind == "\n" and lexed and at < blank_until:
+                continue
+            later = _IN_ON_A_LATER_LINE.match(text, at) if kind == "\n" and lexed else None
+            if later is not None and text[waiting + 5 : at].strip():  # `open`, a blank, a namespace at least
+                blank_until = later.start() + len(later.group(0))
+                continue
             return True
         elif kind == "open":
             waiting = at
@@ -370,13 +390,14 @@ def screen_tactic(
     # prime, then a char literal `'--`, then the command `#eval`), so what the screen took for
     # a comment may be read as commands; only words that are harmless there (theorem, example,
     # sorry, do, end, English) are left to the stripped text.
-    return _problem(code, max_heartbeats, final) or _problem(tactic, max_heartbeats, final, comments=True)
+    return _problem(code, max_heartbeats, final, lexed=True) or _problem(tactic, max_heartbeats, final, comments=True)
 
 
-def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False) -> str | None:
+def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False, lexed: bool = False) -> str | None:
     """The first rule `text` breaks, or None. `comments`: the text still holds its comments, so
     the rules that English in a comment would trip, and that guard nothing a command could do
-    after a parse error, are left out."""
+    after a parse error, are left out. `lexed`: the text is the code with its comments removed
+    (see `without_comments`)."""
     if comments:
         rules = _DANGEROUS
     else:
@@ -403,7 +424,7 @@ def _problem(text: str, max_heartbeats: int, final: bool, comments: bool = False
     value = _code_in_named_value(unquoted)
     if value:
         return value
-    if not comments and _open_without_in(text):
+    if not comments and _open_without_in(text, lexed):
         return "'open' without 'in' is a command, not a tactic"
     return None
 

@@ -179,6 +179,23 @@ def test_the_verifier_rejects_proof_modules_that_cheat(coq_env, no_screen, scrip
     assert verdict.message
 
 
+@pytest.mark.parametrize(
+    "statement, script",
+    [
+        ("Theorem f : 1 = 2.", "Abort. Module PrimInt63. Axiom add : 1 = 2. End PrimInt63. Theorem f : 1 = 2. Proof. exact PrimInt63.add."),
+        # The header's primitive's name and printed type, but the proof module's own constant.
+        ("Theorem f : exists g : int -> int -> int, True.", "Abort. Module PrimInt63. Axiom add : int -> int -> int. "
+         "End PrimInt63. Theorem f : exists g : int -> int -> int, True. Proof. exists PrimInt63.add. exact I."),
+        ("Theorem f : exists g : int -> int -> int, True.", "Abort. Module M. Axiom add : int -> int -> int. End M. "
+         "Import M. Theorem f : exists g : int -> int -> int, True. Proof. exists add. exact I."),
+    ],
+)
+def test_axioms_that_forge_a_primitive_of_an_imported_header_are_refused_by_the_audit(coq_env, no_screen, statement, script):
+    theorem = theorem_from_text(f"From Coq Require Import Uint63.\n{statement}\n")
+    verdict = coq_env.verify(theorem, [script])
+    assert not verdict.ok and verdict.message.startswith("axioms not brought by the header"), verdict
+
+
 def test_the_verifier_runs_sandboxed_so_a_proof_cannot_write_files(coq_env, no_screen, tmp_path):
     target = tmp_path / "pwned"
     verdict = coq_env.verify(TRUE, [f'Redirect "{target}" Print nat. reflexivity.'])
@@ -323,7 +340,13 @@ def test_a_constant_that_abstract_made_through_a_library_tactic_is_refused(coq_e
     assert coq_env.verify(theorem, ["lia."]).ok
 
 
-def test_a_false_proof_through_the_vms_addmuldiv_bug_is_refused_by_coqchk(coq_env):
+@pytest.mark.parametrize("header", [
+    "Require Coq.Numbers.Cyclic.Int63.Uint63.\nRequire Import Lia.\n",
+    # Imported: the audit finds the primitives the header's own (the same constants), so
+    # the proof gets as far as coqchk, which must still refuse it.
+    "From Coq Require Import Uint63.\nRequire Import Lia.\n",
+])
+def test_a_false_proof_through_the_vms_addmuldiv_bug_is_refused_by_coqchk(coq_env, header):
     """Coq 8.16's VM computes `addmuldiv 64 42 42` as 42 where the kernel's other machines say 0
     (coq/coq#19402, fixed in 8.20): `vm_compute` proves one, `reflexivity` the other, and `0 = 1`
     follows. coqc accepts it (the kernel re-checks VM casts with the same VM), the walk and the
@@ -336,7 +359,7 @@ def test_a_false_proof_through_the_vms_addmuldiv_bug_is_refused_by_coqchk(coq_en
         f"assert (H2 : {lhs} = {n(0)}) by reflexivity.",
         "rewrite H in H2. apply (f_equal Uint63.to_Z) in H2. cbv in H2. lia.",
     ]
-    theorem = theorem_from_text("Require Coq.Numbers.Cyclic.Int63.Uint63.\nRequire Import Lia.\nTheorem t : 0 = 1.\n")
+    theorem = theorem_from_text(header + "Theorem t : 0 = 1.\n")
     root = coq_env.open(theorem)
     state = root
     for text in script[:-1]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lean_env.coq.identity import identity_script, parse_identities
 from lean_env.coq.verify import CLOSED, check_file, parse_assumptions, parse_coqchk
 
 AXIOMS = (
@@ -102,3 +103,24 @@ def test_a_coqc_error_is_reported_with_the_lines_that_continue_it() -> None:
            'The term "n" has type "nat" while it is expected to have type "False".\n')
     assert _errors(out, "") == 'Error: In environment n : nat The term "n" has type "nat" while it is expected to have type "False".'
     assert _errors("no error here\nlast line\n", "") == "no error here last line"
+
+
+def test_identities_are_read_only_between_the_fresh_marker_and_once_per_name():
+    names = ["add", "int", "twice", "junk"]
+    line = "{m}:{i}: .Coq.A.{n} : (prod (const .Coq.A.int) (rel 1)) :{m}"
+    text = "\n".join([
+        line.format(m="MK", i=0, n="add"),
+        "MK:1: .Coq.A.int\n  : (sort Set) :MK",  # wrapped: read up to whitespace
+        line.format(m="MK", i=2, n="twice"), line.format(m="MK", i=2, n="twice"),  # printed twice: none
+        "MK:3: .Coq.A.junk : forall x, x :MK",  # not the printer's text: none
+        line.format(m="OTHER", i=0, n="forged"),  # another marker: ignored
+        line.format(m="MK", i=9, n="out_of_range"),
+    ])
+    assert parse_identities(text, names, "MK") == {
+        "add": ".Coq.A.add : (prod (const .Coq.A.int) (rel 1))", "int": ".Coq.A.int : (sort Set)"}
+
+
+@pytest.mark.parametrize("name", ["a b", "x). Axiom c : False. (", "", "1a", "a..b"])
+def test_identity_queries_take_qualified_names_only(name):
+    with pytest.raises(ValueError):
+        identity_script(["ok.name", name], "MK")

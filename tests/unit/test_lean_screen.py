@@ -548,3 +548,66 @@ def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> Non
     assert screen_tactic("open Real in\n  nlinarith [pi_pos]") is None
     assert screen_tactic("open Real in nlinarith [pi_pos]; open Nat in simp") is None
     assert screen_tactic("open Real\nnlinarith [pi_pos]") is not None
+
+
+# `open ... in` with its `in` on a later line: one `open ... in` to Lean (the keyword follows
+# the namespaces with no column or line check, and line breaks are blanks to its lexer).
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "open Real\nin nlinarith [pi_pos]",
+        "open Real\n  in\n  nlinarith [pi_pos]",
+        "open Real Nat\n\n    in simp",
+        "open Real -- the reals\nin simp",  # comments are blanks to Lean
+        "open Real /- c -/\n  in simp",
+        "open scoped BigOperators\nin simp",
+        "open Finset hiding sum_range_succ\nin simp",
+        "open Real in simp\nopen Nat\n  in simp",
+        "simp\nopen Real\nin nlinarith [pi_pos]",
+    ],
+)
+def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        "open Real\nsimp",  # no `in` at all
+        "open Real\nin_range",  # `in` only begins a name
+        "open Real\ninstance : Foo := x",
+        "open Real\nin.foo simp",  # one name to Lean (`in.foo`), not the keyword
+        "open Real\nin(simp)",  # not read here: refused rather than guessed
+        "open Real\nin",  # nothing after it
+        "open Real\nopen Nat in simp",  # the first `open` has no `in` of its own
+        "open Real\nNat in simp",  # a namespace on the next line: not read here
+        "open Real;\nin simp",  # `;` ends the step
+        "open\nin simp",  # no namespace
+        "open   \n  in simp",
+        "open Real\n\u00a0in simp",  # no blank to Lean's lexer
+        "open Real\n\tin simp",  # a tab: a lexer error
+        "open Real\n-- in\nsimp",  # the `in` is in a comment
+        "open Real\n/- in -/ simp",
+        # Text read raw (it holds a string): a line break may sit in a comment or a string there.
+        'open Real /- \nin -/ simp "s"',
+        'have := "x"\nopen Real\nin simp',
+        # `open ... in` before a command is the command combinator: the command word is refused.
+        "open Real\nin theorem x : 1 = 1 := rfl",
+        "open Real\nin\n@[simp] theorem x : 1 = 1 := rfl",
+        "open Real\n in #eval 1",
+        "exact h\nopen Real\nin example : 1 = 1 := rfl",
+    ],
+)
+def test_open_without_an_in_read_as_lean_reads_it_is_refused(tactic: str) -> None:
+    assert screen_tactic(tactic, final=True) is not None
+
+
+def test_open_with_in_on_later_lines_is_screened_in_linear_time() -> None:
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    for text in ["open X" + "\n" * MAX_PROOF_CHARS + "in simp", ("open X" + "\n" * 1000) * 100]:
+        start = time.monotonic()
+        screen_tactic(text[:MAX_PROOF_CHARS], final=True, max_chars=MAX_PROOF_CHARS)
+        assert time.monotonic() - start < 1.5
