@@ -38,6 +38,15 @@ def test_try_this(text, method):
     assert try_this(text) == method
 
 
+def test_try_this_is_linear_in_a_message_that_repeats_it():
+    # A hole's line is the model's text, and Sledgehammer's message quotes it: a regular
+    # expression searched again from each "Try this:" took 4.6 s for 4,000 of them (quadratic).
+    start = time.perf_counter()
+    assert try_this("Try this: " * 8_000 + "by simp (2 ms)").startswith("Try this: Try this:")
+    assert try_this("Try this: a (" * 8_000) is not None
+    assert time.perf_counter() - start < 2.0
+
+
 def test_recorded_session_start_and_theory_results():
     exchanges = {
         "session_start": [recorded("session_start")],
