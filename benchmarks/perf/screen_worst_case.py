@@ -1,10 +1,12 @@
-"""Worst-case time of everything that reads model text before any time limit applies.
+"""Worst-case time of everything that reads model text, or prover output shaped by it, before any
+time limit applies.
 
     python -m benchmarks.perf.screen_worst_case [--size 2000] [--timeout 10] [--only coq,lean]
 
-The screens, the sketch readers and the whole-proof extractors run in the search's own process,
-on text a model chose, before a proof assistant's timeout can stop anything: a scan that is
-quadratic, or a regular expression that backtracks, in any of them hangs the whole run. This
+The screens, the sketch readers, the whole-proof extractors and the parsers of prover output run
+in the search's own process, on text a model chose or made a prover print, before a proof
+assistant's timeout can stop anything: a scan that is quadratic, or a regular expression that
+backtracks, in any of them hangs the whole run. This
 benchmark looks for such inputs systematically instead of one at a time. Each input repeats a
 unit, a lexically significant fragment of one of the four languages or a pair of them
 (comment and string openers, cartouches, `set_option`, blanks, fences, ...), optionally behind
@@ -37,6 +39,9 @@ FRAGMENTS = (
     " ", "\n", "\t", "\r", "\u2028", "a", "0", "_", "```", "```lean\n", "```coq\n", "Proof.", "Qed.",
     "by", "in", "open", "set_option", "idtac", "sorry", "admit", "gen_", "theorem t", "Lemma t",
     "(* *) ", "/- -/ ", "\"\" ", "‹› ", "a.b.", "x y z ", "\n\n", "  \n",
+    # and in prover output: message tags, prompts, goal separators, hypothesis lines
+    "<infomsg>", "</infomsg>", "<warning>", "</warning>", "<prompt>", "</prompt>", "=====", " : ", "⊢",
+    "goal 2 (ID 8) is:", "Warning:", "Try this:", "case h", "\n  ",
 )
 
 
@@ -48,7 +53,12 @@ class Reader:
 
 def readers() -> list[Reader]:
     """Every reader of raw model text that runs before a prover's time limit, by public entry point."""
+    from lean_env.base import ProtocolError
+    from lean_env.coq.output import parse_output, parse_shown_goal
     from lean_env.coq.sketch import extract_steps as coq_sketch
+    from lean_env.hol_light.goals import parse_state, toplevel_errors, without_prompts
+    from lean_env.isabelle.protocol import try_this
+    from lean_env.lean_repl.goals import parse_goals
     from lean_env.isabelle.sketch import extract_proof as isabelle_sketch
     from lean_env.isabelle.sketch import split_holes
     from lean_env.lean_repl.screen import MAX_PROOF_CHARS
@@ -62,10 +72,12 @@ def readers() -> list[Reader]:
     isabelle = Theorem("t", "", 'theorem t: "True"', "isabelle")
 
     def quiet(function: Callable[..., object]) -> Callable[..., object]:
+        """`function` with its documented refusals (an extraction that finds nothing, output that
+        is not an answer) taken as answers: only other exceptions are findings."""
         def call(*args: object) -> object:
             try:
                 return function(*args)
-            except ValueError:  # an extraction that finds nothing: a clean answer
+            except (ValueError, ProtocolError):
                 return None
         return call
 
@@ -80,6 +92,11 @@ def readers() -> list[Reader]:
         Reader("isabelle sketch", lambda t: (isabelle_sketch(isabelle, t), split_holes(t))),
         Reader("coq whole proof", lambda t: (quiet(extract_coq)(t, coq, False), quiet(extract_coq)(t, coq, True))),
         Reader("lean whole proof", lambda t: (quiet(extract_lean)(t, lean, False), quiet(extract_lean)(t, lean, True))),
+        # Prover output, which a proof's text shapes (printed strings, messages, goals it builds):
+        Reader("coq output", lambda t: (quiet(parse_output)(t + "\n"), quiet(parse_shown_goal)(t + "\n"))),
+        Reader("lean goals", lambda t: quiet(parse_goals)([t])),
+        Reader("hol-light output", lambda t: (quiet(parse_state)(t), toplevel_errors(t), without_prompts(t))),
+        Reader("isabelle try this", try_this),
     ]
 
 

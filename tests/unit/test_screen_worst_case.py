@@ -52,6 +52,7 @@ def test_inputs_have_the_prefix_then_whole_units() -> None:
 def test_every_bridge_that_reads_model_text_is_covered() -> None:
     names = {r.name for r in readers()}
     assert {"coq screen", "lean screen", "lean final screen", "isabelle screen", "hol-light screen", "coq sketch", "lean sketch",
-            "isabelle sketch", "coq whole proof", "lean whole proof"} <= names
+            "isabelle sketch", "coq whole proof", "lean whole proof", "coq output", "lean goals",
+            "hol-light output", "isabelle try this"} <= names
     for reader in readers():  # each runs on an honest-looking text without raising
         reader.call("intros; lia.")
