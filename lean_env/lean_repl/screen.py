@@ -245,7 +245,10 @@ _DANGEROUS = [
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
 _OPEN = _word(r"open")
-_OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank, or where a line or step ends
+# `in` after a blank, or where a line or step ends. Blanks are Lean's, a space or a line break:
+# `open Real\u00a0in simp` is `open Real` and then a lexer error, to Lean (a no-break space, a
+# Unicode space or a tab is no blank to it).
+_OPEN_ENDS = re.compile(rf"(?<=[ \n])in(?!{_ID_REST})|[\n;]")
 # From a line's end: only blanks, then `in` and a blank. In Lean's grammar `in` is the keyword
 # `" in "` right after the namespaces, in the tactic (`"open " >> openDecl >> withOpenDecl (" in "
 # >> tacticSeq)`), the term and the command combinator (`trailing_parser withOpen (" in" >>
@@ -287,7 +290,7 @@ def _open_without_in(text: str, lexed: bool = False) -> bool:
     for at, kind in events:
         if kind == "in":
             # `open`, a blank, a namespace, a blank, `in`
-            if waiting is not None and text[waiting + 4].isspace() and at >= waiting + 6:
+            if waiting is not None and text[waiting + 4] in " \n" and at >= waiting + 6:
                 if _in_hidden(text, waiting + 4, at):
                     return True  # once, for this `open`: the scan is linear
                 waiting = None

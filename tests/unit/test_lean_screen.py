@@ -599,6 +599,11 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         'open Real -- in x "s"',
         'open Real "a" in simp',
         "open Real 'a' in simp",
+        # blanks that are none to Lean's lexer before the `in`, or after `open`
+        "open Real\u00a0in simp",
+        "open Real\u2009in simp",
+        "open Real\u2028in simp",
+        "open\u00a0Real in simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
         'open Real /- \nin -/ simp "s"',
         'have := "x"\nopen Real\nin simp',
