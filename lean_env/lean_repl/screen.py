@@ -245,7 +245,10 @@ _DANGEROUS = [
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
 
 _OPEN = _word(r"open")
-_OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank, or where a line or step ends
+# `in` after a blank, or where a line or step ends. Blanks are Lean's, a space or a line break:
+# `open Real\u00a0in simp` is `open Real` and then a lexer error, to Lean (a no-break space, a
+# Unicode space or a tab is no blank to it).
+_OPEN_ENDS = re.compile(rf"(?<=[ \n])in(?!{_ID_REST})|[\n;]")
 # From a line's end: only blanks, then `in` and a blank. In Lean's grammar `in` is the keyword
 # `" in "` right after the namespaces, in the tactic (`"open " >> openDecl >> withOpenDecl (" in "
 # >> tacticSeq)`), the term and the command combinator (`trailing_parser withOpen (" in" >>
@@ -254,6 +257,21 @@ _OPEN_ENDS = re.compile(rf"(?<=\s)in(?!{_ID_REST})|[\n;]")  # `in` after a blank
 # Blanks as Lean's lexer has them: spaces and line breaks (a tab is a lexer error, and other
 # Unicode spaces are no blanks to it).
 _IN_ON_A_LATER_LINE = re.compile(r"[ \n]*(?<=[ \n])in(?=[ \n])")
+# Between `open` and its `in` Lean reads names (`«»` included), `hiding`, `renaming`, `scoped`,
+# parentheses and blanks. A comment opener there (a doc comment `/--` is a token that ends the
+# `open`; `--` and `/-` may hold the `in`), a string or a char literal means the `in` is not the
+# open's, as raw text (which holds them) can show: `open Real /-- d -/ in simp` is `open Real`.
+_NOT_AN_OPEN_DECL = re.compile(r"/-|--|\"")
+
+
+def _in_hidden(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]`, between an `open` and an `in`, holds what Lean's `open` cannot
+    read before its `in`: a comment opener, a string, or a char literal (a quote that does not
+    continue a name, `h'` does)."""
+    if _NOT_AN_OPEN_DECL.search(text, start, end):
+        return True
+    inside = _inside_names(text, True)
+    return any(text[k] == "'" and not inside[k] for k in range(start, end))
 
 
 def _open_without_in(text: str, lexed: bool = False) -> bool:
@@ -272,7 +290,9 @@ def _open_without_in(text: str, lexed: bool = False) -> bool:
     for at, kind in events:
         if kind == "in":
             # `open`, a blank, a namespace, a blank, `in`
-            if waiting is not None and text[waiting + 4].isspace() and at >= waiting + 6:
+            if waiting is not None and text[waiting + 4] in " \n" and at >= waiting + 6:
+                if _in_hidden(text, waiting + 4, at):
+                    return True  # once, for this `open`: the scan is linear
                 waiting = None
         elif waiting is not None:
             if kind == "\n" and lexed and at < blank_until:

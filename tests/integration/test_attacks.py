@@ -188,6 +188,13 @@ def test_the_verifier_rejects_proof_modules_that_cheat(coq_env, no_screen, scrip
          "End PrimInt63. Theorem f : exists g : int -> int -> int, True. Proof. exists PrimInt63.add. exact I."),
         ("Theorem f : exists g : int -> int -> int, True.", "Abort. Module M. Axiom add : int -> int -> int. End M. "
          "Import M. Theorem f : exists g : int -> int -> int, True. Proof. exists add. exact I."),
+        # A module sealed by a signature that names the primitive, and a primitive of its own:
+        # both are the proof module's constants, whatever they print as.
+        ("Theorem f : exists g : int -> int -> int, True.", "Abort. Module Type T. Parameter add : int -> int -> int. "
+         "End T. Module PrimInt63 : T. Axiom add : int -> int -> int. End PrimInt63. "
+         "Theorem f : exists g : int -> int -> int, True. Proof. exists PrimInt63.add. exact I."),
+        ("Theorem f : exists g : int -> int -> int, True.", "Abort. Primitive add := #int63_add. "
+         "Theorem f : exists g : int -> int -> int, True. Proof. exists add. exact I."),
     ],
 )
 def test_axioms_that_forge_a_primitive_of_an_imported_header_are_refused_by_the_audit(coq_env, no_screen, statement, script):

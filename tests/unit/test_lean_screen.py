@@ -564,6 +564,8 @@ def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> Non
         "open Finset hiding sum_range_succ\nin simp",
         "open Real in simp\nopen Nat\n  in simp",
         "simp\nopen Real\nin nlinarith [pi_pos]",
+        'open Real h\' in simp [show "s" = "s" from rfl]',  # a prime inside a name, raw text
+        "open «Real» in simp",
     ],
 )
 def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
@@ -588,6 +590,20 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         "open Real\n\tin simp",  # a tab: a lexer error
         "open Real\n-- in\nsimp",  # the `in` is in a comment
         "open Real\n/- in -/ simp",
+        # a doc comment is a token to Lean, not a blank: the `in` after it is not the open's
+        "open Real\n/-- d -/\nin simp",
+        "open Real /-- d -/ in simp",
+        "open Real /-- in -/ simp",
+        # raw text (a string in it): a comment, a string or a char literal before the `in`
+        'open Real /- in -/ simp "s"',
+        'open Real -- in x "s"',
+        'open Real "a" in simp',
+        "open Real 'a' in simp",
+        # blanks that are none to Lean's lexer before the `in`, or after `open`
+        "open Real\u00a0in simp",
+        "open Real\u2009in simp",
+        "open Real\u2028in simp",
+        "open\u00a0Real in simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
         'open Real /- \nin -/ simp "s"',
         'have := "x"\nopen Real\nin simp',
