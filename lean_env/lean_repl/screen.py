@@ -164,6 +164,8 @@ def _command_word(words: str) -> _Word:
 # its own: run code (and through IO, forge the verifier's answers), define syntax the verifier's
 # own commands would be read with, or change options. The commands that only declare (theorem,
 # def, instance, section, ...: common words in English comments) are left to the stripped text.
+# A family's middle part is bounded (`\w{1,40}`, every real name is shorter): an unbounded `\w+`
+# is rescanned to the word's end from each `gen_` of `gen_gen_gen_...`, quadratic in the word.
 _CODE_COMMANDS = (
     r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
     r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
@@ -171,7 +173,7 @@ _CODE_COMMANDS = (
     # from the token tables of Lean and Mathlib (red-team round 16): each declares, evaluates or
     # registers something when read after the tactic block
     r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
-    r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
+    r"|builtin_grind_propagator|grind_propagator|declare_\w{1,40}_simprocs|register_parser_alias|compile_def%"
     r"|simproc_pattern%|builtin_simproc_pattern%|set_library_suggestions"
     # from the command tables of later Lean and Mathlib releases (red-team round 22): each
     # declares or registers code, or evaluates, when read
@@ -182,7 +184,7 @@ _CODE_COMMANDS = (
     r"|register_sym_dsimp|register_try\?_tactic|register_aesop_check_option|elab_stx_quot"
     r"|derive_eval_expr_instance_using_meta_eval|ensure_eval_expr_instance|ensure_eval_term_expr_instances"
     r"|ensure_eval_term_instance|declare_eval_bin|declare_eval_bin_bitwise|declare_eval_bin_bool_pred"
-    r"|unlock_limits|unset_option|declare_aesop_exception|gen_cnstr_fns|gen_\w+_encoders|gen_\w+_decoders"
+    r"|unlock_limits|unset_option|declare_aesop_exception|gen_cnstr_fns|gen_\w{1,40}_encoders|gen_\w{1,40}_decoders"
 )
 _COMMANDS = (
     r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
@@ -197,7 +199,7 @@ _COMMANDS = (
     r"|count_heartbeats|whatsnew|with_weak_namespace|declare_command_config_elab"
     r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
     r"|register_error_explanation"
-    r"|declare_\w+_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
+    r"|declare_\w{1,40}_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
     r"|docs_to_verso|scoped(?=\s*\[)|initialize_simps_projections\?"
     # later releases' declaring and diagnostic commands (red-team round 22)
     r"|def_wanted|theorem_wanted|instance_wanted|deprecate|deprecated_module|deprecated_syntax"
@@ -334,8 +336,8 @@ _CODE_IN_VALUE = re.compile(
 )
 _DO = _word(r"do")
 # A heartbeat or step limit set to 0 in a tactic's options (`aesop (config := { maxRuleHeartbeats
-# := 0 })`) switches it off.
-_UNLIMITED = re.compile(r"(?i)(?:heartbeats|steps|depth|fuel)\w*\s*:=\s*0+(?!\w)")
+# := 0 })`) switches it off. The field's tail is bounded, as the command families' are.
+_UNLIMITED = re.compile(r"(?i)(?:heartbeats|steps|depth|fuel)\w{0,40}\s*:=\s*0+(?!\w)")
 _UNLIMITED_VALUE = re.compile(r"0+\s*$")
 
 

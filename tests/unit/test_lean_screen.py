@@ -548,3 +548,28 @@ def test_steps_joined_up_to_a_proofs_length_are_screened_in_linear_time() -> Non
     assert screen_tactic("open Real in\n  nlinarith [pi_pos]") is None
     assert screen_tactic("open Real in nlinarith [pi_pos]; open Nat in simp") is None
     assert screen_tactic("open Real\nnlinarith [pi_pos]") is not None
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "0" + "gen_" * 24_990,  # `gen_\w+_encoders` rescanned to the word's end from each `gen_`
+        "0" + "declare_" * 12_490,  # `declare_\w+_simprocs`, the same
+        "(x := " + "steps" * 19_990 + ")",  # `steps\w*\s*:=` in a named value
+    ],
+    ids=["command-family", "command-family-2", "limit-field"],
+)
+def test_one_long_word_is_screened_in_linear_time(word: str) -> None:
+    """A word inside which a pattern starts again and again (red-team round 26): each start read to
+    the word's end was quadratic, 37 s for 100,000 characters."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    start = time.monotonic()
+    screen_tactic("exact " + word, final=True, max_chars=MAX_PROOF_CHARS)
+    assert time.monotonic() - start < 1.5
+    # the families are still refused
+    assert screen_tactic("exact h\ndeclare_int_theorems Int 64") is not None
+    assert screen_tactic("exact h gen_foo_encoders") is not None
+    assert screen_tactic("aesop (config := { maxRuleHeartbeats := 0 })") is not None
