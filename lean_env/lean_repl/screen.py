@@ -280,6 +280,7 @@ _LIMITED_OPTIONS = {
 }
 _HARMLESS_OPTIONS = re.compile(r"(?:pp|linter|push_neg|tactic\.simp|simprocs)(?:\.|$)|trace\.(?!profiler)")
 _LIMIT_WORDS = re.compile(r"(?i)max|heartbeat|threshold|limit|depth|size|fuel")
+_NUMERAL = re.compile(r"[0-9]{1,12}")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Meta-programming that switches checks off, adds declarations, parses and runs text or does IO,
 # refused wherever they appear, even inside a longer word: a second layer under the token rules
@@ -578,8 +579,10 @@ def _option_problem(tactic: str, max_heartbeats: int) -> str | None:
         name = raw_name.replace("«", "").replace("»", "")
         if name in _LIMITED_OPTIONS:
             cap = _LIMITED_OPTIONS[name] or max_heartbeats
-            if not value.isdigit() or int(value) == 0 or int(value) > cap:
-                return f"set_option {name} {value} exceeds the cap of {cap}"
+            # A Lean numeral, in ASCII digits: `str.isdigit` also takes `²` (which `int` refuses,
+            # an exception out of the screen) and a text of 5,000 digits is past `int`'s limit.
+            if not _NUMERAL.fullmatch(value) or int(value) == 0 or int(value) > cap:
+                return f"set_option {name} {value[:20]} exceeds the cap of {cap}"
         elif _LIMIT_WORDS.search(name) or not _HARMLESS_OPTIONS.match(name):
             return f"set_option {name} changes a checking option"
     return None

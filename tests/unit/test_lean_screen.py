@@ -573,3 +573,14 @@ def test_one_long_word_is_screened_in_linear_time(word: str) -> None:
     assert screen_tactic("exact h\ndeclare_int_theorems Int 64") is not None
     assert screen_tactic("exact h gen_foo_encoders") is not None
     assert screen_tactic("aesop (config := { maxRuleHeartbeats := 0 })") is not None
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5_000, "٣", "0x10"], ids=["superscript", "5000-digits", "arabic-indic", "hex"])
+def test_an_option_value_that_is_no_ascii_numeral_is_refused_not_raised(value: str) -> None:
+    """`str.isdigit` takes `²` and `٣`, which `int` refuses or Lean does not read as a numeral, and
+    5,000 digits are past `int`'s limit: each raised ValueError out of the screen, which ended a
+    theorem's search or whole-proof run (red-team round 26)."""
+    reason = screen_tactic(f"set_option maxHeartbeats {value} in simp")
+    assert reason is not None and "maxHeartbeats" in reason
+    assert len(reason) < 200
+    assert screen_tactic("set_option maxHeartbeats 200000 in simp") is None
