@@ -66,7 +66,9 @@ K = SketchFailureKind
 _BY_SORRY = re.compile(r"^(?P<pre>\s*\S.*?:=\s*by)\s+sorry\s*$")
 _TERM_SORRY = re.compile(r"^(?P<pre>\s*\S.*?:=)\s*sorry\s*$")
 _BARE_SORRY = re.compile(r"^(?P<indent>\s*)(?P<bullet>[·.]\s*)?sorry\s*$")
-_DECL = re.compile(r"(?m)^[ \t]*(?:@\[[^\]]*\]\s*)?(?:theorem|lemma)\s")
+# An attribute list on its line: one that may span lines is read from every line start to the
+# text's end, quadratic on a sketch of lines opening `@[`.
+_DECL = re.compile(r"(?m)^[ \t]*(?:@\[[^\]\n]*\]\s*)?(?:theorem|lemma)\s")
 _BY = re.compile(r":=\s*by\b")
 _LEADING_BY = re.compile(r"^\s*(?::=\s*)?by\s*$")
 _INACCESSIBLE = "✝"

@@ -212,6 +212,16 @@ def test_extract_steps_without_a_process() -> None:
     assert ok == ["simp"]
 
 
+def test_extract_steps_is_linear_on_lines_that_open_an_attribute() -> None:
+    """The restated theorem is looked for from each line start: an attribute list read across
+    lines made 240,000 characters of `@[` lines take seconds (red-team round 26)."""
+    import time
+
+    start = time.monotonic()
+    assert isinstance(extract_steps(THM, "@[\n" * 80_000), SketchFailure)
+    assert time.monotonic() - start < 1.0
+
+
 def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
     """A hole's lemma is stated from the goal the search's process printed: text there that
     would run as a command is no goal to state."""
