@@ -211,6 +211,7 @@ _COMMANDS = (
     + _CODE_COMMANDS
 )
 
+_WAITS = "only waits (a debugging tactic), not a proof step"
 _FORBIDDEN = [
     (_word(r"sorry|admit|stop"), "gives up the goal (sorry/admit/stop)"),
     # Qualified names (`Lean.ofReduceBool`) count too: no dot guard on these.
@@ -235,13 +236,17 @@ _FORBIDDEN = [
     (_command_word(_COMMANDS), "starts a new command"),
     # Search tactics that never close a goal themselves: partial suggestions, no proof.
     (_word(r"apply\?|rw\?|rw_search|hint"), "is a suggestion search, not a proof step"),
+    # Core's debugging tactic `sleep ms` waits without spending heartbeats: a sure timeout of a
+    # process (and, in the verifier's command alone, of two) that no heartbeat cap ends.
+    (_word(r"sleep"), _WAITS),
 ]
 # In a finished proof, `exact?` must have been replaced by the term it found ("Try this:").
 _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final proof (use its suggestion)")
 
 _DANGEROUS = [
     (pattern, why) for pattern, why in _FORBIDDEN
-    if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step")
+    if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step",
+                   _WAITS)
 ] + [(_command_word(_CODE_COMMANDS), "starts a new command")]
 
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")

@@ -584,3 +584,14 @@ def test_an_option_value_that_is_no_ascii_numeral_is_refused_not_raised(value: s
     assert reason is not None and "maxHeartbeats" in reason
     assert len(reason) < 200
     assert screen_tactic("set_option maxHeartbeats 200000 in simp") is None
+
+
+def test_the_sleep_tactic_is_refused_but_the_word_in_a_comment_or_a_name_is_not() -> None:
+    """Core's `sleep ms` waits without spending heartbeats: a sure timeout. In the verifier's
+    command alone (the only place `_prover_original_statement` exists) it cost two verifier
+    timeouts and two fresh processes per proof (red-team round 26)."""
+    assert "waits" in (screen_tactic("sleep 100000") or "")
+    staged = "first\n  | (have := _prover_original_statement; sleep 300000)\n  | skip"
+    assert screen_tactic(staged, final=True) is not None
+    assert screen_tactic("nlinarith [sq_nonneg (a - b)] -- sleep on it") is None
+    assert screen_tactic("exact h.sleep") is None
