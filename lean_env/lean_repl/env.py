@@ -2,11 +2,11 @@
 
 Processes are pooled per header (imports run once per process). A tactic that times out gets
 the process group killed and the node rebuilt on a fresh process; a crash, garbage output or an
-id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process, and a
-second death blames the tactic. A heartbeat error is retried once on a fresh process (an old
-one may have used its heartbeats up), at most once in HEARTBEAT_RETRY_EVERY requests. Replays
-run under a multiple of each tactic's first limit, and a path that cannot be replayed fails that
-one node as a value.
+id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process (a crash
+at most once in CRASH_RETRY_EVERY requests), and a second death blames the tactic. A heartbeat
+error is retried once on a fresh process (an old one may have used its heartbeats up), at most
+once in HEARTBEAT_RETRY_EVERY requests. Replays run under a multiple of each tactic's first
+limit, and a path that cannot be replayed fails that one node as a value.
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ _FAILURE = {Outcome.ERROR: FailureKind.ERROR, Outcome.GAVE_UP: FailureKind.GAVE_
 # requests: any tactic can print that message (`fail "maximum number of heartbeats"`), and
 # heartbeats that pile up in an old process do not pile up again in a fresh one that soon.
 HEARTBEAT_RETRY_EVERY = 200
+# Likewise a tactic that breaks the process (a crash, a response past the size cap: `iterate`
+# over `trace` floods one at will) costs that process; the retry on a fresh one, a second, is
+# taken at most once in this many requests.
+CRASH_RETRY_EVERY = 200
 
 
 def replays_pickles(config: LeanConfig) -> bool | None:
@@ -79,6 +83,7 @@ class LeanEnv:
         self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
         self._heartbeat_retry_at = -HEARTBEAT_RETRY_EVERY  # requests made when the last one was taken
+        self._crash_retry_at = -CRASH_RETRY_EVERY
 
     # -- ProofEnv
 
@@ -145,11 +150,15 @@ class LeanEnv:
                 self._recover(repl, theorem, state)
                 return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
             except EnvError as e:
-                if not isinstance(e, Desync):
-                    self._counters.crashes += 1
-                log.warning("REPL broke on %r: %s", tactic, e)
                 last, on_tactic = e, True
                 faults += 1
+                log.warning("REPL broke on %r: %s", tactic, e)
+                if isinstance(e, Desync):  # our ids, not the tactic: always worth a fresh try
+                    continue
+                self._counters.crashes += 1
+                if self._counters.requests - self._crash_retry_at < CRASH_RETRY_EVERY:
+                    break  # a retry was taken lately: this tactic is blamed at once
+                self._crash_retry_at = self._counters.requests
                 continue
             recent = self._counters.requests - self._heartbeat_retry_at < HEARTBEAT_RETRY_EVERY
             if outcome.out_of_heartbeats and not fresh_for_heartbeats and not recent:
@@ -162,7 +171,7 @@ class LeanEnv:
                 continue
             return self._result(state, tactic, outcome)
         if on_tactic:
-            return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
+            return TacticFailure(FailureKind.CRASHED, f"the REPL broke on this tactic ({faults}x): {last}")
         # A value, never an exception: the search loses this node (and what lies below it, at
         # once from now on), not the theorem.
         self._unreplayable.add((state.theorem, state.path))
