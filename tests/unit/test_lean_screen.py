@@ -595,3 +595,21 @@ def test_the_sleep_tactic_is_refused_but_the_word_in_a_comment_or_a_name_is_not(
     assert screen_tactic(staged, final=True) is not None
     assert screen_tactic("nlinarith [sq_nonneg (a - b)] -- sleep on it") is None
     assert screen_tactic("exact h.sleep") is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # `_prover_original_statement` exists only in the verifier's compiling command: a proof
+        # that tries it runs one way in the search and the tactic-mode check, another there (a
+        # flood or a wait that costs the verifier two fresh processes per proof)
+        "first\n  | (have := _prover_original_statement; iterate 100000 trace \"x\")\n  | skip",
+        "exact (_prover_check)",
+        "exact «_prover_original_statement»",
+    ],
+)
+def test_the_verifiers_own_names_are_refused(tactic: str) -> None:
+    from lean_env.lean_repl.verify import CHECK_NAME, STATEMENT_NAME
+
+    assert STATEMENT_NAME.startswith("_prover_") and CHECK_NAME.startswith("_prover_")
+    assert screen_tactic(tactic, final=True) is not None
