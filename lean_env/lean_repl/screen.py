@@ -448,13 +448,17 @@ def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budge
     when a comment runs to the end. `ends` keeps each block comment's end, by its start."""
     n = len(text)
     while i < n:
+        # Every character skipped is paid for: the scans from two `(` overlap when the second
+        # lies in a comment the first skips (`(--⏎  --(--⏎  --(...`), quadratic unpaid.
         blank = _BLANKS.match(text, i)
         if blank:
+            budget.spend(blank.end() - i)
             i = blank.end()
         elif text.startswith("--", i):
             end = text.find("\n", i)
             if end < 0:
                 return None
+            budget.spend(end + 1 - i)
             i = end + 1
         elif text.startswith("/-", i):
             if i not in ends:

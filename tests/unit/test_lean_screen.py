@@ -613,3 +613,20 @@ def test_the_verifiers_own_names_are_refused(tactic: str) -> None:
 
     assert STATEMENT_NAME.startswith("_prover_") and CHECK_NAME.startswith("_prover_")
     assert screen_tactic(tactic, final=True) is not None
+
+
+def test_line_comments_after_many_parentheses_are_read_in_linear_time() -> None:
+    """Each `(` is read on through the blanks and comments after it, and a `(` inside a line
+    comment that an earlier one skipped is read on again: `(--⏎⏎  --(--...` took 49 s for a
+    proof's 100,000 characters, line comments being outside the scan's budget (red-team round 26)."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    unit = "(--\n\n  --"
+    text = (unit * (MAX_PROOF_CHARS // len(unit)))[: MAX_PROOF_CHARS - 10]
+    start = time.monotonic()
+    screen_tactic(text, final=True, max_chars=MAX_PROOF_CHARS)
+    assert time.monotonic() - start < 1.5
+    assert screen_tactic("simp (-- c\n config := foo) [show 'a' = 'a' from rfl]") is not None
+    assert screen_tactic("nlinarith [sq_nonneg (a - b), -- the square\n  sq_nonneg (a + b)]") is None
