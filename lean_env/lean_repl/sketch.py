@@ -156,13 +156,20 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
         lines = ([first.strip()] if first.strip() else []) + textwrap.dedent(following).split("\n")
     else:
         lines = textwrap.dedent(body).split("\n")
-        while lines and not lines[0].strip():
-            lines = lines[1:]
+        # leading blank lines dropped in one cut (one slice per line was quadratic in their number)
+        lines = lines[next((k for k, line in enumerate(lines) if line.strip()), len(lines)) :]
         if lines and _LEADING_BY.match(lines[0]):
             lines = textwrap.dedent("\n".join(lines[1:])).split("\n")
     steps = [line.rstrip() for line in lines if line.strip()]
     if not steps:
         return SketchFailure(K.PARSE, "the sketch has no proof steps")
+    # The lines are sent as one text: a string or comment opened on one line changes how Lean
+    # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
+    # Its length is checked first: screening a line costs about as much as screening a text of
+    # a thousand characters, and a sketch of a hundred thousand short lines took seconds.
+    joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
+    if len(joined) > MAX_PROOF_CHARS:
+        return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: longer than {MAX_PROOF_CHARS} characters")
     for i, step in enumerate(steps):
         kind = hole_kind(step)
         checked = step if kind is None else kind[1]
@@ -171,9 +178,6 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
         why = screen_tactic(checked, max_heartbeats)
         if why is not None:
             return SketchFailure(K.FORBIDDEN, why, step, i)
-    # The lines are sent as one text: a string or comment opened on one line changes how Lean
-    # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
-    joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
     why = screen_tactic(joined, max_heartbeats, max_chars=MAX_PROOF_CHARS) if joined.strip() else None
     if why is not None:
         return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)

@@ -222,6 +222,19 @@ def test_extract_steps_is_linear_on_lines_that_open_an_attribute() -> None:
     assert time.monotonic() - start < 1.0
 
 
+def test_extract_steps_is_linear_in_blank_and_short_lines() -> None:
+    """Leading blank lines were dropped one slice at a time (quadratic: 7 s for 400,000
+    characters), and every line of an over-long sketch was screened before the whole was found
+    too long (red-team round 26)."""
+    import time
+
+    start = time.monotonic()
+    assert extract_steps(THM, "  \n" * 130_000 + "simp") == ["simp"]
+    too_long = extract_steps(THM, "simp\n" * 80_000)
+    assert isinstance(too_long, SketchFailure) and "longer than" in too_long.message
+    assert time.monotonic() - start < 1.5
+
+
 def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
     """A hole's lemma is stated from the goal the search's process printed: text there that
     would run as a command is no goal to state."""
