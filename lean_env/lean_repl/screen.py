@@ -442,34 +442,42 @@ class _Budget:
             raise _TooTangled
 
 
-def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget) -> int | None:
+def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget,
+                  reached: dict[int, int | None]) -> int | None:
     """Offset of the first token at or after `i`, blanks and comments skipped as Lean's lexer
     skips them (a top-level `/-` reads the character after it apart, then counts nesting); None
-    when a comment runs to the end. `ends` keeps each block comment's end, by its start."""
-    n = len(text)
+    when a comment runs to the end. `ends` keeps each block comment's end, by its start;
+    `reached`, where each blank or comment already skipped leads: the skips from two `(` merge
+    when the second lies in a comment the first skips (`(--⏎  --(--⏎  --(...`), and each was
+    read on to the end, quadratic in the number of such lines."""
+    n, skipped = len(text), []
+    found: int | None = None
     while i < n:
-        # Every character skipped is paid for: the scans from two `(` overlap when the second
-        # lies in a comment the first skips (`(--⏎  --(--⏎  --(...`), quadratic unpaid.
+        if i in reached:
+            found = reached[i]
+            break
+        skipped.append(i)
         blank = _BLANKS.match(text, i)
         if blank:
-            budget.spend(blank.end() - i)
             i = blank.end()
         elif text.startswith("--", i):
             end = text.find("\n", i)
             if end < 0:
-                return None
-            budget.spend(end + 1 - i)
+                break
             i = end + 1
         elif text.startswith("/-", i):
             if i not in ends:
                 ends[i] = nested_end(text, i + 3, "/-", "-/") if i + 3 <= n else None
                 budget.spend((ends[i] or n) - i)
             if ends[i] is None:
-                return None
+                break
             i = ends[i]
         else:
-            return i
-    return None
+            found = i
+            break
+    for at in skipped:
+        reached[at] = found
+    return found
 
 
 def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
@@ -477,12 +485,13 @@ def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
     around the name. Every `(` is tried, also one Lean would read inside a comment or a string:
     more are found than Lean reads, never fewer."""
     ends: dict[int, int | None] = {}
+    reached: dict[int, int | None] = {}
     start = text.find("(")
     while start >= 0:
-        i = _after_blanks(text, start + 1, ends, budget)
+        i = _after_blanks(text, start + 1, ends, budget, reached)
         name = None if i is None else _NAME_AT.match(text, i)
         if name is not None:
-            j = _after_blanks(text, name.end(), ends, budget)
+            j = _after_blanks(text, name.end(), ends, budget, reached)
             if j is not None and text.startswith(":=", j):
                 yield name.group(0), j + 2
         start = text.find("(", start + 1)
