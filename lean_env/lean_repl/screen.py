@@ -220,8 +220,10 @@ _FORBIDDEN = [
     (_word(r"native_decide|bv_decide\??|bv_check|bv_normalize|native"), "trusts compiled code (native_decide and the like)"),
     # They read files or start programs (a SAT solver, curl) from inside the proof.
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
-    # Mathlib's `eval% t` compiles and runs t at elaboration.
-    (re.compile(r"(?<![\w'.])eval%"), "runs code at elaboration (eval%)"),
+    # Mathlib's `eval% t` compiles and runs t at elaboration. A token wherever no name runs into
+    # it by Lean's classes (Python's `\w` also takes `¹`, `ᶜ`: `x⁻¹eval% t` is `x⁻¹ (eval% t)`),
+    # also before a name character (`eval%x` is `eval% x`: the longer token wins).
+    (re.compile(rf"(?<!{_ID_REST})(?<!\.)eval%"), "runs code at elaboration (eval%)"),
     (_command_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_command_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"

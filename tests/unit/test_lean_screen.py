@@ -292,6 +292,10 @@ _AESOP_EXPLOIT = (
         ('linarith (config -- c\n := ⟨true, [⟨.anonymous, "p", fun g l => Pure.pure [(g, l)]⟩]⟩)', "config"),
         ("grind on_failure get >>= fun g => g.mvarId.admit", "code"),  # grind runs the term
         ("exact eval% (List.range (10 ^ 9)).length", "eval%"),
+        # `¹`, `ᶜ`, `²` are word characters to Python, none to Lean: the token starts there
+        ("exact (2 : ℝ)⁻¹eval% (List.range (10 ^ 9)).length", "eval%"),
+        ("exact sᶜeval% 1", "eval%"),
+        ("exact eval%(List.range (10 ^ 9)).length", "eval%"),
         ("exact h\ntest_extern Nat.add 1 2", "command"),
         ("exact h\nvariable? [Foo α]", "command"),
         ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
