@@ -348,8 +348,11 @@ _CODE_IN_VALUE = re.compile(
 _DO = _word(r"do")
 # A heartbeat or step limit set to 0 in a tactic's options (`aesop (config := { maxRuleHeartbeats
 # := 0 })`) switches it off. The field's tail is bounded, as the command families' are.
-_UNLIMITED = re.compile(r"(?i)(?:heartbeats|steps|depth|fuel)\w{0,40}\s*:=\s*0+(?!\w)")
-_UNLIMITED_VALUE = re.compile(r"0+\s*$")
+# Any limit's name counts (Aesop's `maxRuleApplications`, `maxNormIterations`, `maxGoals`: "0 means
+# no limit"), and zero in each spelling a literal config allows (`.zero`, `(0)`).
+_ZERO = r"(?:0+|\.zero|Nat\.zero|\(\s*0+\s*\))"
+_UNLIMITED = re.compile(rf"(?i)(?:max|heartbeat|threshold|limit|depth|size|fuel|steps)\w{{0,40}}\s*:=\s*{_ZERO}(?![\w.'])")
+_UNLIMITED_VALUE = re.compile(rf"{_ZERO}\s*$")
 
 
 def screen_tactic(

@@ -636,3 +636,23 @@ def test_line_comments_after_many_parentheses_are_read_in_linear_time() -> None:
     assert screen_tactic("simp (-- c\n config := foo) [show 'a' = 'a' from rfl]") is not None
     assert screen_tactic("nlinarith [sq_nonneg (a - b), -- the square\n  sq_nonneg (a + b)]") is None
     assert screen_tactic("exact (\n" + "  -- (\n" * 2_800 + "  h)", final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # Aesop (v4.24): "0 means no limit" for these, and none holds a heartbeat word
+        "aesop (config := { maxRuleApplications := 0 })",
+        "aesop (config := { maxGoals := 0, maxNormIterations := 0 })",
+        "aesop (config := { maxSafePrefixRuleApplications := 0 })",
+        # zero in the spellings a literal config or a named value allows
+        "aesop (config := { maxRuleApplicationDepth := .zero })",
+        "simp (maxSteps := (0))",
+        "simp (maxSteps := Nat.zero)",
+    ],
+)
+def test_every_tactic_limit_set_to_zero_is_refused(tactic: str) -> None:
+    """Red-team round 26: the rule read only `heartbeats|steps|depth|fuel` fields and the digit 0."""
+    assert "limit of 0" in (screen_tactic(tactic) or "")
+    assert screen_tactic("aesop (config := { maxRuleApplications := 1000 })") is None
+    assert screen_tactic("simp (config := { zeta := false, maxDischargeDepth := 2 })") is None
