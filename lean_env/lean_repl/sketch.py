@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import textwrap
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lean_env.base import BadTheorem, EnvError, EnvTimeout, Goal, Theorem
 from lean_env.lean_repl.goals import parse_goal
@@ -47,7 +47,7 @@ from lean_env.lean_repl.protocol import (
     ReplError,
     unsendable,
 )
-from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, screen_tactic
+from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.verify import FIRST, declared_name, parse_probe, proof_command
 from lean_env.sketch import (
     Elaboration,
@@ -191,38 +191,52 @@ def _fresh_names(goal: Goal) -> dict[str, str]:
     """Inaccessible hypothesis names (`x✝`, `h✝¹`) mapped to fresh, writable ones, in context order."""
     used = {name for hyp in goal.hypotheses for name in hyp.names}
     fresh: dict[str, str] = {}
+    tried: dict[str, int] = {}  # per base, the suffix to try next (from 1 each time was quadratic)
     for hyp in goal.hypotheses:
         for name in hyp.names:
             if _INACCESSIBLE not in name or name in fresh:
                 continue
             base = name.split(_INACCESSIBLE)[0] or "h"
-            k = 1
+            k = tried.get(base, 1)
             while f"{base}_{k}" in used:
                 k += 1
+            tried[base] = k + 1
             fresh[name] = f"{base}_{k}"
             used.add(fresh[name])
     return fresh
 
 
-def _rename(text: str, names: Mapping[str, str]) -> str:
+def _renamer(names: Mapping[str, str]) -> Callable[[str], str]:
+    """A function renaming each of `names` where it stands as a whole name: its pattern is built
+    once per goal (once per hypothesis was quadratic in a context of many shadowed names)."""
     if not names:
-        return text
+        return lambda text: text
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = re.compile(rf"(?<![\w'.])(?:{alternatives})(?!{_NAME_CHARS})")
-    return pattern.sub(lambda m: names[m.group(0)], text)
+    return lambda text: pattern.sub(lambda m: names[m.group(0)], text)
+
+
+# A lemma's statement is screened as a tactic is (MAX_TACTIC_CHARS at most, blanks collapsed): a
+# goal much longer, or with more inaccessible names than a hole ever needs, gets no lemma before
+# any work (each name is an alternative tried at every character of the goal).
+MAX_HOLE_GOAL_CHARS = 4 * MAX_TACTIC_CHARS
+MAX_HOLE_RENAMES = 64
 
 
 def hole_statement(goal: Goal, pretty: str) -> tuple[str, str] | None:
     """(binders, conclusion) stating `goal` on its own, or None when its text cannot be read back."""
-    if "⋯" in pretty or not goal.conclusion:
+    if "⋯" in pretty or not goal.conclusion or len(pretty) > MAX_HOLE_GOAL_CHARS:
         return None
     names = _fresh_names(goal)
+    if len(names) > MAX_HOLE_RENAMES:
+        return None
+    rename = _renamer(names)
     binders: list[str] = []
     for hyp in goal.hypotheses:
         if not hyp.names or not hyp.type:
             return None  # a context line the parser could not read
-        binders.append(f"({' '.join(names.get(n, n) for n in hyp.names)} : {normalise_space(_rename(hyp.type, names))})")
-    return " ".join(binders), normalise_space(_rename(goal.conclusion, names))
+        binders.append(f"({' '.join(names.get(n, n) for n in hyp.names)} : {normalise_space(rename(hyp.type))})")
+    return " ".join(binders), normalise_space(rename(goal.conclusion))
 
 
 def hole_lemma(theorem: Theorem, number: int, goal: Goal, pretty: str) -> Theorem | None:
