@@ -252,9 +252,18 @@ class LeanEnv:
             return TacticFailure(FailureKind.REJECTED, why)
         from lean_env.lean_repl.verify import tactic_block
 
-        result = self.run_tactic(self.open(theorem), tactic_block((proof,)), timeout)
+        block = tactic_block((proof,))
+        result = self.run_tactic(self.open(theorem), block, timeout)
         if isinstance(result, Proved):
-            return Proved((proof,))  # the sample as written; `verify` wraps it the same way
+            # The sample as written (`verify` wraps it the same way), with each `exact?` replaced
+            # by the tactic Lean offered for it, as a search's path keeps it: the block's lines
+            # less its first two and the indent it put before each line.
+            kept = result.proof[-1]
+            if kept != block and kept.startswith(_WRAPPER):
+                lines = kept[len(_WRAPPER):].split("\n")
+                if all(line.startswith("  ") or not line for line in lines):
+                    return Proved(("\n".join(line[2:] for line in lines),))
+            return Proved((proof,))
         return result
 
     # -- internals
@@ -291,6 +300,9 @@ class LeanEnv:
             return TacticFailure(FailureKind.NO_PROGRESS, "the goals are unchanged")
         return Advanced(ProofState(state.theorem, state.path + (kept,), parse_goals(outcome.goals), text))
 
+
+
+_WRAPPER = "focus\n  skip\n"  # what `tactic_block` puts before a sample's lines
 
 
 def _unsendable(tactic: str) -> str | None:

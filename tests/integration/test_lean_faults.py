@@ -204,6 +204,15 @@ def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(toy_repl_log:
         assert not env.verify(THM, ("split", "exact?", "simp")).ok
 
 
+def test_a_whole_proof_keeps_the_answer_of_its_exact_search(toy_repl_log: Path) -> None:
+    """`check_proof` returned the sample as written, `exact?` included, and `verify` then refused
+    it as a search left in a final proof: an honest sample lost (red-team round 26)."""
+    with make_env() as env:
+        checked = env.check_proof(THM, "exact?")
+        assert checked == Proved(("exact toy_lemma",))
+        assert env.verify(THM, checked.proof).ok
+
+
 def test_a_suggestion_the_screen_refuses_never_replaces_the_search(toy_repl_log: Path) -> None:
     """Any message can start with "Try this:": an offer the screen refuses is not kept in the
     path (which is resent on replays) nor in the proof."""
