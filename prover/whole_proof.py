@@ -67,9 +67,10 @@ def last_block(output: str, languages: Sequence[str]) -> str | None:
 
 def _lean_statement_end(text: str, name: str) -> int | None:
     """Offset just after `:= by` of the declaration of `name` in `text`, or None."""
-    # `[ \t]*`, not `\s*`, after `^`: a `\s*` that spans lines is tried again from every line
-    # start, quadratic on an answer of blank lines (a minute for 120,000 characters).
-    decl = re.search(rf"(?m)^[ \t]*(?:@\[[^\]]*\]\s*)?(?:theorem|lemma)\s+{re.escape(name)}(?![\w'.])", text)
+    # `[ \t]*`, not `\s*`, after `^`, and an attribute list on its line: a pattern that spans
+    # lines is tried again from every line start, quadratic on an answer of blank lines (a
+    # minute for 120,000 characters) or of lines opening `@[` (red-team round 26).
+    decl = re.search(rf"(?m)^[ \t]*(?:@\[[^\]\n]*\]\s*)?(?:theorem|lemma)\s+{re.escape(name)}(?![\w'.])", text)
     if decl is None:
         return None
     by = re.compile(r":=\s*by\b").search(text, decl.end())

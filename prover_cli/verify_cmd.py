@@ -156,7 +156,7 @@ def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
         if name not in theorems:
             return ProofToCheck(name, "", "", (), "not in the dataset")
         theorem = theorems[name]
-        decl = re.search(rf"(?m)^\s*(?:theorem|lemma)\s+{re.escape(name)}(?![\w'.])", text)
+        decl = re.search(rf"(?m)^[ \t]*(?:theorem|lemma)\s+{re.escape(name)}(?![\w'.])", text)
         if decl is not None:  # the next declaration is not part of this proof
             cut = _LEAN_NEXT_DECL.search(text, decl.end())
             text = text[: cut.start()] if cut else text
@@ -168,7 +168,7 @@ def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
 
     text = path.read_text(errors="replace")
     if path.suffix == ".lean":
-        names = re.findall(r"(?m)^\s*(?:theorem|lemma)\s+([\w'.]+)", text)
+        names = re.findall(r"(?m)^[ \t]*(?:theorem|lemma)\s+([\w'.]+)", text)
         return [proof_of(n, text) for n in names if n in theorems]
     out = []
     for number, record in _json_lines(path, text):

@@ -104,8 +104,11 @@ class SamplingResult:
         return next((r.proof for r in self.records if r.verified), "")
 
 
-def check_sample(env: ProofEnv, theorem: Theorem, root: ProofState, proof: str, timeout: float) -> tuple[str, str, float, float]:
-    """Check one extracted proof: (status, error, check seconds, verify seconds).
+def check_sample(
+    env: ProofEnv, theorem: Theorem, root: ProofState, proof: str, timeout: float
+) -> tuple[str, str, float, float, str]:
+    """Check one extracted proof: (status, error, check seconds, verify seconds, the proof as
+    checked: `proof`, or the text the env kept, where Lean's answer replaced an `exact?`).
 
     Coq: the whole script is one text for `env.run_tactic` on the root: the env splits it into
     sentences and screens every one (a vernacular or `admit` anywhere refuses the whole sample),
@@ -114,20 +117,21 @@ def check_sample(env: ProofEnv, theorem: Theorem, root: ProofState, proof: str, 
     goals is then checked from scratch by `env.verify`."""
     reason = env.screen(proof)
     if reason is not None:
-        return REJECTED, reason, 0.0, 0.0
+        return REJECTED, reason, 0.0, 0.0, proof
     start = time.monotonic()
     check = getattr(env, "check_proof", None)  # Lean: one tactic block on the warm process
     result = check(theorem, proof, timeout) if callable(check) else env.run_tactic(root, proof, timeout)
     checked = time.monotonic() - start
     if isinstance(result, TacticFailure):
-        return _KIND[result.kind], result.message, checked, 0.0
+        return _KIND[result.kind], result.message, checked, 0.0, proof
     if isinstance(result, Advanced):
-        return INCOMPLETE, f"{len(result.state.goals)} goal(s) left", checked, 0.0
+        return INCOMPLETE, f"{len(result.state.goals)} goal(s) left", checked, 0.0, proof
     assert isinstance(result, Proved)
     verdict = env.verify(theorem, result.proof)
+    kept = result.proof[0] if len(result.proof) == 1 else proof  # what was verified, to record
     if verdict.ok:
-        return VERIFIED, "", checked, verdict.seconds
-    return UNVERIFIED, verdict.message, checked, verdict.seconds
+        return VERIFIED, "", checked, verdict.seconds, kept
+    return UNVERIFIED, verdict.message, checked, verdict.seconds, kept
 
 
 def sample_and_check(
@@ -209,7 +213,7 @@ def _decide(env: ProofEnv, theorem: Theorem, root: ProofState, fmt: WholeProofFo
         proof = fmt.extract(output, theorem)
     except ExtractionError as exc:
         return SampleRecord(theorem.name, index, output, "", NO_PROOF, str(exc))
-    status, error, check, verify = check_sample(env, theorem, root, proof, timeout)
+    status, error, check, verify, proof = check_sample(env, theorem, root, proof, timeout)
     log.debug("%s sample %d: %s %s", theorem.name, index, status, error[:80])
     return SampleRecord(theorem.name, index, output, proof, status, error, time.monotonic() - t0, check, verify)
 

@@ -2,11 +2,11 @@
 
 Processes are pooled per header (imports run once per process). A tactic that times out gets
 the process group killed and the node rebuilt on a fresh process; a crash, garbage output or an
-id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process, and a
-second death blames the tactic. A heartbeat error is retried once on a fresh process (an old
-one may have used its heartbeats up), at most once in HEARTBEAT_RETRY_EVERY requests. Replays
-run under a multiple of each tactic's first limit, and a path that cannot be replayed fails that
-one node as a value.
+id the REPL no longer knows ("Unknown proof state") is retried once on a fresh process (a crash
+at most once in CRASH_RETRY_EVERY requests), and a second death blames the tactic. A heartbeat
+error is retried once on a fresh process (an old one may have used its heartbeats up), at most
+once in HEARTBEAT_RETRY_EVERY requests. Replays run under a multiple of each tactic's first
+limit, and a path that cannot be replayed fails that one node as a value.
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ _FAILURE = {Outcome.ERROR: FailureKind.ERROR, Outcome.GAVE_UP: FailureKind.GAVE_
 # requests: any tactic can print that message (`fail "maximum number of heartbeats"`), and
 # heartbeats that pile up in an old process do not pile up again in a fresh one that soon.
 HEARTBEAT_RETRY_EVERY = 200
+# Likewise a tactic that breaks the process (a crash, a response past the size cap: `iterate`
+# over `trace` floods one at will) costs that process; the retry on a fresh one, a second, is
+# taken at most once in this many requests.
+CRASH_RETRY_EVERY = 200
 
 
 def replays_pickles(config: LeanConfig) -> bool | None:
@@ -79,6 +83,7 @@ class LeanEnv:
         self._unreplayable: set[tuple[str, tuple[str, ...]]] = set()  # (theorem, path) lost for good
         self._closed = False
         self._heartbeat_retry_at = -HEARTBEAT_RETRY_EVERY  # requests made when the last one was taken
+        self._crash_retry_at = -CRASH_RETRY_EVERY
 
     # -- ProofEnv
 
@@ -145,11 +150,15 @@ class LeanEnv:
                 self._recover(repl, theorem, state)
                 return TacticFailure(FailureKind.TIMEOUT, f"no answer within {limit:.3g}s")
             except EnvError as e:
-                if not isinstance(e, Desync):
-                    self._counters.crashes += 1
-                log.warning("REPL broke on %r: %s", tactic, e)
                 last, on_tactic = e, True
                 faults += 1
+                log.warning("REPL broke on %r: %s", tactic, e)
+                if isinstance(e, Desync):  # our ids, not the tactic: always worth a fresh try
+                    continue
+                self._counters.crashes += 1
+                if self._counters.requests - self._crash_retry_at < CRASH_RETRY_EVERY:
+                    break  # a retry was taken lately: this tactic is blamed at once
+                self._crash_retry_at = self._counters.requests
                 continue
             recent = self._counters.requests - self._heartbeat_retry_at < HEARTBEAT_RETRY_EVERY
             if outcome.out_of_heartbeats and not fresh_for_heartbeats and not recent:
@@ -162,7 +171,7 @@ class LeanEnv:
                 continue
             return self._result(state, tactic, outcome)
         if on_tactic:
-            return TacticFailure(FailureKind.CRASHED, f"the REPL died twice on this tactic: {last}")
+            return TacticFailure(FailureKind.CRASHED, f"the REPL broke on this tactic ({faults}x): {last}")
         # A value, never an exception: the search loses this node (and what lies below it, at
         # once from now on), not the theorem.
         self._unreplayable.add((state.theorem, state.path))
@@ -243,9 +252,18 @@ class LeanEnv:
             return TacticFailure(FailureKind.REJECTED, why)
         from lean_env.lean_repl.verify import tactic_block
 
-        result = self.run_tactic(self.open(theorem), tactic_block((proof,)), timeout)
+        block = tactic_block((proof,))
+        result = self.run_tactic(self.open(theorem), block, timeout)
         if isinstance(result, Proved):
-            return Proved((proof,))  # the sample as written; `verify` wraps it the same way
+            # The sample as written (`verify` wraps it the same way), with each `exact?` replaced
+            # by the tactic Lean offered for it, as a search's path keeps it: the block's lines
+            # less its first two and the indent it put before each line.
+            kept = result.proof[-1]
+            if kept != block and kept.startswith(_WRAPPER):
+                lines = kept[len(_WRAPPER):].split("\n")
+                if all(line.startswith("  ") or not line for line in lines):
+                    return Proved(("\n".join(line[2:] for line in lines),))
+            return Proved((proof,))
         return result
 
     # -- internals
@@ -282,6 +300,9 @@ class LeanEnv:
             return TacticFailure(FailureKind.NO_PROGRESS, "the goals are unchanged")
         return Advanced(ProofState(state.theorem, state.path + (kept,), parse_goals(outcome.goals), text))
 
+
+
+_WRAPPER = "focus\n  skip\n"  # what `tactic_block` puts before a sample's lines
 
 
 def _unsendable(tactic: str) -> str | None:

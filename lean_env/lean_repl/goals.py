@@ -24,12 +24,15 @@ _BINDS_VALUE = re.compile(r"(?<![\w'.])(?:let|have|letI|haveI|let_fun)(?![\w'!?]
 
 def parse_goal(text: str) -> Goal:
     """Parse one goal; text that does not look like a goal becomes its conclusion verbatim."""
-    items: list[str] = []
+    # Lines gathered per item, then joined: `+=` on the item copied it per line, quadratic in the
+    # lines of one item (a «name» may hold thousands of line breaks, printed as they are).
+    runs: list[list[str]] = []
     for line in text.split("\n"):
-        if items and (line[:1].isspace() or not line):
-            items[-1] += "\n" + line
+        if runs and (line[:1].isspace() or not line):
+            runs[-1].append(line)
         else:
-            items.append(line)
+            runs.append([line])
+    items = ["\n".join(run) for run in runs]
     tag = ""
     if items:
         case = _CASE.match(items[0])

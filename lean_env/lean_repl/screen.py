@@ -164,6 +164,8 @@ def _command_word(words: str) -> _Word:
 # its own: run code (and through IO, forge the verifier's answers), define syntax the verifier's
 # own commands would be read with, or change options. The commands that only declare (theorem,
 # def, instance, section, ...: common words in English comments) are left to the stripped text.
+# A family's middle part is bounded (`\w{1,40}`, every real name is shorter): an unbounded `\w+`
+# is rescanned to the word's end from each `gen_` of `gen_gen_gen_...`, quadratic in the word.
 _CODE_COMMANDS = (
     r"attribute|simproc|dsimproc|simproc_decl|dsimproc_decl|builtin_simproc|builtin_dsimproc"
     r"|register_simp_attr|register_option|register_builtin_option|register_label_attr|declare_aesop_rule_sets"
@@ -171,7 +173,7 @@ _CODE_COMMANDS = (
     # from the token tables of Lean and Mathlib (red-team round 16): each declares, evaluates or
     # registers something when read after the tactic block
     r"|set_premise_selector|show_panel_widgets|builtin_simproc_decl|builtin_dsimproc_decl"
-    r"|builtin_grind_propagator|grind_propagator|declare_\w+_simprocs|register_parser_alias|compile_def%"
+    r"|builtin_grind_propagator|grind_propagator|declare_\w{1,40}_simprocs|register_parser_alias|compile_def%"
     r"|simproc_pattern%|builtin_simproc_pattern%|set_library_suggestions"
     # from the command tables of later Lean and Mathlib releases (red-team round 22): each
     # declares or registers code, or evaluates, when read
@@ -182,7 +184,7 @@ _CODE_COMMANDS = (
     r"|register_sym_dsimp|register_try\?_tactic|register_aesop_check_option|elab_stx_quot"
     r"|derive_eval_expr_instance_using_meta_eval|ensure_eval_expr_instance|ensure_eval_term_expr_instances"
     r"|ensure_eval_term_instance|declare_eval_bin|declare_eval_bin_bitwise|declare_eval_bin_bool_pred"
-    r"|unlock_limits|unset_option|declare_aesop_exception|gen_cnstr_fns|gen_\w+_encoders|gen_\w+_decoders"
+    r"|unlock_limits|unset_option|declare_aesop_exception|gen_cnstr_fns|gen_\w{1,40}_encoders|gen_\w{1,40}_decoders"
 )
 _COMMANDS = (
     r"theorem|lemma|def|example|instance|abbrev|structure|class|inductive|coinductive|namespace"
@@ -197,7 +199,7 @@ _COMMANDS = (
     r"|count_heartbeats|whatsnew|with_weak_namespace|declare_command_config_elab"
     r"|unsuppress_compilation|register_tactic_tag|tactic_extension|extend_docs|insert_to_additive_translation"
     r"|register_error_explanation"
-    r"|declare_\w+_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
+    r"|declare_\w{1,40}_theorems|register_linter_set|reprove|init_grind_norm|norm_cast_add_elim"
     r"|docs_to_verso|scoped(?=\s*\[)|initialize_simps_projections\?"
     # later releases' declaring and diagnostic commands (red-team round 22)
     r"|def_wanted|theorem_wanted|instance_wanted|deprecate|deprecated_module|deprecated_syntax"
@@ -209,6 +211,7 @@ _COMMANDS = (
     + _CODE_COMMANDS
 )
 
+_WAITS = "only waits (a debugging tactic), not a proof step"
 _FORBIDDEN = [
     (_word(r"sorry|admit|stop"), "gives up the goal (sorry/admit/stop)"),
     # Qualified names (`Lean.ofReduceBool`) count too: no dot guard on these.
@@ -217,8 +220,10 @@ _FORBIDDEN = [
     (_word(r"native_decide|bv_decide\??|bv_check|bv_normalize|native"), "trusts compiled code (native_decide and the like)"),
     # They read files or start programs (a SAT solver, curl) from inside the proof.
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
-    # Mathlib's `eval% t` compiles and runs t at elaboration.
-    (re.compile(r"(?<![\w'.])eval%"), "runs code at elaboration (eval%)"),
+    # Mathlib's `eval% t` compiles and runs t at elaboration. A token wherever no name runs into
+    # it by Lean's classes (Python's `\w` also takes `¹`, `ᶜ`: `x⁻¹eval% t` is `x⁻¹ (eval% t)`),
+    # also before a name character (`eval%x` is `eval% x`: the longer token wins).
+    (re.compile(rf"(?<!{_ID_REST})(?<!\.)eval%"), "runs code at elaboration (eval%)"),
     (_command_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_command_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
@@ -233,13 +238,17 @@ _FORBIDDEN = [
     (_command_word(_COMMANDS), "starts a new command"),
     # Search tactics that never close a goal themselves: partial suggestions, no proof.
     (_word(r"apply\?|rw\?|rw_search|hint"), "is a suggestion search, not a proof step"),
+    # Core's debugging tactic `sleep ms` waits without spending heartbeats: a sure timeout of a
+    # process (and, in the verifier's command alone, of two) that no heartbeat cap ends.
+    (_word(r"sleep"), _WAITS),
 ]
 # In a finished proof, `exact?` must have been replaced by the term it found ("Try this:").
 _SEARCH_IN_PROOF = (_word(r"exact\?|aesop\?|says"), "is a search left in a final proof (use its suggestion)")
 
 _DANGEROUS = [
     (pattern, why) for pattern, why in _FORBIDDEN
-    if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step")
+    if why not in ("gives up the goal (sorry/admit/stop)", "starts a new command", "is a suggestion search, not a proof step",
+                   _WAITS)
 ] + [(_command_word(_CODE_COMMANDS), "starts a new command")]
 
 _SEARCHES_WITH_ANSWER = re.compile(r"(?<![\w'!?.])(?:exact\?(?:[ \t]+using[ \t]+[^\n;]*)?|aesop\?)")
@@ -318,6 +327,7 @@ _LIMITED_OPTIONS = {
 }
 _HARMLESS_OPTIONS = re.compile(r"(?:pp|linter|push_neg|tactic\.simp|simprocs)(?:\.|$)|trace\.(?!profiler)")
 _LIMIT_WORDS = re.compile(r"(?i)max|heartbeat|threshold|limit|depth|size|fuel")
+_NUMERAL = re.compile(r"[0-9]{1,12}")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Meta-programming that switches checks off, adds declarations, parses and runs text or does IO,
 # refused wherever they appear, even inside a longer word: a second layer under the token rules
@@ -339,6 +349,9 @@ _NEVER_ANYWHERE = re.compile(
     # that runs a stored function, Batteries' file writer, namespaces of IO-typed functions
     r"|panel_widgets|premise_selector|suggest_premises|(?<![\w'])premises(?![\w'])|pickle"
     r"|LeanSearchClient|Std\.Internal|Std\.Time|Widget"
+    # the verifier's own constants: one exists in its compiling command alone, so a proof naming it
+    # could tell that command from every check before it and act otherwise there
+    r"|_prover_"
     r"|(?<![A-Za-z0-9_'])(?:IO|BaseIO|EIO|EStateM|System|Process)(?![A-Za-z0-9_'])"
 )
 # The same on text with its comments, less the bare words `Lean` ("in Lean, ...") and
@@ -374,9 +387,12 @@ _CODE_IN_VALUE = re.compile(
 )
 _DO = _word(r"do")
 # A heartbeat or step limit set to 0 in a tactic's options (`aesop (config := { maxRuleHeartbeats
-# := 0 })`) switches it off.
-_UNLIMITED = re.compile(r"(?i)(?:heartbeats|steps|depth|fuel)\w*\s*:=\s*0+(?!\w)")
-_UNLIMITED_VALUE = re.compile(r"0+\s*$")
+# := 0 })`) switches it off. The field's tail is bounded, as the command families' are.
+# Any limit's name counts (Aesop's `maxRuleApplications`, `maxNormIterations`, `maxGoals`: "0 means
+# no limit"), and zero in each spelling a literal config allows (`.zero`, `(0)`).
+_ZERO = r"(?:0+|\.zero|Nat\.zero|\(\s*0+\s*\))"
+_UNLIMITED = re.compile(rf"(?i)(?:max|heartbeat|threshold|limit|depth|size|fuel|steps)\w{{0,40}}\s*:=\s*{_ZERO}(?![\w.'])")
+_UNLIMITED_VALUE = re.compile(rf"{_ZERO}\s*$")
 
 
 def screen_tactic(
@@ -472,30 +488,42 @@ class _Budget:
             raise _TooTangled
 
 
-def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget) -> int | None:
+def _after_blanks(text: str, i: int, ends: dict[int, int | None], budget: _Budget,
+                  reached: dict[int, int | None]) -> int | None:
     """Offset of the first token at or after `i`, blanks and comments skipped as Lean's lexer
     skips them (a top-level `/-` reads the character after it apart, then counts nesting); None
-    when a comment runs to the end. `ends` keeps each block comment's end, by its start."""
-    n = len(text)
+    when a comment runs to the end. `ends` keeps each block comment's end, by its start;
+    `reached`, where each blank or comment already skipped leads: the skips from two `(` merge
+    when the second lies in a comment the first skips (`(--⏎  --(--⏎  --(...`), and each was
+    read on to the end, quadratic in the number of such lines."""
+    n, skipped = len(text), []
+    found: int | None = None
     while i < n:
+        if i in reached:
+            found = reached[i]
+            break
+        skipped.append(i)
         blank = _BLANKS.match(text, i)
         if blank:
             i = blank.end()
         elif text.startswith("--", i):
             end = text.find("\n", i)
             if end < 0:
-                return None
+                break
             i = end + 1
         elif text.startswith("/-", i):
             if i not in ends:
                 ends[i] = nested_end(text, i + 3, "/-", "-/") if i + 3 <= n else None
                 budget.spend((ends[i] or n) - i)
             if ends[i] is None:
-                return None
+                break
             i = ends[i]
         else:
-            return i
-    return None
+            found = i
+            break
+    for at in skipped:
+        reached[at] = found
+    return found
 
 
 def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
@@ -503,12 +531,13 @@ def _named_values(text: str, budget: _Budget) -> Iterator[tuple[str, int]]:
     around the name. Every `(` is tried, also one Lean would read inside a comment or a string:
     more are found than Lean reads, never fewer."""
     ends: dict[int, int | None] = {}
+    reached: dict[int, int | None] = {}
     start = text.find("(")
     while start >= 0:
-        i = _after_blanks(text, start + 1, ends, budget)
+        i = _after_blanks(text, start + 1, ends, budget, reached)
         name = None if i is None else _NAME_AT.match(text, i)
         if name is not None:
-            j = _after_blanks(text, name.end(), ends, budget)
+            j = _after_blanks(text, name.end(), ends, budget, reached)
             if j is not None and text.startswith(":=", j):
                 yield name.group(0), j + 2
         start = text.find("(", start + 1)
@@ -617,8 +646,10 @@ def _option_problem(tactic: str, max_heartbeats: int) -> str | None:
         name = raw_name.replace("«", "").replace("»", "")
         if name in _LIMITED_OPTIONS:
             cap = _LIMITED_OPTIONS[name] or max_heartbeats
-            if not value.isdigit() or int(value) == 0 or int(value) > cap:
-                return f"set_option {name} {value} exceeds the cap of {cap}"
+            # A Lean numeral, in ASCII digits: `str.isdigit` also takes `²` (which `int` refuses,
+            # an exception out of the screen) and a text of 5,000 digits is past `int`'s limit.
+            if not _NUMERAL.fullmatch(value) or int(value) == 0 or int(value) > cap:
+                return f"set_option {name} {value[:20]} exceeds the cap of {cap}"
         elif _LIMIT_WORDS.search(name) or not _HARMLESS_OPTIONS.match(name):
             return f"set_option {name} changes a checking option"
     return None

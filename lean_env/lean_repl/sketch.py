@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import textwrap
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lean_env.base import BadTheorem, EnvError, EnvTimeout, Goal, Theorem
 from lean_env.lean_repl.goals import parse_goal
@@ -47,7 +47,7 @@ from lean_env.lean_repl.protocol import (
     ReplError,
     unsendable,
 )
-from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, screen_tactic
+from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, MAX_TACTIC_CHARS, screen_tactic
 from lean_env.lean_repl.verify import FIRST, declared_name, parse_probe, proof_command
 from lean_env.sketch import (
     Elaboration,
@@ -66,7 +66,9 @@ K = SketchFailureKind
 _BY_SORRY = re.compile(r"^(?P<pre>\s*\S.*?:=\s*by)\s+sorry\s*$")
 _TERM_SORRY = re.compile(r"^(?P<pre>\s*\S.*?:=)\s*sorry\s*$")
 _BARE_SORRY = re.compile(r"^(?P<indent>\s*)(?P<bullet>[·.]\s*)?sorry\s*$")
-_DECL = re.compile(r"(?m)^[ \t]*(?:@\[[^\]]*\]\s*)?(?:theorem|lemma)\s")
+# An attribute list on its line: one that may span lines is read from every line start to the
+# text's end, quadratic on a sketch of lines opening `@[`.
+_DECL = re.compile(r"(?m)^[ \t]*(?:@\[[^\]\n]*\]\s*)?(?:theorem|lemma)\s")
 _BY = re.compile(r":=\s*by\b")
 _LEADING_BY = re.compile(r"^\s*(?::=\s*)?by\s*$")
 _INACCESSIBLE = "✝"
@@ -154,13 +156,20 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
         lines = ([first.strip()] if first.strip() else []) + textwrap.dedent(following).split("\n")
     else:
         lines = textwrap.dedent(body).split("\n")
-        while lines and not lines[0].strip():
-            lines = lines[1:]
+        # leading blank lines dropped in one cut (one slice per line was quadratic in their number)
+        lines = lines[next((k for k, line in enumerate(lines) if line.strip()), len(lines)) :]
         if lines and _LEADING_BY.match(lines[0]):
             lines = textwrap.dedent("\n".join(lines[1:])).split("\n")
     steps = [line.rstrip() for line in lines if line.strip()]
     if not steps:
         return SketchFailure(K.PARSE, "the sketch has no proof steps")
+    # The lines are sent as one text: a string or comment opened on one line changes how Lean
+    # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
+    # Its length is checked first: screening a line costs about as much as screening a text of
+    # a thousand characters, and a sketch of a hundred thousand short lines took seconds.
+    joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
+    if len(joined) > MAX_PROOF_CHARS:
+        return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: longer than {MAX_PROOF_CHARS} characters")
     for i, step in enumerate(steps):
         kind = hole_kind(step)
         checked = step if kind is None else kind[1]
@@ -169,9 +178,6 @@ def extract_steps(theorem: Theorem, text: str, max_heartbeats: int = DEFAULT_MAX
         why = screen_tactic(checked, max_heartbeats)
         if why is not None:
             return SketchFailure(K.FORBIDDEN, why, step, i)
-    # The lines are sent as one text: a string or comment opened on one line changes how Lean
-    # reads the next, so the text is screened whole too (a hole's `sorry` is its own business).
-    joined = "\n".join(step if hole_kind(step) is None else hole_kind(step)[1] for step in steps)
     why = screen_tactic(joined, max_heartbeats, max_chars=MAX_PROOF_CHARS) if joined.strip() else None
     if why is not None:
         return SketchFailure(K.FORBIDDEN, f"the sketch read as one text: {why}", None, None)
@@ -185,38 +191,52 @@ def _fresh_names(goal: Goal) -> dict[str, str]:
     """Inaccessible hypothesis names (`x✝`, `h✝¹`) mapped to fresh, writable ones, in context order."""
     used = {name for hyp in goal.hypotheses for name in hyp.names}
     fresh: dict[str, str] = {}
+    tried: dict[str, int] = {}  # per base, the suffix to try next (from 1 each time was quadratic)
     for hyp in goal.hypotheses:
         for name in hyp.names:
             if _INACCESSIBLE not in name or name in fresh:
                 continue
             base = name.split(_INACCESSIBLE)[0] or "h"
-            k = 1
+            k = tried.get(base, 1)
             while f"{base}_{k}" in used:
                 k += 1
+            tried[base] = k + 1
             fresh[name] = f"{base}_{k}"
             used.add(fresh[name])
     return fresh
 
 
-def _rename(text: str, names: Mapping[str, str]) -> str:
+def _renamer(names: Mapping[str, str]) -> Callable[[str], str]:
+    """A function renaming each of `names` where it stands as a whole name: its pattern is built
+    once per goal (once per hypothesis was quadratic in a context of many shadowed names)."""
     if not names:
-        return text
+        return lambda text: text
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = re.compile(rf"(?<![\w'.])(?:{alternatives})(?!{_NAME_CHARS})")
-    return pattern.sub(lambda m: names[m.group(0)], text)
+    return lambda text: pattern.sub(lambda m: names[m.group(0)], text)
+
+
+# A lemma's statement is screened as a tactic is (MAX_TACTIC_CHARS at most, blanks collapsed): a
+# goal much longer, or with more inaccessible names than a hole ever needs, gets no lemma before
+# any work (each name is an alternative tried at every character of the goal).
+MAX_HOLE_GOAL_CHARS = 4 * MAX_TACTIC_CHARS
+MAX_HOLE_RENAMES = 64
 
 
 def hole_statement(goal: Goal, pretty: str) -> tuple[str, str] | None:
     """(binders, conclusion) stating `goal` on its own, or None when its text cannot be read back."""
-    if "⋯" in pretty or not goal.conclusion:
+    if "⋯" in pretty or not goal.conclusion or len(pretty) > MAX_HOLE_GOAL_CHARS:
         return None
     names = _fresh_names(goal)
+    if len(names) > MAX_HOLE_RENAMES:
+        return None
+    rename = _renamer(names)
     binders: list[str] = []
     for hyp in goal.hypotheses:
         if not hyp.names or not hyp.type:
             return None  # a context line the parser could not read
-        binders.append(f"({' '.join(names.get(n, n) for n in hyp.names)} : {normalise_space(_rename(hyp.type, names))})")
-    return " ".join(binders), normalise_space(_rename(goal.conclusion, names))
+        binders.append(f"({' '.join(names.get(n, n) for n in hyp.names)} : {normalise_space(rename(hyp.type))})")
+    return " ".join(binders), normalise_space(rename(goal.conclusion))
 
 
 def hole_lemma(theorem: Theorem, number: int, goal: Goal, pretty: str) -> Theorem | None:

@@ -200,6 +200,8 @@ def verify_proof(
     # one step changes how the next reads. The steps joined are held to a proof's length limit,
     # not a tactic's.
     joined = ["\n".join(proof)] if len(proof) > 1 else []
+    if joined and len(joined[0]) > MAX_PROOF_CHARS:  # before each step costs a screen
+        return verdict(False, f"rejected before sending: the steps joined are longer than {MAX_PROOF_CHARS} characters")
     for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + [(text, MAX_PROOF_CHARS) for text in joined]:
         why = screen_tactic(tactic, max_heartbeats, final=True, max_chars=limit)
         if why is not None:

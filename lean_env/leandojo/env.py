@@ -37,7 +37,7 @@ from lean_env.base import (
     Verification,
 )
 from lean_env.lean_repl.goals import parse_goals
-from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, screen_tactic
+from lean_env.lean_repl.screen import DEFAULT_MAX_HEARTBEATS, MAX_PROOF_CHARS, MAX_TACTIC_CHARS, screen_tactic
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,13 @@ class LeanDojoEnv:
 
         if not proof:
             return verdict(False, "empty proof")
-        for tactic in proof:
-            why = screen_tactic(tactic, self.config.max_heartbeats, final=True)
+        # Each step, then the steps as the compiled file holds them, joined: a comment or string
+        # left open by one step changes how the next reads (`skip; /-` then `-- -/ sorry` is
+        # `skip; sorry`), and `check_proof` has no parse probe nor axiom audit behind it, and
+        # looks for the sorry warning only in the 'sorry' spelling of older Leans.
+        joined = [(body, MAX_PROOF_CHARS)] if len(proof) > 1 else []
+        for tactic, limit in [(step, MAX_TACTIC_CHARS) for step in proof] + joined:
+            why = screen_tactic(tactic, self.config.max_heartbeats, final=True, max_chars=limit)
             if why is not None:
                 return verdict(False, f"rejected before sending: {why}")
         try:

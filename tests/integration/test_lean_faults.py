@@ -150,6 +150,26 @@ def test_heartbeat_errors_cost_a_fresh_process_only_now_and_then(toy_repl_log: P
         assert env.stats().extra["heartbeat_retries"] == 2
 
 
+def test_crashes_cost_a_second_process_only_now_and_then(toy_repl_log: Path) -> None:
+    """A tactic can break its process at will (a response flooded past the size cap with
+    `iterate` over `trace`): each such tactic cost the process and a retry on a fresh one, with
+    the path replayed twice (red-team round 26). Soon after a retry, the tactic is blamed at once."""
+    from lean_env.lean_repl.env import CRASH_RETRY_EVERY
+
+    with make_env(max_response_bytes=1 << 20) as env:
+        state = advance(env, env.open(THM), "intro x")
+        first = env.run_tactic(state, "flood")
+        assert isinstance(first, TacticFailure) and first.kind is FailureKind.CRASHED
+        assert env.stats().extra["crashes"] == 2  # the retry broke too
+        for _ in range(3):
+            failed = env.run_tactic(state, "flood")
+            assert isinstance(failed, TacticFailure) and failed.kind is FailureKind.CRASHED
+        assert env.stats().extra["crashes"] == 5  # one process each, no retry
+        assert isinstance(env.run_tactic(state, "intro y"), Advanced)
+        env._counters.requests += CRASH_RETRY_EVERY  # as if many requests had gone by
+        assert isinstance(env.run_tactic(state, "once_crash"), Advanced)  # retried again
+
+
 def test_failed_steps_count_toward_recycling(toy_repl_log: Path) -> None:
     with make_env(recycle_after=4) as env:
         root = env.open(THM)
@@ -182,6 +202,15 @@ def test_exact_search_answer_replaces_it_in_the_path_and_the_proof(toy_repl_log:
         verdict = env.verify(THM, proved.proof)
         assert verdict.ok, verdict.message
         assert not env.verify(THM, ("split", "exact?", "simp")).ok
+
+
+def test_a_whole_proof_keeps_the_answer_of_its_exact_search(toy_repl_log: Path) -> None:
+    """`check_proof` returned the sample as written, `exact?` included, and `verify` then refused
+    it as a search left in a final proof: an honest sample lost (red-team round 26)."""
+    with make_env() as env:
+        checked = env.check_proof(THM, "exact?")
+        assert checked == Proved(("exact toy_lemma",))
+        assert env.verify(THM, checked.proof).ok
 
 
 def test_a_suggestion_the_screen_refuses_never_replaces_the_search(toy_repl_log: Path) -> None:

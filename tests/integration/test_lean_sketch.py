@@ -212,6 +212,50 @@ def test_extract_steps_without_a_process() -> None:
     assert ok == ["simp"]
 
 
+def test_extract_steps_is_linear_on_lines_that_open_an_attribute() -> None:
+    """The restated theorem is looked for from each line start: an attribute list read across
+    lines made 240,000 characters of `@[` lines take seconds (red-team round 26)."""
+    import time
+
+    start = time.monotonic()
+    assert isinstance(extract_steps(THM, "@[\n" * 80_000), SketchFailure)
+    assert time.monotonic() - start < 1.0
+
+
+def test_extract_steps_is_linear_in_blank_and_short_lines() -> None:
+    """Leading blank lines were dropped one slice at a time (quadratic: 7 s for 400,000
+    characters), and every line of an over-long sketch was screened before the whole was found
+    too long (red-team round 26)."""
+    import time
+
+    start = time.monotonic()
+    assert extract_steps(THM, "  \n" * 130_000 + "simp") == ["simp"]
+    too_long = extract_steps(THM, "simp\n" * 80_000)
+    assert isinstance(too_long, SketchFailure) and "longer than" in too_long.message
+    assert time.monotonic() - start < 1.5
+
+
+def test_a_hole_goal_of_many_shadowed_names_is_read_in_linear_time() -> None:
+    """`iterate 10000 have h : True := trivial` before a hole gives a goal of ten thousand names
+    `h✝ⁿ`: each got its fresh name by counting from 1, and each hypothesis built and ran an
+    alternation of all of them (39 s, red-team round 26). A few are still renamed."""
+    import time
+
+    from lean_env.lean_repl.goals import parse_goal
+    from lean_env.lean_repl.sketch import hole_lemma
+
+    sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+    def shadowed(n: int) -> str:
+        return "\n".join(f"h✝{str(i).translate(sup) if i else ''} : True" for i in range(n)) + "\n⊢ 1 = 1"
+
+    start = time.monotonic()
+    assert hole_lemma(THM, 1, parse_goal(shadowed(10_000)), shadowed(10_000)) is None
+    assert time.monotonic() - start < 1.0
+    few = hole_lemma(THM, 1, parse_goal(shadowed(3)), shadowed(3))
+    assert few is not None and "(h_1 : True) (h_2 : True) (h_3 : True) : 1 = 1" in few.statement
+
+
 def test_a_hole_goal_that_reads_as_a_command_gets_no_lemma() -> None:
     """A hole's lemma is stated from the goal the search's process printed: text there that
     would run as a command is no goal to state."""

@@ -50,6 +50,28 @@ def test_open_step_prove_and_verify(ld) -> None:
 
 
 @pytest.mark.parametrize(
+    "steps",
+    [
+        ("skip; /-", "-- -/ sorry"),  # a block comment opened by one step, closed inside the next one's line comment
+        ("have : True := by exact (fun (_ : String) => trivial) \"", "-- \" ; sorry"),  # a string, the same
+    ],
+)
+def test_steps_are_screened_as_the_compiled_file_joins_them(ld, steps: tuple[str, str]) -> None:
+    """Each step alone passes the screen (the `sorry` is in a comment), but the file
+    `check_proof` compiles reads `skip; sorry` (red-team round 26). `check_proof` audits no
+    axioms and looks only for the 'sorry' spelling of the warning; the REPL's verifier screens
+    the joined steps, and now this one does too: nothing is compiled."""
+    from lean_env.lean_repl.screen import screen_tactic
+
+    assert all(screen_tactic(step, final=True) is None for step in steps)
+    with LeanDojoEnv() as env:
+        env.open(THM)
+        verdict = env.verify(THM, steps)
+        assert not verdict.ok and "rejected before sending" in verdict.message
+        assert ld.CHECKED == []
+
+
+@pytest.mark.parametrize(
     "tactic, kind",
     [("nonsense", FailureKind.ERROR), ("giveup", FailureKind.GAVE_UP), ("skip", FailureKind.NO_PROGRESS),
      ("sorry", FailureKind.REJECTED), ("native_decide", FailureKind.REJECTED)],

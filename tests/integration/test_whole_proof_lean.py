@@ -84,3 +84,19 @@ def test_a_sample_that_would_end_the_block_and_run_commands_never_runs(tmp_path,
     assert result.kind is FailureKind.ERROR and "unexpected token 'def'" in result.message
     sent = [json.loads(line) for line in log.read_text().splitlines()]
     assert not [r for r in sent if "pwn" in r.get("cmd", "")]
+
+
+def test_a_sample_that_uses_exact_search_is_verified_and_recorded_with_its_answer(tmp_path, monkeypatch):
+    """The block on the warm process replaces `exact?` by Lean's answer, as a search's path does;
+    the sample was then verified as written and refused as a search left in a final proof (red-team
+    round 26). Its record holds the verified text, which `prover verify` can check again."""
+    monkeypatch.setenv("PROVER_SANDBOX_WRITABLE", str(tmp_path))
+    env = LeanEnv(LeanConfig(repl_command=(sys.executable, str(TOY)), tactic_timeout=5.0, warm_spare=False))
+    try:
+        result = sample_and_check(env, RecordedSampler(lambda th: [block("exact?")]),
+                                  get_whole_format("deepseek-prover-v2-cot", None, "lean"), THM,
+                                  SamplingConfig(num_samples=1, batch=1))
+    finally:
+        env.close()
+    assert [r.status for r in result.records] == [VERIFIED]
+    assert result.proof == "exact toy_lemma"

@@ -78,3 +78,15 @@ def test_a_sketch_hole_with_a_wrapped_hypothesis_is_stated() -> None:
     text = "x : ℝ\nh₀ :\n  x ^ 2 + 2 * x + 1 =\n    0\n⊢ x = -1"
     stated = hole_statement(parse_goal(text), text)
     assert stated == ("(x : ℝ) (h₀ : x ^ 2 + 2 * x + 1 = 0)", "x = -1")
+
+
+def test_a_hypothesis_of_many_lines_is_parsed_in_linear_time() -> None:
+    """A «name» holds line breaks as they are, and a type can repeat such names (`And.intro h h`
+    doubles them): each line appended to its item copied the item, quadratic (red-team round 26)."""
+    import time
+
+    text = "h : ∀ «a" + "\n" * 600_000 + "» : ℕ, True\n⊢ False"
+    start = time.monotonic()
+    goal = parse_goal(text)
+    assert time.monotonic() - start < 1.0
+    assert goal.conclusion == "False" and goal.hypotheses[0].names == ("h",)

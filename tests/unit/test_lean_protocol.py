@@ -136,3 +136,22 @@ def test_every_recorded_response_decodes_and_classifies() -> None:
     for name, outcomes in EXPECTED.items():
         assert seen[name] == outcomes, name
     assert statuses == {"Completed", "Incomplete", "Error"}
+
+
+def test_suggestions_are_read_in_linear_time_and_the_first_offer_is_kept() -> None:
+    """Any tactic prints any message (`iterate 1000 trace "Try this: …"`): a split whose `\\s*`
+    spanned lines was quadratic in a message of blank lines, about a second per 19,000 of them,
+    in the search's own process after the REPL had answered (red-team round 26)."""
+    import time
+
+    from lean_env.lean_repl.protocol import Message, suggestions
+
+    def info(data: str) -> Message:
+        return Message.model_validate({"severity": "info", "pos": {"line": 1, "column": 0}, "data": data})
+
+    flood = [info("Try this: exact h" + "\n" * 19_000 + "x")] * 20
+    start = time.monotonic()
+    assert suggestions(flood)[0].startswith("exact h")
+    assert time.monotonic() - start < 1.0
+    assert suggestions([info("Try this:\n  [apply] exact foo\n  [apply] exact bar")]) == ("exact foo",)
+    assert suggestions([info("Try this:\n\n  • exact foo\n\n  • exact bar")]) == ("• exact foo",)

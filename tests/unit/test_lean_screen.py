@@ -292,6 +292,10 @@ _AESOP_EXPLOIT = (
         ('linarith (config -- c\n := ⟨true, [⟨.anonymous, "p", fun g l => Pure.pure [(g, l)]⟩]⟩)', "config"),
         ("grind on_failure get >>= fun g => g.mvarId.admit", "code"),  # grind runs the term
         ("exact eval% (List.range (10 ^ 9)).length", "eval%"),
+        # `¹`, `ᶜ`, `²` are word characters to Python, none to Lean: the token starts there
+        ("exact (2 : ℝ)⁻¹eval% (List.range (10 ^ 9)).length", "eval%"),
+        ("exact sᶜeval% 1", "eval%"),
+        ("exact eval%(List.range (10 ^ 9)).length", "eval%"),
         ("exact h\ntest_extern Nat.add 1 2", "command"),
         ("exact h\nvariable? [Foo α]", "command"),
         ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
@@ -627,3 +631,107 @@ def test_open_with_in_on_later_lines_is_screened_in_linear_time() -> None:
         start = time.monotonic()
         screen_tactic(text[:MAX_PROOF_CHARS], final=True, max_chars=MAX_PROOF_CHARS)
         assert time.monotonic() - start < 1.5
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "0" + "gen_" * 24_990,  # `gen_\w+_encoders` rescanned to the word's end from each `gen_`
+        "0" + "declare_" * 12_490,  # `declare_\w+_simprocs`, the same
+        "(x := " + "steps" * 19_990 + ")",  # `steps\w*\s*:=` in a named value
+    ],
+    ids=["command-family", "command-family-2", "limit-field"],
+)
+def test_one_long_word_is_screened_in_linear_time(word: str) -> None:
+    """A word inside which a pattern starts again and again (red-team round 26): each start read to
+    the word's end was quadratic, 37 s for 100,000 characters."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    start = time.monotonic()
+    screen_tactic("exact " + word, final=True, max_chars=MAX_PROOF_CHARS)
+    assert time.monotonic() - start < 1.5
+    # the families are still refused
+    assert screen_tactic("exact h\ndeclare_int_theorems Int 64") is not None
+    assert screen_tactic("exact h gen_foo_encoders") is not None
+    assert screen_tactic("aesop (config := { maxRuleHeartbeats := 0 })") is not None
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5_000, "٣", "0x10"], ids=["superscript", "5000-digits", "arabic-indic", "hex"])
+def test_an_option_value_that_is_no_ascii_numeral_is_refused_not_raised(value: str) -> None:
+    """`str.isdigit` takes `²` and `٣`, which `int` refuses or Lean does not read as a numeral, and
+    5,000 digits are past `int`'s limit: each raised ValueError out of the screen, which ended a
+    theorem's search or whole-proof run (red-team round 26)."""
+    reason = screen_tactic(f"set_option maxHeartbeats {value} in simp")
+    assert reason is not None and "maxHeartbeats" in reason
+    assert len(reason) < 200
+    assert screen_tactic("set_option maxHeartbeats 200000 in simp") is None
+
+
+def test_the_sleep_tactic_is_refused_but_the_word_in_a_comment_or_a_name_is_not() -> None:
+    """Core's `sleep ms` waits without spending heartbeats: a sure timeout. In the verifier's
+    command alone (the only place `_prover_original_statement` exists) it cost two verifier
+    timeouts and two fresh processes per proof (red-team round 26)."""
+    assert "waits" in (screen_tactic("sleep 100000") or "")
+    staged = "first\n  | (have := _prover_original_statement; sleep 300000)\n  | skip"
+    assert screen_tactic(staged, final=True) is not None
+    assert screen_tactic("nlinarith [sq_nonneg (a - b)] -- sleep on it") is None
+    assert screen_tactic("exact h.sleep") is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # `_prover_original_statement` exists only in the verifier's compiling command: a proof
+        # that tries it runs one way in the search and the tactic-mode check, another there (a
+        # flood or a wait that costs the verifier two fresh processes per proof)
+        "first\n  | (have := _prover_original_statement; iterate 100000 trace \"x\")\n  | skip",
+        "exact (_prover_check)",
+        "exact «_prover_original_statement»",
+    ],
+)
+def test_the_verifiers_own_names_are_refused(tactic: str) -> None:
+    from lean_env.lean_repl.verify import CHECK_NAME, STATEMENT_NAME
+
+    assert STATEMENT_NAME.startswith("_prover_") and CHECK_NAME.startswith("_prover_")
+    assert screen_tactic(tactic, final=True) is not None
+
+
+def test_line_comments_after_many_parentheses_are_read_in_linear_time() -> None:
+    """Each `(` is read on through the blanks and comments after it, and a `(` inside a line
+    comment that an earlier one skipped was read on again to the same end: `(--⏎⏎  --(--...`
+    took 39 s for a proof's 100,000 characters (red-team round 26). Valid Lean of that shape (a
+    `(` closed after many comment lines that each end in one) is still read, not refused."""
+    import time
+
+    from lean_env.lean_repl.screen import MAX_PROOF_CHARS
+
+    unit = "(--\n\n  --"
+    text = (unit * (MAX_PROOF_CHARS // len(unit)))[: MAX_PROOF_CHARS - 10]
+    start = time.monotonic()
+    screen_tactic(text, final=True, max_chars=MAX_PROOF_CHARS)
+    assert time.monotonic() - start < 1.5
+    assert screen_tactic("simp (-- c\n config := foo) [show 'a' = 'a' from rfl]") is not None
+    assert screen_tactic("nlinarith [sq_nonneg (a - b), -- the square\n  sq_nonneg (a + b)]") is None
+    assert screen_tactic("exact (\n" + "  -- (\n" * 2_800 + "  h)", final=True) is None
+
+
+@pytest.mark.parametrize(
+    "tactic",
+    [
+        # Aesop (v4.24): "0 means no limit" for these, and none holds a heartbeat word
+        "aesop (config := { maxRuleApplications := 0 })",
+        "aesop (config := { maxGoals := 0, maxNormIterations := 0 })",
+        "aesop (config := { maxSafePrefixRuleApplications := 0 })",
+        # zero in the spellings a literal config or a named value allows
+        "aesop (config := { maxRuleApplicationDepth := .zero })",
+        "simp (maxSteps := (0))",
+        "simp (maxSteps := Nat.zero)",
+    ],
+)
+def test_every_tactic_limit_set_to_zero_is_refused(tactic: str) -> None:
+    """Red-team round 26: the rule read only `heartbeats|steps|depth|fuel` fields and the digit 0."""
+    assert "limit of 0" in (screen_tactic(tactic) or "")
+    assert screen_tactic("aesop (config := { maxRuleApplications := 1000 })") is None
+    assert screen_tactic("simp (config := { zeta := false, maxDischargeDepth := 2 })") is None

@@ -125,3 +125,17 @@ def test_lean_extraction_is_linear_in_the_answer():
     with pytest.raises(ExtractionError):
         WHOLE_PROOF_FORMATS.get("deepseek-prover-v2").extract(answer, LEAN)
     assert time.monotonic() - start < 1.0
+
+
+def test_lean_extraction_is_linear_on_lines_that_open_an_attribute():
+    """An attribute list that may span lines was read from every line start to the answer's end
+    (red-team round 26): 240,000 characters of `@[` lines took seconds."""
+    import time
+
+    answer = "```lean4\n" + "@[\n" * 80_000 + "theorem other : True := by\n  trivial\n```"
+    start = time.monotonic()
+    with pytest.raises(ExtractionError):
+        WHOLE_PROOF_FORMATS.get("deepseek-prover-v2").extract(answer, LEAN)
+    assert time.monotonic() - start < 1.0
+    honest = "```lean4\n@[simp]\ntheorem amgm_two (a b : ℝ) : 2 * a * b ≤ a ^ 2 + b ^ 2 := by\n  nlinarith\n```"
+    assert WHOLE_PROOF_FORMATS.get("deepseek-prover-v2").extract(honest, LEAN) == "nlinarith"
