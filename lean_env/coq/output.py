@@ -14,8 +14,9 @@ from typing import Sequence
 
 from lean_env.base import Goal, Hypothesis, LazyGoals, ProtocolError
 
-_INFO = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
-_WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<warning>.*?</warning>", re.S)
+# The location Coq prints before a warning: a line naming the characters, then the input echoed
+# on lines that start with ">".
+_LOCATION = re.compile(r"Toplevel input, characters \d+-\d+:\n")
 _ERROR = re.compile(r"^Error:(.*)", re.S | re.M)
 _HEADER = re.compile(r"^(\d+) (?:focused )?goals?(?: \(shelved: \d+\))?(?: \(ID \d+\))?$", re.M)
 _OTHER_GOAL = re.compile(r"^goal (\d+)(?: \(ID \d+\))? is:$", re.M)
@@ -38,14 +39,47 @@ class Parsed:
     status: str  # "goals", "proved", "gave_up", "empty" (nothing printed)
 
 
+def _blocks(text: str, tag: str) -> tuple[list[str], list[str]]:
+    """Split `text` at its `<tag>...</tag>` blocks: (the pieces around them, their contents).
+
+    Read with `find`, in one pass: an answer can hold text a tactic computed (with a header that
+    imports Coq.Strings.String, any characters, tags and newlines included), and a regex retried
+    from every unclosed tag, or one whose `.*` spans lines, took quadratic or exponential time.
+    """
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    pieces, contents, i = [], [], 0
+    while (start := text.find(opening, i)) >= 0 and (end := text.find(closing, start + len(opening))) >= 0:
+        pieces.append(text[i:start])
+        contents.append(text[start + len(opening) : end])
+        i = end + len(closing)
+    pieces.append(text[i:])
+    return pieces, contents
+
+
+def _without_location(piece: str) -> str:
+    """`piece` without the location that ends it (see `_LOCATION`), read back line by line."""
+    end = len(piece)
+    while end and piece.endswith("\n", 0, end):
+        start = piece.rfind("\n", 0, end - 1) + 1
+        if piece.startswith(">", start):
+            end = start
+            continue
+        if _LOCATION.fullmatch(piece, start, end):
+            return piece[:start]
+        break
+    return piece
+
+
 def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
-    """Remove warning and info blocks; return the rest and the info messages."""
+    """Remove warning blocks (with the location printed before each) and info blocks; return
+    the rest and the info messages."""
     if "<warning>" in text:
-        text = _WARNING.sub("", text)
+        pieces, _ = _blocks(text, "warning")
+        text = "".join([_without_location(p) for p in pieces[:-1]] + pieces[-1:])
     if "<infomsg>" not in text:
         return text, ()
-    notes = tuple(" ".join(m.split()) for m in _INFO.findall(text))
-    return _INFO.sub("", text), notes
+    pieces, contents = _blocks(text, "infomsg")
+    return "".join(pieces), tuple(" ".join(m.split()) for m in contents)
 
 
 def _split_type_value(rest: str) -> tuple[str | None, str]:
@@ -63,14 +97,14 @@ def _split_type_value(rest: str) -> tuple[str | None, str]:
 
 def _join_wrapped(lines: list[str], indent: int) -> list[str]:
     """Lines indented deeper than `indent` continue the previous line (Coq wraps long terms)."""
-    out: list[str] = []
+    out: list[list[str]] = []  # each line's parts, joined once at the end (not quadratic)
     for line in lines:
         depth = len(line) - len(line.lstrip(" "))
         if out and depth > indent:
-            out[-1] += " " + line.strip()
+            out[-1].append(line.strip())
         elif line.strip():
-            out.append(line.strip())
-    return out
+            out.append([line.strip()])
+    return [" ".join(parts) for parts in out]
 
 
 def parse_hypotheses(lines: list[str]) -> tuple[Hypothesis, ...]:
