@@ -426,6 +426,14 @@ class CoqEnv:
             parsed = output.parse_output(shown.output)
             if parsed.error is None and parsed.status != "empty":
                 last, last_reply = parsed, shown
+        if last is not None and last.status == "proved":
+            # Confirmed by Coq's own `Show.`: with a header that imports Coq.Strings.String a
+            # tactic prints computed text, a line "No more goals." outside the message tags too.
+            # A state with goals always shows a goal count first, which printed text cannot undo.
+            shown = top.send("Show.", self.config.command_timeout)
+            confirmed = output.parse_output(shown.output)
+            if confirmed.status != "proved":
+                last, last_reply = (confirmed, shown) if confirmed.status == "goals" and confirmed.count else (None, None)
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")

@@ -82,6 +82,15 @@ def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
     return "".join(pieces), tuple(" ".join(m.split()) for m in contents)
 
 
+def printable(text: str) -> str:
+    """`text` with control and format characters written as escapes (`\\x1b`): Coq prints a
+    string term's bytes below 128 raw (with a header that imports Coq.Strings.String), so a proof
+    can put escape sequences into an error message, which the CLI prints to a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _split_type_value(rest: str) -> tuple[str | None, str]:
     """For "x + 1 : nat" (the part after ":=") find the top-level " : " separating value and type."""
     depth = 0
@@ -167,7 +176,7 @@ def parse_output(raw: str) -> Parsed:
     text, notes = strip_noise(raw)
     err = _ERROR.search(text)
     if err:
-        message = " ".join(err.group(1).split())
+        message = printable(" ".join(err.group(1).split()))
         return Parsed(message or "error", (), 0, "", notes, "goals")
     if GAVE_UP in raw:  # Coq 8.16 prints it inside an <infomsg> block
         return Parsed(None, (), 0, "", notes, "gave_up")

@@ -391,7 +391,7 @@ def _errors(out: str, err: str) -> str:
     after "Error:"), else the last two lines."""
     lines = [ln.strip() for ln in (err + "\n" + out).splitlines() if ln.strip() and "deprecated" not in ln]
     first = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), None)
-    return " ".join(lines[first : first + 4] if first is not None else lines[-2:])[:500]
+    return output.printable(" ".join(lines[first : first + 4] if first is not None else lines[-2:])[:500])
 
 
 def _header_axioms(

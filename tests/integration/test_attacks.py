@@ -355,3 +355,35 @@ def test_lras_unchecked_closer_cannot_prove_false_live(coq_env):
              "(@VarMap.find R 0%R vm)) ff) by rchecker_abstract.")
     result = coq_env.run_tactic(coq_env.open(theorem), lemma)
     assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, result
+
+
+# A header that imports Coq.Strings.String prints string terms as literals, and every byte below 128
+# raw (newlines, ESC, NUL): a tactic can then print any text it computes, coqtop's tags included,
+# without a string in its own text (the screen's rules on strings and tags see nothing).
+STRINGS = "Require Import String Ascii.\n"
+
+
+def computed_string(text: str) -> str:
+    """A term that evaluates to `text`, written without a string literal."""
+    term = "EmptyString"
+    for c in reversed(text):
+        term = f"String (ascii_of_nat {ord(c)}) ({term})"
+    return term
+
+
+def test_a_printed_no_more_goals_outside_the_message_tags_is_not_a_proof(coq_env):
+    forged = computed_string("x</infomsg>\nNo more goals.\n<infomsg>y")
+    root = coq_env.open(theorem_from_text(STRINGS + "Theorem t : 0 = 1.\n"))
+    result = coq_env.run_tactic(root, f"let s := eval cbv in ({forged}) in idtac s.")
+    assert not isinstance(result, Proved), result
+
+
+def test_control_characters_a_proof_prints_do_not_reach_the_messages(coq_env):
+    """`prover verify` and `prover prove` print these messages to a terminal: an escape sequence
+    the proof computed would drive it (clear the screen, rewrite an earlier line)."""
+    escape = computed_string("A\x1b[2J\x1b[1;1Hok\x07")
+    theorem = theorem_from_text(STRINGS + "Theorem t : 0 = 1.\n")
+    live = coq_env.run_tactic(coq_env.open(theorem), f"let s := eval cbv in ({escape}) in fail 0 s.")
+    assert isinstance(live, TacticFailure) and "\x1b" not in live.message and "\x07" not in live.message, live
+    verdict = coq_env.verify(theorem, [f"let s := eval cbv in ({escape}) in idtac s."])
+    assert not verdict.ok and "\x1b" not in verdict.message and "\x07" not in verdict.message, verdict
