@@ -161,3 +161,20 @@ def test_a_warnings_location_is_removed_with_it_and_nothing_else():
     assert strip_noise("<infomsg>a\nb</infomsg>x\n<infomsg>c</infomsg>") == ("x\n", ("a b", "c"))
     assert strip_noise("x <infomsg>open") == ("x <infomsg>open", ())
 
+
+
+def test_coqtops_prompt_is_found_in_linear_time():
+    """A tactic printing a computed `<prompt><prompt>...` (a string-importing header) made each
+    read of the answer quadratic: `\\S+` ran from every tag to the end of the run (320 KB: 40 s,
+    searched again in full after the interrupt that a timeout sends)."""
+    import time
+
+    from lean_env.coq.process import PROMPT
+
+    start = time.monotonic()
+    assert PROMPT.search(b"<prompt>" * 30_000) is None
+    assert PROMPT.search((b"<prompt>" + b"a" * 30 + b" < 1 |") * 10_000) is None
+    assert time.monotonic() - start < 1.0
+    real = PROMPT.search(b"1 goal\n<prompt>t_hole1 < 12 |t_hole1| 0 < </prompt>")
+    assert real and real.group(1) == b"t_hole1" and real.group(2) == b"12"
+    assert PROMPT.search("<prompt>θ₁ < 3 |a|b| 0 < </prompt>".encode()).group(1) == "θ₁".encode()
