@@ -178,9 +178,12 @@ def parse_output(raw: str) -> Parsed:
     if err:
         message = printable(" ".join(err.group(1).split()))
         return Parsed(message or "error", (), 0, "", notes, "goals")
-    if GAVE_UP in raw:  # Coq 8.16 prints it inside an <infomsg> block
-        return Parsed(None, (), 0, "", notes, "gave_up")
     headers = list(_HEADER.finditer(text))
+    # Coq 8.16 prints the note inside an <infomsg> block, before the given-up goals' count. Only
+    # there: a goal's display can print it after its count (a string term a step computed).
+    gave_up = raw.find(GAVE_UP)
+    if gave_up >= 0 and gave_up < (first_header.start() if (first_header := _HEADER.search(raw)) else len(raw)):
+        return Parsed(None, (), 0, "", notes, "gave_up")
     if headers:
         display = _clean(text[headers[-1].start() :])
         return Parsed(None, LazyGoals(display, parse_display), int(headers[-1].group(1)), display, notes, "goals")
