@@ -303,11 +303,16 @@ class CoqEnv:
     def _state(self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed) -> ProofState:
         goals = parsed.goals  # lazy: a single goal's display is its whole content
         if self.config.full_goals and parsed.count > 1:
-            # Coq prints hypotheses only for the first goal: ask for the others.
+            # Coq prints hypotheses only for the first goal: ask for the others. The count is not
+            # always Coq's (a goal can print text a step computed, "100000 goals" too): no more
+            # than the display lists, and none after the first goal Coq does not show.
             full = [goals[0]]
-            for i in range(2, parsed.count + 1):
+            for i in range(2, min(parsed.count, len(goals)) + 1):
                 shown = output.parse_shown_goal(top.send(f"Show {i}.", self.config.command_timeout).output)
-                full.append(shown if shown is not None else goals[i - 1])
+                if shown is None:
+                    full.extend(goals[i - 1 :])
+                    break
+                full.append(shown)
             goals = tuple(full)
         note = " ".join(n for n in parsed.notes if "unfocused" in n or "shelf" in n)
         return ProofState(theorem=name, path=path, goals=goals, pretty=parsed.display, note=note)

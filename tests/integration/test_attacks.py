@@ -387,3 +387,14 @@ def test_control_characters_a_proof_prints_do_not_reach_the_messages(coq_env):
     assert isinstance(live, TacticFailure) and "\x1b" not in live.message and "\x07" not in live.message, live
     verdict = coq_env.verify(theorem, [f"let s := eval cbv in ({escape}) in idtac s."])
     assert not verdict.ok and "\x1b" not in verdict.message and "\x07" not in verdict.message, verdict
+
+
+@pytest.mark.parametrize("printed", ["\n5 goals\n", "\n100000 goals\n" + "goal 2 is:\n x\n" * 50], ids=["five", "many"])
+def test_a_goal_count_printed_by_a_goal_is_not_trusted(coq_env, printed):
+    """The env asked `Show i.` for every goal the last count announced, and read goal i from the
+    display when one did not answer: a string hypothesis printing "5 goals" raised IndexError out
+    of `run_tactic`, and "100000 goals" would have cost 100,000 round trips."""
+    root = coq_env.open(theorem_from_text(STRINGS + "Theorem t : True.\n"))
+    before = coq_env.stats().requests
+    result = coq_env.run_tactic(root, f"pose (s := {computed_string(printed)}). cbv in s.")
+    assert not isinstance(result, Proved) and coq_env.stats().requests - before < 20, result
