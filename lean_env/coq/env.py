@@ -449,7 +449,8 @@ class CoqEnv:
             shown = top.send("Show.", self.config.command_timeout)
             confirmed = output.parse_output(shown.output)
             if confirmed.status != "proved":
-                last, last_reply = (confirmed, shown) if confirmed.status == "goals" and confirmed.count else (None, None)
+                real = confirmed.status == "goals" and confirmed.count
+                last, last_reply = (confirmed, shown) if real else (None, None)
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")

@@ -83,12 +83,12 @@ def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 def printable(text: str) -> str:
-    """`text` with control and format characters written as escapes (`\\x1b`): Coq prints a
-    string term's bytes below 128 raw (with a header that imports Coq.Strings.String), so a proof
-    can put escape sequences into an error message, which the CLI prints to a terminal."""
+    """`text` with control and format characters (newlines aside) written as escapes (`\\x1b`):
+    Coq prints a string term's bytes below 128 raw (with a header that imports Coq.Strings.String),
+    so a proof can put escape sequences into an error message, which the CLI prints to a terminal."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c == "\n" else ascii(c)[1:-1] for c in text)
 
 
 def _split_type_value(rest: str) -> tuple[str | None, str]:
@@ -181,8 +181,8 @@ def parse_output(raw: str) -> Parsed:
     headers = list(_HEADER.finditer(text))
     # Coq 8.16 prints the note inside an <infomsg> block, before the given-up goals' count. Only
     # there: a goal's display can print it after its count (a string term a step computed).
-    gave_up = raw.find(GAVE_UP)
-    if gave_up >= 0 and gave_up < (first_header.start() if (first_header := _HEADER.search(raw)) else len(raw)):
+    gave_up, first_header = raw.find(GAVE_UP), _HEADER.search(raw)
+    if gave_up >= 0 and (first_header is None or gave_up < first_header.start()):
         return Parsed(None, (), 0, "", notes, "gave_up")
     if headers:
         display = _clean(text[headers[-1].start() :])

@@ -191,7 +191,8 @@ class CoqSketcher:
         shown, _ = self._send(top, "Show.", self.config.command_timeout)
         if status not in ("proved", "gave_up") or shown.status not in ("proved", "gave_up"):
             count = len(shown.goals) or "some"
-            return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {shown.display[:300]}")
+            left = output.printable(shown.display[:300])  # it may print what a step computed
+            return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {left}")
         return tuple(holes)
 
     def assemble(self, elaboration: Elaboration, fills: Mapping[int, Fill]) -> tuple[str, ...]:
