@@ -70,7 +70,7 @@ class CoqConfig:
     interrupt_grace: float = 0.5  # after the limit, SIGINT; after this much more, kill
     memory_limit_mb: int | None = 4096  # RLIMIT_AS per coqtop / coqc
     recycle_rss_mb: int = 1536  # restart coqtop when it is larger than this (checked every 32 calls)
-    full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
+    full_goals: bool = True  # fetch hypotheses of the other goals too (`Show i.`; see `_FULL_GOALS`)
     verify_timeout: float = 120.0  # coqc wall-clock limit
     max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
     # Library loads run after each theorem's header, for the search and in the verifier's proof
