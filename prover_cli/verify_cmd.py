@@ -51,17 +51,17 @@ def _record_proofs(record: dict, dataset: dict | None) -> ProofToCheck:
     proof = record.get("proof")
     if proof is not None:
         if isinstance(proof, list) and not all(isinstance(step, str) for step in proof):
-            raise ValueError(f"{name}: every step of a proof must be a string")
+            raise ValueError(f"{_shown(name)}: every step of a proof must be a string")
         script = tuple(proof) if isinstance(proof, list) else (str(proof),)
         if theorem is None:
             return ProofToCheck(name, "", "", script, "no statement: give the dataset with --data")
         return ProofToCheck(name, theorem.header, theorem.statement, script)
     whole = next((record[f] for f in _WHOLE_FIELDS if isinstance(record.get(f), str)), None)
     if whole is None:
-        raise ValueError(f"{name}: no proof field ({', '.join(('proof',) + _WHOLE_FIELDS)})")
+        raise ValueError(f"{_shown(name)}: no proof field ({', '.join(('proof',) + _WHOLE_FIELDS)})")
     inside = [p for p in proofs_in_coq_text(whole) if p.name == name]
     if not inside:
-        return ProofToCheck(name, "", "", (), f"no declaration named {name} in the proof text")
+        return ProofToCheck(name, "", "", (), f"no declaration named {_shown(name)} in the proof text")
     found = inside[-1]
     if theorem is not None:  # the dataset's statement, never the record's
         return ProofToCheck(name, theorem.header, theorem.statement, found.script, found.problem)
@@ -111,12 +111,12 @@ def verify_command(
         for item in to_check:
             if item.name in seen:  # one theorem counts once, however many rows claim it
                 duplicates += 1
-                typer.echo(f"skip {item.name}: a second row for it (the first was checked)")
+                typer.echo(f"skip {_shown(item.name)}: a second row for it (the first was checked)")
                 continue
             seen.add(item.name)
             if item.problem:
                 failed += 1
-                typer.echo(f"FAIL {item.name}: {item.problem}")
+                typer.echo(f"FAIL {_shown(item.name)}: {item.problem}")
                 continue
             try:
                 verdict = env.verify(
@@ -126,14 +126,20 @@ def verify_command(
                 raise fail(str(exc), EXIT_ENV) from None
             if verdict.ok:
                 axioms = f" (axioms: {', '.join(verdict.axioms)})" if verdict.axioms else ""
-                typer.echo(f"ok   {item.name} [{verdict.seconds:.1f} s]{axioms}")
+                typer.echo(f"ok   {_shown(item.name)} [{verdict.seconds:.1f} s]{axioms}")
             else:
                 failed += 1
-                typer.echo(f"FAIL {item.name}: {verdict.message}")
+                typer.echo(f"FAIL {_shown(item.name)}: {verdict.message}")
     skipped = f" ({duplicates} duplicate rows not counted)" if duplicates else ""
     typer.echo(f"{len(seen) - failed}/{len(seen)} proofs verified{skipped}")
     if failed:
         raise typer.Exit(EXIT_NOT_PROVED)
+
+
+def _shown(name: str) -> str:
+    """A theorem's name as printed: a results file can come from anywhere, and a name holding an
+    escape sequence or a newline would drive the terminal or print a line that reads like a verdict."""
+    return name if name.isprintable() else ascii(name)
 
 
 def _backend_of(dataset: str) -> str | None:
@@ -186,7 +192,7 @@ def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
         if whole is None and isinstance(proof, str):
             whole = proof
         if whole is None:
-            raise ValueError(f"{path}:{number}: {name}: no proof field ({', '.join(('proof',) + _WHOLE_FIELDS)})")
+            raise ValueError(f"{path}:{number}: {_shown(name)}: no proof field ({', '.join(('proof',) + _WHOLE_FIELDS)})")
         # A chat answer holds the code in a ```lean4 block; a completion is the code itself.
         from prover.whole_proof import last_block
 

@@ -68,7 +68,7 @@ class CoqConfig:
     interrupt_grace: float = 0.5  # after the limit, SIGINT; after this much more, kill
     memory_limit_mb: int | None = 4096  # RLIMIT_AS per coqtop / coqc
     recycle_rss_mb: int = 1536  # restart coqtop when it is larger than this (checked every 32 calls)
-    full_goals: bool = True  # fetch hypotheses of every goal (`Show i.`), not only the first
+    full_goals: bool = True  # fetch hypotheses of the other goals too (`Show i.`; see `_FULL_GOALS`)
     verify_timeout: float = 120.0  # coqc wall-clock limit
     max_output_mb: int = 64  # one answer longer than this is a flood: the process is replaced
     # Library loads run after each theorem's header, for the search and in the verifier's proof
@@ -116,6 +116,12 @@ def _load_form(sentence: str) -> str | None:
         return None
     return f"{m.group(1) or ''}Require {m.group(2)}"
 
+
+# Goals fetched in full (`Show i.`) per state, and the time allowed for them, about the tactic's
+# own limit: they are asked for after the tactic answered, and thousands of goals sharing a large
+# hypothesis (`do 12 (assert True)` after a big `pose`) cost minutes of round trips. The others
+# keep what the display shows of them (their conclusions).
+_FULL_GOALS = 64
 
 # A sentence that answered sooner than this cannot have been stopped by a timeout (Coq's are whole
 # seconds), so it cannot have left a solver running: the process table is only read after slower ones.
@@ -290,18 +296,28 @@ class CoqEnv:
             top.back_to(self._base_id)
             raise BadTheorem(f"{theorem.name}: statement does not elaborate: {parsed.error or 'no proof opened'}")
         self._chain = [((), reply.state_id)]
-        root = self._state(top, theorem.name, (), reply, parsed)
+        root = self._state(top, theorem.name, (), reply, parsed, self.config.command_timeout)
         return root
 
-    def _state(self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed) -> ProofState:
+    def _state(
+        self, top: CoqTop, name: str, path: tuple[str, ...], reply: Reply, parsed: output.Parsed, budget: float
+    ) -> ProofState:
         goals = parsed.goals  # lazy: a single goal's display is its whole content
         if self.config.full_goals and parsed.count > 1:
-            # Coq prints hypotheses only for the first goal: ask for the others.
+            # Coq prints hypotheses only for the first goal: ask for the others, within `budget`
+            # seconds and `_FULL_GOALS`. The count is not always Coq's (a goal can print text a
+            # step computed, "100000 goals" too): no more than the display lists, and none after
+            # the first goal Coq does not show.
             full = [goals[0]]
-            for i in range(2, parsed.count + 1):
+            deadline = time.monotonic() + budget
+            for i in range(2, min(parsed.count, len(goals), _FULL_GOALS) + 1):
+                if time.monotonic() > deadline:
+                    break
                 shown = output.parse_shown_goal(top.send(f"Show {i}.", self.config.command_timeout).output)
-                full.append(shown if shown is not None else goals[i - 1])
-            goals = tuple(full)
+                if shown is None:
+                    break
+                full.append(shown)
+            goals = tuple(full) + tuple(goals[len(full) :])
         note = " ".join(n for n in parsed.notes if "unfocused" in n or "shelf" in n)
         return ProofState(theorem=name, path=path, goals=goals, pretty=parsed.display, note=note)
 
@@ -419,6 +435,15 @@ class CoqEnv:
             parsed = output.parse_output(shown.output)
             if parsed.error is None and parsed.status != "empty":
                 last, last_reply = parsed, shown
+        if last is not None and last.status == "proved":
+            # Confirmed by Coq's own `Show.`: with a header that imports Coq.Strings.String a
+            # tactic prints computed text, a line "No more goals." outside the message tags too.
+            # A state with goals always shows a goal count first, which printed text cannot undo.
+            shown = top.send("Show.", self.config.command_timeout)
+            confirmed = output.parse_output(shown.output)
+            if confirmed.status != "proved":
+                real = confirmed.status == "goals" and confirmed.count
+                last, last_reply = (confirmed, shown) if real else (None, None)
         if last is None or last_reply is None:
             top.back_to(node_id)
             return TacticFailure(FailureKind.NO_PROGRESS, "the tactic changed nothing")
@@ -428,7 +453,7 @@ class CoqEnv:
         self._chain.append((path, top.state_id))
         if last.status == "proved":
             return Proved(path)
-        new = self._state(top, state.theorem, path, last_reply, last)
+        new = self._state(top, state.theorem, path, last_reply, last, limit)
         if new.key == state.key:
             return TacticFailure(FailureKind.NO_PROGRESS, "the state is unchanged")
         return Advanced(new)

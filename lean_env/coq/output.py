@@ -14,8 +14,9 @@ from typing import Sequence
 
 from lean_env.base import Goal, Hypothesis, LazyGoals, ProtocolError
 
-_INFO = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
-_WARNING = re.compile(r"(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?<warning>.*?</warning>", re.S)
+# The location Coq prints before a warning: a line naming the characters, then the input echoed
+# on lines that start with ">".
+_LOCATION = re.compile(r"Toplevel input, characters \d+-\d+:\n")
 _ERROR = re.compile(r"^Error:(.*)", re.S | re.M)
 _HEADER = re.compile(r"^(\d+) (?:focused )?goals?(?: \(shelved: \d+\))?(?: \(ID \d+\))?$", re.M)
 _OTHER_GOAL = re.compile(r"^goal (\d+)(?: \(ID \d+\))? is:$", re.M)
@@ -38,14 +39,56 @@ class Parsed:
     status: str  # "goals", "proved", "gave_up", "empty" (nothing printed)
 
 
+def _blocks(text: str, tag: str) -> tuple[list[str], list[str]]:
+    """Split `text` at its `<tag>...</tag>` blocks: (the pieces around them, their contents).
+
+    Read with `find`, in one pass: an answer can hold text a tactic computed (with a header that
+    imports Coq.Strings.String, any characters, tags and newlines included), and a regex retried
+    from every unclosed tag, or one whose `.*` spans lines, took quadratic or exponential time.
+    """
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    pieces, contents, i = [], [], 0
+    while (start := text.find(opening, i)) >= 0 and (end := text.find(closing, start + len(opening))) >= 0:
+        pieces.append(text[i:start])
+        contents.append(text[start + len(opening) : end])
+        i = end + len(closing)
+    pieces.append(text[i:])
+    return pieces, contents
+
+
+def _without_location(piece: str) -> str:
+    """`piece` without the location that ends it (see `_LOCATION`), read back line by line."""
+    end = len(piece)
+    while end and piece.endswith("\n", 0, end):
+        start = piece.rfind("\n", 0, end - 1) + 1
+        if piece.startswith(">", start):
+            end = start
+            continue
+        if _LOCATION.fullmatch(piece, start, end):
+            return piece[:start]
+        break
+    return piece
+
+
 def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
-    """Remove warning and info blocks; return the rest and the info messages."""
+    """Remove warning blocks (with the location printed before each) and info blocks; return
+    the rest and the info messages."""
     if "<warning>" in text:
-        text = _WARNING.sub("", text)
+        pieces, _ = _blocks(text, "warning")
+        text = "".join([_without_location(p) for p in pieces[:-1]] + pieces[-1:])
     if "<infomsg>" not in text:
         return text, ()
-    notes = tuple(" ".join(m.split()) for m in _INFO.findall(text))
-    return _INFO.sub("", text), notes
+    pieces, contents = _blocks(text, "infomsg")
+    return "".join(pieces), tuple(" ".join(m.split()) for m in contents)
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters (newlines aside) written as escapes (`\\x1b`):
+    Coq prints a string term's bytes below 128 raw (with a header that imports Coq.Strings.String),
+    so a proof can put escape sequences into an error message, which the CLI prints to a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\n" else ascii(c)[1:-1] for c in text)
 
 
 def _split_type_value(rest: str) -> tuple[str | None, str]:
@@ -63,14 +106,14 @@ def _split_type_value(rest: str) -> tuple[str | None, str]:
 
 def _join_wrapped(lines: list[str], indent: int) -> list[str]:
     """Lines indented deeper than `indent` continue the previous line (Coq wraps long terms)."""
-    out: list[str] = []
+    out: list[list[str]] = []  # each line's parts, joined once at the end (not quadratic)
     for line in lines:
         depth = len(line) - len(line.lstrip(" "))
         if out and depth > indent:
-            out[-1] += " " + line.strip()
+            out[-1].append(line.strip())
         elif line.strip():
-            out.append(line.strip())
-    return out
+            out.append([line.strip()])
+    return [" ".join(parts) for parts in out]
 
 
 def parse_hypotheses(lines: list[str]) -> tuple[Hypothesis, ...]:
@@ -133,11 +176,14 @@ def parse_output(raw: str) -> Parsed:
     text, notes = strip_noise(raw)
     err = _ERROR.search(text)
     if err:
-        message = " ".join(err.group(1).split())
+        message = printable(" ".join(err.group(1).split()))
         return Parsed(message or "error", (), 0, "", notes, "goals")
-    if GAVE_UP in raw:  # Coq 8.16 prints it inside an <infomsg> block
-        return Parsed(None, (), 0, "", notes, "gave_up")
     headers = list(_HEADER.finditer(text))
+    # Coq 8.16 prints the note inside an <infomsg> block, before the given-up goals' count. Only
+    # there: a goal's display can print it after its count (a string term a step computed).
+    gave_up, first_header = raw.find(GAVE_UP), _HEADER.search(raw)
+    if gave_up >= 0 and (first_header is None or gave_up < first_header.start()):
+        return Parsed(None, (), 0, "", notes, "gave_up")
     if headers:
         display = _clean(text[headers[-1].start() :])
         return Parsed(None, LazyGoals(display, parse_display), int(headers[-1].group(1)), display, notes, "goals")

@@ -27,7 +27,9 @@ from functools import lru_cache
 from lean_env.base import EnvTimeout, ProtocolError, SetupError
 from lean_env.process import ChildProcess, ProcessConfig
 
-PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^<>\n]*)\| (\d+) < </prompt>")  # |a|b| when proofs nest
+# |a|b| when proofs nest. The proof's name is a Coq name, so it holds no `<`: with `\S+` a printed run
+# of `<prompt>` tags (a string term a tactic computed) was scanned to its end from every tag.
+PROMPT = re.compile(rb"<prompt>([^\s<>]+) < (\d+) \|([^<>\n]*)\| (\d+) < </prompt>")
 _FENCE_CALIBRATION = "prover_fence_" + "0" * 24  # same length as every real fence name
 _FENCE_WAIT = 5.0  # seconds the fence may take once the sentence has answered
 

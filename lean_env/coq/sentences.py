@@ -430,8 +430,9 @@ def _selector_end(sentence: str) -> int:
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _QUOTATION = re.compile(r":\{\{")  # after any name (`x':{{` too): no tactic text holds one
-# What may stand right before a string: a message tactic (and its level), or another string.
-_STRING_CONTEXT = re.compile(r'(?:\b(?:idtac|fail|gfail)(?: [0-9]+)?|"(?:[^"]|"")*") ?$')
+# What may stand right before a string besides another string: a message tactic (and its level).
+_MESSAGE_WORD = re.compile(r"\b(?:idtac|fail|gfail)(?: [0-9]+)? ?\Z")
+_MESSAGE_WORD_WINDOW = 40  # characters looked at before a string: a longer level is refused
 
 
 def _misplaced_string(sentence: str) -> str | None:
@@ -439,10 +440,17 @@ def _misplaced_string(sentence: str) -> str | None:
 
     Coq's parser, recovering from an error after `foo "x"`, keeps reading past the period and
     takes the next sentence as part of this one: strings are allowed only where tactics print.
+    Each string is checked against what ends right before it (the previous string, or a bounded
+    window), never the whole text before it: that was quadratic in the number of strings, and the
+    screen runs before any time limit.
     """
+    previous = -2  # end of the previous string
     for m in _STRING.finditer(sentence):
-        if not _STRING_CONTEXT.search(sentence[: m.start()]):
+        start = m.start()
+        after_string = start == previous or (start == previous + 1 and sentence[previous] == " ")
+        if not after_string and not _MESSAGE_WORD.search(sentence, max(0, start - _MESSAGE_WORD_WINDOW), start):
             return m.group(0)
+        previous = m.end()
     return None
 
 

@@ -41,6 +41,10 @@ _BY_ADMIT = re.compile(r"^(.*\S)\s+by\s+admit\s*\.$", re.DOTALL)
 _BARE_HOLE = re.compile(r"^admit\s*\.$")
 _PROOF_START = {"Proof."}
 _PROOF_END = {"Qed.", "Defined."}
+# A tactic inside a term (`ltac:(...)`, `ltac2:(...)`) or a quotation: a printed goal never holds
+# one, but a goal can print text a step computed (with Coq.Strings.String imported, a string term
+# with newlines and quotes), and the hole's statement is run as a command, unscreened.
+_TACTIC_IN_TERM = re.compile(r"\bltac2?\s*:|:\{\{")
 
 K = SketchFailureKind
 
@@ -83,7 +87,8 @@ def extract_steps(theorem: Theorem, text: str) -> list[str] | SketchFailure:
 
 
 def hole_statement(goal: Goal) -> str | None:
-    """`goal` as one closed proposition: its context turned into binders, oldest outermost."""
+    """`goal` as one closed proposition: its context turned into binders, oldest outermost; None
+    when it cannot be stated, or would run a tactic when stated (`_TACTIC_IN_TERM`)."""
     text = goal.conclusion
     for hyp in reversed(goal.hypotheses):
         if not hyp.names:
@@ -94,7 +99,7 @@ def hole_statement(goal: Goal) -> str | None:
             text = f"let {hyp.names[0]} : {hyp.type} := {hyp.value} in {text}"
         else:
             text = f"forall ({' '.join(hyp.names)} : {hyp.type}), {text}"
-    return text
+    return None if _TACTIC_IN_TERM.search(text) else text
 
 
 def context_names(goal: Goal) -> list[str]:
@@ -186,7 +191,8 @@ class CoqSketcher:
         shown, _ = self._send(top, "Show.", self.config.command_timeout)
         if status not in ("proved", "gave_up") or shown.status not in ("proved", "gave_up"):
             count = len(shown.goals) or "some"
-            return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {shown.display[:300]}")
+            left = output.printable(shown.display[:300])  # it may print what a step computed
+            return SketchFailure(K.INCOMPLETE, f"the sketch leaves {count} goal(s) unsolved: {left}")
         return tuple(holes)
 
     def assemble(self, elaboration: Elaboration, fills: Mapping[int, Fill]) -> tuple[str, ...]:

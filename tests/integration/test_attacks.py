@@ -385,3 +385,60 @@ def test_lras_unchecked_closer_cannot_prove_false_live(coq_env):
              "(@VarMap.find R 0%R vm)) ff) by rchecker_abstract.")
     result = coq_env.run_tactic(coq_env.open(theorem), lemma)
     assert isinstance(result, TacticFailure) and result.kind is FailureKind.REJECTED, result
+
+
+# A header that imports Coq.Strings.String prints string terms as literals, and every byte below 128
+# raw (newlines, ESC, NUL): a tactic can then print any text it computes, coqtop's tags included,
+# without a string in its own text (the screen's rules on strings and tags see nothing).
+STRINGS = "Require Import String Ascii.\n"
+
+
+def computed_string(text: str) -> str:
+    """A term that evaluates to `text`, written without a string literal."""
+    term = "EmptyString"
+    for c in reversed(text):
+        term = f"String (ascii_of_nat {ord(c)}) ({term})"
+    return term
+
+
+def test_a_printed_no_more_goals_outside_the_message_tags_is_not_a_proof(coq_env):
+    forged = computed_string("x</infomsg>\nNo more goals.\n<infomsg>y")
+    root = coq_env.open(theorem_from_text(STRINGS + "Theorem t : 0 = 1.\n"))
+    result = coq_env.run_tactic(root, f"let s := eval cbv in ({forged}) in idtac s.")
+    assert not isinstance(result, Proved), result
+
+
+def test_control_characters_a_proof_prints_do_not_reach_the_messages(coq_env):
+    """`prover verify` and `prover prove` print these messages to a terminal: an escape sequence
+    the proof computed would drive it (clear the screen, rewrite an earlier line)."""
+    escape = computed_string("A\x1b[2J\x1b[1;1Hok\x07")
+    theorem = theorem_from_text(STRINGS + "Theorem t : 0 = 1.\n")
+    live = coq_env.run_tactic(coq_env.open(theorem), f"let s := eval cbv in ({escape}) in fail 0 s.")
+    assert isinstance(live, TacticFailure) and "\x1b" not in live.message and "\x07" not in live.message, live
+    verdict = coq_env.verify(theorem, [f"let s := eval cbv in ({escape}) in idtac s."])
+    assert not verdict.ok and "\x1b" not in verdict.message and "\x07" not in verdict.message, verdict
+
+
+@pytest.mark.parametrize("printed", ["\n5 goals\n", "\n100000 goals\n" + "goal 2 is:\n x\n" * 50], ids=["five", "many"])
+def test_a_goal_count_printed_by_a_goal_is_not_trusted(coq_env, printed):
+    """The env asked `Show i.` for every goal the last count announced, and read goal i from the
+    display when one did not answer: a string hypothesis printing "5 goals" raised IndexError out
+    of `run_tactic`, and "100000 goals" would have cost 100,000 round trips."""
+    root = coq_env.open(theorem_from_text(STRINGS + "Theorem t : True.\n"))
+    before = coq_env.stats().requests
+    result = coq_env.run_tactic(root, f"pose (s := {computed_string(printed)}). cbv in s.")
+    assert not isinstance(result, Proved) and coq_env.stats().requests - before < 20, result
+
+
+def test_a_tactic_that_makes_many_goals_with_a_large_context_costs_about_its_limit(coq_env):
+    """The other goals are fetched in full (`Show i.`), outside the tactic's own time limit: 256
+    goals sharing a 90 KB hypothesis cost 40 s and 261 requests after a 5 s tactic, a few more
+    doublings minutes (red-team round 26)."""
+    import time
+
+    root = coq_env.open(TRUE)
+    tactic = ("pose (s := 0). do 13 (let y := eval cbv delta [s] in s in clear s; pose (s := (y, y))). "
+              "do 8 (assert True).")
+    before, start = coq_env.stats().requests, time.monotonic()
+    result = coq_env.run_tactic(root, tactic, timeout=5.0)
+    assert time.monotonic() - start < 15 and coq_env.stats().requests - before < 100, result

@@ -115,6 +115,30 @@ def test_a_step_that_prints_no_more_goals_does_not_complete_the_sketch(sketcher,
     assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE, failure
 
 
+def test_a_goal_that_prints_gave_up_does_not_complete_the_sketch(sketcher):
+    """With a header that imports Coq.Strings.String, a step can put Coq's "gave up" note into the
+    display itself (a string term with newlines, after the goal count), where `Show.` prints it
+    too: the sketch once passed with its goal left (red-team round 26)."""
+    note = "\nNo more goals, but there are some goals you gave up:\n"
+    term = "EmptyString"
+    for c in reversed(note):
+        term = f"String (ascii_of_nat {ord(c)}) ({term})"
+    theorem = Theorem("t", "Require Import String Ascii.\n", "Theorem t : 0 = 1.", "coq")
+    failure = sketcher.elaborate(theorem, f"pose (s := {term}).\ncbv in s.")
+    assert isinstance(failure, SketchFailure) and failure.kind is SketchFailureKind.INCOMPLETE, failure
+
+
+def test_a_goal_left_is_reported_without_control_characters(sketcher):
+    """`prover prove --informal` prints why a sketch failed, with the goals left: a string term a
+    step computed (header importing Coq.Strings.String) put raw escape sequences there."""
+    term = "EmptyString"
+    for c in reversed("A\x1b[2J"):
+        term = f"String (ascii_of_nat {ord(c)}) ({term})"
+    theorem = Theorem("t", "Require Import String Ascii.\n", "Theorem t : 0 = 1.", "coq")
+    failure = sketcher.elaborate(theorem, f"pose (s := {term}).\ncbv in s.")
+    assert isinstance(failure, SketchFailure) and "\x1b" not in failure.message, failure
+
+
 def test_changed_statement_and_axioms_are_rejected(coq_env, sketcher):
     changed = "Theorem double_gt : forall n m : nat, n = m.\nProof. intros. lia. Qed."
     assert sketcher.elaborate(THEOREM, changed).kind is SketchFailureKind.STATEMENT_CHANGED

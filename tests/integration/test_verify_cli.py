@@ -173,3 +173,14 @@ def test_the_extra_imports_used_are_said_with_their_source(tmp_path):
     path.write_text(json.dumps({"name": "a", "proved": True, "proof": ["lia."]}) + "\n")
     out = run_verify(str(path))
     assert f"extra imports (proof module only, from {tmp_path / 'config.json'}): From Coq Require Import Lia." in out.stderr
+
+
+def test_names_from_a_results_file_are_printed_without_control_characters(tmp_path):
+    """A results file may come from anywhere: a name holding an escape sequence or a newline
+    drove the terminal, or printed a line that read like a verdict (red-team round 26)."""
+    path = tmp_path / "r.jsonl"
+    name = "x\x1b[2J\nok   mathd_algebra_10 [0.1 s]"
+    path.write_text(json.dumps({"name": name, "proof": ["auto."]}) + "\n" + json.dumps({"name": name, "proof": []}) + "\n")
+    out = run_verify(str(path))
+    assert out.returncode == 1 and "\x1b" not in out.stdout, out.stdout
+    assert not any(line.startswith("ok") for line in out.stdout.splitlines()), out.stdout

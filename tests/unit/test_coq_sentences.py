@@ -130,3 +130,37 @@ def test_a_brace_after_more_than_a_selector_ends_no_sentence():
 
 def test_mathematical_unicode_passes():
     assert split_tactic("assert (h₁ : ∀ x : R, x² ≥ 0 → σ x ≤ ℝ).")[1] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "idtac " + '"a" ' * 20000 + ".",  # each string's context was searched over all the text before it
+        "fail 1 " + '"a" ' * 20000 + ".",
+        "idtac " + '"a""b" ' * 12000 + ".",
+    ],
+    ids=["idtac-strings", "fail-strings", "escaped-quotes"],
+)
+def test_the_screen_answers_in_linear_time(text):
+    """The screen runs in the search's (and `prover verify`'s) own process before any time limit:
+    a text of many message strings must not stall it (red-team round 26: 80,000 characters took
+    about a minute)."""
+    import time
+
+    split_tactic.cache_clear()
+    start = time.monotonic()
+    sentences, reason = split_tactic(text)
+    assert reason is None and len(sentences) == 1
+    assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ('idtac "a" "b".', True), ('fail 2 "a" "b".', True), ('gfail "a".', True), ('idtac"a".', True),
+        ('exact "a".', False), ('xidtac "a".', False), ('idtac "a" x "b".', False), ('idtac "a"  "b".', True),
+        ('idtac 1 "a".', True), ('fail "a" 1 "b".', False), ('fail ' + '0' * 60 + ' "a".', False),
+    ],
+)
+def test_strings_are_allowed_only_as_messages(text, ok):
+    assert (split_tactic(text)[1] is None) == ok, split_tactic(text)

@@ -124,3 +124,34 @@ def test_identities_are_read_only_between_the_fresh_marker_and_once_per_name():
 def test_identity_queries_take_qualified_names_only(name):
     with pytest.raises(ValueError):
         identity_script(["ok.name", name], "MK")
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "t = I <: True <: Prop" + " <: Type" * 10_000 + "\n     : True",  # how Coq prints a chain of casts
+        "t = " + "(I <: " * 8_000 + "True" + ")" * 8_000 + "\n     : True",
+    ],
+    ids=["unparenthesised", "nested"],
+)
+def test_the_cast_audit_is_linear_in_the_printed_term(term):
+    """`exact (I <: (True <: (Prop <: T)))` with T a chain of 5,000 casts built by a two-line Ltac
+    recursion (4 s live) printed as one unparenthesised chain, and the audit read every cast's type
+    to the end of the term: 24 s in the verifier, minutes for a longer chain or copies of it."""
+    import time
+
+    from lean_env.coq.verify import term_problem
+
+    start = time.monotonic()
+    assert term_problem(term) is None
+    assert time.monotonic() - start < 1.0
+
+
+def test_a_match_in_any_cast_type_is_still_found():
+    from lean_env.coq.verify import term_problem
+
+    match = "match x as y in eq _ y return Prop with eq_refl => True end"
+    assert "VM cast" in term_problem(f"t = (I <: True) (J <: {match})\n     : True")
+    assert "VM cast" in term_problem(f"t = I <: True <: ({match} <<: Prop)\n     : True")
+    assert term_problem(f"t = ({match}) (I <: True)\n     : True") is None  # the match is no cast's type
+    assert term_problem("t = (I <: mismatch)\n     : True") is None

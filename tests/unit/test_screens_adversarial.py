@@ -121,3 +121,60 @@ def test_lean_smuggled_commands_are_refused(tactic):
 @pytest.mark.parametrize("tactic", ["have h : #s = 3 := by simp", "set_option maxHeartbeats 100000 in simp"])
 def test_lean_ordinary_tactics_still_pass(tactic):
     assert lean_screen(tactic) is None
+
+
+# With a header that imports Coq.Strings.String, a tactic prints any text it computes, newlines and
+# coqtop's own tags included (`let s := eval cbv in (String (ascii_of_nat 10) ...) in idtac s`):
+# coqtop's answers are then partly model text, and reading them must stay linear in their size.
+_ECHOES = "<warning>w</warning>\nToplevel input, characters 0-1:\n" + "> a\n" * 40  # 2^40 ways once
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _ECHOES + "Error: x\n",
+        "1 goal\n  \n  s := \"" + "<infomsg>" * 200_000 + "\" : string\n  ============================\n  True\n",
+        "1 goal\n  \n  s := \"" + "<warning>" * 200_000 + "\" : string\n  ============================\n  True\n",
+        "1 goal\n  \n  s := \"" + "\n   x" * 300_000 + "\" : string\n  ============================\n  True\n",
+        "1 goal\n  \n  s := \"" + ">Toplevel input, characters 1-1:\n" * 50_000 + "<warning>w</warning>\n",
+    ],
+    ids=["warning-echo-lines", "unclosed-infomsg-tags", "unclosed-warning-tags", "continuation-lines",
+         "locations-in-echo-lines"],
+)
+def test_coqtop_answers_are_read_in_linear_time(answer):
+    import time
+
+    start = time.monotonic()
+    parsed = parse_output(answer)
+    [goal.hypotheses for goal in parsed.goals]
+    assert time.monotonic() - start < 1.0
+
+
+def test_a_warnings_location_is_removed_with_it_and_nothing_else():
+    from lean_env.coq.output import strip_noise
+
+    real = "Toplevel input, characters 0-5:\n> lia.\n> ^^^^^\n<warning>Deprecated.</warning>\n1 goal\n"
+    assert strip_noise(real) == ("\n1 goal\n", ())
+    # Only the echo lines right before the warning go: a located error after it stays.
+    error = "<warning>w</warning>\nToplevel input, characters 0-1:\n> a\n> ^\nError: bad\n"
+    assert strip_noise(error)[0] == "\nToplevel input, characters 0-1:\n> a\n> ^\nError: bad\n"
+    assert strip_noise("<infomsg>a\nb</infomsg>x\n<infomsg>c</infomsg>") == ("x\n", ("a b", "c"))
+    assert strip_noise("x <infomsg>open") == ("x <infomsg>open", ())
+
+
+
+def test_coqtops_prompt_is_found_in_linear_time():
+    """A tactic printing a computed `<prompt><prompt>...` (a string-importing header) made each
+    read of the answer quadratic: `\\S+` ran from every tag to the end of the run (320 KB: 40 s,
+    searched again in full after the interrupt that a timeout sends)."""
+    import time
+
+    from lean_env.coq.process import PROMPT
+
+    start = time.monotonic()
+    assert PROMPT.search(b"<prompt>" * 30_000) is None
+    assert PROMPT.search((b"<prompt>" + b"a" * 30 + b" < 1 |") * 10_000) is None
+    assert time.monotonic() - start < 1.0
+    real = PROMPT.search(b"1 goal\n<prompt>t_hole1 < 12 |t_hole1| 0 < </prompt>")
+    assert real and real.group(1) == b"t_hole1" and real.group(2) == b"12"
+    assert PROMPT.search("<prompt>θ₁ < 3 |a|b| 0 < </prompt>".encode()).group(1) == "θ₁".encode()

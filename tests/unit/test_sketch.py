@@ -78,6 +78,18 @@ def test_hole_statement_generalises_the_context():
     assert hole_statement(Goal((), "1 = 1")) == "1 = 1"
 
 
+def test_a_hole_statement_that_would_run_a_tactic_is_not_made():
+    """The statement is built from a printed goal and run as a command in the search's coqtop. With
+    a header importing Coq.Strings.String a step can print any text in a goal (a string term with
+    newlines, and a value/type split inside the string): `ltac:(...)` landed outside the quotes and
+    an unscreened tactic ran there (red-team round 26: `do 30000000 idtac` for 8 s)."""
+    forged = Hypothesis(("s",), 'ltac:(do 30000000 idtac; exact nat)"%string : string', '"%string')
+    assert hole_statement(Goal((forged,), "True")) is None
+    assert hole_statement(Goal((), "P ltac2 :(idtac)")) is None
+    assert hole_statement(Goal((), "x:{{ a }} = 1")) is None
+    assert hole_statement(Goal((Hypothesis(("ltac_count",), "nat"),), "ltac_count = 1")) is not None
+
+
 def test_strip_fences():
     assert strip_fences("Sure:\n```isabelle\nproof -\nqed\n```\nDone") == "proof -\nqed\n"
     assert strip_fences("by simp") == "by simp"
