@@ -9,8 +9,9 @@ assistant's timeout can stop anything: a scan that is quadratic, or a regular ex
 backtracks, in any of them hangs the whole run. This
 benchmark looks for such inputs systematically instead of one at a time. Each input repeats a
 unit, a lexically significant fragment of one of the four languages or a pair of them
-(comment and string openers, cartouches, `set_option`, blanks, fences, ...), optionally behind
-one fragment as a prefix, up to `--size` characters and then twice that. For each reader it prints
+(comment and string openers, cartouches, `set_option`, blanks, fences, message tags, ...),
+optionally behind one fragment as a prefix, up to `--size` characters and then twice that, once
+as it is and once ended by a plain character. For each reader it prints
 the slowest inputs with their times at both sizes and the ratio of the two: about 2 is linear,
 about 4 quadratic. Each call runs in a worker process that is killed after `--timeout` seconds
 (a backtracking regular expression cannot be interrupted from inside), and such an input is
@@ -40,8 +41,8 @@ FRAGMENTS = (
     "by", "in", "open", "set_option", "idtac", "sorry", "admit", "gen_", "theorem t", "Lemma t",
     "(* *) ", "/- -/ ", "\"\" ", "‹› ", "a.b.", "x y z ", "\n\n", "  \n",
     # and in prover output: message tags, prompts, goal separators, hypothesis lines
-    "<infomsg>", "</infomsg>", "<warning>", "</warning>", "<prompt>", "</prompt>", "=====", " : ", "⊢",
-    "goal 2 (ID 8) is:", "Warning:", "Try this:", "case h", "\n  ",
+    "<infomsg>", "</infomsg>", "<warning>", "</warning>", "<prompt>", "</prompt>", "=====", " : ", "⊢", "•", "[apply]",
+    "goal 2 (ID 8) is:", "Warning:", "Try this:", "case h", "\n  ", ">", "<", "> x\n",
 )
 
 
@@ -59,6 +60,7 @@ def readers() -> list[Reader]:
     from lean_env.hol_light.goals import parse_state, toplevel_errors, without_prompts
     from lean_env.isabelle.protocol import try_this
     from lean_env.lean_repl.goals import parse_goals
+    from lean_env.lean_repl.protocol import Message, suggestions
     from lean_env.isabelle.sketch import extract_proof as isabelle_sketch
     from lean_env.isabelle.sketch import split_holes
     from lean_env.lean_repl.screen import MAX_PROOF_CHARS
@@ -92,16 +94,30 @@ def readers() -> list[Reader]:
         Reader("isabelle sketch", lambda t: (isabelle_sketch(isabelle, t), split_holes(t))),
         Reader("coq whole proof", lambda t: (quiet(extract_coq)(t, coq, False), quiet(extract_coq)(t, coq, True))),
         Reader("lean whole proof", lambda t: (quiet(extract_lean)(t, lean, False), quiet(extract_lean)(t, lean, True))),
-        # Prover output, which a proof's text shapes (printed strings, messages, goals it builds):
-        Reader("coq output", lambda t: (quiet(parse_output)(t + "\n"), quiet(parse_shown_goal)(t + "\n"))),
-        Reader("lean goals", lambda t: quiet(parse_goals)([t])),
+        # Prover output, which a proof's text shapes: the text where a printed string, a message
+        # or a goal the proof built lands in it.
+        Reader("coq output", lambda t: [(quiet(parse_output)(a), quiet(parse_shown_goal)(a)) for a in coq_answers(t)]),
+        Reader("lean goals", lambda t: (quiet(parse_goals)([t]), quiet(parse_goals)([f"s : {t}\n⊢ True"]))),
+        Reader("lean messages", lambda t: [suggestions([Message(severity="info", pos={"line": 1, "column": 0}, data=d)])
+                                           for d in (t, f"Try this: exact h{t}")]),
         Reader("hol-light output", lambda t: (quiet(parse_state)(t), toplevel_errors(t), without_prompts(t))),
-        Reader("isabelle try this", try_this),
+        Reader("isabelle try this", lambda t: (try_this(t), try_this(f"Try this: by simp{t}"))),
     ]
 
 
-def text_of(prefix: str, unit: str, size: int) -> str:
-    return prefix + unit * max(1, (size - len(prefix)) // len(unit))
+def coq_answers(text: str) -> list[str]:
+    """coqtop answers with `text` where a proof's printed text lands: alone, in a hypothesis's
+    value in a goal display, after a warning and its location, inside a message."""
+    return [
+        text + "\n",
+        f"1 goal\n  \n  s := \"{text}\" : string\n  ============================\n  True\n",
+        f"<warning>w</warning>\nToplevel input, characters 0-1:\n{text}\nError: x\n",
+        f"<infomsg>{text}</infomsg>\n1 goal\n  \n  ============================\n  True\n",
+    ]
+
+
+def text_of(prefix: str, unit: str, size: int, suffix: str = "") -> str:
+    return prefix + unit * max(1, (size - len(prefix) - len(suffix)) // len(unit)) + suffix
 
 
 def _worker(reader: Reader, jobs: "mp.connection.Connection") -> None:
@@ -146,6 +162,7 @@ class Timed:
 class Row:
     prefix: str
     unit: str
+    suffix: str
     small: float | None  # seconds at the smaller size; None: timed out; -1: raised
     large: float | None  # the same at twice the size
     measured: bool  # whether the larger size ran (only where the smaller was not instant)
@@ -163,16 +180,25 @@ class Row:
         return max(t for t in (self.small, self.large) if t is not None) if self.small is not None else float("inf")
 
 
-def sweep(reader: Reader, inputs: list[tuple[str, str]], size: int, timeout: float, floor: float) -> list[Row]:
-    """Each input timed at `size` characters and, where that took at least `floor` seconds, at twice that."""
+def sweep(reader: Reader, inputs: list[tuple[str, str, str]], size: int, timeout: float, floor: float,
+          ratio: float = 3.0) -> list[Row]:
+    """Each input timed at `size` characters and, where that took at least `floor` seconds, at twice
+    that. Growth faster than `ratio` is timed twice more at both sizes (the fastest of three
+    counts), so that a pause of the machine is not reported as a quadratic scan."""
     timed = Timed(reader, timeout)
     rows = []
     try:
-        for prefix, unit in inputs:
-            small = timed.time(text_of(prefix, unit, size))
+        for prefix, unit, suffix in inputs:
+            small_text, large_text = text_of(prefix, unit, size, suffix), text_of(prefix, unit, 2 * size, suffix)
+            small = timed.time(small_text)
             measured = small is not None and small >= floor
-            large = timed.time(text_of(prefix, unit, 2 * size)) if measured else None
-            rows.append(Row(prefix, unit, small, large, measured))
+            large = timed.time(large_text) if measured else None
+            if measured and small and small > 0 and large is not None and large > 0 and large / small > ratio:
+                for _ in range(2):
+                    again_small, again_large = timed.time(small_text), timed.time(large_text)
+                    small = min(small, again_small) if again_small is not None and again_small >= 0 else small
+                    large = min(large, again_large) if again_large is not None and again_large >= 0 else large
+            rows.append(Row(prefix, unit, suffix, small, large, measured))
     finally:
         timed.close()
     return rows
@@ -185,14 +211,17 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated reader names (prefixes), e.g. coq,lean")
     parser.add_argument("--no-prefixes", action="store_true", help="units only, no fragment in front")
     parser.add_argument("--max-ratio", type=float, default=3.0)
-    parser.add_argument("--min-seconds", type=float, default=0.2)
+    parser.add_argument("--min-seconds", type=float, default=0.04)
     parser.add_argument("--show", type=int, default=3, help="slowest inputs printed per reader")
     args = parser.parse_args()
 
     units = list(FRAGMENTS) + [a + b for a, b in itertools.permutations(FRAGMENTS, 2)]
-    inputs = [("", u) for u in units]
+    shapes = [("", u) for u in units]
     if not args.no_prefixes:
-        inputs += [(p, u) for p in FRAGMENTS for u in FRAGMENTS if p != u]
+        shapes += [(p, u) for p in FRAGMENTS for u in FRAGMENTS if p != u]
+    # and each run once more ended by a plain character: a scan that is quadratic in a run
+    # often needs the run to end in a mismatch (blank lines, then a word)
+    inputs = [(p, u, s) for p, u in shapes for s in ("", "x")]
     chosen = [r for r in readers()
               if not args.only or any(r.name.startswith(o.strip()) for o in args.only.split(","))]
     if not chosen:
@@ -201,7 +230,7 @@ def main() -> None:
     findings = 0
     for reader in chosen:
         start = time.perf_counter()
-        rows = sweep(reader, inputs, args.size, args.timeout, floor=args.min_seconds / 8)
+        rows = sweep(reader, inputs, args.size, args.timeout, floor=args.min_seconds / 10, ratio=args.max_ratio)
         grew = [r for r in rows if r.measured and r.large is not None and r.small and r.small > 0
                 and r.large > args.min_seconds and r.large / r.small > args.max_ratio]
         bad = [r for r in rows if r.timed_out or r.raised] + grew
@@ -210,10 +239,10 @@ def main() -> None:
               f"{len(grew)} grew faster than {args.max_ratio:g}x past {args.min_seconds:g} s")
         for r in sorted((r for r in rows if not r.timed_out and not r.raised), key=lambda r: -r.worst)[: args.show]:
             large = f"{r.large * 1000:9.1f} ms  {r.large / max(r.small, 1e-9):5.1f}x" if r.measured else " " * 19
-            print(f"  {r.small * 1000:9.1f} ms {large}  {r.prefix!r} + {r.unit!r} * n")
+            print(f"  {r.small * 1000:9.1f} ms {large}  {r.prefix!r} + {r.unit!r} * n + {r.suffix!r}")
         for r in bad[:10]:
             kind = "timeout" if r.timed_out else "raised" if r.raised else f"{r.large / r.small:.1f}x"
-            print(f"  FINDING ({kind}) {r.prefix!r} + {r.unit!r} * n")
+            print(f"  FINDING ({kind}) {r.prefix!r} + {r.unit!r} * n + {r.suffix!r}")
         findings += len(bad)
     sys.exit(1 if findings else 0)
 

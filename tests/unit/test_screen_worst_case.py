@@ -24,13 +24,13 @@ def _raises(text: str) -> None:
 
 
 def test_a_reader_that_hangs_is_killed_and_the_sweep_goes_on() -> None:
-    rows = sweep(Reader("hangs", _hangs_on_x), [("", "x"), ("", "a")], size=100, timeout=1.0, floor=0.0)
+    rows = sweep(Reader("hangs", _hangs_on_x), [("", "x", ""), ("", "a", "")], size=100, timeout=1.0, floor=0.0)
     assert [r.timed_out for r in rows] == [True, False]
     assert rows[1].small is not None and rows[1].small >= 0
 
 
 def test_a_reader_that_raises_is_reported() -> None:
-    rows = sweep(Reader("raises", _raises), [("", "a")], size=10, timeout=5.0, floor=0.0)
+    rows = sweep(Reader("raises", _raises), [("", "a", "")], size=10, timeout=5.0, floor=0.0)
     assert rows[0].raised and not rows[0].timed_out
 
 
@@ -44,15 +44,15 @@ def test_quadratic_growth_shows_in_the_ratio_of_the_two_sizes() -> None:
     assert small and large and large / small > 3.0
 
 
-def test_inputs_have_the_prefix_then_whole_units() -> None:
-    text = text_of("(*", "ab", 11)
-    assert text == "(*" + "ab" * 4
+def test_inputs_have_the_prefix_then_whole_units_then_the_suffix() -> None:
+    assert text_of("(*", "ab", 11) == "(*" + "ab" * 4
+    assert text_of("(*", "ab", 11, "x") == "(*" + "ab" * 4 + "x"
 
 
 def test_every_bridge_that_reads_model_text_is_covered() -> None:
     names = {r.name for r in readers()}
     assert {"coq screen", "lean screen", "lean final screen", "isabelle screen", "hol-light screen", "coq sketch", "lean sketch",
-            "isabelle sketch", "coq whole proof", "lean whole proof", "coq output", "lean goals",
+            "isabelle sketch", "coq whole proof", "lean whole proof", "coq output", "lean goals", "lean messages",
             "hol-light output", "isabelle try this"} <= names
     for reader in readers():  # each runs on an honest-looking text without raising
         reader.call("intros; lia.")
