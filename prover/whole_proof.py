@@ -52,7 +52,9 @@ class WholeProofFormat:
 
 # --- extraction --------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.S)
+# One way only to read the blanks after the backticks: with two `[ \t]*` around an optional
+# language name, a run of blanks was split every possible way (quadratic in the run).
+_FENCE = re.compile(r"```[ \t]*(?:([A-Za-z0-9_+-]+)[ \t]*)?\n(.*?)(?:```|\Z)", re.S)
 
 
 def last_block(output: str, languages: Sequence[str]) -> str | None:
@@ -60,7 +62,7 @@ def last_block(output: str, languages: Sequence[str]) -> str | None:
     counts: generation often stops at the token limit inside it)."""
     found = None
     for match in _FENCE.finditer(output):
-        if match.group(1).lower() in languages:
+        if (match.group(1) or "").lower() in languages:
             found = match.group(2)
     return found
 

@@ -139,3 +139,17 @@ def test_lean_extraction_is_linear_on_lines_that_open_an_attribute():
     assert time.monotonic() - start < 1.0
     honest = "```lean4\n@[simp]\ntheorem amgm_two (a b : ℝ) : 2 * a * b ≤ a ^ 2 + b ^ 2 := by\n  nlinarith\n```"
     assert WHOLE_PROOF_FORMATS.get("deepseek-prover-v2").extract(honest, LEAN) == "nlinarith"
+
+
+def test_a_fence_followed_by_a_run_of_blanks_is_read_in_linear_time():
+    """Two `[ \t]*` around an optional language name split a run of blanks after the backticks
+    every possible way: 100,000 tabs took seconds (found by benchmarks.perf.screen_worst_case)."""
+    import time
+
+    from prover.whole_proof import last_block
+
+    start = time.monotonic()
+    assert last_block("```" + "\t" * 100_000 + "x", ("coq",)) is None
+    assert time.monotonic() - start < 1.0
+    assert last_block("``` coq \nintros.\n```", ("coq",)) == "intros.\n"
+    assert last_block("```\t\nlia.\n```", ("",)) == "lia.\n"  # a fence without a language
