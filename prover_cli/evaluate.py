@@ -296,7 +296,7 @@ def report(runs: list[Path] = typer.Argument(..., help="A run directory, or two 
     if len(loaded) == 1:
         _, _, results, run_dir = loaded[0]
         write_report(run_dir, results, {})
-        typer.echo((run_dir.path / "summary.md").read_text())
+        typer.echo((run_dir.path / "summary.md").read_text(encoding="utf-8"))
         return
     from benchmarks.compare import compare, render_comparison
 

@@ -26,7 +26,7 @@ def write_source(run_dir: Path, data: Path | None, download: bool, cache_dir: Pa
     run_dir.mkdir(parents=True, exist_ok=True)
     source = {"data": str(data.resolve()) if data else None, "download": download,
               "cache_dir": str(cache_dir.resolve()) if cache_dir else None, "errata": errata}
-    (run_dir / SOURCE_FILE).write_text(json.dumps(source, indent=1) + "\n")
+    (run_dir / SOURCE_FILE).write_text(json.dumps(source, indent=1) + "\n", encoding="utf-8")
 
 
 def stored_options(run_dir: Path) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def stored_options(run_dir: Path) -> dict[str, Any]:
 
     config = RunDir(run_dir).load_config()  # ValueError: not a run directory
     source_path = run_dir / SOURCE_FILE
-    source = json.loads(source_path.read_text()) if source_path.exists() else {}
+    source = json.loads(source_path.read_text(encoding="utf-8")) if source_path.exists() else {}
     generator = config.generator
     options: dict[str, Any] = {
         "backend": config.backend, "dataset": config.dataset, "split": config.split,

@@ -172,7 +172,7 @@ def _read_lean(path: Path, data: Path, dataset: str) -> list[ProofToCheck]:
             return ProofToCheck(name, theorem.header, theorem.statement, (), str(exc))
         return ProofToCheck(name, theorem.header, theorem.statement, (body,))
 
-    text = path.read_text(errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".lean":
         names = re.findall(r"(?m)^[ \t]*(?:theorem|lemma)\s+([\w'.]+)", text)
         return [proof_of(n, text) for n in names if n in theorems]
@@ -209,7 +209,7 @@ def _extra_imports(path: Path, value: str | None) -> str:
     config = path.parent / "config.json"
     if path.suffix != ".v" and config.is_file():
         try:
-            recorded = json.loads(config.read_text()).get("extra_imports") or ""
+            recorded = json.loads(config.read_text(encoding="utf-8")).get("extra_imports") or ""
         except (OSError, json.JSONDecodeError, AttributeError):
             recorded = ""
         return extra_imports_for("coq", recorded or "none")
@@ -232,7 +232,7 @@ def _json_lines(path: Path, text: str):
 def _read(path: Path, data: Path | None, dataset: str) -> list[ProofToCheck]:
     from lean_env.coq.sentences import SentenceError
 
-    text = path.read_text(errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
     theorems = None
     if data is not None:
         from benchmarks.datasets import load_dataset

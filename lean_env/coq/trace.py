@@ -264,7 +264,7 @@ def collect_files(inputs: list[Path]) -> list[tuple[Path, str]]:
         elif item.is_file() and item.suffix == ".v":
             found.append((item, item.name))
         elif item.is_file():
-            lines = [ln.strip() for ln in item.read_text().splitlines()]
+            lines = [ln.strip() for ln in item.read_text(encoding="utf-8").splitlines()]
             found += collect_files([Path(ln) for ln in lines if ln and not ln.startswith("#")])
         else:
             raise ValueError(f"{item}: no such file or directory")
@@ -296,7 +296,7 @@ def trace_development(
     done: dict[str, dict[str, Any]] = {}
     end = 0
     if files_path.exists():
-        for line in files_path.read_text().split("\n"):
+        for line in files_path.read_text(encoding="utf-8").split("\n"):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:

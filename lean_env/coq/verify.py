@@ -307,7 +307,7 @@ class CoqVerifier:
             directory = self.root / f"stmt-{digest}"
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir()
-            (directory / "Stmt.v").write_text(text)
+            (directory / "Stmt.v").write_text(text, encoding="utf-8")
             code, out, err, timed_out = self._coqc(directory / "Stmt.v", [(directory, STMT_LIB)])
             if timed_out or code != 0:
                 self._statements[digest] = f"the statement alone does not compile: {_errors(out, err)}"
@@ -331,7 +331,7 @@ class CoqVerifier:
             proof_dir, check_dir = work / "proof", work / "check"
             proof_dir.mkdir()
             check_dir.mkdir()
-            (proof_dir / "Proof.v").write_text(text)
+            (proof_dir / "Proof.v").write_text(text, encoding="utf-8")
             # Independent processes run side by side: the statement with the proof module, then
             # the verifier's check with coqchk (both only read the compiled modules).
             statement_job = self._pool.submit(self._statement, theorem)
@@ -344,7 +344,7 @@ class CoqVerifier:
             if code != 0:
                 return result(False, f"coqc rejected the proof: {_errors(out, err)}")
             separator = f"prover_separator_{secrets.token_hex(8)}"
-            (check_dir / "Check.v").write_text(check_file(theorem.name, separator))
+            (check_dir / "Check.v").write_text(check_file(theorem.name, separator), encoding="utf-8")
             coqchk_job = self._pool.submit(self._coqchk, proof_dir)
             code, out, err, timed_out = self._coqc(
                 check_dir / "Check.v", [(statement, STMT_LIB), (proof_dir, PROOF_LIB)]
@@ -506,7 +506,7 @@ class _Identities:
         if new:
             marker = f"prover_identity_{secrets.token_hex(8)}"
             file = self.check_dir / "Identity.v"
-            file.write_text(f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n{identity_script(new, marker)}")
+            file.write_text(f"Require {STMT_LIB}.Stmt {PROOF_LIB}.Proof.\n{identity_script(new, marker)}", encoding="utf-8")
             code, out, err, timed_out = self.verifier._coqc(
                 file, [(self.statement, STMT_LIB), (self.proof_dir, PROOF_LIB)]
             )

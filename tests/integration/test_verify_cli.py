@@ -184,3 +184,18 @@ def test_names_from_a_results_file_are_printed_without_control_characters(tmp_pa
     out = run_verify(str(path))
     assert out.returncode == 1 and "\x1b" not in out.stdout, out.stdout
     assert not any(line.startswith("ok") for line in out.stdout.splitlines()), out.stdout
+
+
+def test_a_proof_with_unicode_verifies_under_an_ascii_locale(tmp_path):
+    """Coq reads files as UTF-8 whatever the locale: the verifier writes its files so too (under
+    an ASCII locale, a `∀` in a comment raised UnicodeEncodeError out of `prover verify`)."""
+    import os
+
+    path = tmp_path / "uni.v"
+    path.write_text("Require Import Arith.\n(* ∀ n, n + 0 = n *)\nTheorem a : forall n, n + 0 = n.\n"
+                    "Proof. intros n. rewrite Nat.add_0_r. reflexivity. Qed.\n", encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    out = subprocess.run([sys.executable, "-X", "utf8=0", "-m", "prover_cli.main", "verify", str(path)], cwd=REPO,
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[-1] == "1/1 proofs verified"
