@@ -70,12 +70,17 @@ def _without_location(piece: str) -> str:
     return piece
 
 
+def _without_warnings(text: str) -> str:
+    if "<warning>" not in text:
+        return text
+    pieces, _ = _blocks(text, "warning")
+    return "".join([_without_location(p) for p in pieces[:-1]] + pieces[-1:])
+
+
 def strip_noise(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove warning blocks (with the location printed before each) and info blocks; return
     the rest and the info messages."""
-    if "<warning>" in text:
-        pieces, _ = _blocks(text, "warning")
-        text = "".join([_without_location(p) for p in pieces[:-1]] + pieces[-1:])
+    text = _without_warnings(text)
     if "<infomsg>" not in text:
         return text, ()
     pieces, contents = _blocks(text, "infomsg")
@@ -167,6 +172,27 @@ def _clean(display: str) -> str:
     return _ID.sub("", display).strip()
 
 
+def _gave_up(raw: str, first_header: int | None) -> bool:
+    """Whether the answer gives goals up: Coq 8.16 prints the note in an <infomsg> block before
+    the given-up goals' count. Only there: a goal's display can print it after its count (a string
+    term a step computed). `first_header` is where the first count stands in the answer without
+    its blocks (None: no count, and the note counts wherever it is); a count printed inside a
+    message (`idtac` of a computed string) is no count and does not hide the note after it."""
+    if GAVE_UP not in raw or first_header is None:
+        return GAVE_UP in raw
+    pieces, contents = _blocks(_without_warnings(raw), "infomsg")
+    offset = 0  # where each block stands in the answer without its blocks
+    for piece, content in zip(pieces, contents):
+        if GAVE_UP in piece[: max(0, first_header - offset)]:
+            return True
+        offset += len(piece)
+        if offset > first_header:
+            return False
+        if GAVE_UP in content:
+            return True
+    return GAVE_UP in pieces[-1][: max(0, first_header - offset)]
+
+
 def parse_output(raw: str) -> Parsed:
     if raw and not raw.endswith("\n"):
         # coqtop ends every answer with a newline before its prompt. An answer cut mid-line means
@@ -179,10 +205,7 @@ def parse_output(raw: str) -> Parsed:
         message = printable(" ".join(err.group(1).split()))
         return Parsed(message or "error", (), 0, "", notes, "goals")
     headers = list(_HEADER.finditer(text))
-    # Coq 8.16 prints the note inside an <infomsg> block, before the given-up goals' count. Only
-    # there: a goal's display can print it after its count (a string term a step computed).
-    gave_up, first_header = raw.find(GAVE_UP), _HEADER.search(raw)
-    if gave_up >= 0 and (first_header is None or gave_up < first_header.start()):
+    if _gave_up(raw, headers[0].start() if headers else None):
         return Parsed(None, (), 0, "", notes, "gave_up")
     if headers:
         display = _clean(text[headers[-1].start() :])

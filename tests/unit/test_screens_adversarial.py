@@ -178,3 +178,20 @@ def test_coqtops_prompt_is_found_in_linear_time():
     real = PROMPT.search(b"1 goal\n<prompt>t_hole1 < 12 |t_hole1| 0 < </prompt>")
     assert real and real.group(1) == b"t_hole1" and real.group(2) == b"12"
     assert PROMPT.search("<prompt>θ₁ < 3 |a|b| 0 < </prompt>".encode()).group(1) == "θ₁".encode()
+
+
+def test_a_count_printed_inside_a_message_does_not_hide_given_up_goals():
+    # Coq's own note stands in an <infomsg> block before the given-up goals' count. A message
+    # (a computed string) can print a count and close its block early: only a count outside the
+    # blocks, before the note, means the note is a goal's text.
+    real = (
+        "<infomsg>No more goals, but there are some goals you gave up:</infomsg>\n\n2 goals\n\n"
+        "goal 1 (ID 3) is:\n True\ngoal 2 (ID 4) is:\n True\nYou need to go back and solve them.\n"
+    )
+    assert parse_output(real).status == "gave_up"
+    forged = "<infomsg>\n1 goal\n</infomsg>\nNo more goals.\n" + real.split("\n\n2 goals")[0] + "\n"
+    assert parse_output(forged).status == "gave_up"
+    assert parse_output("<warning>1 goal</warning>\nNo more goals.\n" + real).status == "gave_up"
+    # A goal's own text after its count is not the note.
+    shown = '1 goal\n\n  ============================\n  "No more goals, but there are some goals you gave up" = ""\n'
+    assert parse_output(shown).status == "goals"
