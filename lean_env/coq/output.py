@@ -178,8 +178,9 @@ def _gave_up(raw: str, first_header: int | None) -> bool:
     term a step computed). `first_header` is where the first count stands in the answer without
     its blocks (None: no count, and the note counts wherever it is); a count printed inside a
     message (`idtac` of a computed string) is no count and does not hide the note after it."""
-    if GAVE_UP not in raw or first_header is None:
-        return GAVE_UP in raw
+    note, count = raw.find(GAVE_UP), _HEADER.search(raw)
+    if note < 0 or first_header is None or count is None or note < count.start():
+        return note >= 0  # no count at all, or the note before any count-like line
     pieces, contents = _blocks(_without_warnings(raw), "infomsg")
     offset = 0  # where each block stands in the answer without its blocks
     for piece, content in zip(pieces, contents):

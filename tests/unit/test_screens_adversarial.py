@@ -195,3 +195,5 @@ def test_a_count_printed_inside_a_message_does_not_hide_given_up_goals():
     # A goal's own text after its count is not the note.
     shown = '1 goal\n\n  ============================\n  "No more goals, but there are some goals you gave up" = ""\n'
     assert parse_output(shown).status == "goals"
+    # Nor does a count inside a warning, and the note anywhere before a count-like line counts.
+    assert parse_output("<warning>" + real.split("\n\n2 goals")[0] + "</warning>\n1 goal\n\n  True\n").status == "gave_up"
