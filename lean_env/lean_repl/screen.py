@@ -133,8 +133,11 @@ class _Word:
     With `dots`, a word after a dot is part of a qualified name (`h.sorry` is no cheat word);
     without, it counts (`Lean.sorryAx` is)."""
 
-    def __init__(self, words: str, dots: bool = True, relex: bool = False) -> None:
-        self.pattern, self.dots, self.relex = re.compile(rf"(?:{words})(?!{_ID_REST})"), dots, relex
+    def __init__(self, words: str, dots: bool = True, relex: bool = False, ends_name: bool = True) -> None:
+        # `ends_name`: the word is a name's text, so a name character after it makes a longer name;
+        # a symbol token (`eval%`) is read before a name character all the same.
+        tail = f"(?!{_ID_REST})" if ends_name else ""
+        self.pattern, self.dots, self.relex = re.compile(rf"(?:{words}){tail}"), dots, relex
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
@@ -222,8 +225,10 @@ _FORBIDDEN = [
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
     # Mathlib's `eval% t` compiles and runs t at elaboration. A token wherever no name runs into
     # it by Lean's classes (Python's `\w` also takes `¹`, `ᶜ`: `x⁻¹eval% t` is `x⁻¹ (eval% t)`),
-    # also before a name character (`eval%x` is `eval% x`: the longer token wins).
-    (re.compile(rf"(?<!{_ID_REST})(?<!\.)eval%"), "runs code at elaboration (eval%)"),
+    # also before a name character (`eval%x` is `eval% x`: the longer token wins). A name, not a
+    # name character, runs into it: `!` and `?` continue a name but start none (`!eval% t` is
+    # `!(eval% t)`, the boolean not), and a name error-recovered apart counts as for commands.
+    (_Word(r"eval%", relex=True, ends_name=False), "runs code at elaboration (eval%)"),
     (_command_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_command_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"

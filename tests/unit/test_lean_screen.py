@@ -296,6 +296,10 @@ _AESOP_EXPLOIT = (
         ("exact (2 : ℝ)⁻¹eval% (List.range (10 ^ 9)).length", "eval%"),
         ("exact sᶜeval% 1", "eval%"),
         ("exact eval%(List.range (10 ^ 9)).length", "eval%"),
+        # `!` and `?` continue a name but start none: `!eval% t` is the boolean not of `eval% t`
+        ("exact !eval% (List.range (10 ^ 9)).isEmpty", "eval%"),
+        ("exact (2 !eval% f 1)", "eval%"),
+        ("exact h\n-- c\nexact ?eval% 1", "eval%"),
         ("exact h\ntest_extern Nat.add 1 2", "command"),
         ("exact h\nvariable? [Foo α]", "command"),
         ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
