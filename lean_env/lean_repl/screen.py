@@ -275,13 +275,15 @@ _IN_ON_A_LATER_LINE = re.compile(r"[ \n]*(?<=[ \n])in(?=[ \n])")
 # parentheses and blanks. A comment opener there (a doc comment `/--` is a token that ends the
 # `open`; `--` and `/-` may hold the `in`), a string or a char literal means the `in` is not the
 # open's, as raw text (which holds them) can show: `open Real /-- d -/ in simp` is `open Real`.
-_NOT_AN_OPEN_DECL = re.compile(r"/-|--|\"")
+# So does a blank other than a space or a line break anywhere there (a lexer error, as before the
+# `in`): `open Real\u00a0Nat in`, `open Real\t⏎in` are `open Real`, then an error.
+_NOT_AN_OPEN_DECL = re.compile(r"/-|--|\"|[^\S \n]")
 
 
 def _in_hidden(text: str, start: int, end: int) -> bool:
     """Whether `text[start:end]`, between an `open` and an `in`, holds what Lean's `open` cannot
-    read before its `in`: a comment opener, a string, or a char literal (a quote that does not
-    continue a name, `h'` does)."""
+    read before its `in`: a comment opener, a string, a char literal (a quote that does not
+    continue a name, `h'` does), or a blank Lean's lexer has none of."""
     if _NOT_AN_OPEN_DECL.search(text, start, end):
         return True
     inside = _inside_names(text, True)

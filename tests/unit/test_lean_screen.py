@@ -612,6 +612,10 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         "open Real\u2009in simp",
         "open Real\u2028in simp",
         "open\u00a0Real in simp",
+        # ... or anywhere between the `open` and its `in`, the line's end included
+        "open Real\u00a0Nat in simp",
+        "open Real\t\nin simp",
+        "open scoped Real\u00a0\n  in simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
         'open Real /- \nin -/ simp "s"',
         'have := "x"\nopen Real\nin simp',
