@@ -397,7 +397,10 @@ _DO = _word(r"do")
 # := 0 })`) switches it off. The field's tail is bounded, as the command families' are.
 # Any limit's name counts (Aesop's `maxRuleApplications`, `maxNormIterations`, `maxGoals`: "0 means
 # no limit"), and zero in each spelling a literal config allows (`.zero`, `(0)`).
-_ZERO = r"(?:0+|\.zero|Nat\.zero|\(\s*0+\s*\))"
+# Lean's numerals also spell zero in hexadecimal, binary and octal (`0x0`), and a type ascription
+# keeps it zero (`(0 : Nat)`).
+_NUMERAL_ZERO = r"(?:0[xXbBoO]0+|0+)"
+_ZERO = rf"(?:{_NUMERAL_ZERO}|\.zero|Nat\.zero|\(\s*{_NUMERAL_ZERO}\s*(?::\s*[\w.]{{1,40}}\s*)?\))"
 _UNLIMITED = re.compile(rf"(?i)(?:max|heartbeat|threshold|limit|depth|size|fuel|steps)\w{{0,40}}\s*:=\s*{_ZERO}(?![\w.'])")
 _UNLIMITED_VALUE = re.compile(rf"{_ZERO}\s*$")
 

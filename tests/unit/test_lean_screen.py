@@ -305,6 +305,12 @@ _AESOP_EXPLOIT = (
         ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
         ("aesop (config := { maxRuleHeartbeats := 0 })", "limit of 0"),
         ("simp (maxSteps := 0)", "limit of 0"),
+        # zero in each numeral's spelling, and with its type
+        ("simp (maxSteps := 0x0)", "limit of 0"),
+        ("simp (maxSteps := 0B00)", "limit of 0"),
+        ("aesop (maxRuleApplications := 0o0)", "limit of 0"),
+        ("simp (maxSteps := (0 : Nat))", "limit of 0"),
+        ("exact foo (opts := { maxDepth := (0x0 : ℕ) })", "limit of 0"),
     ],
 )
 def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, why: str) -> None:
