@@ -242,7 +242,7 @@ CONTAINS_SORRY = "Incomplete: contains sorry"
 _DESYNC = re.compile(r"^Unknown (?:proof state|environment)\.?$", re.I)
 _HEARTBEATS = re.compile(r"maximum number of heartbeats")
 _TRY_THIS = re.compile(r"^Try this:\s*(.*)$", re.S)
-_NEXT_OFFER = re.compile(r"\n[ \t]*(?:\[apply\]|•)\s*")
+_NEXT_OFFER = re.compile(r"\n[^\S\n]*(?:\[apply\]|•)\s*")
 
 
 def is_desync(response: Response) -> bool:
@@ -279,10 +279,10 @@ def suggestions(messages: list[Message]) -> tuple[str, ...]:
         if m.severity is not Severity.ERROR and hit:
             text = hit.group(1).strip()
             text = re.sub(r"^\[apply\]\s*", "", text)
-            # Several offers: the first. `[ \t]*`, not `\s*`, after the line break: a `\s*` that
-            # spans lines is tried again from every line break, quadratic in a message of blank
-            # lines (which any tactic prints: `iterate 1000 trace "Try this: ⏎⏎…"` stalled the
-            # search's own process for a quarter of an hour).
+            # Several offers: the first. Blanks but line breaks (`[^\S\n]*`, not `\s*`) after the
+            # line break: a `\s*` that spans lines is tried again from every line break,
+            # quadratic in a message of blank lines (which any tactic prints: `iterate 1000 trace
+            # "Try this: ⏎⏎…"` stalled the search's own process for a quarter of an hour).
             first = _NEXT_OFFER.split(text, maxsplit=1)[0]
             found.append(first.strip())
     return tuple(found)

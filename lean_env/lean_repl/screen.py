@@ -133,8 +133,11 @@ class _Word:
     With `dots`, a word after a dot is part of a qualified name (`h.sorry` is no cheat word);
     without, it counts (`Lean.sorryAx` is)."""
 
-    def __init__(self, words: str, dots: bool = True, relex: bool = False) -> None:
-        self.pattern, self.dots, self.relex = re.compile(rf"(?:{words})(?!{_ID_REST})"), dots, relex
+    def __init__(self, words: str, dots: bool = True, relex: bool = False, ends_name: bool = True) -> None:
+        # `ends_name`: the word is a name's text, so a name character after it makes a longer name;
+        # a symbol token (`eval%`) is read before a name character all the same.
+        tail = f"(?!{_ID_REST})" if ends_name else ""
+        self.pattern, self.dots, self.relex = re.compile(rf"(?:{words}){tail}"), dots, relex
 
     def _tokens(self, text: str) -> Iterator[re.Match[str]]:
         inside = _inside_names(text, self.dots)
@@ -222,8 +225,10 @@ _FORBIDDEN = [
     (_word(r"include_str|polyrith"), "reads files or runs programs"),
     # Mathlib's `eval% t` compiles and runs t at elaboration. A token wherever no name runs into
     # it by Lean's classes (Python's `\w` also takes `¹`, `ᶜ`: `x⁻¹eval% t` is `x⁻¹ (eval% t)`),
-    # also before a name character (`eval%x` is `eval% x`: the longer token wins).
-    (re.compile(rf"(?<!{_ID_REST})(?<!\.)eval%"), "runs code at elaboration (eval%)"),
+    # also before a name character (`eval%x` is `eval% x`: the longer token wins). A name, not a
+    # name character, runs into it: `!` and `?` continue a name but start none (`!eval% t` is
+    # `!(eval% t)`, the boolean not), and a name error-recovered apart counts as for commands.
+    (_Word(r"eval%", relex=True, ends_name=False), "runs code at elaboration (eval%)"),
     (_command_word(r"axiom|axioms|unsafe|implemented_by|extern|opaque|csimp"), "adds trust (axiom/unsafe)"),
     (_command_word(r"run_tac|run_cmd|run_elab|run_meta|by_elab|elab|elab_rules|macro|macro_rules|syntax"
            r"|notation|notation3|infix|infixl|infixr|prefix|postfix|declare_syntax_cat|initialize"
@@ -270,13 +275,15 @@ _IN_ON_A_LATER_LINE = re.compile(r"[ \n]*(?<=[ \n])in(?=[ \n])")
 # parentheses and blanks. A comment opener there (a doc comment `/--` is a token that ends the
 # `open`; `--` and `/-` may hold the `in`), a string or a char literal means the `in` is not the
 # open's, as raw text (which holds them) can show: `open Real /-- d -/ in simp` is `open Real`.
-_NOT_AN_OPEN_DECL = re.compile(r"/-|--|\"")
+# So does a blank other than a space or a line break anywhere there (a lexer error, as before the
+# `in`): `open Real\u00a0Nat in`, `open Real\t⏎in` are `open Real`, then an error.
+_NOT_AN_OPEN_DECL = re.compile(r"/-|--|\"|[^\S \n]")
 
 
 def _in_hidden(text: str, start: int, end: int) -> bool:
     """Whether `text[start:end]`, between an `open` and an `in`, holds what Lean's `open` cannot
-    read before its `in`: a comment opener, a string, or a char literal (a quote that does not
-    continue a name, `h'` does)."""
+    read before its `in`: a comment opener, a string, a char literal (a quote that does not
+    continue a name, `h'` does), or a blank Lean's lexer has none of."""
     if _NOT_AN_OPEN_DECL.search(text, start, end):
         return True
     inside = _inside_names(text, True)
@@ -390,7 +397,10 @@ _DO = _word(r"do")
 # := 0 })`) switches it off. The field's tail is bounded, as the command families' are.
 # Any limit's name counts (Aesop's `maxRuleApplications`, `maxNormIterations`, `maxGoals`: "0 means
 # no limit"), and zero in each spelling a literal config allows (`.zero`, `(0)`).
-_ZERO = r"(?:0+|\.zero|Nat\.zero|\(\s*0+\s*\))"
+# Lean's numerals also spell zero in hexadecimal, binary and octal (`0x0`), and a type ascription
+# keeps it zero (`(0 : Nat)`).
+_NUMERAL_ZERO = r"(?:0[xXbBoO]0+|0+)"
+_ZERO = rf"(?:{_NUMERAL_ZERO}|\.zero|Nat\.zero|\(\s*{_NUMERAL_ZERO}\s*(?::\s*[\w.]{{1,40}}\s*)?\))"
 _UNLIMITED = re.compile(rf"(?i)(?:max|heartbeat|threshold|limit|depth|size|fuel|steps)\w{{0,40}}\s*:=\s*{_ZERO}(?![\w.'])")
 _UNLIMITED_VALUE = re.compile(rf"{_ZERO}\s*$")
 

@@ -155,3 +155,10 @@ def test_suggestions_are_read_in_linear_time_and_the_first_offer_is_kept() -> No
     assert time.monotonic() - start < 1.0
     assert suggestions([info("Try this:\n  [apply] exact foo\n  [apply] exact bar")]) == ("exact foo",)
     assert suggestions([info("Try this:\n\n  • exact foo\n\n  • exact bar")]) == ("• exact foo",)
+    # the blanks before the next offer are any but a line break, as `\s*` read them before
+    assert suggestions([info("Try this: exact foo\n\u00a0\u3000• exact bar\n • simp")]) == ("exact foo",)
+    assert suggestions([info("Try this: exact foo\n\n\u2028[apply] exact bar")]) == ("exact foo",)
+    flood = [info("Try this: exact h" + "\n\u00a0" * 19_000 + "x")] * 20
+    start = time.monotonic()
+    assert suggestions(flood)[0].startswith("exact h")
+    assert time.monotonic() - start < 1.0

@@ -296,11 +296,21 @@ _AESOP_EXPLOIT = (
         ("exact (2 : ℝ)⁻¹eval% (List.range (10 ^ 9)).length", "eval%"),
         ("exact sᶜeval% 1", "eval%"),
         ("exact eval%(List.range (10 ^ 9)).length", "eval%"),
+        # `!` and `?` continue a name but start none: `!eval% t` is the boolean not of `eval% t`
+        ("exact !eval% (List.range (10 ^ 9)).isEmpty", "eval%"),
+        ("exact (2 !eval% f 1)", "eval%"),
+        ("exact h\n-- c\nexact ?eval% 1", "eval%"),
         ("exact h\ntest_extern Nat.add 1 2", "command"),
         ("exact h\nvariable? [Foo α]", "command"),
         ("aesop (simp_config := someConfig)", "config"),  # aesop's simp options are run too
         ("aesop (config := { maxRuleHeartbeats := 0 })", "limit of 0"),
         ("simp (maxSteps := 0)", "limit of 0"),
+        # zero in each numeral's spelling, and with its type
+        ("simp (maxSteps := 0x0)", "limit of 0"),
+        ("simp (maxSteps := 0B00)", "limit of 0"),
+        ("aesop (maxRuleApplications := 0o0)", "limit of 0"),
+        ("simp (maxSteps := (0 : Nat))", "limit of 0"),
+        ("exact foo (opts := { maxDepth := (0x0 : ℕ) })", "limit of 0"),
     ],
 )
 def test_code_in_tactic_options_and_quoted_meta_names_are_refused(tactic: str, why: str) -> None:
@@ -608,6 +618,10 @@ def test_open_with_its_in_on_a_later_line_passes(tactic: str) -> None:
         "open Real\u2009in simp",
         "open Real\u2028in simp",
         "open\u00a0Real in simp",
+        # ... or anywhere between the `open` and its `in`, the line's end included
+        "open Real\u00a0Nat in simp",
+        "open Real\t\nin simp",
+        "open scoped Real\u00a0\n  in simp",
         # Text read raw (it holds a string): a line break may sit in a comment or a string there.
         'open Real /- \nin -/ simp "s"',
         'have := "x"\nopen Real\nin simp',
